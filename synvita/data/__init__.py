@@ -1,0 +1,1 @@
+"""Datasets, manifests, video IO (PyAV) and the decoded-frame cache."""

@@ -1,0 +1,90 @@
+"""Run events: what a stage reports, as JSON lines appended to `<run_dir>/events.jsonl`.
+
+Stages never touch the database (they may run on a compute node where SQLite over NFS is unsafe); the worker
+on the host tails this file and ingests each line exactly once (by line number). Every line is one JSON object
+with `seq` (0-based line number), `ts` (unix seconds) and `kind`, one of:
+
+    log       {"level": "info"|"warning"|"error", "msg": str}
+    progress  {"done": int, "total": int, "msg": str}
+    metric    {"name": str, "value": float, "step": int}          # loss_real, loss_synth, loss_scr, lr, ...
+    weights   {"path": str}                                       # run-dir-relative JSONL of per-sample weights,
+                                                                  # one {sample_id, generator, misalignment,
+                                                                  #  f_target, f_other, weight, faithful} per line
+    result    {"benchmark": str, "metric": str, "value": float,   # value as reported (x100 like the paper)
+               "subset": str | None, "control": str | None}       # subset e.g. "type=flip"; control e.g. "shuffled"
+    artifact  {"name": str, "path": str}                          # run-dir-relative path
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+EVENTS_FILE = "events.jsonl"
+KINDS = ("log", "progress", "metric", "weights", "result", "artifact")
+
+
+class EventWriter:
+    """Appends events to a run directory's events.jsonl; each line is flushed and fsynced-on-close."""
+
+    def __init__(self, run_dir: str | Path) -> None:
+        self.path = Path(run_dir) / EVENTS_FILE
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._seq = sum(1 for _ in open(self.path)) if self.path.exists() else 0
+        self._fh = open(self.path, "a", buffering=1)
+
+    def emit(self, kind: str, **fields: Any) -> None:
+        if kind not in KINDS:
+            raise ValueError(f"unknown event kind {kind!r}; one of {KINDS}")
+        line = json.dumps({"seq": self._seq, "ts": time.time(), "kind": kind, **fields}, allow_nan=True)
+        self._fh.write(line + "\n")
+        self._seq += 1
+
+    def log(self, msg: str, level: str = "info") -> None:
+        self.emit("log", level=level, msg=msg)
+
+    def progress(self, done: int, total: int, msg: str = "") -> None:
+        self.emit("progress", done=int(done), total=int(total), msg=msg)
+
+    def metric(self, name: str, value: float, step: int) -> None:
+        self.emit("metric", name=name, value=float(value), step=int(step))
+
+    def weights(self, path: str) -> None:
+        self.emit("weights", path=path)
+
+    def result(
+        self, benchmark: str, metric: str, value: float, subset: str | None = None, control: str | None = None
+    ) -> None:
+        self.emit("result", benchmark=benchmark, metric=metric, value=float(value), subset=subset, control=control)
+
+    def artifact(self, name: str, path: str) -> None:
+        self.emit("artifact", name=name, path=path)
+
+    def close(self) -> None:
+        if not self._fh.closed:
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
+            self._fh.close()
+
+    def __enter__(self) -> "EventWriter":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def read_events(run_dir: str | Path, start: int = 0) -> Iterator[dict[str, Any]]:
+    """Complete event lines with seq >= start (a partially written last line is skipped until complete)."""
+    path = Path(run_dir) / EVENTS_FILE
+    if not path.exists():
+        return
+    with open(path) as fh:
+        for i, line in enumerate(fh):
+            if i < start:
+                continue
+            if not line.endswith("\n"):
+                return
+            yield json.loads(line)

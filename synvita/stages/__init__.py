@@ -1,0 +1,85 @@
+"""Stages: world, generate, pretrain, score, train, evaluate.
+
+A stage is a function `run(ctx: StageContext) -> None` registered in `synvita.registry.STAGES`. It reads its
+resolved config and the run directories of the runs it depends on, writes artifacts under its own run directory
+and reports through `ctx.events` (see `synvita.events`). It never touches the store. It raises `StageError`
+(or any exception) to fail; the runner records the message on the run.
+
+Run directories are self-describing: `config.json` (this file's `StageContext` fields), `events.jsonl`,
+`env.json` (git commit, versions, host), and the stage's artifacts.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from synvita.events import EventWriter
+from synvita.registry import STAGES
+
+CONFIG_FILE = "config.json"
+
+
+@dataclass
+class StageContext:
+    run_id: str
+    stage: str
+    run_dir: Path
+    config: dict[str, Any]
+    """The resolved experiment spec (all sections) plus this run's keys: variant, seed, generator."""
+    inputs: dict[str, Path] = field(default_factory=dict)
+    """Run directories of upstream runs by role: "world", "generate", "pretrain", "score", "train"."""
+    events: EventWriter | None = None
+
+    @property
+    def seed(self) -> int:
+        return int(self.config.get("seed", 0))
+
+    def section(self, name: str) -> dict[str, Any]:
+        return dict(self.config.get(name, {}))
+
+    def write_config(self) -> None:
+        payload = {
+            "run_id": self.run_id,
+            "stage": self.stage,
+            "config": self.config,
+            "inputs": {k: str(v) for k, v in self.inputs.items()},
+        }
+        tmp = self.run_dir / (CONFIG_FILE + ".tmp")
+        tmp.write_text(json.dumps(payload, indent=2, sort_keys=True))
+        tmp.replace(self.run_dir / CONFIG_FILE)
+
+    @classmethod
+    def from_run_dir(cls, run_dir: str | Path) -> "StageContext":
+        run_dir = Path(run_dir)
+        payload = json.loads((run_dir / CONFIG_FILE).read_text())
+        return cls(
+            run_id=payload["run_id"],
+            stage=payload["stage"],
+            run_dir=run_dir,
+            config=payload["config"],
+            inputs={k: Path(v) for k, v in payload["inputs"].items()},
+        )
+
+
+def execute(run_dir: str | Path) -> None:
+    """Run the stage described by `<run_dir>/config.json` (the entry point of `python -m synvita.stages`)."""
+    ctx = StageContext.from_run_dir(run_dir)
+    stage_fn = STAGES.get(ctx.stage)
+    with EventWriter(ctx.run_dir) as events:
+        ctx.events = events
+        stage_fn(ctx)
+
+
+# Built-in stages (import paths; nothing heavy is imported here).
+STAGES.register("world", "synvita.stages.world:run", "build the procedural world's datasets and benchmarks")
+STAGES.register("generate", "synvita.stages.generate:run", "render a synthetic video for every negative caption")
+STAGES.register("pretrain", "synvita.stages.pretrain:run", "train the scorer ensemble / init checkpoint on the pretrain corpus")
+STAGES.register("score", "synvita.stages.score:run", "alignment weights ω for every synthetic video")
+STAGES.register("train", "synvita.stages.train:run", "fine-tune the alignment model with one training variant")
+STAGES.register("evaluate", "synvita.stages.evaluate:run", "the six benchmarks (x100), per-type AUC and controls")
+STAGES.register("debug.noop", "synvita.stages.debug:noop", "does nothing (checks a worker or executor)")
+STAGES.register("debug.sleep", "synvita.stages.debug:sleep", "sleeps config['seconds'] with progress events")
+STAGES.register("debug.fail", "synvita.stages.debug:fail", "fails with config['message']")
