@@ -1,0 +1,91 @@
+"""Typed sections of an experiment spec (torch-free). `synvita.specs` validates TOML against these dataclasses.
+
+Each section is a dataclass whose fields are the allowed keys, with defaults; field docstrings become the
+documentation in experiments/README.md. Owners: [world]/[generation] the world, the rest the method/training code.
+Edit with small additive changes (several people extend this file).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class WorldSection:
+    preset: str = "quickstart"
+    """Registered world preset (synvita.registry.WORLD_PRESETS): quickstart | paper."""
+    seed: int = 0
+    """World seed: same preset + seed → byte-identical datasets."""
+    overrides: dict = field(default_factory=dict)
+    """Preset fields to change, e.g. {frames = 8, held_out_colour = "purple"} (see `synvita world presets`)."""
+
+
+@dataclass
+class GenerationSection:
+    generators: list[str] = field(default_factory=lambda: ["procedural"])
+    """Registered generators to make synthetic videos with (one generate run per generator)."""
+    profile: str = "default"
+    """Noise profile of the procedural generator (default | clean | cogvideox-like | lavie-like | videocrafter2-like)."""
+    model_path: str | None = None
+    """Local weights directory (or HF cache id) for diffusers generators; unused by `procedural`."""
+    videos_dir: str | None = None
+    """For the `folder` generator: directory (with manifest.csv) of videos generated elsewhere."""
+    shards: int = 1
+    """Generation shards (Slurm job array size); each shard skips videos already written."""
+
+
+@dataclass
+class ScorersSection:
+    name: str = "ensemble"
+    """Registered scorer for ω: ensemble (K tiny models trained on the pretrain corpus) | oracle (ground truth; analysis only)."""
+    members: int = 2
+    """K, the number of independently seeded scorers averaged into f̄."""
+
+
+@dataclass
+class ModelSection:
+    name: str = "tiny"
+    """Registered alignment model: tiny | videollm."""
+    path: str | None = None
+    """Local directory of pretrained weights (videollm); tiny starts from the pretrain checkpoint."""
+
+
+@dataclass
+class TrainSection:
+    variants: list[str] = field(default_factory=lambda: ["none", "naive", "synvita"])
+    """Training variants: none | naive | weighting | consistency | synvita | omega-one | omega-target | omega-diff."""
+    lambda_scr: float = 1.0
+    """λ, weight of the semantic-consistency loss."""
+    margin: float = 0.2
+    """γ, the hinge margin."""
+    lr: float | None = None
+    """Learning rate (None = the model's default)."""
+    epochs: float | None = None
+    """Epochs over the real training pairs (None = preset default)."""
+    steps: int | None = None
+    """Optimisation steps (overrides epochs when set)."""
+    batch_size: int = 32
+    """Real items per step (each expands to up to 4 sequences with synthetic data)."""
+
+
+@dataclass
+class EvaluateSection:
+    benchmarks: list[str] = field(
+        default_factory=lambda: [
+            "entail-llm", "entail-human", "entail-human-hard", "retrieval-temporal", "retrieval-events", "qa-hard",
+        ]
+    )
+    """Registered benchmarks to report (x100 like the paper)."""
+    controls: list[str] = field(default_factory=lambda: ["shuffled", "single-frame"])
+    """Sanity controls: the same model on time-shuffled and on single-repeated-frame videos."""
+
+
+SECTIONS: dict[str, type] = {
+    "world": WorldSection,
+    "generation": GenerationSection,
+    "scorers": ScorersSection,
+    "model": ModelSection,
+    "train": TrainSection,
+    "evaluate": EvaluateSection,
+}
+"""TOML table name → dataclass. Top-level keys (name, description, seeds) are validated by synvita.specs."""
