@@ -1,0 +1,168 @@
+"""The embedded `tiny` alignment model: trains on 2 CPU cores in minutes and can see motion and order.
+
+Design (from WORLD-NOTES' follow-up probe, where a per-frame CNN never learned event order):
+
+* video: RGB + frame-difference channels → a small space-time Conv3d stem that halves time early → an adaptive
+  pool to `time_tokens` × (2·grid)² cells → 2×2-cell patches projected to d → `time_tokens × grid²` video tokens
+  with learned time / row / column embeddings → `video_layers` transformer layers. Computed once per video.
+* text: a word-level tokenizer over the world's vocabulary, a [CLS] token, learned positions. A masked token (c′)
+  keeps its position and is only removed from attention (key padding).
+* fusion: `fusion_layers` decoder layers — text self-attention, then text → video cross-attention (each word can
+  look up "where is the circle" in the video tokens), then an MLP; [CLS] → MLP → (Yes, No) logits.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from synvita.errors import UserInputError
+from synvita.models.base import AlignmentModel, TextBatch, as_video_tensor
+
+PAD, UNK, CLS = "<pad>", "<unk>", "<cls>"
+SPECIALS = (PAD, UNK, CLS)
+_WORD = re.compile(r"[a-z0-9]+|[^\sa-z0-9]")
+
+
+def tokenize_words(caption: str) -> list[str]:
+    """Lower-cased words and single punctuation marks: "One red circle, then..." → ["one", "red", "circle", ",", ...]."""
+    return _WORD.findall(caption.lower())
+
+
+def build_vocab(captions: Iterable[str]) -> list[str]:
+    """Special tokens, then every word seen in `captions`, sorted (deterministic)."""
+    words = set()
+    for c in captions:
+        words.update(tokenize_words(c))
+    return list(SPECIALS) + sorted(words - set(SPECIALS))
+
+
+class TinyAlignmentModel(AlignmentModel):
+    """Space-time CNN video tokens + word-level text decoder with cross-attention → Yes/No logits."""
+
+    name = "tiny"
+
+    def __init__(
+        self,
+        vocab: Sequence[str],
+        d: int = 64,
+        heads: int = 4,
+        channels: Sequence[int] = (24, 32, 64),
+        time_tokens: int = 4,
+        grid: int = 3,
+        video_layers: int = 1,
+        fusion_layers: int = 3,
+        max_len: int = 40,
+        frame_diff: bool = True,
+    ) -> None:
+        super().__init__()
+        if len(vocab) < len(SPECIALS) or tuple(vocab[: len(SPECIALS)]) != SPECIALS:
+            raise UserInputError("tiny model vocab must start with <pad>, <unk>, <cls>", hint="build it with build_vocab(captions)")
+        self._config = dict(
+            vocab=list(vocab), d=d, heads=heads, channels=list(channels), time_tokens=time_tokens, grid=grid,
+            video_layers=video_layers, fusion_layers=fusion_layers, max_len=max_len, frame_diff=frame_diff,
+        )
+        self.word_to_id = {w: i for i, w in enumerate(vocab)}
+        self.frame_diff = frame_diff
+        self.max_len = max_len
+        c1, c2, c3 = channels
+        in_ch = 6 if frame_diff else 3
+        # ---- video: space-time stem; time stride 2 in the second conv ----
+        self.stem = nn.Sequential(
+            nn.Conv3d(in_ch, c1, 3, stride=(1, 2, 2), padding=1), nn.ReLU(),
+            nn.Conv3d(c1, c2, 3, stride=(2, 2, 2), padding=1), nn.ReLU(),
+            nn.Conv3d(c2, c3, 3, stride=1, padding=1), nn.ReLU(),
+        )
+        self.pool = nn.AdaptiveAvgPool3d((time_tokens, 2 * grid, 2 * grid))
+        self.patch = nn.Conv3d(c3, d, kernel_size=(1, 2, 2), stride=(1, 2, 2))  # 2×2 cells → one token
+        self.time_emb = nn.Parameter(torch.randn(time_tokens, 1, 1, d) * 0.02)
+        self.row_emb = nn.Parameter(torch.randn(1, grid, 1, d) * 0.02)
+        self.col_emb = nn.Parameter(torch.randn(1, 1, grid, d) * 0.02)
+        self.video_encoder = nn.TransformerEncoder(
+            nn.TransformerEncoderLayer(d, heads, 2 * d, dropout=0.0, batch_first=True, norm_first=True),
+            video_layers, enable_nested_tensor=False,
+        )
+        self.video_norm = nn.LayerNorm(d)
+        # ---- text + fusion ----
+        self.word_emb = nn.Embedding(len(vocab), d)
+        self.pos_emb = nn.Embedding(max_len + 1, d)
+        self.fusion = nn.TransformerDecoder(
+            nn.TransformerDecoderLayer(d, heads, 2 * d, dropout=0.0, batch_first=True, norm_first=True),
+            fusion_layers,
+        )
+        self.head = nn.Sequential(nn.LayerNorm(d), nn.Linear(d, d), nn.GELU(), nn.Linear(d, 2))
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> "TinyAlignmentModel":
+        return cls(**config)
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return dict(self._config)
+
+    # ---- video ---------------------------------------------------------------------------------------------
+
+    def encode_videos(self, videos: np.ndarray | torch.Tensor) -> torch.Tensor:
+        """uint8 [V, T, H, W, 3] → video tokens float [V, time_tokens·grid², d]."""
+        x = as_video_tensor(videos).to(self.device)
+        x = x.permute(0, 4, 1, 2, 3).float() / 255.0 - 0.5  # [V, 3, T, H, W]
+        if self.frame_diff:
+            diff = torch.zeros_like(x)
+            diff[:, :, 1:] = x[:, :, 1:] - x[:, :, :-1]  # frame t minus frame t-1; zero at t = 0
+            x = torch.cat([x, diff], dim=1)  # [V, 6, T, H, W]
+        h = self.patch(self.pool(self.stem(x)))  # [V, d, Tt, g, g]
+        h = h.permute(0, 2, 3, 4, 1) + self.time_emb + self.row_emb + self.col_emb  # [V, Tt, g, g, d]
+        tokens = h.flatten(1, 3)  # [V, Tt·g·g, d]
+        return self.video_norm(self.video_encoder(tokens))
+
+    # ---- text ----------------------------------------------------------------------------------------------
+
+    def _ids(self, caption: str) -> list[int]:
+        unk = self.word_to_id[UNK]
+        return [self.word_to_id.get(w, unk) for w in tokenize_words(caption)]
+
+    def prepare_text(self, captions: Sequence[str], shared_with: Sequence[str | None] | None = None) -> TextBatch:
+        """[CLS] + word ids, right-padded; c′ rows get the non-shared words masked out of attention."""
+        if shared_with is not None and len(shared_with) != len(captions):
+            raise UserInputError(f"{len(captions)} captions but {len(shared_with)} shared_with entries", hint="one per caption")
+        rows, keeps = [], []
+        for i, caption in enumerate(captions):
+            ids = self._ids(caption)
+            if len(ids) > self.max_len:
+                raise UserInputError(
+                    f"caption has {len(ids)} words, more than the tiny model's max_len {self.max_len}: {caption[:60]!r}",
+                    hint="raise model config max_len",
+                )
+            keep = [True] * len(ids)
+            other = None if shared_with is None else shared_with[i]
+            if other is not None:
+                from synvita.method import shared_semantic_mask
+
+                keep = list(shared_semantic_mask(ids, self._ids(other), mode="token"))
+            rows.append([self.word_to_id[CLS]] + ids)
+            keeps.append([True] + keep)
+        length = max(len(r) for r in rows)
+        S = len(rows)
+        ids_t = torch.zeros(S, length, dtype=torch.long)
+        real = torch.zeros(S, length, dtype=torch.bool)
+        attend = torch.zeros(S, length, dtype=torch.bool)
+        for i, (r, k) in enumerate(zip(rows, keeps)):
+            ids_t[i, : len(r)] = torch.tensor(r)
+            real[i, : len(r)] = True
+            attend[i, : len(r)] = torch.tensor(k)
+        positions = torch.arange(length).unsqueeze(0).expand(S, length).clone()
+        dev = self.device
+        return TextBatch(ids_t.to(dev), attend.to(dev), positions.to(dev), real.to(dev))
+
+    # ---- fusion --------------------------------------------------------------------------------------------
+
+    def forward(self, video_features: torch.Tensor, video_index: torch.Tensor, text: TextBatch) -> torch.Tensor:
+        """Yes/No logits [S, 2]; video tokens [V, N, d] are gathered per sequence, never re-encoded."""
+        memory = video_features[video_index.to(video_features.device)]  # [S, N, d]
+        x = self.word_emb(text.ids) + self.pos_emb(text.positions)  # [S, L, d]
+        x = self.fusion(x, memory, tgt_key_padding_mask=~text.attention_mask)  # [S, L, d]
+        return self.head(x[:, 0])  # [CLS] → [S, 2]
