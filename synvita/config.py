@@ -50,6 +50,20 @@ class ModelSection:
     """Local directory of pretrained weights (videollm); tiny starts from the pretrain checkpoint."""
 
 
+VARIANTS: dict[str, str] = {
+    "none": "real data only (the VideoCon recipe); needs no generation or scoring",
+    "naive": "real + synthetic videos, ω = 1, no consistency term",
+    "weighting": "real + synthetic, CE weighted by ω, no consistency term",
+    "consistency": "real + synthetic, ω = 1, with the semantic-consistency term",
+    "synvita": "real + synthetic, ω-weighted CE and ω-weighted consistency term (the full method)",
+    "omega-one": "weight ablation: fixed ω = 1 (with the consistency term)",
+    "omega-target": "weight ablation: ω = f̄(Vˢ,tˢ)",
+    "omega-diff": "weight ablation: ω = max(0, f̄(Vˢ,tˢ) − f̄(Vˢ,tʳ)) (same rule as synvita)",
+}
+"""Training variants (name → summary), the fixed list the training code implements. Every variant except `none`
+uses synthetic videos, so it depends on the generate and score runs of its generator."""
+
+
 @dataclass
 class TrainSection:
     variants: list[str] = field(default_factory=lambda: ["none", "naive", "synvita"])
