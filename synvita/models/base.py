@@ -122,6 +122,16 @@ class AlignmentModel(nn.Module, ABC):
     def forward(self, video_features: Any, video_index: torch.Tensor, text: TextBatch) -> torch.Tensor:
         """Yes/No logits float [S, 2] for sequence s = (video `video_index[s]`, caption row s of `text`)."""
 
+    @classmethod
+    def example_config(cls, captions: Sequence[str], frames: int = 8, size: int = 32, workdir: Path | None = None) -> dict[str, Any]:
+        """A tiny, fast configuration for tests (the shared contract test builds every registered model with it).
+
+        `captions` is the text the model will see (e.g. for a vocabulary); `workdir` is a scratch directory for
+        backends that need files (a tokenizer, a base checkpoint). Models that cannot run offline raise
+        `NotFoundError`, and the contract test skips them with that message.
+        """
+        raise NotImplementedError(f"{cls.__name__} has no example_config")
+
     # ---- shared behaviour (override only with care) --------------------------------------------------------
 
     def score(self, video_features: Any, video_index: torch.Tensor, text: TextBatch) -> torch.Tensor:

@@ -104,6 +104,11 @@ class TinyAlignmentModel(AlignmentModel):
     def config(self) -> dict[str, Any]:
         return dict(self._config)
 
+    @classmethod
+    def example_config(cls, captions: Sequence[str], frames: int = 8, size: int = 32, workdir=None) -> dict[str, Any]:
+        return dict(vocab=build_vocab(captions), d=16, heads=2, channels=[4, 8, 16], time_tokens=2, grid=2,
+                    video_layers=1, fusion_layers=1)
+
     # ---- video ---------------------------------------------------------------------------------------------
 
     def encode_videos(self, videos: np.ndarray | torch.Tensor) -> torch.Tensor:
