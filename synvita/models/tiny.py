@@ -145,7 +145,7 @@ class TinyAlignmentModel(AlignmentModel):
             keep = [True] * len(ids)
             other = None if shared_with is None else shared_with[i]
             if other is not None:
-                from synvita.method import shared_semantic_mask
+                from synvita.method.mask import shared_semantic_mask
 
                 keep = list(shared_semantic_mask(ids, self._ids(other), mode="token"))
             rows.append([self.word_to_id[CLS]] + ids)

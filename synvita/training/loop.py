@@ -1,0 +1,221 @@
+"""The fine-tuning loop for every training variant, top to bottom (nanoGPT style).
+
+One step:
+  1. draw `batch_size` real pairs (stateless: the draw depends only on (seed, step), so a resumed run sees
+     exactly the batches an uninterrupted run would);
+  2. expand each pair into its real rows (c = tʳ → Yes, c = tˢ → No) and, per variant, the synthetic rows and
+     the shared-semantic copies, in the order [(Vʳ,c), (Vʳ,c′), (Vˢ,c), (Vˢ,c′)] (synvita.method's batch builder);
+  3. encode every distinct video once, run the fusion for all sequences;
+  4. loss = loss_real + Σ ω·loss_synth (CE normalised by all CE label tokens) + λ·loss_scr (synvita.method);
+  5. AdamW step with warm-up + cosine; every `checkpoint_every` steps an atomic checkpoint (model, optimiser,
+     step, RNG state).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from synvita.data.types import PairSet
+from synvita.errors import UserInputError
+from synvita.method.batch import RealRows, build_sequence_batch, rows_from_pairs
+from synvita.method.losses import scr_from_scores, weighted_cross_entropy
+from synvita.models.base import AlignmentModel, as_video_tensor, f_from_logits
+from synvita.training.variants import get_variant
+
+CHECKPOINT = "checkpoint.pt"
+
+
+@dataclass
+class TrainConfig:
+    variant: str = "none"
+    steps: int = 1000
+    batch_size: int = 32
+    """Real pairs per step; each gives two real rows, and each row up to 4 sequences."""
+    lr: float = 2e-3
+    weight_decay: float = 0.01
+    warmup_frac: float = 0.05
+    grad_clip: float = 1.0
+    lambda_scr: float = 1.0
+    margin: float = 0.2
+    seed: int = 0
+    checkpoint_every: int = 250
+    log_every: int = 10
+    extra_negatives: bool = True
+    """Caption-derived extra 'No' rows on real videos (flipped order, opposite relation/direction; WORLD-NOTES)."""
+
+
+@dataclass
+class TrainData:
+    """Everything the loop reads. Frames may be memmaps; only the rows of a step are read."""
+
+    real_frames: np.ndarray
+    """uint8 [N, T, H, W, 3]; `pairs.video` indexes it."""
+    pairs: PairSet
+    """`pairs.weight` is ω per pair by the variant's rule (see variants.compute_weights); None → 1."""
+    syn_frames: np.ndarray | None = None
+    """uint8 [M, T, H, W, 3]; `pairs.syn_video` indexes it (-1 = no synthetic video for that pair)."""
+    extra_negatives: list[list[str]] | None = None
+    """Per pair: extra contrast captions of the real video (label No); used when config.extra_negatives."""
+
+
+@dataclass
+class TrainResult:
+    steps: int
+    seconds: float
+    last: dict[str, float] = field(default_factory=dict)
+    sequences: int = 0
+    """Sequences (forward passes through the fusion) processed in this call."""
+
+
+StepCallback = Callable[[int, dict], None]
+
+
+def lr_at(step: int, cfg: TrainConfig) -> float:
+    warm = max(1, int(cfg.warmup_frac * cfg.steps))
+    if step < warm:
+        return cfg.lr * (step + 1) / warm
+    progress = (step - warm) / max(1, cfg.steps - warm)
+    return cfg.lr * 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
+
+
+def draw_pairs(seed: int, step: int, n_pairs: int, batch_size: int) -> np.ndarray:
+    """The pairs of one step; depends only on (seed, step)."""
+    rng = np.random.default_rng([seed, step])
+    return rng.choice(n_pairs, size=min(batch_size, n_pairs), replace=False)
+
+
+def _gather(frames: np.ndarray, index: np.ndarray) -> torch.Tensor:
+    order = np.argsort(index)
+    out = np.empty((len(index),) + frames.shape[1:], dtype=np.uint8)
+    out[order] = frames[index[order]]
+    return as_video_tensor(out)
+
+
+def step_rows(data: TrainData, pair_ids: np.ndarray, cfg: TrainConfig) -> RealRows:
+    """The real rows of one step: two per drawn pair (tʳ → Yes, tˢ → No), then the extra caption-derived
+    negatives of those pairs' real videos (unpaired: no synthetic partner, no copy)."""
+    rows = rows_from_pairs(data.pairs, pair_ids)
+    if not (cfg.extra_negatives and data.extra_negatives is not None):
+        return rows
+    vids, caps = [], []
+    for p in pair_ids:
+        for caption in data.extra_negatives[p]:
+            vids.append(int(data.pairs.video[p]))
+            caps.append(caption)
+    if not caps:
+        return rows
+    n = len(caps)
+    return RealRows(
+        real_video=np.concatenate([rows.real_video, np.asarray(vids, np.int64)]),
+        real_label=np.concatenate([rows.real_label, np.zeros(n, np.int64)]),
+        caption=rows.caption + caps,
+        other_caption=rows.other_caption + [""] * n,
+        syn_video=np.concatenate([rows.syn_video, np.full(n, -1, np.int64)]),
+        omega=np.concatenate([rows.omega, np.full(n, np.nan, np.float32)]),
+    )
+
+
+def save_checkpoint(path: Path, model: AlignmentModel, opt: torch.optim.Optimizer, step: int, cfg: TrainConfig) -> None:
+    """Atomic: write to a temporary file in the same directory, then rename."""
+    payload = {
+        "step": step,
+        "model_name": model.name,
+        "model_config": model.config,
+        "model": model.state_dict(),
+        "optimizer": opt.state_dict(),
+        "torch_rng": torch.get_rng_state(),
+        "config": asdict(cfg),
+    }
+    tmp = path.with_suffix(".tmp")
+    torch.save(payload, tmp)
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path: Path) -> dict:
+    return torch.load(path, map_location="cpu", weights_only=False)
+
+
+def train(
+    model: AlignmentModel,
+    data: TrainData,
+    cfg: TrainConfig,
+    run_dir: str | Path | None = None,
+    callback: StepCallback | None = None,
+    stop_after: int | None = None,
+) -> TrainResult:
+    """Fine-tune `model` in place for `cfg.steps` steps (resuming from `run_dir/checkpoint.pt` if present).
+
+    `callback(step, {"loss_real", "loss_synth", "loss_scr", "loss", "lr"})` is called every `log_every` steps and
+    on the last one. `stop_after` ends the call early after that many steps (for tests of resumption).
+    """
+    variant = get_variant(cfg.variant)
+    if variant.synthetic and (data.syn_frames is None or data.pairs.syn_video is None):
+        raise UserInputError(f"variant '{cfg.variant}' needs synthetic videos", hint="run the generate (and score) stage first")
+    if len(data.pairs) == 0:
+        raise UserInputError("no training pairs", hint="check the world's train split")
+    torch.manual_seed(cfg.seed)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    start = 0
+    ckpt_path = None
+    if run_dir is not None:
+        Path(run_dir).mkdir(parents=True, exist_ok=True)
+        ckpt_path = Path(run_dir) / CHECKPOINT
+    if ckpt_path is not None and ckpt_path.exists():
+        state = load_checkpoint(ckpt_path)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        torch.set_rng_state(state["torch_rng"])
+        start = int(state["step"])
+    model.train()
+    t0 = time.perf_counter()
+    n_seq = 0
+    last: dict[str, float] = {}
+    end = cfg.steps if stop_after is None else min(cfg.steps, start + stop_after)
+    for step in range(start, end):
+        # ---- 1-2: the batch: rows → [(Vʳ,c), (Vʳ,c′), (Vˢ,c), (Vˢ,c′)] per variant ----
+        rows = step_rows(data, draw_pairs(cfg.seed, step, len(data.pairs), cfg.batch_size), cfg)
+        batch = build_sequence_batch(rows, include_synthetic=variant.synthetic, include_copies=variant.consistency)
+        # ---- 3: encode each distinct video once; all sequences reuse the tokens ----
+        real_ids, syn_ids, slot = batch.unique_videos()
+        feats = model.encode_videos(_gather(data.real_frames, real_ids.numpy()))
+        if syn_ids.numel():
+            feats = torch.cat([feats, model.encode_videos(_gather(data.syn_frames, syn_ids.numpy()))])
+        text = model.prepare_text(batch.captions, batch.shared_with)
+        logits = model(feats, slot, text)  # [S, 2]
+        # ---- 4: losses (synvita.method) ----
+        ce_sum, n_tok = model.sequence_ce(logits, batch.label)
+        loss_real, loss_synth = weighted_cross_entropy(ce_sum, n_tok, batch.is_copy, batch.is_synthetic, batch.weight)
+        if variant.consistency and batch.n_pairs:
+            loss_scr = scr_from_scores(f_from_logits(logits), batch, margin=cfg.margin)
+        else:
+            loss_scr = logits.new_zeros(())
+        loss = loss_real + loss_synth + cfg.lambda_scr * loss_scr
+        # ---- 5: optimiser ----
+        lr = lr_at(step, cfg)
+        for group in opt.param_groups:
+            group["lr"] = lr
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if cfg.grad_clip:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        opt.step()
+        n_seq += len(batch)
+        done = step + 1
+        last = {
+            "loss_real": loss_real.item(), "loss_synth": loss_synth.item(), "loss_scr": loss_scr.item(),
+            "loss": loss.item(), "lr": lr,
+        }
+        if callback is not None and (done % cfg.log_every == 0 or done == cfg.steps):
+            callback(done, last)
+        if ckpt_path is not None and (done % cfg.checkpoint_every == 0 or done == end):
+            save_checkpoint(ckpt_path, model, opt, done, cfg)
+    model.eval()
+    return TrainResult(steps=end, seconds=time.perf_counter() - t0, last=last, sequences=n_seq)

@@ -1,0 +1,117 @@
+"""The training loop: every variant runs, losses behave, runs are deterministic and resumable."""
+
+import numpy as np
+import pytest
+import torch
+
+from synvita.config import VARIANTS
+from synvita.data.types import PairSet
+from synvita.errors import UnknownNameError, UserInputError
+from synvita.models.base import build_model
+from synvita.models.tiny import TinyAlignmentModel
+from synvita.training.loop import CHECKPOINT, TrainConfig, TrainData, draw_pairs, train
+from synvita.training.variants import compute_weights, get_variant
+
+POS = ["one big red circle moves left", "two small blue squares grow", "one green ring moves up then one red cross shrinks"]
+NEG = ["one big red square moves left", "one small blue square grows", "one red cross shrinks then one green ring moves up"]
+
+
+def tiny_data(n_pairs=6, synthetic=True, seed=0):
+    rng = np.random.default_rng(seed)
+    frames = rng.integers(0, 256, size=(n_pairs, 8, 16, 16, 3), dtype=np.uint8)
+    syn = rng.integers(0, 256, size=(n_pairs, 8, 16, 16, 3), dtype=np.uint8)
+    pairs = PairSet(
+        video=np.arange(n_pairs),
+        caption_pos=[POS[i % 3] for i in range(n_pairs)],
+        caption_neg=[NEG[i % 3] for i in range(n_pairs)],
+        misalignment=["object", "count", "flip"] * (n_pairs // 3),
+        syn_video=np.arange(n_pairs) if synthetic else None,
+        weight=np.linspace(0.0, 0.8, n_pairs).astype(np.float32) if synthetic else None,
+    )
+    extra = [[NEG[2]] if i % 3 == 2 else [] for i in range(n_pairs)]
+    return TrainData(real_frames=frames, pairs=pairs, syn_frames=syn if synthetic else None, extra_negatives=extra)
+
+
+def tiny_model(seed=0):
+    config = TinyAlignmentModel.example_config(POS + NEG)
+    return build_model("tiny", config, seed=seed)
+
+
+def cfg(variant, **kw):
+    base = dict(variant=variant, steps=4, batch_size=3, lr=1e-3, log_every=1, checkpoint_every=2)
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_every_variant_trains_and_reports_losses(variant):
+    logged = []
+    result = train(tiny_model(), tiny_data(), cfg(variant), callback=lambda step, m: logged.append((step, m)))
+    assert [s for s, _ in logged] == [1, 2, 3, 4]
+    spec = get_variant(variant)
+    for _, m in logged:
+        assert np.isfinite(m["loss"]) and m["loss_real"] > 0
+        if not spec.synthetic:
+            assert m["loss_synth"] == 0.0
+        if not spec.consistency:
+            assert m["loss_scr"] == 0.0
+    if spec.consistency:
+        assert any(m["loss_scr"] > 0 for _, m in logged)
+    if spec.synthetic and spec.weight_rule == "one":
+        assert all(m["loss_synth"] > 0 for _, m in logged)
+    assert result.steps == 4 and result.sequences > 0
+
+
+def test_sequences_per_step_grow_with_the_variant():
+    n = {v: train(tiny_model(), tiny_data(), cfg(v, steps=1, extra_negatives=False)).sequences for v in ("none", "naive", "synvita")}
+    assert n == {"none": 6, "naive": 12, "synvita": 24}  # 3 pairs × 2 rows × (1, 2, 4) sequences
+
+
+def test_none_needs_no_synthetic_data_but_naive_does():
+    train(tiny_model(), tiny_data(synthetic=False), cfg("none", steps=1))
+    with pytest.raises(UserInputError):
+        train(tiny_model(), tiny_data(synthetic=False), cfg("naive", steps=1))
+
+
+def test_same_seed_same_weights():
+    a, b = tiny_model(), tiny_model()
+    train(a, tiny_data(), cfg("synvita"))
+    train(b, tiny_data(), cfg("synvita"))
+    for (k, x), (_, y) in zip(a.state_dict().items(), b.state_dict().items()):
+        assert torch.equal(x, y), k
+
+
+def test_resume_equals_uninterrupted(tmp_path):
+    full = tiny_model()
+    train(full, tiny_data(), cfg("synvita"), run_dir=tmp_path / "full")
+    part = tiny_model()
+    train(part, tiny_data(), cfg("synvita"), run_dir=tmp_path / "part", stop_after=2)  # "killed" after step 2
+    assert (tmp_path / "part" / CHECKPOINT).exists()
+    resumed = tiny_model(seed=99)  # a fresh process: weights come from the checkpoint
+    out = train(resumed, tiny_data(), cfg("synvita"), run_dir=tmp_path / "part")
+    assert out.steps == 4
+    for (k, x), (_, y) in zip(full.state_dict().items(), resumed.state_dict().items()):
+        torch.testing.assert_close(x, y, rtol=0, atol=0, msg=k)
+    assert not list((tmp_path / "part").glob("*.tmp"))
+
+
+def test_batches_depend_only_on_seed_and_step():
+    np.testing.assert_array_equal(draw_pairs(0, 5, 100, 8), draw_pairs(0, 5, 100, 8))
+    assert not np.array_equal(draw_pairs(0, 5, 100, 8), draw_pairs(0, 6, 100, 8))
+
+
+def test_weight_rules():
+    ft, fo = np.array([0.9, 0.2, np.nan]), np.array([0.3, 0.5, 0.1])
+    np.testing.assert_allclose(compute_weights("diff", ft, fo), [0.6, 0.0, 1.0], atol=1e-6)
+    np.testing.assert_allclose(compute_weights("target", ft, fo)[:2], [0.9, 0.2], atol=1e-6)
+    np.testing.assert_array_equal(compute_weights("one", ft, fo), [1, 1, 1])
+    with pytest.raises(UnknownNameError):
+        get_variant("bogus")
+
+
+def test_zero_weights_remove_the_synthetic_loss():
+    data = tiny_data()
+    data.pairs.weight = np.zeros(len(data.pairs), np.float32)
+    logged = []
+    train(tiny_model(), data, cfg("synvita"), callback=lambda s, m: logged.append(m))
+    assert all(m["loss_synth"] == 0.0 and m["loss_scr"] == 0.0 for m in logged)
