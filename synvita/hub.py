@@ -1,0 +1,83 @@
+"""Find model weights offline: a local directory, or a repo id already in the user's Hugging Face cache.
+
+Real backends (CogVideoX, other diffusers pipelines, Video-LLaVA) never download anything: a GPU-cluster user
+downloads once on a login node (`huggingface-cli download REPO --local-dir DIR`) and points synvita at DIR or at
+the repo id. When neither is there, one `NotFoundError` line says where we looked and how to get the weights.
+Torch-free, imports huggingface_hub lazily.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from synvita.errors import NotFoundError
+
+
+def hf_cache_dir() -> str:
+    """The Hugging Face hub cache directory this process would use (honours HF_HUB_CACHE / HF_HOME)."""
+    try:
+        from huggingface_hub import constants
+
+        return str(constants.HF_HUB_CACHE)
+    except Exception:  # pragma: no cover - huggingface_hub is a dependency of diffusers/transformers
+        return os.path.join(os.environ.get("HF_HOME", os.path.expanduser("~/.cache/huggingface")), "hub")
+
+
+def resolve_weights(model_path: str | os.PathLike[str], *, example_repo: str, what: str = "model weights") -> Path:
+    """A local directory holding `model_path`'s files, without touching the network.
+
+    `model_path` is either a directory (used as is) or a hub repo id ("org/name") that must already be in the
+    local HF cache. Raises a one-line `NotFoundError` naming the local path and the cache directory searched and
+    the `huggingface-cli download` command that fetches the weights.
+    """
+    text = os.fspath(model_path)
+    local = Path(text).expanduser()
+    if local.is_dir():
+        if not any(local.iterdir()):
+            raise NotFoundError(
+                f"{what} directory {local.resolve()} is empty",
+                hint=f"download them with `huggingface-cli download {example_repo} --local-dir {local}`",
+            )
+        return local.resolve()
+    cache = hf_cache_dir()
+    looks_like_repo = text.count("/") == 1 and not text.startswith((".", "/", "~")) and not local.exists()
+    if looks_like_repo:
+        try:
+            from huggingface_hub import snapshot_download
+
+            return Path(snapshot_download(repo_id=text, local_files_only=True))
+        except Exception:
+            pass
+    repo = text if looks_like_repo else example_repo
+    raise NotFoundError(
+        f"{what} '{text}' not found: no local directory {local.resolve()} and no '{repo}' snapshot in the HF cache {cache}",
+        hint=f"download them with `huggingface-cli download {repo} --local-dir DIR` and pass DIR as model_path",
+    )
+
+
+def pick_device(device: str | None = "auto") -> str:
+    """'auto' → 'cuda' when a GPU is visible, else 'cpu'; anything else is returned unchanged."""
+    if device in (None, "auto"):
+        import torch
+
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return str(device)
+
+
+def pick_dtype(dtype: str | None, device: str):
+    """'auto' → bfloat16 on CUDA, float32 on CPU; otherwise a torch dtype by name ('bf16', 'float16', ...)."""
+    import torch
+
+    if dtype in (None, "auto"):
+        return torch.bfloat16 if str(device).startswith("cuda") else torch.float32
+    if isinstance(dtype, torch.dtype):
+        return dtype
+    aliases = {"bf16": "bfloat16", "fp16": "float16", "half": "float16", "fp32": "float32", "float": "float32"}
+    name = aliases.get(str(dtype), str(dtype))
+    value = getattr(torch, name, None)
+    if not isinstance(value, torch.dtype):
+        from synvita.errors import UserInputError
+
+        raise UserInputError(f"unknown dtype '{dtype}'", hint="use auto, bf16, fp16 or fp32")
+    return value
