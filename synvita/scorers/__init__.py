@@ -1,0 +1,11 @@
+"""Scorers for the alignment weights ω: f̄(Vˢ,tˢ) and f̄(Vˢ,tʳ) per synthetic video, registered by name.
+
+    ensemble  K tiny alignment models trained on the pretrain corpus with different seeds (the stand-in for the
+              paper's off-the-shelf VQAScore ensemble: they never saw the fine-tuning data's linguistic bias)
+    oracle    the world's ground truth (`faithful` flag): f̄(Vˢ,tˢ) = faithful, f̄(Vˢ,tʳ) = 1 − faithful; analysis only
+"""
+
+from synvita.registry import SCORERS
+
+SCORERS.register("ensemble", "synvita.scorers.ensemble:EnsembleScorer", "K tiny models pretrained with different seeds")
+SCORERS.register("oracle", "synvita.scorers.oracle:OracleScorer", "ground truth from the procedural world (analysis only)")

@@ -44,22 +44,15 @@ def get_variant(name: str) -> Variant:
     return Variant(name, synthetic, rule, consistency)
 
 
+_RULE_NAMES = {"one": "fixed", "target": "target", "diff": "difference"}
+
+
 def compute_weights(rule: str, f_target: np.ndarray, f_other: np.ndarray) -> np.ndarray:
-    """ω per synthetic video from the ensemble means (float32 [N]); NaN inputs give ω = 1 (METHOD.md item 7)."""
-    import torch
+    """ω per synthetic video (float32 [N]) by synvita.method's weight rules, from per-scorer scores [K, N]
+    (or ensemble means [N]). NaN stays NaN here; the batch builder reads it as missing → 1.0 before clamping."""
+    from synvita.method import weight_rule
 
-    from synvita.method import alignment_weight
-
-    f_target = np.asarray(f_target, dtype=np.float64)
-    f_other = np.asarray(f_other, dtype=np.float64)
-    if rule == "one":
-        return np.ones(len(f_target), dtype=np.float32)
-    if rule == "target":
-        w = np.clip(f_target, 0.0, None)
-    elif rule == "diff":
-        # alignment_weight takes [K, N] per-scorer values; the means are passed as K = 1
-        w = alignment_weight(torch.as_tensor(f_target[None]), torch.as_tensor(f_other[None])).numpy()
-    else:
+    if rule not in _RULE_NAMES:
         raise UnknownNameError(f"unknown weight rule '{rule}'", hint="one of: one, target, diff")
-    w = np.where(np.isnan(w), 1.0, w)
-    return w.astype(np.float32)
+    w = weight_rule(_RULE_NAMES[rule])(np.asarray(f_target, dtype=np.float32), np.asarray(f_other, dtype=np.float32))
+    return w.numpy().astype(np.float32)

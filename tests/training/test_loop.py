@@ -102,9 +102,12 @@ def test_batches_depend_only_on_seed_and_step():
 
 def test_weight_rules():
     ft, fo = np.array([0.9, 0.2, np.nan]), np.array([0.3, 0.5, 0.1])
-    np.testing.assert_allclose(compute_weights("diff", ft, fo), [0.6, 0.0, 1.0], atol=1e-6)
+    np.testing.assert_allclose(compute_weights("diff", ft, fo)[:2], [0.6, 0.0], atol=1e-6)
+    assert np.isnan(compute_weights("diff", ft, fo)[2])  # missing → NaN → 1.0 in the batch builder
     np.testing.assert_allclose(compute_weights("target", ft, fo)[:2], [0.9, 0.2], atol=1e-6)
-    np.testing.assert_array_equal(compute_weights("one", ft, fo), [1, 1, 1])
+    np.testing.assert_array_equal(compute_weights("one", ft, fo)[:2], [1, 1])
+    k2 = compute_weights("diff", np.array([[0.9, 0.1], [0.7, 0.3]]), np.array([[0.1, 0.1], [0.3, 0.5]]))
+    np.testing.assert_allclose(k2, [0.6, 0.0], atol=1e-6)  # mean over K scorers, then clamp
     with pytest.raises(UnknownNameError):
         get_variant("bogus")
 
