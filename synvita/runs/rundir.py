@@ -1,0 +1,144 @@
+"""Self-describing run directories: `config.json` (what to run) and `env.json` (where and with what it ran)."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+import time
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from synvita.entities import Run
+from synvita.stages import StageContext
+
+ENV_FILE = "env.json"
+STDERR_FILE = "stderr.log"
+STDOUT_FILE = "stdout.log"
+VERSIONED_PACKAGES = (
+    "synvita", "numpy", "torch", "diffusers", "transformers", "peft", "accelerate",
+    "av", "sqlmodel", "sqlalchemy", "textual", "submitit",
+)
+
+
+def stage_config(run: Run) -> dict[str, Any]:
+    """The resolved spec stored on the run plus the run's own keys (variant, seed, generator)."""
+    config = dict(run.config)
+    for key in ("variant", "seed", "generator"):
+        value = getattr(run, key)
+        if value is not None:
+            config[key] = value
+    return config
+
+
+def stage_inputs(deps: list[Run]) -> dict[str, Path]:
+    """Upstream run directories by role (= the dependency's stage); a second dependency of the same stage is
+    keyed `<stage>:<run id>`."""
+    inputs: dict[str, Path] = {}
+    for dep in deps:
+        key = dep.stage if dep.stage not in inputs else f"{dep.stage}:{dep.id}"
+        inputs[key] = Path(dep.run_dir)
+    return inputs
+
+
+@lru_cache(maxsize=1)
+def git_info() -> dict[str, Any]:
+    """Commit of the synvita source checkout (or of the current directory), and whether it had local changes.
+    Cached for the worker's lifetime."""
+    import synvita
+
+    for where in (Path(synvita.__file__).resolve().parent.parent, Path.cwd()):
+        try:
+            commit = subprocess.run(
+                ["git", "-C", str(where), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10
+            )
+            if commit.returncode != 0:
+                continue
+            dirty = subprocess.run(
+                ["git", "-C", str(where), "status", "--porcelain", "--untracked-files=no"],
+                capture_output=True, text=True, timeout=10,
+            )
+            return {"commit": commit.stdout.strip(), "dirty": bool(dirty.stdout.strip()), "root": str(where)}
+        except (OSError, subprocess.SubprocessError):
+            continue
+    return {"commit": None, "dirty": None, "root": None}
+
+
+@lru_cache(maxsize=1)
+def package_versions() -> dict[str, str | None]:
+    """Installed versions from package metadata (nothing is imported, torch included)."""
+    out: dict[str, str | None] = {}
+    for name in VERSIONED_PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def environment(run: Run, *, worker_id: str, executor: str) -> dict[str, Any]:
+    return {
+        "run_id": run.id,
+        "attempt": run.attempt,
+        "seed": run.seed if run.seed is not None else run.config.get("seed"),
+        "git": git_info(),
+        "python": sys.version.split()[0],
+        "executable": sys.executable,
+        "platform": platform.platform(),
+        "host": socket.gethostname(),
+        "user": _user(),
+        "argv": list(sys.argv),
+        "cwd": os.getcwd(),
+        "worker": worker_id,
+        "executor": executor,
+        "packages": package_versions(),
+        "prepared_at": time.time(),
+    }
+
+
+def _user() -> str | None:
+    try:
+        return getpass.getuser()
+    except Exception:  # no passwd entry in some containers
+        return None
+
+
+def prepare_run_dir(run: Run, deps: list[Run], *, worker_id: str, executor: str) -> Path:
+    """Create the run directory and write `config.json` (StageContext) and `env.json`; returns the directory.
+    An existing directory (a retry) is reused: its events.jsonl continues, so seq stays monotonic."""
+    run_dir = Path(run.run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    StageContext(
+        run_id=run.id, stage=run.stage, run_dir=run_dir, config=stage_config(run), inputs=stage_inputs(deps)
+    ).write_config()
+    tmp = run_dir / (ENV_FILE + ".tmp")
+    tmp.write_text(json.dumps(environment(run, worker_id=worker_id, executor=executor), indent=2, sort_keys=True))
+    tmp.replace(run_dir / ENV_FILE)
+    return run_dir
+
+
+def error_from_stderr(path: str | Path, max_bytes: int = 65536) -> str | None:
+    """The exception line of a failed stage: the last non-empty line of stderr, with the module path of a
+    qualified exception name dropped ("synvita.errors.StageError: x" → "StageError: x")."""
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            size = fh.tell()
+            fh.seek(max(0, size - max_bytes))
+            tail = fh.read().decode("utf-8", errors="replace")
+    except OSError:
+        return None
+    lines = [ln.strip() for ln in tail.splitlines() if ln.strip()]
+    if not lines:
+        return None
+    last = lines[-1]
+    head, sep, rest = last.partition(":")
+    if sep and " " not in head and "." in head and head.rsplit(".", 1)[-1][:1].isupper():
+        last = head.rsplit(".", 1)[-1] + ":" + rest
+    return last[:2000]

@@ -1,0 +1,252 @@
+"""The worker: claims queued runs and executes them, keeping the store honest about what happens.
+
+For each claimed run it writes the run directory (`config.json`, `env.json`), starts the stage through an
+executor (`local` subprocess or `slurm` job), tails `events.jsonl` into the store, heartbeats, stops the job
+when the run gets cancelled, and records succeeded / failed (with the stage's exception line) / cancelled.
+Ctrl-C or SIGTERM stops the running jobs and marks their runs `cancelled` ("interrupted"); a run is never
+left `running` by a worker that exits. A worker that dies (kill -9) leaves its runs to the reaper, which any
+other worker runs: without heartbeats for `lost_after_s` they become `lost`, and `retry` re-queues them.
+
+`python -m synvita.runs.worker --db PATH [--until-idle] ...` runs one (the CLI's `synvita worker` does the same).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from synvita.entities import Run
+from synvita.errors import SynvitaError
+from synvita.events import EventWriter
+from synvita.runs.executors import Executor, Job, make_executor
+from synvita.runs.ingest import ingest_run_dir, terminate_partial_line
+from synvita.runs.rundir import prepare_run_dir
+from synvita.store import Store
+
+OnEvent = Callable[[Run, dict[str, Any]], None]
+"""Called with the run and each event: the stage's events as read from events.jsonl, plus the worker's own
+`{"kind": "status", "status": ..., "error": ..., "seq": None}` when a run starts and ends."""
+
+
+class WorkerInterrupted(BaseException):
+    """Raised in the worker loop by SIGTERM (Ctrl-C raises KeyboardInterrupt)."""
+
+
+def default_worker_id() -> str:
+    return f"w-{socket.gethostname().split('.')[0]}-{os.getpid()}"
+
+
+class Worker:
+    def __init__(
+        self,
+        store_path: str | Path | None = None,
+        *,
+        worker_id: str | None = None,
+        executor: str | Executor = "local",
+        poll_s: float = 0.5,
+        heartbeat_s: float = 2.0,
+        lost_after_s: float = 30.0,
+        submission: str | None = None,
+        on_event: OnEvent | None = None,
+        busy_timeout_s: float = 10.0,
+        executor_options: dict[str, Any] | None = None,
+    ) -> None:
+        self.store = Store.open(store_path, busy_timeout_s=busy_timeout_s)
+        self.worker_id = worker_id or default_worker_id()
+        self.executor = executor if isinstance(executor, Executor) else make_executor(executor, **(executor_options or {}))
+        self.poll_s = poll_s
+        self.heartbeat_s = heartbeat_s
+        self.lost_after_s = lost_after_s
+        self.submission = submission
+        self.on_event = on_event
+        self.executed: list[str] = []
+        """Ids of the runs this worker started, in order."""
+        self._active: dict[str, tuple[Run, Job, float]] = {}  # run id → (run, job, last heartbeat time)
+        self._stop = threading.Event()
+
+    # ------------------------------------------------------------------ public
+
+    def stop(self) -> None:
+        """Ask the loop to stop (from another thread): running jobs are stopped and marked cancelled."""
+        self._stop.set()
+
+    def run(self, until_idle: bool = False, max_runs: int | None = None) -> list[str]:
+        """Claim and execute runs until stopped; `until_idle`: return once nothing is running or claimable (for
+        this worker's submission); `max_runs`: return after starting that many and finishing them.
+        Returns the ids of the runs this call started."""
+        started: list[str] = []
+        previous = self._install_sigterm()
+        last_reap = 0.0
+        try:
+            while not self._stop.is_set():
+                now = time.time()
+                if now - last_reap >= min(self.lost_after_s / 3, 5.0):
+                    for lost in self.store.reap_lost(self.lost_after_s):
+                        self._emit(lost, {"kind": "status", "status": "lost", "error": lost.error, "seq": None})
+                    last_reap = now
+                while len(self._active) < self.executor.max_parallel and (max_runs is None or len(started) < max_runs):
+                    run = self.store.claim_next(self.worker_id, submission=self.submission, executor=self.executor.name)
+                    if run is None:
+                        break
+                    started.append(run.id)
+                    self.executed.append(run.id)
+                    self._start(run)
+                self._service()
+                if not self._active:
+                    if max_runs is not None and len(started) >= max_runs:
+                        break
+                    if until_idle and not self.store.has_pending(submission=self.submission):
+                        break
+                self._stop.wait(self.poll_s)
+            self._abandon("stopped (worker shut down)")
+        except KeyboardInterrupt:
+            self._abandon("interrupted (Ctrl-C)")
+            raise
+        except WorkerInterrupted:
+            self._abandon("interrupted (SIGTERM)")
+            raise
+        except BaseException as exc:
+            self._abandon(f"worker crashed: {type(exc).__name__}: {exc}")
+            raise
+        finally:
+            self._restore_sigterm(previous)
+        return started
+
+    def close(self) -> None:
+        self.store.close()
+
+    # ------------------------------------------------------------------ internals
+
+    def _emit(self, run: Run, event: dict[str, Any]) -> None:
+        if self.on_event is not None:
+            try:
+                self.on_event(run, event)
+            except Exception:  # a front end's display bug must not kill runs
+                pass
+
+    def _start(self, run: Run) -> None:
+        try:
+            deps = self.store.get_runs(run.depends_on) if run.depends_on else []
+            run_dir = prepare_run_dir(run, deps, worker_id=self.worker_id, executor=self.executor.name)
+            terminate_partial_line(run_dir)
+            with EventWriter(run_dir) as ev:
+                ev.log(f"attempt {run.attempt} on {socket.gethostname()} by worker {self.worker_id} ({self.executor.name})")
+            job = self.executor.start(run, run_dir)
+        except Exception as exc:  # could not even start: the run fails with the reason, others go on
+            finished = self.store.finish(run.id, "failed", f"could not start: {type(exc).__name__}: {exc}",
+                                         worker_id=self.worker_id)
+            self._ingest(finished)
+            self._emit(finished, {"kind": "status", "status": finished.status, "error": finished.error, "seq": None})
+            return
+        self.store.set_job(run.id, job.job_id, worker_id=self.worker_id)
+        self._active[run.id] = (run, job, time.time())
+        self._emit(run, {"kind": "status", "status": "running", "error": None, "seq": None})
+
+    def _ingest(self, run: Run) -> None:
+        try:
+            new = ingest_run_dir(self.store, run.id, run.run_dir)
+        except SynvitaError:
+            raise
+        except Exception as exc:  # a stage wrote something the store cannot take: record, keep going
+            new = []
+            with EventWriter(run.run_dir) as ev:
+                ev.log(f"worker could not ingest events: {type(exc).__name__}: {exc}", level="error")
+        for event in new:
+            self._emit(run, event)
+
+    def _service(self) -> None:
+        jobs = [job for _, job, _ in self._active.values()]
+        self.executor.refresh(jobs)
+        for run_id, (run, job, last_hb) in list(self._active.items()):
+            self._ingest(run)
+            now = time.time()
+            if now - last_hb >= self.heartbeat_s:
+                status = self.store.heartbeat(run_id, self.worker_id, progress_msg=job.note or None)
+                self._active[run_id] = (run, job, now)
+                if status != "running":
+                    self.executor.kill(job)
+                    self._ingest(run)
+                    del self._active[run_id]
+                    final = self.store.get_run(run_id)
+                    self._emit(final, {"kind": "status", "status": final.status, "error": final.error, "seq": None})
+                    continue
+            outcome = self.executor.poll(job)
+            if outcome is None:
+                continue
+            self._ingest(run)
+            final = self.store.finish(run_id, outcome.status, outcome.error, worker_id=self.worker_id)
+            del self._active[run_id]
+            self._emit(final, {"kind": "status", "status": final.status, "error": final.error, "seq": None})
+
+    def _abandon(self, why: str) -> None:
+        """Stop every active job and mark its run cancelled: never leave a run `running` behind."""
+        for run_id, (run, job, _) in list(self._active.items()):
+            try:
+                self.executor.kill(job)
+            except Exception:
+                pass
+            try:
+                self._ingest(run)
+                final = self.store.finish(run_id, "cancelled", f"{why} on worker {self.worker_id}", worker_id=self.worker_id)
+                self._emit(final, {"kind": "status", "status": final.status, "error": final.error, "seq": None})
+            except Exception:
+                pass  # the reaper will mark it lost
+            del self._active[run_id]
+
+    def _install_sigterm(self) -> Any:
+        if threading.current_thread() is not threading.main_thread():
+            return None
+
+        def _raise(signum: int, frame: Any) -> None:
+            raise WorkerInterrupted()
+
+        return signal.signal(signal.SIGTERM, _raise)
+
+    def _restore_sigterm(self, previous: Any) -> None:
+        if previous is not None and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, previous)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m synvita.runs.worker", description="Run a synvita worker.")
+    parser.add_argument("--db", default=None, help="database (default: SYNVITA_DB > SYNVITA_HOME > ./.synvita)")
+    parser.add_argument("--worker-id", default=None)
+    parser.add_argument("--executor", default="local", choices=["local", "slurm"])
+    parser.add_argument("--parallel", type=int, default=None, help="jobs at once (local 1, slurm 64)")
+    parser.add_argument("--poll", type=float, default=0.5)
+    parser.add_argument("--heartbeat", type=float, default=2.0)
+    parser.add_argument("--lost-after", type=float, default=30.0)
+    parser.add_argument("--submission", default=None)
+    parser.add_argument("--until-idle", action="store_true")
+    parser.add_argument("--max-runs", type=int, default=None)
+    parser.add_argument("--print-claims", action="store_true", help="print each started run id on stdout")
+    args = parser.parse_args(argv)
+    options = {"max_parallel": args.parallel} if args.parallel else {}
+    try:
+        worker = Worker(
+            args.db, worker_id=args.worker_id, executor=args.executor, poll_s=args.poll, heartbeat_s=args.heartbeat,
+            lost_after_s=args.lost_after, submission=args.submission, executor_options=options,
+            on_event=(lambda run, ev: print(run.id, flush=True) if ev.get("kind") == "status" and ev.get("status") == "running" else None)
+            if args.print_claims else None,
+        )
+        try:
+            worker.run(until_idle=args.until_idle, max_runs=args.max_runs)
+        finally:
+            worker.close()
+    except SynvitaError as exc:
+        print(f"error: {exc.one_line()}", file=sys.stderr)
+        return exc.exit_code
+    except (KeyboardInterrupt, WorkerInterrupted):
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
