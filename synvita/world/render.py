@@ -1,0 +1,217 @@
+"""Scene graph → uint8 clip `[T, H, W, 3]`, in the real look or a synthetic look.
+
+Direction and order are visible only across frames: a moving object travels `motion_px` over its event's time
+segment (the whole clip, or one half in a "then" scene, still otherwise); 'appears'/'disappears' switch visibility
+at the segment's middle; 'grows'/'shrinks' scale the object. Layouts are rejection-sampled so every object stays in
+the frame, objects never overlap, and a relation holds at every frame by at least `relation_min_sep_px`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from synvita.world.config import WorldConfig
+from synvita.world.scene import Scene
+
+PALETTE = {
+    "red": (225, 45, 45),
+    "green": (50, 195, 70),
+    "blue": (55, 95, 235),
+    "yellow": (235, 215, 50),
+    "purple": (165, 60, 210),
+}
+REAL_BACKGROUND = (16.0, 16.0, 24.0)
+
+
+class LayoutError(Exception):
+    """No layout satisfies the scene's constraints (the caller resamples the scene or relaxes)."""
+
+
+@dataclass(frozen=True)
+class SyntheticLook:
+    """Visual noise of a generator ("synthetic look"); every strength is in [0, 1] and scaled by `strength`."""
+
+    strength: float = 0.5
+    palette: float = 1.0
+    """Per-video channel gain/offset on all colours and partial desaturation."""
+    texture: float = 1.0
+    """Tinted background with a static sinusoidal texture."""
+    blur: float = 1.0
+    """3×3 box blur mixed in."""
+    flicker: float = 1.0
+    """Per-frame brightness jitter."""
+    noise: float = 1.0
+    """Extra pixel noise (σ up to 8)."""
+
+
+def _segments(scene: Scene, frames: int) -> list[tuple[int, int]]:
+    if scene.link == "then":
+        half = frames // 2
+        return [(0, half), (half, frames)]
+    return [(0, frames)] * len(scene.groups)
+
+
+def trajectories(scene: Scene, cfg: WorldConfig):
+    """Per object: (group index, dx [T], dy [T], diameter [T], visible [T]) relative to its start position."""
+    T = cfg.frames
+    t = np.arange(T, dtype=np.float64)
+    out = []
+    for gi, (g, (s, e)) in enumerate(zip(scene.groups, _segments(scene, T))):
+        p = np.clip((t - s) / max(e - s - 1, 1), 0.0, 1.0)  # progress through the segment
+        dx = np.zeros(T)
+        dy = np.zeros(T)
+        base = cfg.big_px if g.size == "big" else cfg.small_px
+        diam = np.full(T, base)
+        vis = np.ones(T, dtype=bool)
+        mid = s + (e - s) // 2
+        if g.action == "moves left":
+            dx = -cfg.motion_px * p
+        elif g.action == "moves right":
+            dx = cfg.motion_px * p
+        elif g.action == "moves up":
+            dy = -cfg.motion_px * p
+        elif g.action == "moves down":
+            dy = cfg.motion_px * p
+        elif g.action == "grows":
+            diam = base * (1.0 + (cfg.grow_factor - 1.0) * p)
+        elif g.action == "shrinks":
+            diam = base * (1.0 + (cfg.shrink_factor - 1.0) * p)
+        elif g.action == "appears":
+            vis = t >= mid
+        elif g.action == "disappears":
+            vis = t < mid
+        for _ in range(g.count):
+            out.append((gi, dx, dy, diam, vis))
+    return out
+
+
+def layout(scene: Scene, cfg: WorldConfig, rng: np.random.Generator, tries: int = 60, relax: bool = False):
+    """Start positions (x0, y0) per object satisfying bounds, spacing and the relation at every frame."""
+    objs = trajectories(scene, cfg)
+    H, W = cfg.height, cfg.width
+    gap = -1e9 if relax else cfg.object_gap_px
+    for _ in range(tries):
+        starts = []
+        ok = True
+        for gi, dx, dy, diam, _vis in objs:
+            r = diam / 2.0
+            lo_x, hi_x = np.max(r - dx) + 0.5, np.min(W - r - dx) - 0.5
+            lo_y, hi_y = np.max(r - dy) + 0.5, np.min(H - r - dy) - 0.5
+            if lo_x > hi_x or lo_y > hi_y:
+                raise LayoutError("object does not fit in the frame")
+            starts.append((rng.uniform(lo_x, hi_x), rng.uniform(lo_y, hi_y)))
+        xs = [x0 + o[1] for (x0, _), o in zip(starts, objs)]  # [T] centre x per object
+        ys = [y0 + o[2] for (_, y0), o in zip(starts, objs)]
+        for a in range(len(objs)):
+            for b in range(a + 1, len(objs)):
+                both = objs[a][4] & objs[b][4]
+                reach = (objs[a][3] + objs[b][3]) / 2.0 + gap
+                cheb = np.maximum(np.abs(xs[a] - xs[b]), np.abs(ys[a] - ys[b]))
+                if np.any(both & (cheb < reach)):
+                    ok = False
+        if ok and scene.relation is not None:
+            r = scene.relation
+            sa = [k for k, o in enumerate(objs) if o[0] == r.subject][0]
+            ob = [k for k, o in enumerate(objs) if o[0] == r.object][0]
+            sep = cfg.relation_min_sep_px
+            if r.relation == "above":
+                ok = bool(np.all(ys[ob] - ys[sa] >= sep))
+            elif r.relation == "below":
+                ok = bool(np.all(ys[sa] - ys[ob] >= sep))
+            elif r.relation == "left of":
+                ok = bool(np.all(xs[ob] - xs[sa] >= sep))
+            else:
+                ok = bool(np.all(xs[sa] - xs[ob] >= sep))
+        if ok:
+            return objs, xs, ys
+    raise LayoutError("no layout found")
+
+
+def _mask(shape: str, dx: np.ndarray, dy: np.ndarray, r: np.ndarray) -> np.ndarray:
+    if shape == "circle":
+        return dx * dx + dy * dy <= r * r
+    if shape == "square":
+        return np.maximum(np.abs(dx), np.abs(dy)) <= r * 0.85
+    if shape == "triangle":
+        return (dy >= -r) & (dy <= r * 0.8) & (np.abs(dx) <= (dy + r) * 0.55)
+    if shape == "cross":
+        thin = r * 0.36
+        return ((np.abs(dx) <= thin) & (np.abs(dy) <= r)) | ((np.abs(dy) <= thin) & (np.abs(dx) <= r))
+    if shape == "ring":
+        d2 = dx * dx + dy * dy
+        return (d2 <= r * r) & (d2 >= (r * 0.5) ** 2)
+    raise ValueError(f"unknown shape {shape}")
+
+
+_GRIDS: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _grid(H: int, W: int):
+    if (H, W) not in _GRIDS:
+        yy, xx = np.meshgrid(np.arange(H) + 0.5, np.arange(W) + 0.5, indexing="ij")
+        _GRIDS[(H, W)] = (xx, yy)
+    return _GRIDS[(H, W)]
+
+
+def render(
+    scene: Scene,
+    cfg: WorldConfig,
+    rng: np.random.Generator,
+    look: SyntheticLook | None = None,
+    relax_on_failure: bool = False,
+) -> np.ndarray:
+    """uint8 [T, H, W, 3] clip of `scene`; `look=None` is the real look. Raises LayoutError if nothing fits."""
+    try:
+        objs, xs, ys = layout(scene, cfg, rng)
+    except LayoutError:
+        if not relax_on_failure:
+            raise
+        objs, xs, ys = layout(scene, cfg, rng, tries=200, relax=True)
+    T, H, W = cfg.frames, cfg.height, cfg.width
+    xx, yy = _grid(H, W)
+    synthetic = look is not None and look.strength > 0
+    s = look.strength if synthetic else 0.0
+
+    bg = np.array(REAL_BACKGROUND) + rng.uniform(-6, 6, size=3)
+    gain = np.ones(3)
+    offset = np.zeros(3)
+    if synthetic:
+        gain = 1.0 + s * look.palette * rng.uniform(-0.3, 0.3, size=3)
+        offset = s * look.palette * rng.uniform(-25, 25, size=3)
+        bg = bg + s * look.texture * rng.uniform(10, 70, size=3)
+    canvas = np.empty((T, H, W, 3), dtype=np.float32)
+    canvas[:] = bg
+    if synthetic and look.texture > 0:
+        f = rng.uniform(0.25, 0.9, size=2)
+        phase = rng.uniform(0, 2 * np.pi)
+        tex = np.sin(f[0] * xx + f[1] * yy + phase) * (18.0 * s * look.texture)  # [H, W]
+        canvas += tex[None, :, :, None]
+    for k, (gi, _dx, _dy, diam, vis) in enumerate(objs):
+        g = scene.groups[gi]
+        colour = np.array(PALETTE[g.colour], dtype=np.float64) + rng.normal(0, cfg.real_colour_jitter, size=3)
+        ddx = xx[None] - xs[k][:, None, None]  # [T, H, W]
+        ddy = yy[None] - ys[k][:, None, None]
+        m = _mask(g.shape, ddx, ddy, (diam / 2.0)[:, None, None]) & vis[:, None, None]
+        canvas[m] = colour
+    if synthetic:
+        canvas *= gain.astype(np.float32)
+        canvas += offset.astype(np.float32)
+        if look.palette > 0:
+            d = np.float32(0.35 * s * look.palette)
+            canvas *= 1 - d
+            canvas += d * canvas.mean(axis=-1, keepdims=True) / (1 - d)
+        if look.blur > 0:
+            p = np.pad(canvas, ((0, 0), (1, 1), (1, 1), (0, 0)), mode="edge")
+            rows = p[:, :-2] + p[:, 1:-1] + p[:, 2:]  # [T, H, W+2, 3]
+            box = (rows[:, :, :-2] + rows[:, :, 1:-1] + rows[:, :, 2:]) / np.float32(9.0)
+            b = np.float32(min(1.0, s * look.blur * 1.2))
+            canvas *= 1 - b
+            canvas += b * box
+        if look.flicker > 0:
+            canvas *= (1.0 + 0.15 * s * look.flicker * rng.normal(size=(T, 1, 1, 1))).astype(np.float32)
+    sigma = cfg.real_noise + (8.0 * s * look.noise if synthetic else 0.0)
+    canvas += rng.standard_normal(size=canvas.shape, dtype=np.float32) * np.float32(sigma)
+    canvas += np.float32(0.5)
+    return np.clip(canvas, 0, 255, out=canvas).astype(np.uint8)
