@@ -1,0 +1,123 @@
+"""Versioned migrations: fresh database, upgrading an m001 database, newer/unknown schemas, models == schema."""
+
+import sqlite3
+import time
+
+import pytest
+from sqlmodel import SQLModel
+
+from synvita.errors import StoreError
+from synvita.store import LATEST_VERSION, MIGRATIONS, Store
+from synvita.store import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from synvita.store.migrations import SCHEMA_TABLE_SQL, m001_initial
+
+
+def _make_v1_database(path):
+    """A database as the first release (only m001_initial) left it, with data in it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = sqlite3.connect(path, isolation_level=None)
+    con.execute("BEGIN IMMEDIATE")
+    con.execute(SCHEMA_TABLE_SQL)
+    cur = con.cursor()
+    m001_initial(cur)
+    con.execute("INSERT INTO schema_migrations VALUES (1, 'm001_initial', ?)", (time.time(),))
+    con.execute(
+        "INSERT INTO runs (id, experiment, submission, stage, status, created_at) "
+        "VALUES ('r-old001', 'quick', 's-old', 'train', 'succeeded', 1.0)"
+    )
+    for step, value in [(0, 3.0), (1, 2.0), (2, 1.0)]:
+        con.execute("INSERT INTO metrics VALUES ('r-old001', 'loss', ?, ?, 0)", (step, value))
+    con.execute("COMMIT")
+    con.close()
+
+
+def test_fresh_database_gets_every_migration(tmp_path):
+    store = Store.open(tmp_path / "fresh.db")
+    assert store.schema_version() == LATEST_VERSION == len(MIGRATIONS) >= 2
+    con = sqlite3.connect(tmp_path / "fresh.db")
+    names = [n for (n,) in con.execute("SELECT name FROM schema_migrations ORDER BY version")]
+    assert names == [m.__name__ for m in MIGRATIONS] == ["m001_initial", "m002_latest_metrics"]
+    assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    con.close()
+    # opening again applies nothing
+    assert Store.open(tmp_path / "fresh.db").upgrade() == []
+
+
+def test_models_match_the_migrated_schema(tmp_path):
+    Store.open(tmp_path / "s.db").close()
+    con = sqlite3.connect(tmp_path / "s.db")
+    for table in SQLModel.metadata.sorted_tables:
+        if table.name not in {"runs", "run_deps", "run_events", "metrics", "latest_metrics", "results",
+                              "sample_weights", "artifacts", "schema_migrations"}:
+            continue
+        db_cols = {row[1]: (row[3], row[5]) for row in con.execute(f"PRAGMA table_info({table.name})")}
+        model_cols = {c.name: c.primary_key for c in table.columns}
+        assert set(db_cols) == set(model_cols), table.name
+        assert {n for n, (_, pk) in db_cols.items() if pk} == {n for n, pk in model_cols.items() if pk}, table.name
+    con.close()
+
+
+def test_old_database_is_upgraded_and_keeps_its_data(tmp_path):
+    path = tmp_path / "old.db"
+    _make_v1_database(path)
+    with pytest.raises(StoreError) as info:
+        Store.open(path, upgrade=False)
+    assert "schema version 1" in info.value.one_line() and "synvita db upgrade" in info.value.one_line()
+    with pytest.raises(StoreError, match="schema version 1"):
+        Store.open(path, read_only=True)
+    store = Store.open(path)
+    assert store.schema_version() == LATEST_VERSION
+    run = store.get_run("r-old001")
+    assert run.status == "succeeded" and run.experiment == "quick"
+    latest = store.latest_metrics("r-old001")["r-old001"]
+    assert (latest["loss"].step, latest["loss"].value) == (2, 1.0)  # m002 backfilled the latest values
+    assert store.metric_names("r-old001") == ["loss"]
+    store.close()
+
+
+def test_explicit_upgrade_reports_what_it_applied(tmp_path):
+    path = tmp_path / "old.db"
+    _make_v1_database(path)
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA journal_mode = WAL")
+    con.close()
+    # a store opened without auto-upgrade cannot exist on an old schema, so upgrade through a fresh object:
+    store = Store(path, read_only=False, busy_timeout_s=5)
+    assert store.upgrade() == ["m002_latest_metrics"]
+    assert store.schema_version() == LATEST_VERSION
+    store.close()
+
+
+def test_newer_schema_is_refused_with_advice(tmp_path):
+    path = tmp_path / "new.db"
+    Store.open(path).close()
+    con = sqlite3.connect(path)
+    con.execute("INSERT INTO schema_migrations VALUES (?, 'm999_future', 0)", (LATEST_VERSION + 1,))
+    con.commit()
+    con.close()
+    with pytest.raises(StoreError) as info:
+        Store.open(path)
+    assert "newer than this synvita" in info.value.one_line() and "pip install -U synvita" in info.value.one_line()
+    with pytest.raises(StoreError, match="newer"):
+        Store.open(path, read_only=True)
+
+
+def test_unknown_migration_name_is_refused(tmp_path):
+    path = tmp_path / "fork.db"
+    Store.open(path).close()
+    con = sqlite3.connect(path)
+    con.execute("UPDATE schema_migrations SET name = 'm002_something_else' WHERE version = 2")
+    con.commit()
+    con.close()
+    with pytest.raises(StoreError, match="unknown schema migration 2"):
+        Store.open(path)
+
+
+def test_foreign_database_is_refused(tmp_path):
+    path = tmp_path / "other.db"
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE stuff (x)")
+    con.commit()
+    con.close()
+    with pytest.raises(StoreError, match="not a synvita database"):
+        Store.open(path)
