@@ -42,18 +42,26 @@ def write_bank(
     fps: int = 8,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[str]:
-    """Write frames.npy, the mp4 files and videos.csv into bank_dir; returns root-relative mp4 paths per clip."""
+    """Write frames.npy, the mp4 files and videos.csv into bank_dir; returns root-relative mp4 paths per clip.
+
+    `frames` may be a memmap of `bank_dir/frames.npy` itself (written in place by the caller)."""
     bank_dir = Path(bank_dir)
     bank_dir.mkdir(parents=True, exist_ok=True)
-    rel = bank_dir.relative_to(root).as_posix() if Path(root) in bank_dir.parents else bank_dir.name
+    try:
+        rel = bank_dir.resolve().relative_to(Path(root).resolve()).as_posix()
+    except ValueError:
+        rel = bank_dir.name
+    prefix = "" if rel in ("", ".") else rel + "/"
     n, T = int(frames.shape[0]), int(frames.shape[1])
-    save_frames(bank_dir / FRAMES_FILE, frames)
+    cache = bank_dir / FRAMES_FILE
+    if not (isinstance(frames, np.memmap) and Path(frames.filename).resolve() == cache.resolve()):
+        save_frames(cache, frames)  # (a memmap already at the cache path was written in place)
     paths: list[str] = []
     starts: list[int] = []
     if layout == "per-video":
         for i, vid in enumerate(ids):
             write_mp4(bank_dir / f"{vid}.mp4", frames[i], fps=fps, codec=codec)
-            paths.append(f"{rel}/{vid}.mp4")
+            paths.append(f"{prefix}{vid}.mp4")
             starts.append(0)
             if progress and (i + 1) % 256 == 0:
                 progress(i + 1, n)
@@ -63,7 +71,7 @@ def write_bank(
             chunk = frames[s : s + shard_size]
             write_mp4(bank_dir / name, chunk.reshape(-1, *chunk.shape[2:]), fps=fps, codec=codec)
             for k in range(len(chunk)):
-                paths.append(f"{rel}/{name}")
+                paths.append(f"{prefix}{name}")
                 starts.append(k * T)
             if progress:
                 progress(min(s + shard_size, n), n)

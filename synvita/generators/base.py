@@ -21,8 +21,15 @@ class GeneratedVideo:
 
 
 class Generator(Protocol):
-    """Text prompts in, videos out; deterministic under `seed` (video i uses a stream derived from seed and i)."""
+    """Text prompts in, videos out; deterministic under `seed` (video i uses a stream derived from seed and i).
+
+    `references` (optional, one per prompt) is the caption t^r the prompt t^s was edited from. Real models ignore
+    it; the procedural generator uses it only to know which misalignment type a prompt carries, so that a semantic
+    failure of that type renders t^r's content instead (as T2V models fail to render the edited concept).
+    """
 
     name: str
 
-    def generate(self, prompts: Sequence[str], seed: int) -> list[GeneratedVideo]: ...
+    def generate(
+        self, prompts: Sequence[str], seed: int, references: Sequence[str] | None = None
+    ) -> list[GeneratedVideo]: ...

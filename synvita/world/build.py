@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 
-from synvita.data.cache import write_bank
+from synvita.data.cache import FRAMES_FILE, write_bank
 from synvita.data.manifest import file_sha256, write_csv
 from synvita.data.types import MISALIGNMENT_TYPES
 from synvita.errors import UserInputError
@@ -62,17 +61,22 @@ def item_rng(seed: int, split: str, index: int) -> np.random.Generator:
     return np.random.default_rng([int(seed), SPLIT_CODES[split], int(index)])
 
 
-@dataclass
 class _Bank:
-    name: str
-    ids: list[str] = field(default_factory=list)
-    frames: list[np.ndarray] = field(default_factory=list)
-    meta: list[dict[str, Any]] = field(default_factory=list)
+    """Clips of one bank, written straight into `<out>/<name>/frames.npy` (a memmap; no big arrays in memory)."""
+
+    def __init__(self, name: str, n: int, cfg: WorldConfig, out: Path) -> None:
+        self.name = name
+        self.ids: list[str] = []
+        self.meta: list[dict[str, Any]] = []
+        (out / name).mkdir(parents=True, exist_ok=True)
+        self.frames = np.lib.format.open_memmap(
+            out / name / FRAMES_FILE, mode="w+", dtype=np.uint8, shape=(n, cfg.frames, cfg.height, cfg.width, 3)
+        )
 
     def add(self, frames: np.ndarray, scene: Scene, cfg: WorldConfig, **meta: Any) -> int:
         index = len(self.ids)
         self.ids.append(f"{self.name}_{index:06d}")
-        self.frames.append(frames)
+        self.frames[index] = frames
         self.meta.append(
             {
                 "caption": captions.canonical(scene),
@@ -153,7 +157,7 @@ def _pretrain_item(cfg: WorldConfig, seed: int, i: int):
 
 # builders ----------------------------------------------------------------------------------------------------------
 def _build_pairs(cfg, seed, split, n, out: Path, progress: Progress, paraphrased=False, held_out_share=0.0):
-    bank = _Bank(split)
+    bank = _Bank(split, n, cfg, out)
     rows = []
     for i in range(n):
         item = _pair_item(cfg, seed, split, i, paraphrased, held_out_share)
@@ -200,9 +204,9 @@ def _entail_rows(pair_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _build_pretrain(cfg, seed, out, progress):
-    bank = _Bank("pretrain")
-    rows = []
     n = cfg.n_pretrain
+    bank = _Bank("pretrain", n, cfg, out)
+    rows = []
     for i in range(n):
         scene, frames, caps, domain, strength = _pretrain_item(cfg, seed, i)
         v = bank.add(frames, scene, cfg, domain=domain, look_strength=round(strength, 4))
@@ -233,10 +237,10 @@ def _variants_retrieval(kind: str, scene: Scene) -> Scene:
 
 def _build_retrieval(cfg, seed, name, kind, n_queries, out, progress):
     """Q queries (two per base: original and direction-reversed / order-flipped) × Q·K gallery, K positives each."""
-    bank = _Bank(name)
+    k = cfg.retrieval_positives
+    bank = _Bank(name, n_queries * k, cfg, out)
     queries: list[str] = []
     query_scenes: list[Scene] = []
-    k = cfg.retrieval_positives
     base = 0
     while len(queries) < n_queries:
         rng = item_rng(seed, name, 100000 + base)
@@ -294,7 +298,7 @@ def qa_candidates(scene: Scene) -> list[Scene]:
 
 
 def _build_qa(cfg, seed, out, progress):
-    bank = _Bank("qa-hard")
+    bank = _Bank("qa-hard", cfg.qa_questions, cfg, out)
     rows = []
     for i in range(cfg.qa_questions):
         rng = item_rng(seed, "qa-hard", i)
@@ -376,12 +380,12 @@ def build_world(
     paths: dict[str, list[str]] = {}
     for name in BANKS:
         b = banks[name]
-        frames = np.stack(b.frames) if b.frames else np.zeros((0, cfg.frames, cfg.height, cfg.width, 3), np.uint8)
+        b.frames.flush()
         paths[name] = write_bank(
             out / name,
             out,
             b.ids,
-            frames,
+            b.frames,
             b.meta,
             layout=cfg.video_layout,
             shard_size=cfg.shard_size,
@@ -389,7 +393,7 @@ def build_world(
             fps=cfg.fps,
             progress=lambda d, t, name=name: say(d, t, f"encode {name}"),
         )
-        b.frames.clear()
+        del b.frames
     encode_s = time.perf_counter() - t0 - render_s
 
     for name in ("pretrain", "train", "val", "test"):
