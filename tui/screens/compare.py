@@ -1,0 +1,233 @@
+"""The paper-style benchmark table: variants × six benchmarks and their mean, mean ± std over seeds, ↑/↓
+deltas against a chosen baseline (green/red), the best value per column in bold; export to md/latex/csv/json.
+
+The table itself (grouping, means, deltas, best) is computed by `api.table`; files are written from
+`api.format_table`, the same text `synvita table --format …` prints.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Select, Static
+
+from tui.messages import ActionFailed, TableLoaded
+
+EXPORT_FORMATS = (("Markdown", "md"), ("LaTeX", "latex"), ("CSV", "csv"), ("JSON", "json"))
+EXPORT_SUFFIX = {"md": ".md", "latex": ".tex", "csv": ".csv", "json": ".json"}
+
+
+def parse_source(text: str) -> tuple[list[str], list[str]]:
+    """Split the compare source box into (run ids, experiment names); words starting with `r-` are run ids."""
+    words = text.replace(",", " ").split()
+    return [w for w in words if w.startswith("r-")], [w for w in words if not w.startswith("r-")]
+
+
+def cell_text(cell: Any, digits: int = 2) -> Text:
+    """`77.33 ±0.12 ↑0.17`: mean, std over seeds when there are several, delta vs the baseline, best in bold."""
+    if cell is None or cell.mean is None:
+        return Text("—", justify="right")
+    text = Text(f"{cell.mean:.{digits}f}", style="bold" if cell.best else "")
+    if cell.n and cell.n > 1 and cell.std is not None:
+        text.append(f" ±{cell.std:.{digits}f}", style="dim")
+    if cell.delta is not None:
+        if cell.delta > 0:
+            text.append(f" ↑{cell.delta:.{digits}f}", style="green")
+        elif cell.delta < 0:
+            text.append(f" ↓{-cell.delta:.{digits}f}", style="red")
+        else:
+            text.append(" ±0", style="dim")
+    text.justify = "right"
+    return text
+
+
+class ExportModal(ModalScreen[tuple[str, str] | None]):
+    """Asks for a format and a file name; dismisses with (fmt, path) or None."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", tooltip="Close without writing")]
+    DEFAULT_CSS = """
+    ExportModal { align: center middle; }
+    ExportModal > Vertical { width: 64; max-width: 100%; height: auto; border: thick $accent; padding: 1 2;
+                             background: $surface; }
+    ExportModal Horizontal { height: auto; margin-top: 1; align-horizontal: right; }
+    ExportModal Button { margin-left: 1; }
+    """
+
+    def __init__(self, default_stem: str) -> None:
+        super().__init__()
+        self.default_stem = default_stem
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label("Export the table")
+            yield Select(EXPORT_FORMATS, value="md", allow_blank=False, id="export-format")
+            yield Input(value=self.default_stem + ".md", id="export-path")
+            with Horizontal():
+                yield Button("Cancel", id="export-cancel")
+                yield Button("Write", id="export-write", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#export-path", Input).focus()
+
+    @on(Select.Changed, "#export-format")
+    def _suffix(self, event: Select.Changed) -> None:
+        path = self.query_one("#export-path", Input)
+        path.value = str(Path(path.value).with_suffix(EXPORT_SUFFIX[str(event.value)]))
+
+    @on(Input.Submitted, "#export-path")
+    @on(Button.Pressed, "#export-write")
+    def _write(self) -> None:
+        fmt = str(self.query_one("#export-format", Select).value)
+        self.dismiss((fmt, self.query_one("#export-path", Input).value.strip()))
+
+    @on(Button.Pressed, "#export-cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class CompareScreen(Screen):
+    """Pick experiments or run ids, read the table, change the baseline, export."""
+
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back", tooltip="Back"),
+        Binding("p", "pick", "Pick", tooltip="Type experiment names or run ids to compare"),
+        Binding("b", "next_baseline", "Baseline", tooltip="Compare against the next variant"),
+        Binding("x", "toggle_controls", "Controls", tooltip="Show or hide the shuffled / single-frame controls"),
+        Binding("e", "export", "Export", tooltip="Write the table as Markdown, LaTeX, CSV or JSON"),
+    ]
+
+    def __init__(self, run_id: str | None = None, experiments: list[str] | None = None) -> None:
+        super().__init__()
+        self.initial_run_id = run_id
+        self.source = " ".join(experiments or [])
+        """What the table is built from: experiment names and/or run ids, as typed in the source box."""
+        self.baseline = "none"
+        """Variant the deltas are computed against (the paper's `None*` row by default)."""
+        self.include_controls = False
+        self.table: Any = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="compare-body"):
+            yield Input(value=self.source, placeholder="experiment names or run ids (enter to load)", id="compare-source")
+            yield Static("", id="compare-summary")
+            yield DataTable(id="compare-table", cursor_type="row")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if self.source:
+            self.reload()
+        elif self.initial_run_id:
+            self._source_from_run(self.initial_run_id)
+        else:
+            self._source_from_latest()
+
+    @work(thread=True, exclusive=True, group="compare-source", exit_on_error=False)
+    def _source_from_run(self, run_id: str) -> None:
+        experiment = self.app.api.get_run(run_id).experiment
+        self.app.call_from_thread(self._set_source, experiment)
+
+    @work(thread=True, exclusive=True, group="compare-source", exit_on_error=False)
+    def _source_from_latest(self) -> None:
+        runs = self.app.api.list_runs(stage="evaluate", limit=1)
+        self.app.call_from_thread(self._set_source, runs[0].experiment if runs else "")
+
+    def _set_source(self, source: str) -> None:
+        self.query_one("#compare-source", Input).value = source
+        self.source = source
+        if source:
+            self.reload()
+        else:
+            self.query_one("#compare-summary", Static).update(
+                "No evaluate runs yet: results appear once an experiment's evaluate stage has finished."
+            )
+
+    def action_pick(self) -> None:
+        self.query_one("#compare-source", Input).focus()
+
+    @on(Input.Submitted, "#compare-source")
+    def _source_submitted(self, event: Input.Submitted) -> None:
+        self.source = event.value
+        self.query_one("#compare-table", DataTable).focus()
+        self.reload()
+
+    def reload(self) -> None:
+        run_ids, experiments = parse_source(self.source)
+        self.query_one("#compare-summary", Static).update("loading…")
+        self._load_table(run_ids, experiments, self.baseline, self.include_controls)
+
+    @work(thread=True, exclusive=True, group="compare-table", exit_on_error=False)
+    def _load_table(self, run_ids: list[str], experiments: list[str], baseline: str, include_controls: bool) -> None:
+        from synvita.errors import SynvitaError
+
+        api = self.app.api
+        try:
+            if len(experiments) > 1 or (experiments and run_ids):
+                run_ids = run_ids + [r.id for e in experiments for r in api.table_runs(experiment=e)]
+                experiments = []
+            table = api.table(run_ids=run_ids or None, experiment=experiments[0] if experiments else None,
+                              baseline=baseline, include_controls=include_controls)
+        except SynvitaError as err:
+            self.post_message(ActionFailed(err.one_line()))
+            self.app.call_from_thread(self.query_one("#compare-summary", Static).update, err.one_line())
+            return
+        self.post_message(TableLoaded(table=table))
+
+    @on(TableLoaded)
+    def _show_table(self, message: TableLoaded) -> None:
+        table = self.table = message.table
+        grid = self.query_one("#compare-table", DataTable)
+        grid.clear(columns=True)
+        grid.add_column("variant", key="variant")
+        for column in table.columns:
+            grid.add_column(column.label or column.key, key=column.key)
+        for row in table.rows:
+            label = Text(row.label, style="bold underline" if row.label == table.baseline else "")
+            grid.add_row(label, *[cell_text(row.cells.get(c.key)) for c in table.columns], key=row.label)
+        n_runs = sum(len(r.runs) for r in table.rows)
+        if not table.rows:
+            text = "no benchmark results for this selection yet (they come from finished evaluate runs)"
+        else:
+            versus = f"deltas vs [b]{table.baseline}[/b]" if table.baseline else f"no baseline row '{table.requested_baseline}'"
+            text = (f"{len(table.rows)} rows · {n_runs} runs · mean ± std over seeds · {versus} (b) · "
+                    f"controls {'shown' if self.include_controls else 'hidden'} (x) · best in bold")
+        self.query_one("#compare-summary", Static).update(text)
+
+    def action_next_baseline(self) -> None:
+        if self.table is None or not self.table.rows:
+            return
+        variants = [row.label for row in self.table.rows]
+        current = variants.index(self.baseline) if self.baseline in variants else -1
+        self.baseline = variants[(current + 1) % len(variants)]
+        self.reload()
+
+    def action_toggle_controls(self) -> None:
+        self.include_controls = not self.include_controls
+        self.reload()
+
+    def action_export(self) -> None:
+        if self.table is None:
+            self.notify("nothing to export yet", severity="warning")
+            return
+        stem = "-".join(parse_source(self.source)[1]) or "synvita-table"
+
+        def chosen(answer: tuple[str, str] | None) -> None:
+            if answer:
+                self._export(self.table, *answer)
+
+        self.app.push_screen(ExportModal(stem), chosen)
+
+    @work(thread=True, exclusive=True, group="compare-export", exit_on_error=False)
+    def _export(self, table: Any, fmt: str, path: str) -> None:
+        text = self.app.api.format_table(table, fmt=fmt)
+        target = Path(path).expanduser()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text if text.endswith("\n") else text + "\n")
+        self.app.call_from_thread(self.notify, f"wrote {target}", title="Export")

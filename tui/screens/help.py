@@ -1,0 +1,47 @@
+"""The `?` help screen: what each screen is for and its keys."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Markdown
+
+HELP_TEXT = """\
+# synvita TUI
+
+Queue experiment runs, watch them, and read their results, all from a terminal.
+
+| Screen | Keys |
+|---|---|
+| **Runs** (home) | `/` filter · `enter` open · `n` queue a run · `c` cancel · `r` retry · `s` sort · `]`/`[` next/previous page · `w` weights · `m` compare · `W` start/stop a local worker |
+| **Run detail** | `1`–`5` overview, log, curves, artifacts, results · `c` cancel · `r` retry · `w` weights · `escape` back |
+| **Weights** | `g` group by misalignment type / generator / faithful · `↑`/`↓` pick a group · `escape` back |
+| **Compare** | `p` pick experiments or run ids · `b` next baseline · `x` show/hide controls · `e` export md/latex/csv · `escape` back |
+
+The filter understands `status:running`, `experiment:NAME` (or `exp:`), `generator:NAME` (`gen:`), `stage:NAME`,
+and free words matched against ids, variants and experiment names.
+
+`ctrl+p` opens the command palette. `q` quits. Runs are executed by a worker: start one here with `W`,
+or run `synvita worker` in another shell (or on a compute node through Slurm).
+Started with `--read-only`, the app only browses: it never queues, cancels or retries.
+"""
+
+
+class HelpScreen(ModalScreen[None]):
+    """Keys and concepts, in one page."""
+
+    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close", tooltip="Back to where you were")]
+
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll { width: 90%; height: 90%; border: thick $accent; background: $surface; }
+    """
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Markdown(HELP_TEXT)
+
+    def action_dismiss(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,266 @@
+"""One run: its fields and resolved config, a live log tail, metric curves, artifacts and benchmark results.
+
+While the run is not finished the screen polls: the run row, new events since the last seen seq (the log
+tail), and the metric curves. Consecutive progress events collapse into one line, as a terminal would show a
+progress bar redrawn with carriage returns.
+"""
+
+from __future__ import annotations
+
+import json
+
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Log, OptionList, Static, TabbedContent, TabPane
+from textual_plotext import PlotextPlot
+
+from synvita.entities import TERMINAL_STATUSES, Artifact, Run
+from tui.formatting import STATUS_STYLES, format_duration, format_number, format_timestamp, merge_collapsed, progress_bar
+from tui.messages import ActionFailed, LogTailed, MetricsLoaded, RunChanged, RunLoaded
+from tui.screens.confirm import ConfirmModal
+
+LOG_TAIL_LINES = 500
+"""Lines kept in the log panel; older lines scroll away (the full log stays in the run directory)."""
+
+
+def overview_table(run: Run, now: float) -> Table:
+    """The run's fields as a two-column grid."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    duration = None if run.started_at is None else (run.finished_at or now) - run.started_at
+    rows = [
+        ("run", run.id),
+        ("status", Text(run.status, style=STATUS_STYLES.get(run.status, ""))),
+        ("experiment", run.experiment),
+        ("submission", run.submission),
+        ("stage", run.stage),
+        ("variant", run.variant or "—"),
+        ("generator", run.generator or "—"),
+        ("seed", "—" if run.seed is None else str(run.seed)),
+        ("progress", (progress_bar(run.progress, 12) + "  " + run.progress_msg).strip() or "—"),
+        ("depends on", ", ".join(run.depends_on) or "—"),
+        ("created", format_timestamp(run.created_at)),
+        ("started", format_timestamp(run.started_at)),
+        ("finished", format_timestamp(run.finished_at)),
+        ("duration", format_duration(duration)),
+        ("attempt", str(run.attempt)),
+        ("worker", run.worker or "—"),
+        ("key metric", format_number(run.key_metric)),
+        ("run dir", run.run_dir or "—"),
+    ]
+    if run.error:
+        rows.append(("error", Text(run.error, style="bold red")))
+    for name, value in rows:
+        grid.add_row(name, value)
+    return grid
+
+
+class RunDetailScreen(Screen):
+    """Tabs: overview (fields + resolved config), log, curves, artifacts, results."""
+
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back", tooltip="Back to the runs list"),
+        Binding("c", "cancel_run", "Cancel", tooltip="Cancel this run (asks first)"),
+        Binding("r", "retry_run", "Retry", tooltip="Re-queue this run (asks first)"),
+        Binding("w", "weights", "Weights", tooltip="ω histograms (scoring runs)"),
+        Binding("m", "compare", "Compare", tooltip="Benchmark table of this run's experiment"),
+        Binding("1", "show_tab('tab-overview')", "Overview", show=False, tooltip="Fields and resolved config"),
+        Binding("2", "show_tab('tab-log')", "Log", show=False, tooltip="Live log tail"),
+        Binding("3", "show_tab('tab-curves')", "Curves", show=False, tooltip="Loss and metric curves"),
+        Binding("4", "show_tab('tab-artifacts')", "Artifacts", show=False, tooltip="Files the run wrote"),
+        Binding("5", "show_tab('tab-results')", "Results", show=False, tooltip="Benchmark results"),
+    ]
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__()
+        self.run_id = run_id
+        self.run: Run | None = None
+        """The run as last read from the store."""
+        self.log_lines: list[str] = []
+        self.log_ends_in_progress = False
+        self.last_seq = -1
+        """Highest event seq already in the log panel; the next tail reads after it."""
+        self.curves: dict[str, tuple[list[int], list[float]]] = {}
+        self.selected_curve: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="detail-summary")
+        with TabbedContent(id="detail-tabs"):
+            with TabPane("1 Overview", id="tab-overview"):
+                with VerticalScroll():
+                    yield Static("", id="detail-fields")
+                    yield Static("", id="detail-config")
+            with TabPane("2 Log", id="tab-log"):
+                yield Log(id="detail-log", max_lines=LOG_TAIL_LINES, auto_scroll=True)
+            with TabPane("3 Curves", id="tab-curves"):
+                with Horizontal(id="curves-pane"):
+                    yield OptionList(id="curves-names")
+                    yield PlotextPlot(id="curves-plot")
+            with TabPane("4 Artifacts", id="tab-artifacts"):
+                yield DataTable(id="detail-artifacts", cursor_type="row")
+            with TabPane("5 Results", id="tab-results"):
+                yield DataTable(id="detail-results", cursor_type="row")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#detail-artifacts", DataTable).add_columns("name", "path")
+        self.query_one("#detail-results", DataTable).add_columns("benchmark", "metric", "subset", "control", "value")
+        self.refresh_all()
+        self.set_interval(self.app.poll_interval_s, self._poll, name="detail-poll")
+
+    def _poll(self) -> None:
+        if self.run is None or self.run.status not in TERMINAL_STATUSES:
+            self.refresh_all()
+
+    def refresh_all(self) -> None:
+        self._load_run(self.run_id)
+        self._tail_log(self.run_id, self.last_seq + 1)
+        self._load_metrics(self.run_id)
+
+    # ---- workers -------------------------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="detail-run", exit_on_error=False)
+    def _load_run(self, run_id: str) -> None:
+        api = self.app.api
+        run = api.get_run(run_id)
+        artifacts = [Artifact(run_id, e.data.get("name", ""), e.data.get("path", ""))
+                     for e in api.logs(run_id, kinds=["artifact"])]
+        self.post_message(RunLoaded(run=run, artifacts=artifacts, results=api.results(run_id)))
+
+    @work(thread=True, exclusive=True, group="detail-log", exit_on_error=False)
+    def _tail_log(self, run_id: str, since_seq: int) -> None:
+        events = self.app.api.logs(run_id, since_seq=since_seq, tail=None if since_seq else LOG_TAIL_LINES)
+        self.post_message(LogTailed(events=events))
+
+    @work(thread=True, exclusive=True, group="detail-metrics", exit_on_error=False)
+    def _load_metrics(self, run_id: str) -> None:
+        curves: dict[str, tuple[list[int], list[float]]] = {}
+        for point in self.app.api.metrics(run_id):
+            steps, values = curves.setdefault(point.name, ([], []))
+            steps.append(point.step)
+            values.append(point.value)
+        self.post_message(MetricsLoaded(curves=curves))
+
+    # ---- handlers ------------------------------------------------------------------------------------------
+
+    @on(RunLoaded)
+    def _show_run(self, message: RunLoaded) -> None:
+        run = self.run = message.run
+        self.query_one("#detail-summary", Static).update(
+            Text.assemble((run.id, "bold"), "  ", (run.status, STATUS_STYLES.get(run.status, "")), "  ",
+                          f"{run.experiment} · {run.stage}" + (f" · {run.variant}" if run.variant else ""))
+        )
+        self.query_one("#detail-fields", Static).update(overview_table(run, self.app.clock()))
+        from rich.syntax import Syntax
+
+        config_text = json.dumps(run.config, indent=2, sort_keys=True, default=str)
+        self.query_one("#detail-config", Static).update(Syntax(config_text, "json", theme="ansi_dark", word_wrap=True))
+        artifacts = self.query_one("#detail-artifacts", DataTable)
+        artifacts.clear()
+        for artifact in message.artifacts:
+            artifacts.add_row(artifact.name, artifact.path)
+        results = self.query_one("#detail-results", DataTable)
+        results.clear()
+        for result in message.results:
+            results.add_row(result.benchmark, result.metric, result.subset or "", result.control or "",
+                            Text(f"{result.value:.2f}", justify="right"))
+
+    @on(LogTailed)
+    def _append_log(self, message: LogTailed) -> None:
+        events = [e for e in message.events if e.seq > self.last_seq]
+        if not events:
+            return
+        self.last_seq = events[-1].seq
+        before = len(self.log_lines)
+        shown = [e for e in events if e.kind != "metric"]
+        replaced_last = self.log_ends_in_progress and bool(shown) and shown[0].kind == "progress"
+        self.log_lines, self.log_ends_in_progress = merge_collapsed(self.log_lines, self.log_ends_in_progress, events)
+        self.log_lines = self.log_lines[-LOG_TAIL_LINES:]
+        log = self.query_one("#detail-log", Log)
+        if replaced_last or len(self.log_lines) < before:
+            log.clear()
+            log.write_lines(self.log_lines)
+        else:
+            log.write_lines(self.log_lines[before:])
+
+    @on(MetricsLoaded)
+    def _show_curves(self, message: MetricsLoaded) -> None:
+        names = self.query_one("#curves-names", OptionList)
+        if list(message.curves) != list(self.curves):
+            names.clear_options()
+            names.add_options(list(message.curves))
+            if message.curves and self.selected_curve not in message.curves:
+                self.selected_curve = next(iter(message.curves))
+                names.highlighted = 0
+        self.curves = message.curves
+        self._draw_curve()
+
+    @on(OptionList.OptionHighlighted, "#curves-names")
+    def _pick_curve(self, event: OptionList.OptionHighlighted) -> None:
+        self.selected_curve = str(event.option.prompt)
+        self._draw_curve()
+
+    def _draw_curve(self) -> None:
+        plot = self.query_one("#curves-plot", PlotextPlot)
+        plt = plot.plt
+        plt.clear_data()
+        plt.clear_figure()
+        if self.selected_curve in self.curves:
+            steps, values = self.curves[self.selected_curve]
+            plt.plot(steps, values, marker="braille")
+            plt.title(f"{self.selected_curve}  (last {values[-1]:.4g} at step {steps[-1]})")
+            plt.xlabel("step")
+        else:
+            plt.title("no metrics reported yet")
+        plot.refresh()
+
+    # ---- actions -------------------------------------------------------------------------------------------
+
+    def action_show_tab(self, tab_id: str) -> None:
+        self.query_one("#detail-tabs", TabbedContent).active = tab_id
+
+    def action_weights(self) -> None:
+        self.app.open_weights(self.run_id)
+
+    def action_compare(self) -> None:
+        self.app.open_compare(run_id=self.run_id)
+
+    def action_cancel_run(self) -> None:
+        self._confirm_then("cancel", f"Cancel run {self.run_id}? A running job is stopped by its worker.")
+
+    def action_retry_run(self) -> None:
+        self._confirm_then("retry", f"Re-queue run {self.run_id} (same id, next attempt)?")
+
+    def _confirm_then(self, action: str, question: str) -> None:
+        if self.app.read_only:
+            self.notify("read-only: started with --read-only", severity="warning")
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._change_run(action)
+
+        self.app.push_screen(ConfirmModal(question, yes_label=action.capitalize()), answered)
+
+    @work(thread=True, exclusive=True, group="run-action", exit_on_error=False)
+    def _change_run(self, action: str) -> None:
+        from synvita.errors import SynvitaError
+
+        try:
+            run = self.app.api.cancel(self.run_id) if action == "cancel" else self.app.api.retry(self.run_id)
+        except SynvitaError as err:
+            self.post_message(ActionFailed(err.one_line()))
+            return
+        self.post_message(RunChanged(run=run, action=action))
+
+    @on(RunChanged)
+    def _run_changed(self, message: RunChanged) -> None:
+        self.notify(f"{message.run.id}: {message.run.status}", title=message.action)
+        self.refresh_all()

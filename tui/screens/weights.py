@@ -1,0 +1,156 @@
+"""ω of a scoring run, as in the paper's weight-distribution figure: one histogram per misalignment type with
+its mean and std, and the same split by generator or by the embedded world's ground-truth `faithful` flag.
+
+The numbers come from `api.weights_summary` (the CLI's `synvita weights` prints the same); this screen only
+lays them out: a table of groups (count, mean, std, fraction at zero, quantiles, a sparkline of the histogram)
+and a large histogram of the highlighted group with its mean marked.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+from textual_plotext import PlotextPlot
+
+from tui.formatting import sparkline
+from tui.messages import WeightsLoaded
+
+GROUPINGS = ("misalignment", "generator", "faithful")
+"""What `g` cycles through: the paper's per-type panels, per generator, and the world's ground truth."""
+
+
+def summary_groups(summary: Any, by: str) -> list[tuple[str, Any, float | None]]:
+    """(label, WeightStats, faithful-vs-unfaithful AUROC or None) rows for one grouping of a WeightsSummary."""
+    if by == "misalignment":
+        return [("all", summary.overall, None)] + [(k, v, None) for k, v in summary.by_type.items()]
+    if by == "generator":
+        return [("all", summary.overall, None)] + [(k, v, None) for k, v in summary.by_generator.items()]
+    rows = []
+    for kind, split in summary.by_faithful.items():
+        auroc = summary.faithful_auroc.get(kind)
+        for flag, stats in split.items():
+            rows.append((f"{kind} · {flag}", stats, auroc if flag == "faithful" else None))
+    return rows
+
+
+def _num(value: float | None, spec: str) -> str:
+    return "—" if value is None else format(value, spec)
+
+
+class WeightsScreen(Screen):
+    """Histogram table per group plus the highlighted group's histogram."""
+
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back", tooltip="Back"),
+        Binding("g", "cycle_grouping", "Group by", tooltip="Group by misalignment type, generator or ground-truth faithful"),
+        Binding("h", "toggle_histogram", "Δ/ω", tooltip="Plot Δ (the paper figure) or ω = max(0, Δ)"),
+    ]
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__()
+        self.run_id = run_id
+        self.summary: Any = None
+        self.grouping = GROUPINGS[0]
+        """Current grouping (one of GROUPINGS)."""
+        self.groups: list[tuple[str, Any, float | None]] = []
+        self.histogram = "diff"
+        """Which histogram the plot shows: "diff" (Δ, as in the paper figure) or "omega"."""
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="weights-body"):
+            yield Static(f"run {self.run_id}: loading ω…", id="weights-summary")
+            yield DataTable(id="weights-table", cursor_type="row", zebra_stripes=True)
+            yield PlotextPlot(id="weights-plot")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#weights-table", DataTable).focus()
+        self._load_summary(self.run_id)
+
+    @work(thread=True, exclusive=True, group="weights", exit_on_error=False)
+    def _load_summary(self, run_id: str) -> None:
+        self.post_message(WeightsLoaded(run_id=run_id, summary=self.app.api.weights_summary(run_id)))
+
+    @on(WeightsLoaded)
+    def _show_summary(self, message: WeightsLoaded) -> None:
+        self.summary = message.summary
+        self._fill_table()
+
+    def action_cycle_grouping(self) -> None:
+        self.grouping = GROUPINGS[(GROUPINGS.index(self.grouping) + 1) % len(GROUPINGS)]
+        if self.summary is not None:
+            self._fill_table()
+
+    def action_toggle_histogram(self) -> None:
+        self.histogram = "omega" if self.histogram == "diff" else "diff"
+        self._draw(self.query_one("#weights-table", DataTable).cursor_row)
+
+    def _fill_table(self) -> None:
+        summary = self.summary
+        self.groups = summary_groups(summary, self.grouping)
+        if summary.count == 0:
+            headline = f"run {self.run_id} has no sample weights: they come from a finished `score` run."
+        elif not self.groups:
+            headline = f"run {self.run_id}: no ground-truth `faithful` flags (only the embedded world has them) · g: next grouping"
+        else:
+            headline = (f"run {self.run_id} · {summary.count} synthetic videos · by {self.grouping} (g) · "
+                        f"Δ = f̄(V,tˢ) − f̄(V,tʳ), ω = max(0, Δ) · h: Δ/ω histogram")
+        self.query_one("#weights-summary", Static).update(headline)
+        table = self.query_one("#weights-table", DataTable)
+        table.clear(columns=True)
+        columns = ["group", "n", "Δ mean", "Δ std", "ω mean", "ω=0", "ω q10", "ω q50", "ω q90", "Δ histogram"]
+        if self.grouping == "faithful":
+            columns.insert(-1, "AUROC")
+        table.add_columns(*columns)
+        for label, stats, auroc in self.groups:
+            q = stats.quantiles
+            negative = stats.diff_mean is not None and stats.diff_mean < 0
+            table.add_row(
+                Text(label, style="bold" if label == "all" else ""),
+                str(stats.count),
+                Text(_num(stats.diff_mean, "+.2f"), style="red" if negative else "", justify="right"),
+                _num(stats.diff_std, ".2f"),
+                _num(stats.mean, ".2f"),
+                _num(stats.frac_zero, ".0%"),
+                _num(q.get("q10"), ".2f"),
+                _num(q.get("q50"), ".2f"),
+                _num(q.get("q90"), ".2f"),
+                *([_num(auroc, ".2f")] if self.grouping == "faithful" else []),
+                sparkline(stats.diff_hist.counts),
+            )
+        self._draw(0)
+
+    @on(DataTable.RowHighlighted, "#weights-table")
+    def _highlight(self, event: DataTable.RowHighlighted) -> None:
+        self._draw(event.cursor_row)
+
+    def _draw(self, index: int) -> None:
+        plot = self.query_one("#weights-plot", PlotextPlot)
+        plt = plot.plt
+        plt.clear_data()
+        plt.clear_figure()
+        if 0 <= index < len(self.groups):
+            label, stats, _ = self.groups[index]
+            diff = self.histogram == "diff"
+            hist = stats.diff_hist if diff else stats.omega_hist
+            center, spread = (stats.diff_mean, stats.diff_std) if diff else (stats.mean, stats.std)
+            edges, counts = list(hist.edges), list(hist.counts)
+            if counts and stats.count:
+                width = edges[1] - edges[0]
+                plt.bar([a + width / 2 for a in edges[:-1]], counts, width=0.9)
+                if center is not None:
+                    plt.vline(center, "red")
+                ticks = [edges[0] + (edges[-1] - edges[0]) * i / 4 for i in range(5)]
+                plt.xticks(ticks, [f"{t:+.1f}" if diff else f"{t:.2f}" for t in ticks])
+                plt.xlim(edges[0], edges[-1])
+            plt.title(f"{label}   mean {_num(center, '+.2f')}   std {_num(spread, '.2f')}   n {stats.count}")
+            plt.xlabel("Δ = f̄(V,tˢ) − f̄(V,tʳ)" if diff else "ω = max(0, Δ)")
+        plot.refresh()
