@@ -1,0 +1,165 @@
+"""Shared pieces of the CLI: the Typer factory with house defaults, option aliases, output helpers, error mapping.
+
+Data goes to stdout (tables, JSON, ids), messages to stderr. Commands raise `SynvitaError`; the root group turns it
+into one stderr line and the error's exit code (`synvita.errors`), or shows the traceback when SYNVITA_DEBUG=1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from typing import Annotated, Any, Optional
+
+import typer
+from typer.core import TyperGroup
+
+from synvita.errors import SynvitaError
+
+DEBUG_ENV = "SYNVITA_DEBUG"
+EXIT_INTERRUPTED = 130
+
+
+#### Errors → one line and an exit code ####
+
+
+def debug_enabled() -> bool:
+    return os.environ.get(DEBUG_ENV, "") not in ("", "0", "false", "no")
+
+
+class SynvitaGroup(TyperGroup):
+    """Root command group: maps SynvitaError to one stderr line + exit code, Ctrl-C to exit 130."""
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SynvitaError as exc:
+            if debug_enabled():
+                raise
+            error(exc.one_line())
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            if debug_enabled():
+                raise
+            error("interrupted")
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+
+
+def typer_factory(help: str, **kwargs: Any) -> typer.Typer:
+    """A Typer app with the house defaults (so every command group behaves the same)."""
+    kwargs.setdefault("no_args_is_help", True)
+    return typer.Typer(
+        help=help,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+        **kwargs,
+    )
+
+
+#### Output ####
+
+
+def use_color(stream: Any = None) -> bool:
+    """Colour only on a terminal, and never with NO_COLOR set (https://no-color.org) or TERM=dumb."""
+    stream = stream or sys.stdout
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    return bool(getattr(stream, "isatty", lambda: False)())
+
+
+def out(text: str = "") -> None:
+    """Data for stdout."""
+    typer.echo(text)
+
+
+def print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+
+
+def info(message: str) -> None:
+    """A message for stderr."""
+    typer.echo(message, err=True)
+
+
+def error(message: str) -> None:
+    prefix = "\x1b[31merror:\x1b[0m" if use_color(sys.stderr) else "error:"
+    typer.echo(f"{prefix} {message}", err=True)
+
+
+def columns(headers: list[str], rows: list[list[Any]], right: set[int] | None = None) -> str:
+    """Plain aligned columns (no box drawing), friendly to grep/awk."""
+    right = right or set()
+    texts = [[("" if v is None else str(v)) for v in row] for row in rows]
+    widths = [max(len(h), *(len(r[i]) for r in texts)) if texts else len(h) for i, h in enumerate(headers)]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+
+    return "\n".join([line(headers), *(line(r) for r in texts)])
+
+
+def ago(ts: float | None) -> str:
+    if not ts:
+        return ""
+    return duration(time.time() - ts) + " ago"
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    seconds = max(0, int(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    if seconds < 86400:
+        return f"{seconds // 3600}h{(seconds % 3600) // 60:02d}m"
+    return f"{seconds // 86400}d{(seconds % 86400) // 3600:02d}h"
+
+
+def describe_run(run: Any) -> str:
+    """'train synvita seed 0 (procedural)': what a run is, in a few words."""
+    parts = [run.stage]
+    if run.variant:
+        parts.append(run.variant)
+    if run.seed is not None:
+        parts.append(f"seed {run.seed}")
+    if run.generator:
+        parts.append(f"({run.generator})")
+    return " ".join(parts)
+
+
+#### The API, with the global --db ####
+
+
+_GLOBAL_OPTIONS: dict[str, Any] = {"db": None}
+"""Options of the root callback (--db), set once per invocation before any command runs."""
+
+
+def set_global_options(*, db: str | None) -> None:
+    _GLOBAL_OPTIONS["db"] = db
+
+
+def get_api(read_only: bool = False) -> Any:
+    """A `synvita.api.Api` on the database chosen by the global --db (else SYNVITA_DB, SYNVITA_HOME, ./.synvita/)."""
+    from synvita.api import Api
+
+    return Api(db=_GLOBAL_OPTIONS["db"], read_only=read_only)
+
+
+def _complete_run_id(incomplete: str) -> list[str]:
+    try:
+        from synvita.api import Api
+
+        return [r.id for r in Api().list_runs(limit=200) if r.id.startswith(incomplete)]
+    except Exception:  # completion must never fail loudly
+        return []
+
+
+#### Shared option aliases ####
+
+RunIdArg = Annotated[str, typer.Argument(help="Run id, e.g. r-1a2b3c (see `synvita runs ls`).", autocompletion=_complete_run_id)]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON to stdout instead of text.")]
+ExperimentOpt = Annotated[Optional[str], typer.Option("--experiment", "-e", help="Only runs of this experiment (its `name`).")]
+SubmissionOpt = Annotated[Optional[str], typer.Option("--submission", help="Only runs of this submission (s-…).")]

@@ -1,0 +1,122 @@
+"""Contains `synvita run` (validate, enqueue and execute an experiment) and `synvita worker` (execute queued runs)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from synvita.cli._progress import make_reporter
+from synvita.cli._utils import JsonOpt, SubmissionOpt, columns, describe_run, get_api, info, out, print_json, use_color
+from synvita.errors import SynvitaError
+from synvita.specs import DEFAULT_EXPERIMENT
+
+ExperimentArg = Annotated[
+    str,
+    typer.Argument(help="Experiment file (path/to/x.toml) or name in experiments/ (e.g. paper-ablations)."),
+]
+GeneratorOpt = Annotated[Optional[str], typer.Option("--generator", "-g", help="Use only this generator (replaces generation.generators).")]
+SeedsOpt = Annotated[Optional[int], typer.Option("--seeds", help="Train seeds 0..N-1 (replaces `seeds`).")]
+SetOpt = Annotated[
+    Optional[list[str]],
+    typer.Option("--set", "-s", help="Override a spec key: --set train.lambda_scr=0.5 (repeatable; lists: a,b or [\"a\",\"b\"])."),
+]
+ExecutorOpt = Annotated[str, typer.Option("--executor", help="local (subprocesses here) or slurm (sbatch jobs; this process ingests).")]
+
+
+class RunsFailed(SynvitaError):
+    """Some runs of a submission failed (exit code 1)."""
+
+    exit_code = 1
+
+
+def run(
+    experiment: ExperimentArg = DEFAULT_EXPERIMENT,
+    generator: GeneratorOpt = None,
+    seeds: SeedsOpt = None,
+    overrides: SetOpt = None,
+    detach: Annotated[bool, typer.Option("--detach", "-d", help="Only enqueue; a `synvita worker` executes the runs.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and print the runs it would create; enqueue nothing.")] = False,
+    executor: ExecutorOpt = "local",
+    json_output: JsonOpt = False,
+) -> None:
+    """Run an experiment: validate the spec, enqueue its runs, execute them here with progress, print the table.
+
+    Examples:
+      synvita run                                   # the quickstart (experiments/quickstart.toml)
+      synvita run paper-ablations --seeds 3
+      synvita run --generator cogvideox --set generation.model_path=/models/cogvideox-2b
+      synvita run quickstart --set train.lambda_scr=0.5 --detach && synvita worker
+    """
+    api = get_api()
+    spec = api.load_experiment(experiment, generator=generator, seeds=seeds, overrides=overrides or [])
+    if dry_run:
+        plan = api.plan(spec)
+        if json_output:
+            print_json({"experiment": spec.to_dict(), "runs": [p.__dict__ for p in plan]})
+            return
+        rows = [
+            [i, p.stage, p.variant or "", p.generator or "", "" if p.seed is None else p.seed, ",".join(map(str, p.depends_on))]
+            for i, p in enumerate(plan)
+        ]
+        out(columns(["#", "stage", "variant", "generator", "seed", "depends on"], rows))
+        info(f"experiment {spec.name}: {len(plan)} runs (dry run: nothing enqueued)")
+        return
+    submission = api.submit(spec)
+    info(f"experiment {spec.name}: enqueued {len(submission.runs)} runs as submission {submission.id} in {api.db_path}")
+    if detach:
+        if json_output:
+            print_json({"submission": submission.id, "experiment": spec.name, "runs": [r.to_dict() for r in submission.runs]})
+        else:
+            out(submission.id)
+        info("execute them with `synvita worker` (or `synvita worker --executor slurm` on a login node)")
+        return
+
+    worker = api.start_worker(submission=submission.id, executor=executor)
+    try:
+        with make_reporter(total=len(submission.runs)) as reporter:
+            worker.on_event = reporter.on_event
+            worker.run(until_idle=True)
+    finally:
+        worker.close()
+    progress = api.progress(submission.id)
+    table = api.table(submission=submission.id)
+    if json_output:
+        print_json(table.to_dict())
+    elif table.rows:
+        out(api.format_table(table, "text", color=use_color()))
+    if progress.failed:
+        named = "; ".join(f"{r.id} {describe_run(r)} {r.status}: {r.error or 'no error recorded'}" for r in progress.failed[:3])
+        more = f" (+{len(progress.failed) - 3} more)" if len(progress.failed) > 3 else ""
+        raise RunsFailed(
+            f"{len(progress.failed)} run(s) of {submission.id} did not succeed: {named}{more}",
+            hint=f"see `synvita runs logs RUN`; re-run with `synvita runs retry RUN` and `synvita worker --submission {submission.id}`",
+        )
+    if not progress.finished:
+        raise RunsFailed(
+            f"submission {submission.id} has unfinished runs",
+            hint=f"see `synvita runs ls --submission {submission.id}`",
+        )
+    info(f"done: {progress.counts.get('succeeded', 0)} runs succeeded (submission {submission.id})")
+
+
+def worker(
+    executor: ExecutorOpt = "local",
+    until_idle: Annotated[bool, typer.Option("--until-idle", help="Exit once nothing is running or claimable.")] = False,
+    submission: SubmissionOpt = None,
+    max_runs: Annotated[Optional[int], typer.Option("--max-runs", help="Exit after executing this many runs.")] = None,
+    parallel: Annotated[Optional[int], typer.Option("--parallel", help="Runs executed at once (local default 1, slurm 64).")] = None,
+    lost_after: Annotated[float, typer.Option("--lost-after", help="Seconds without a heartbeat before a run is `lost`.")] = 30.0,
+) -> None:
+    """Execute queued runs (all submissions, oldest first) until stopped with Ctrl-C; progress on stderr."""
+    api = get_api()
+    options = {"max_parallel": parallel} if parallel else {}
+    worker = api.start_worker(submission=submission, executor=executor, executor_options=options, lost_after_s=lost_after)
+    info(f"worker {worker.worker_id} on {api.db_path} ({executor}); Ctrl-C stops it and cancels its running runs")
+    try:
+        with make_reporter(total=None) as reporter:
+            worker.on_event = reporter.on_event
+            started = worker.run(until_idle=until_idle, max_runs=max_runs)
+    finally:
+        worker.close()
+    info(f"worker {worker.worker_id} executed {len(started)} runs")

@@ -1,0 +1,175 @@
+"""Contains the `synvita runs` command group: ls, show, logs, cancel, retry."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Annotated, Any, Optional
+
+import typer
+
+from synvita.cli._utils import (
+    ExperimentOpt,
+    JsonOpt,
+    RunIdArg,
+    SubmissionOpt,
+    ago,
+    columns,
+    describe_run,
+    duration,
+    get_api,
+    info,
+    out,
+    print_json,
+    typer_factory,
+)
+
+runs_cli = typer_factory(help="List, inspect, follow, cancel and retry runs.")
+
+
+def run_summary(run: Any) -> dict[str, Any]:
+    """The fields every JSON listing carries (plus the rest of the run)."""
+    data = run.to_dict()
+    data.pop("config", None)
+    return data
+
+
+@runs_cli.command("ls")
+def ls(
+    status: Annotated[Optional[list[str]], typer.Option("--status", help="Only these statuses (repeatable or a,b).")] = None,
+    experiment: ExperimentOpt = None,
+    stage: Annotated[Optional[str], typer.Option("--stage", help="Only this stage (world, generate, train, ...).")] = None,
+    variant: Annotated[Optional[str], typer.Option("--variant", help="Only this training variant.")] = None,
+    submission: SubmissionOpt = None,
+    search: Annotated[Optional[str], typer.Option("--search", "-q", help="Substring of id/experiment/stage/variant/...")] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", help="At most this many runs (newest first); 0 = all.")] = 50,
+    json_output: JsonOpt = False,
+) -> None:
+    """List runs, newest first."""
+    api = get_api()
+    statuses = [s for item in (status or []) for s in item.split(",") if s] or None
+    filters = dict(status=statuses, experiment=experiment, stage=stage, variant=variant, submission=submission, text=search)
+    runs = api.list_runs(**filters, limit=limit or None)
+    if json_output:
+        print_json([run_summary(r) for r in runs])
+        return
+    if not runs:
+        info(f"no runs in {api.db_path}" + (" matching the filters" if any(filters.values()) else ""))
+        return
+    rows = [
+        [
+            r.id, r.status, r.stage, r.experiment, r.variant or "", r.generator or "",
+            "" if r.seed is None else r.seed, _progress_text(r),
+            "" if r.key_metric is None else f"{r.key_metric:.4g}", duration(r.duration), ago(r.created_at),
+        ]
+        for r in runs
+    ]
+    out(columns(["id", "status", "stage", "experiment", "variant", "generator", "seed", "progress", "key", "took", "created"], rows, right={6, 8}))
+    total = api.count_runs(**filters)
+    if total > len(runs):
+        info(f"{len(runs)} of {total} runs shown (--limit 0 shows all)")
+
+
+def _progress_text(run: Any) -> str:
+    if run.status == "running" and run.progress is not None:
+        return f"{100 * run.progress:.0f}%"
+    if run.status in ("failed", "lost", "cancelled") and run.error:
+        return run.error[:40]
+    return ""
+
+
+@runs_cli.command("show")
+def show(run_id: RunIdArg, json_output: JsonOpt = False) -> None:
+    """A run's details: status, dependencies, config, results, latest metrics and last log lines."""
+    api = get_api()
+    run = api.get_run(run_id)
+    results = api.results(run.id)
+    metrics = api.store.latest_metrics(run.id).get(run.id, {})
+    events = api.logs(run.id, kinds=["log"], tail=10)
+    if json_output:
+        data = run.to_dict()
+        data["results"] = [r.__dict__ for r in results]
+        data["metrics"] = {name: {"step": p.step, "value": p.value} for name, p in metrics.items()}
+        data["artifacts"] = [a.__dict__ for a in api.store.artifacts(run.id)]
+        data["dependants"] = api.store.dependants(run.id)
+        print_json(data)
+        return
+    lines = [
+        f"run         {run.id}  ({describe_run(run)})",
+        f"status      {run.status}" + (f"  {100 * run.progress:.0f}% {run.progress_msg}" if run.status == "running" and run.progress is not None else ""),
+        f"experiment  {run.experiment}  submission {run.submission}",
+        f"attempt     {run.attempt}" + (f"  worker {run.worker}" if run.worker else ""),
+        f"created     {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(run.created_at))}"
+        + (f"  took {duration(run.duration)}" if run.duration is not None else ""),
+        f"depends on  {', '.join(run.depends_on) or '-'}",
+        f"run dir     {run.run_dir}",
+    ]
+    if run.error:
+        lines.append(f"error       {run.error}")
+    headline = [r for r in results if r.subset is None and r.control is None]
+    if headline:
+        lines += ["", "results"] + [f"  {r.benchmark:<22} {r.metric:<8} {r.value:8.2f}" for r in headline]
+        extra = len(results) - len(headline)
+        if extra:
+            lines.append(f"  (+{extra} per-type/control results: `synvita table {run.id} --controls`)")
+    if metrics:
+        lines += ["", "latest metrics"] + [f"  {name:<22} {p.value:10.4g}  (step {p.step})" for name, p in sorted(metrics.items())]
+    own = {k: v for k, v in run.config.items() if not isinstance(v, dict)}
+    lines += ["", "config (run keys; `--json` for all sections)"] + [f"  {k} = {json.dumps(v)}" for k, v in sorted(own.items())]
+    if events:
+        lines += ["", "last log lines"] + [f"  {_event_line(e)}" for e in events]
+    out("\n".join(lines))
+
+
+def _event_line(event: Any) -> str:
+    stamp = time.strftime("%H:%M:%S", time.localtime(event.ts))
+    data = event.data
+    if event.kind == "log":
+        level = data.get("level", "info")
+        return f"{stamp} {'' if level == 'info' else level.upper() + ' '}{data.get('msg', '')}"
+    if event.kind == "progress":
+        return f"{stamp} progress {data.get('done')}/{data.get('total')} {data.get('msg', '')}".rstrip()
+    if event.kind == "metric":
+        return f"{stamp} metric {data.get('name')}={data.get('value'):.4g} step {data.get('step')}"
+    if event.kind == "result":
+        where = "".join(f" {data[k]}" for k in ("subset", "control") if data.get(k))
+        return f"{stamp} result {data.get('benchmark')}{where} {data.get('metric')}={data.get('value'):.2f}"
+    return f"{stamp} {event.kind} {json.dumps({k: v for k, v in data.items() if k not in ('seq', 'ts', 'kind')})}"
+
+
+@runs_cli.command("logs")
+def logs(
+    run_id: RunIdArg,
+    follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing new events until the run stops.")] = False,
+    tail: Annotated[Optional[int], typer.Option("--tail", "-n", help="Only the last N events.")] = None,
+    all_kinds: Annotated[bool, typer.Option("--all", "-a", help="All events (progress, metrics, results), not only log lines.")] = False,
+    json_output: Annotated[bool, typer.Option("--json", help="One JSON object per line (JSONL).")] = False,
+) -> None:
+    """Print a run's log (its ingested events); -f follows a running run."""
+    api = get_api()
+    run = api.get_run(run_id)
+    kinds = None if all_kinds else ["log"]
+    events = api.follow_logs(run.id, tail=tail, kinds=kinds) if follow else api.logs(run.id, tail=tail, kinds=kinds)
+    for event in events:
+        if json_output:
+            typer.echo(json.dumps({"seq": event.seq, "ts": event.ts, "kind": event.kind, **event.data}, default=str))
+        else:
+            typer.echo(_event_line(event))
+    if follow:
+        final = api.get_run(run.id)
+        info(f"{final.id} {final.status}" + (f": {final.error}" if final.error else ""))
+
+
+@runs_cli.command("cancel")
+def cancel(run_id: RunIdArg) -> None:
+    """Cancel a queued or running run (its worker stops the job); runs that depend on it are cancelled too."""
+    run = get_api().cancel(run_id)
+    out(f"{run.id} {run.status}")
+
+
+@runs_cli.command("retry")
+def retry(run_id: RunIdArg) -> None:
+    """Re-queue a failed, lost or cancelled run under the same id (with the runs its failure cancelled)."""
+    run = get_api().retry(run_id)
+    out(f"{run.id} {run.status} (attempt {run.attempt})")
+    info("a running `synvita worker` picks it up; or start one: `synvita worker --until-idle`")
