@@ -20,6 +20,7 @@ subsequence search), for backends that tokenise the whole conversation.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 from synvita.errors import UserInputError
@@ -33,13 +34,19 @@ def shared_semantic_mask(own_ids: Sequence[int], other_ids: Sequence[int], mode:
     `own_ids`: token ids of the item's own caption c (t^r for real label 1, t^s for real label 0);
     `other_ids`: token ids of the other caption. Returns a list as long as `own_ids`.
     """
-    own = [int(t) for t in own_ids]
-    other = [int(t) for t in other_ids]
+    if mode not in MASK_MODES:
+        raise UserInputError(f"unknown shared-semantic mask mode '{mode}'", hint=f"use one of: {', '.join(MASK_MODES)}")
+    own = tuple(int(t) for t in own_ids)
+    other = tuple(int(t) for t in other_ids)
+    return list(_cached_mask(own, other, mode))
+
+
+@functools.lru_cache(maxsize=65536)
+def _cached_mask(own: tuple[int, ...], other: tuple[int, ...], mode: str) -> tuple[bool, ...]:
+    """Captions repeat every epoch; the pure-Python reference DP is worth caching (a few ms per pair)."""
     if mode == "token":
-        return _token_lcs_keep(own, other)
-    if mode == "reference":
-        return _reference_keep(own, other)
-    raise UserInputError(f"unknown shared-semantic mask mode '{mode}'", hint=f"use one of: {', '.join(MASK_MODES)}")
+        return tuple(_token_lcs_keep(list(own), list(other)))
+    return tuple(_reference_keep(list(own), list(other)))
 
 
 # ---------------------------------------------------------------------------------------------- token mode
