@@ -32,6 +32,10 @@ class GenerationSection:
     """For the `folder` generator: directory (with manifest.csv) of videos generated elsewhere."""
     shards: int = 1
     """Generation shards (Slurm job array size); each shard skips videos already written."""
+    failure: dict = field(default_factory=dict)
+    """procedural only: per-type failure-rate overrides, e.g. {flip = 0.0, hallucination = 0.2}."""
+    look: dict = field(default_factory=dict)
+    """procedural only: synthetic-look overrides, e.g. {strength = 0.8, blur = 0.0} (keys of SyntheticLook)."""
 
 
 @dataclass
