@@ -65,6 +65,16 @@ class Executor:
         raise NotImplementedError
 
 
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    """Linux: the stage gets SIGTERM if the worker dies (kill -9), so no orphan keeps writing its run dir."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    except Exception:
+        pass
+
+
 def _failure_error(run_dir: Path, fallback: str) -> str:
     return error_from_stderr(run_dir / STDERR_FILE) or fallback
 
@@ -84,6 +94,7 @@ class LocalExecutor(Executor):
             proc = subprocess.Popen(
                 stage_command(run_dir), stdout=out, stderr=err, stdin=subprocess.DEVNULL,
                 env=env, start_new_session=True,
+                preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
             )
         return Job(run_id=run.id, run_dir=run_dir, job_id=str(proc.pid), handle=proc)
 

@@ -27,7 +27,6 @@ from urllib.parse import quote
 
 from sqlalchemy import Connection, create_engine, event, func, or_, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
-from sqlalchemy.pool import NullPool
 
 from synvita.entities import (
     RUN_STATUSES,
@@ -108,10 +107,12 @@ class Store:
             url = f"sqlite:///file:{quote(str(path))}?mode=ro&uri=true"
         else:
             url = f"sqlite:///{path}"
-        # NullPool: a connection per operation; no connection outlives a fork and nothing is held between calls.
+        # A small pool of open connections: closing the last connection of a WAL database checkpoints and
+        # removes the -wal file, which made a connection per call ~10x slower. Idle connections hold no lock.
         self._engine = create_engine(
             url,
-            poolclass=NullPool,
+            pool_size=2,
+            max_overflow=8,
             connect_args={"timeout": self.busy_timeout_s, "check_same_thread": False},
         )
         timeout_ms = int(self.busy_timeout_s * 1000)
