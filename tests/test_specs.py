@@ -1,0 +1,297 @@
+"""Experiment specs: validation messages, overrides, sweeps, expansion into runs, and the generated key reference."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from synvita import specs
+from synvita.config import SECTIONS, VARIANTS
+from synvita.errors import NotFoundError, SynvitaError, UserInputError
+from synvita.registry import GENERATORS
+
+REPO = Path(__file__).resolve().parents[1]
+EXPERIMENTS = REPO / "experiments"
+
+SMALL = """
+name = "small"
+seeds = [0, 1]
+
+[world]
+preset = "tiny"
+
+[generation]
+generators = ["procedural"]
+
+[train]
+variants = ["none", "naive", "synvita"]
+
+[evaluate]
+benchmarks = []
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "exp.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def error_of(fn, *args, **kwargs) -> SynvitaError:
+    with pytest.raises(SynvitaError) as info:
+        fn(*args, **kwargs)
+    message = info.value.one_line()
+    assert "\n" not in message
+    return info.value
+
+
+#### loading and validation ####
+
+
+def test_small_spec_fills_defaults_from_the_dataclasses(tmp_path):
+    spec = specs.load_spec(write(tmp_path, SMALL))
+    assert spec.name == "small" and spec.seeds == [0, 1]
+    assert spec.section("world").preset == "tiny"
+    for name, cls in SECTIONS.items():
+        assert isinstance(spec.section(name), cls)
+    assert spec.section("train").lambda_scr == 1.0  # default from TrainSection
+    assert spec.resolved()["scorers"] == dataclasses.asdict(SECTIONS["scorers"]())
+
+
+def test_missing_file_names_the_path(tmp_path):
+    err = error_of(specs.load_spec, tmp_path / "nope.toml")
+    assert isinstance(err, NotFoundError) and "nope.toml" in err.one_line()
+
+
+def test_unknown_experiment_name_lists_the_names():
+    err = error_of(specs.load_spec, "quickstrat")
+    assert isinstance(err, NotFoundError)
+    assert "did you mean 'quickstart'" in err.one_line() and "paper-ablations" in err.one_line()
+
+
+def test_malformed_toml_gives_file_line_and_column(tmp_path):
+    path = write(tmp_path, 'name = "x"\n[train]\nlambda_scr = \n')
+    err = error_of(specs.load_spec, path)
+    assert isinstance(err, UserInputError)
+    assert f"{path}:3:" in err.one_line() and "invalid TOML" in err.one_line()
+
+
+def test_unknown_key_names_section_line_suggestion_and_allowed_keys(tmp_path):
+    path = write(tmp_path, SMALL + "\n[scorers]\nmembrs = 3\n")
+    err = error_of(specs.load_spec, path)
+    line = err.one_line()
+    assert f"{path}:{len((SMALL + chr(10) + '[scorers]').splitlines()) + 1}" in line
+    assert "unknown key 'membrs' in [scorers]" in line and "did you mean 'members'" in line
+    for field in dataclasses.fields(SECTIONS["scorers"]):
+        assert field.name in line
+
+
+def test_unknown_section_and_top_level_key(tmp_path):
+    err = error_of(specs.load_spec, write(tmp_path, SMALL + "\n[trian]\nlr = 1\n"))
+    assert "unknown section [trian]" in err.one_line() and "did you mean [train]" in err.one_line()
+    err = error_of(specs.load_spec, write(tmp_path, 'sed = 1\n' + SMALL, "b.toml"))
+    assert "unknown top-level key 'sed'" in err.one_line()
+
+
+@pytest.mark.parametrize(
+    "old, new, expected",
+    [
+        ("[train]", '[train]\nlambda_scr = "big"', "train.lambda_scr must be a number, got string"),
+        ("[train]", "[train]\nbatch_size = 1.5", "train.batch_size must be an integer"),
+        ('variants = ["none", "naive", "synvita"]', 'variants = "synvita"', "train.variants must be a list of strings"),
+        ("[train]", "[train]\nsteps = true", "train.steps must be an integer"),
+        ('preset = "tiny"', "preset = 3", "world.preset must be a string"),
+    ],
+)
+def test_wrong_type(tmp_path, old, new, expected):
+    err = error_of(specs.load_spec, write(tmp_path, SMALL.replace(old, new)))
+    assert expected in err.one_line() and "exp.toml:" in err.one_line()
+
+
+def test_int_is_accepted_where_a_float_is_expected(tmp_path):
+    spec = specs.load_spec(write(tmp_path, SMALL.replace("[train]", "[train]\nlambda_scr = 2")))
+    assert spec.section("train").lambda_scr == 2.0 and isinstance(spec.section("train").lambda_scr, float)
+
+
+def test_unknown_generator_lists_registered_generators(tmp_path):
+    err = error_of(specs.load_spec, write(tmp_path, SMALL.replace('["procedural"]', '["cogvidex"]')))
+    line = err.one_line()
+    assert "unknown generator 'cogvidex'" in line and "did you mean 'cogvideox'" in line
+    for name in GENERATORS.names():
+        assert name in line
+
+
+@pytest.mark.parametrize(
+    "old, new, expected",
+    [
+        ('preset = "tiny"', 'preset = "huge"', "unknown world preset 'huge'"),
+        ("[train]", '[model]\nname = "gpt"\n[train]', "unknown model 'gpt'"),
+        ("[train]", '[scorers]\nname = "vqa"\n[train]', "unknown scorer 'vqa'"),
+        ('"naive", "synvita"', '"naive", "synvta"', "unknown variant 'synvta'"),
+        ("benchmarks = []", 'benchmarks = ["mmlu"]', "unknown benchmark 'mmlu'"),
+        ('generators = ["procedural"]', 'generators = ["procedural"]\nprofile = "noisy"', "unknown noise profile 'noisy'"),
+    ],
+)
+def test_unknown_registered_names(tmp_path, old, new, expected):
+    err = error_of(specs.load_spec, write(tmp_path, SMALL.replace(old, new)))
+    assert expected in err.one_line()
+    assert "registered" in err.one_line() or "variants:" in err.one_line() or "profiles" in err.one_line()
+
+
+def test_variants_error_lists_every_variant(tmp_path):
+    err = error_of(specs.load_spec, write(tmp_path, SMALL.replace('"naive", "synvita"', '"bogus"')))
+    for name in VARIANTS:
+        assert name in err.one_line()
+
+
+@pytest.mark.parametrize("seeds", ["[-1]", "[0, -3]", "-2", "[]", '["a"]', "[0, 0]"])
+def test_bad_seeds_in_file(tmp_path, seeds):
+    err = error_of(specs.load_spec, write(tmp_path, SMALL.replace("seeds = [0, 1]", f"seeds = {seeds}")))
+    assert isinstance(err, UserInputError) and "exp.toml:3" in err.one_line()
+
+
+def test_negative_seeds_option(tmp_path):
+    err = error_of(specs.load_spec, write(tmp_path, SMALL), seeds=-1)
+    assert err.one_line().startswith("--seeds -1")
+    assert specs.load_spec(write(tmp_path, SMALL), seeds=3).seeds == [0, 1, 2]
+
+
+#### overrides ####
+
+
+def test_set_overrides_parse_toml_values_and_bare_words(tmp_path):
+    spec = specs.load_spec(
+        write(tmp_path, SMALL),
+        overrides=["train.lambda_scr=0.5", "generation.profile=clean", "train.variants=none,synvita", "seeds=[4]"],
+    )
+    assert spec.section("train").lambda_scr == 0.5
+    assert spec.section("generation").profile == "clean"
+    assert spec.section("train").variants == ["none", "synvita"]
+    assert spec.seeds == [4]
+    assert any("lambda_scr" in o for o in spec.overrides)
+
+
+def test_generator_option_replaces_the_generator_list(tmp_path):
+    spec = specs.load_spec(write(tmp_path, SMALL), generator="folder")
+    assert spec.section("generation").generators == ["folder"]
+    err = error_of(specs.load_spec, write(tmp_path, SMALL), generator="nope")
+    assert err.one_line().startswith("--generator nope: unknown generator 'nope'")
+
+
+@pytest.mark.parametrize(
+    "item, expected",
+    [
+        ("train.lamda_scr=1", "--set train.lamda_scr=1: unknown key 'lamda_scr' in [train] (did you mean 'train.lambda_scr'?"),
+        ("trian.lr=1", "unknown section 'trian'"),
+        ("lr=1", "--set lr=1: unknown key 'lr'"),
+        ("train.lambda_scr", "expected KEY=VALUE"),
+        ("train.lambda_scr=abc", "--set train.lambda_scr=abc: train.lambda_scr must be a number"),
+        ("seeds=[-1]", "--set seeds=[-1]: seed -1 is negative"),
+    ],
+)
+def test_bad_set_overrides_name_the_option(tmp_path, item, expected):
+    err = error_of(specs.load_spec, write(tmp_path, SMALL), overrides=[item])
+    assert expected in err.one_line()
+
+
+#### expansion into runs ####
+
+
+def test_plan_has_the_pipeline_shape(tmp_path):
+    spec = specs.load_spec(write(tmp_path, SMALL))
+    plan = specs.plan_runs(spec)
+    stages = Counter(p.stage for p in plan)
+    # world, pretrain, generate, score + (none + naive + synvita) × 2 seeds train and evaluate
+    assert stages == {"world": 1, "pretrain": 1, "generate": 1, "score": 1, "train": 6, "evaluate": 6}
+    by_stage = {p.stage: i for i, p in enumerate(plan) if p.stage in ("world", "pretrain", "generate", "score")}
+    for i, p in enumerate(plan):
+        assert all(d < i for d in p.depends_on), "dependencies come first"
+        deps = {plan[d].stage for d in p.depends_on}
+        if p.stage == "train" and p.variant == "none":
+            assert deps == {"world", "pretrain"} and p.generator is None
+        elif p.stage == "train":
+            assert deps == {"world", "pretrain", "generate", "score"} and p.generator == "procedural"
+        elif p.stage == "evaluate":
+            assert deps == {"train", "world"}
+            train = next(plan[d] for d in p.depends_on if plan[d].stage == "train")
+            assert (train.variant, train.seed, train.generator) == (p.variant, p.seed, p.generator)
+        elif p.stage == "score":
+            assert set(p.depends_on) == {by_stage["generate"], by_stage["pretrain"]}
+    train = next(p for p in plan if p.stage == "train" and p.variant == "synvita" and p.seed == 1)
+    assert train.config["seed"] == 1 and train.config["variant"] == "synvita" and train.config["generator"] == "procedural"
+    assert train.config["stage"] == "train" and train.config["experiment"] == "small"
+    assert train.config["train"]["lambda_scr"] == 1.0 and set(SECTIONS) <= set(train.config)
+    assert "seed" not in plan[by_stage["world"]].config  # runs without a seed do not carry one
+
+
+def test_only_none_needs_no_generation(tmp_path):
+    spec = specs.load_spec(write(tmp_path, SMALL), overrides=["train.variants=none"])
+    assert {p.stage for p in specs.plan_runs(spec)} == {"world", "pretrain", "train", "evaluate"}
+
+
+def test_several_generators_multiply_synthetic_variants_only(tmp_path):
+    spec = specs.load_spec(write(tmp_path, SMALL), overrides=['generation.generators=["procedural", "folder"]'])
+    plan = specs.plan_runs(spec)
+    stages = Counter(p.stage for p in plan)
+    assert stages["generate"] == 2 and stages["score"] == 2
+    assert stages["train"] == 2 * (1 + 2 * 2)  # per seed: none once, naive and synvita per generator
+
+
+def test_sweep_shares_runs_that_do_not_depend_on_the_swept_key(tmp_path):
+    text = SMALL + '\n[sweep]\n"generation.profile" = ["clean", "lavie-like", "default"]\n'
+    spec = specs.load_spec(write(tmp_path, text))
+    plan = specs.plan_runs(spec)
+    stages = Counter(p.stage for p in plan)
+    assert stages["world"] == 1 and stages["pretrain"] == 1
+    assert stages["generate"] == 3 and stages["score"] == 3
+    assert sum(1 for p in plan if p.stage == "train" and p.variant == "none") == 2  # shared across profiles
+    assert sum(1 for p in plan if p.stage == "train" and p.variant == "naive") == 3 * 2
+    profiles = {p.config["sweep"]["generation.profile"] for p in plan if p.stage == "evaluate" and p.variant == "naive"}
+    assert profiles == {"clean", "lavie-like", "default"}
+    for p in plan:
+        if p.stage == "generate":
+            assert p.config["generation"]["profile"] == p.config["sweep"]["generation.profile"]
+
+
+def test_sweep_values_are_validated(tmp_path):
+    err = error_of(specs.load_spec, write(tmp_path, SMALL + '\n[sweep]\n"generation.profile" = ["clean", "noisy"]\n'))
+    assert "noisy" in err.one_line()
+    err = error_of(specs.load_spec, write(tmp_path, SMALL + '\n[sweep]\n"train.lamda" = [1]\n', "b.toml"))
+    assert "unknown key 'lamda'" in err.one_line()
+
+
+#### the shipped experiments and their documentation ####
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in EXPERIMENTS.glob("*.toml")))
+def test_shipped_experiments_validate_against_the_real_registries(name):
+    spec = specs.load_spec(name)
+    plan = specs.plan_runs(spec)
+    assert plan and plan[0].stage == "world"
+
+
+def test_paper_ablations_covers_every_variant_with_three_seeds():
+    spec = specs.load_spec(EXPERIMENTS / "paper-ablations.toml")
+    assert spec.section("world").preset == "paper" and spec.seeds == [0, 1, 2]
+    assert set(spec.section("train").variants) == set(VARIANTS)
+    assert sum(1 for p in specs.plan_runs(spec) if p.stage == "evaluate") == len(VARIANTS) * 3
+
+
+def test_every_section_field_has_a_docstring():
+    for name, cls in SECTIONS.items():
+        docs = specs.field_docs(cls)
+        missing = [f.name for f in dataclasses.fields(cls) if not docs.get(f.name)]
+        assert not missing, f"[{name}] fields without an attribute docstring: {missing}"
+
+
+def test_experiments_readme_documents_every_key_and_is_current():
+    readme = (EXPERIMENTS / "README.md").read_text()
+    assert readme == specs.readme_with_reference(readme), "stale: run `python -m synvita.specs --write-readme`"
+    for cls in SECTIONS.values():
+        for field in dataclasses.fields(cls):
+            assert f"| `{field.name}` |" in readme
+    for key in specs.TOP_LEVEL_KEYS:
+        assert f"| `{key}` |" in readme
