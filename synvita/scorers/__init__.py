@@ -2,6 +2,7 @@
 
     ensemble  K tiny alignment models trained on the pretrain corpus with different seeds (the stand-in for the
               paper's off-the-shelf VQAScore ensemble: they never saw the fine-tuning data's linguistic bias)
+    vqascore  an ensemble of real video-LLMs (Video-LLaVA / LLaVA-NeXT-Video dirs or synvita adapters), VQAScore-style
     oracle    the world's ground truth (`faithful` flag): f̄(Vˢ,tˢ) = faithful, f̄(Vˢ,tʳ) = 1 − faithful; analysis only
 """
 
@@ -9,3 +10,4 @@ from synvita.registry import SCORERS
 
 SCORERS.register("ensemble", "synvita.scorers.ensemble:EnsembleScorer", "K tiny models pretrained with different seeds")
 SCORERS.register("oracle", "synvita.scorers.oracle:OracleScorer", "ground truth from the procedural world (analysis only)")
+SCORERS.register("vqascore", "synvita.scorers.vqascore:VQAScoreScorer", "ensemble of video-LLMs (Video-LLaVA ...) asked a yes/no question")
