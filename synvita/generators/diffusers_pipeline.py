@@ -133,8 +133,13 @@ class DiffusersGenerator:
         kwargs.update(self.call_kwargs)
         return kwargs
 
-    def generate(self, prompts: Sequence[str], seed: int, indices: Sequence[int] | None = None) -> list[GeneratedVideo]:
-        """Videos for `prompts`; video i is seeded by `video_seed(seed, indices[i])` (indices default 0..n-1)."""
+    def generate(
+        self, prompts: Sequence[str], seed: int, indices: Sequence[int] | None = None, references: Sequence[str] | None = None
+    ) -> list[GeneratedVideo]:
+        """Videos for `prompts`; video i is seeded by `video_seed(seed, indices[i])` (indices default 0..n-1).
+
+        `references` (the real captions tʳ, which the procedural world uses) are accepted and ignored: a real
+        generator sees only its prompt."""
         import torch
 
         prompts = list(prompts)

@@ -45,8 +45,9 @@ class FolderGenerator:
 
     def __init__(
         self,
-        model_path: str | os.PathLike[str],
+        model_path: str | os.PathLike[str] | None = None,
         *,
+        videos_dir: str | os.PathLike[str] | None = None,
         manifest: str = MANIFEST,
         num_frames: int | None = None,
         height: int | None = None,
@@ -54,7 +55,9 @@ class FolderGenerator:
         fps: int = 8,
         **_ignored,
     ) -> None:
-        folder = Path(model_path).expanduser()
+        if (model_path is None) == (videos_dir is None):
+            raise UserInputError("the folder generator needs the video folder", hint="set model_path (or videos_dir), not both")
+        folder = Path(model_path if model_path is not None else videos_dir).expanduser()
         if not folder.is_dir():
             raise NotFoundError(f"video folder {folder.resolve()} does not exist", hint="pass the folder holding the videos and their manifest CSV")
         self.folder = folder.resolve()
@@ -87,8 +90,9 @@ class FolderGenerator:
         """Every prompt the manifest lists (whitespace-normalised, in file order)."""
         return list(self.videos)
 
-    def generate(self, prompts: Sequence[str], seed: int = 0) -> list[GeneratedVideo]:
-        """The listed video for each prompt; `seed` is ignored (the videos already exist)."""
+    def generate(self, prompts: Sequence[str], seed: int = 0, references: Sequence[str] | None = None,
+                 indices: Sequence[int] | None = None) -> list[GeneratedVideo]:
+        """The listed video for each prompt; `seed`, `references` and `indices` are ignored (the videos exist)."""
         out = []
         for prompt in prompts:
             paths = self.videos.get(_norm(prompt))

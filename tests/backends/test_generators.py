@@ -27,7 +27,7 @@ def test_cogvideox_generates_uint8_videos_deterministically(cogvideox):
         np.testing.assert_array_equal(a.frames, b.frames)
     assert not np.array_equal(first[0].frames, other[0].frames)
     # video i depends on (seed, i) only: generating prompt 1 alone with its global index reproduces it
-    alone = cogvideox.generate([PROMPTS[1]], seed=7, indices=[1])[0]
+    alone = cogvideox.generate([PROMPTS[1]], seed=7, indices=[1], references=["ignored"])[0]
     np.testing.assert_array_equal(alone.frames, first[1].frames)
     assert first[1].meta["seed"] == video_seed(7, 1)
 
@@ -92,6 +92,9 @@ def test_folder_generator_round_trip_with_real_mp4(tmp_path):
     assert np.abs(videos[0].frames.astype(int) - clips[PROMPTS[1]]).mean() < 12
     small = GENERATORS.get("folder")(folder, num_frames=4, height=8, width=8).generate([PROMPTS[0]])[0]
     assert small.frames.shape == (4, 8, 8, 3) and small.frames.dtype == np.uint8
+    # the world's generate stage passes videos_dir= and references= (ignored by real generators)
+    alias = GENERATORS.get("folder")(videos_dir=folder).generate([PROMPTS[0]], 3, references=["x"])[0]
+    np.testing.assert_array_equal(alias.frames, videos[1].frames)
     with pytest.raises(UserInputError, match="no video for prompt 'a man jumps"):
         gen.generate([PROMPTS[2]])
     with pytest.raises(NotFoundError, match="manifest"):
