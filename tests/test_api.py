@@ -1,0 +1,347 @@
+"""synvita.api on a real SQLite file: submit, tables, weight summaries, diff, doctor (no ML: results are ingested events)."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from synvita import report
+from synvita.api import Api
+from synvita.entities import SampleWeight
+from synvita.errors import NotFoundError, UserInputError
+from synvita.store import NewRun
+
+BENCHMARKS = report.default_benchmarks()
+
+SMALL = """
+name = "small"
+seeds = [0, 1]
+[world]
+preset = "tiny"
+[train]
+variants = ["none", "naive", "synvita"]
+[evaluate]
+benchmarks = []
+"""
+
+
+def finish_run(api: Api, submission: str, stage: str, *, events=(), weights=None, status="succeeded", **fields) -> str:
+    """Create one run, claim it, ingest its events (and weights file), and finish it."""
+    store = api.store
+    [run] = store.create_runs([NewRun(experiment=fields.pop("experiment", "exp"), submission=submission, stage=stage, **fields)])
+    claimed = store.claim_next("w-test", submission=submission)
+    assert claimed is not None and claimed.id == run.id
+    payload = list(events)
+    if weights is not None:
+        Path(run.run_dir).mkdir(parents=True, exist_ok=True)
+        (Path(run.run_dir) / "weights.jsonl").write_text("".join(json.dumps(w) + "\n" for w in weights))
+        payload.append({"kind": "weights", "path": "weights.jsonl"})
+    store.ingest_events(run.id, [{"seq": i, "ts": 0.0, **e} for i, e in enumerate(payload)])
+    store.finish(run.id, status, error=None if status == "succeeded" else "boom")
+    return run.id
+
+
+def result(benchmark, value, metric="auc", subset=None, control=None):
+    return {"kind": "result", "benchmark": benchmark, "metric": metric, "value": value, "subset": subset, "control": control}
+
+
+def headline(values: dict[str, float]) -> list[dict]:
+    return [result(b, v) for b, v in values.items()]
+
+
+@pytest.fixture
+def api(tmp_path):
+    with Api(db=tmp_path / "db" / "synvita.db") as api:
+        yield api
+
+
+def seed_table_runs(api: Api, submission: str = "s-table") -> dict[str, list[str]]:
+    """none/naive/synvita × seeds 0, 1 with known values: base 50 + offset + seed."""
+    offsets = {"none": 0.0, "naive": -2.0, "synvita": 3.0}
+    ids: dict[str, list[str]] = {}
+    for variant, offset in offsets.items():
+        for seed in (0, 1):
+            values = {b: 50.0 + offset + seed + i for i, b in enumerate(BENCHMARKS)}
+            events = headline(values) + [
+                result("entail-llm", 60.0 + seed, subset="type=flip"),
+                result("retrieval-temporal", 5.0, metric="mAP", control="shuffled"),
+            ]
+            rid = finish_run(
+                api, submission, "evaluate", events=events, variant=variant, seed=seed,
+                generator=None if variant == "none" else "procedural",
+            )
+            ids.setdefault(variant, []).append(rid)
+    return ids
+
+
+#### submit ####
+
+
+def test_submit_stores_the_planned_pipeline(api, tmp_path):
+    path = tmp_path / "small.toml"
+    path.write_text(SMALL)
+    spec = api.load_experiment(path)
+    plan = api.plan(spec)
+    submission = api.submit(spec)
+    assert len(submission.runs) == len(plan) and submission.experiment == "small"
+    assert all(r.status == "queued" and r.submission == submission.id for r in submission.runs)
+    for planned, run in zip(plan, submission.runs):
+        assert run.stage == planned.stage and run.variant == planned.variant and run.seed == planned.seed
+        assert run.depends_on == [submission.runs[i].id for i in planned.depends_on] or sorted(run.depends_on) == sorted(
+            submission.runs[i].id for i in planned.depends_on
+        )
+        assert run.config["stage"] == planned.stage
+    assert api.count_runs(submission=submission.id) == len(plan)
+    assert {r.id for r in api.list_runs(stage="train")} == {r.id for r in submission.runs if r.stage == "train"}
+
+
+def test_bad_spec_leaves_the_database_untouched(api, tmp_path):
+    api.submit(api.load_experiment(_write(tmp_path, SMALL)))
+    before = api.count_runs()
+    with pytest.raises(UserInputError):
+        api.load_experiment(_write(tmp_path, SMALL.replace("[train]", "[train]\nlamda = 1"), "bad.toml"))
+    assert api.count_runs() == before
+
+
+def _write(tmp_path: Path, text: str, name: str = "small.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_unknown_run_id_is_not_found(api):
+    with pytest.raises(NotFoundError, match="no run 'r-nope'"):
+        api.get_run("r-nope")
+    api.store  # create the database
+    with pytest.raises(NotFoundError):
+        api.get_run("r-nope")
+
+
+def test_listing_without_a_database_is_empty_and_creates_nothing(tmp_path):
+    api = Api(db=tmp_path / "none" / "synvita.db")
+    assert api.list_runs() == [] and api.count_runs() == 0
+    assert not (tmp_path / "none").exists()
+
+
+#### tables ####
+
+
+def test_table_rows_are_variants_with_mean_std_n_and_deltas(api):
+    seed_table_runs(api)
+    table = api.table(submission="s-table")
+    assert [r.label for r in table.rows] == ["none", "naive", "synvita"]
+    assert [c.key for c in table.columns] == BENCHMARKS + ["mean"]
+    none, naive, synvita = table.rows
+    for i, bench in enumerate(BENCHMARKS):
+        cell = synvita.cells[bench]
+        assert cell.n == 2 and cell.mean == pytest.approx(53.0 + i + 0.5)
+        assert cell.std == pytest.approx(math.sqrt(0.5))  # sample std of (x, x + 1)
+        assert cell.delta == pytest.approx(3.0) and cell.best
+        assert naive.cells[bench].delta == pytest.approx(-2.0) and not naive.cells[bench].best
+        assert none.cells[bench].delta is None
+    mean_of_benchmarks = sum(50.0 + i for i in range(len(BENCHMARKS))) / len(BENCHMARKS) + 0.5
+    assert none.cells["mean"].mean == pytest.approx(mean_of_benchmarks)
+    assert table.baseline == "none"
+
+
+def test_table_json_gives_mean_std_n_per_variant_and_benchmark(api):
+    seed_table_runs(api)
+    data = json.loads(api.format_table(api.table(submission="s-table"), "json"))
+    rows = {r["variant"]: r for r in data["rows"]}
+    assert set(rows) == {"none", "naive", "synvita"}
+    cell = rows["naive"]["cells"]["qa-hard"]
+    assert cell["n"] == 2 and cell["mean"] == pytest.approx(48.0 + 5 + 0.5) and cell["std"] == pytest.approx(math.sqrt(0.5))
+    assert cell["delta"] == pytest.approx(-2.0) and rows["naive"]["seeds"] == [0, 1]
+
+
+def test_table_baseline_choice_and_missing_baseline(api):
+    seed_table_runs(api)
+    table = api.table(submission="s-table", baseline="naive")
+    assert table.rows[0].label == "naive"
+    assert table.rows[1].cells["entail-llm"].delta == pytest.approx(2.0)
+    table = api.table(submission="s-table", baseline="weighting")
+    assert table.baseline is None and all(c.delta is None for r in table.rows for c in r.cells.values())
+    assert "no 'weighting' row" in api.format_table(table, "text")
+
+
+def test_table_controls_and_per_type_columns(api):
+    seed_table_runs(api)
+    plain = api.table(submission="s-table")
+    assert all(c.subset is None and c.control is None for c in plain.columns)
+    table = api.table(submission="s-table", include_controls=True)
+    extra = {c.key: c for c in table.columns if c.group != "benchmarks"}
+    flip = next(c for c in extra.values() if c.subset == "type=flip")
+    shuffled = next(c for c in extra.values() if c.control == "shuffled")
+    assert flip.group == "entail-llm by type" and flip.label == "flip"
+    assert table.rows[0].cells[flip.key].mean == pytest.approx(60.5)
+    assert table.rows[2].cells[shuffled.key].mean == pytest.approx(5.0)
+    text = api.format_table(table, "text")
+    assert "[control: shuffled]" in text and "[entail-llm by type]" in text
+
+
+def test_table_formats_carry_the_numbers(api):
+    seed_table_runs(api)
+    table = api.table(submission="s-table")
+    md = api.format_table(table, "md")
+    assert "| variant | n | entail-llm |" in md and "**53.50** ± 0.71 (↑3.00)" in md
+    latex = api.format_table(table, "latex")
+    assert r"\textbf{53.50}$\pm$0.71" in latex and r"$\downarrow$2.00" in latex and r"\bottomrule" in latex
+    csv_text = api.format_table(table, "csv").splitlines()
+    assert csv_text[0].startswith("row,variant,generator,experiment,n,entail-llm:mean")
+    assert csv_text[3].startswith("synvita,synvita,procedural,exp,2,53.5000,0.7071,2,3.0000")
+    text = api.format_table(table, "text")
+    assert "53.50±0.71" in text and "↑3.00" in text and "↓2.00" in text and "\x1b[" not in text
+    assert "\x1b[1m" in api.format_table(table, "text", color=True)
+    with pytest.raises(UserInputError, match="unknown table format"):
+        api.format_table(table, "html")
+
+
+def test_table_defaults_to_the_latest_submission_and_accepts_train_runs(api):
+    seed_table_runs(api, "s-old")
+    newest = finish_run(api, "s-new", "evaluate", events=headline({b: 10.0 for b in BENCHMARKS}), variant="none", seed=0)
+    table = api.table()
+    assert [r.runs for r in table.rows] == [[newest]]
+    train = finish_run(api, "s-x", "train", variant="synvita", seed=3)
+    [evaluate] = api.store.create_runs(
+        [NewRun(experiment="exp", submission="s-x", stage="evaluate", variant="synvita", seed=3, depends_on=[train])]
+    )
+    api.store.claim_next("w", submission="s-x")
+    api.store.ingest_events(evaluate.id, [{"seq": 0, "ts": 0, **result("qa-hard", 40.0)}])
+    api.store.finish(evaluate.id, "succeeded")
+    assert api.table(run_ids=[train]).rows[0].runs == [evaluate.id]
+
+
+def test_table_separates_generators_and_sweep_points(api):
+    for profile in ("clean", "lavie-like"):
+        for generator in ("procedural", "folder"):
+            finish_run(
+                api, "s-g", "evaluate", events=headline({"qa-hard": 30.0}), variant="naive", seed=0,
+                generator=generator, config={"sweep": {"generation.profile": profile}},
+            )
+    labels = [r.label for r in api.table(submission="s-g").rows]
+    assert labels == sorted(labels) and len(labels) == 4
+    assert "naive · procedural · profile=clean" in labels
+
+
+#### weights ####
+
+
+def weight(sample, kind, f_target, f_other, faithful=None, generator="procedural"):
+    return {
+        "sample_id": sample, "generator": generator, "misalignment": kind, "f_target": f_target, "f_other": f_other,
+        "weight": max(0.0, f_target - f_other), "faithful": faithful,
+    }
+
+
+def test_weights_summary_per_type_generator_and_faithful(api):
+    rows = [weight(f"a{i}", "action", 0.9, 0.1, faithful=True) for i in range(6)]
+    rows += [weight(f"f{i}", "flip", 0.2, 0.6, faithful=False) for i in range(4)]
+    rows += [weight("f-ok", "flip", 0.7, 0.2, faithful=True, generator="folder")]
+    score = finish_run(api, "s-w", "score", weights=rows, generator="procedural")
+    summary = api.weights_summary(score, bins=10)
+    assert summary.count == 11 and set(summary.by_type) == {"action", "flip"}
+    action, flip = summary.by_type["action"], summary.by_type["flip"]
+    assert action.count == 6 and action.mean == pytest.approx(0.8) and action.frac_zero == 0.0
+    assert flip.count == 5 and flip.frac_zero == pytest.approx(0.8)
+    assert flip.diff_mean == pytest.approx((4 * -0.4 + 0.5) / 5)
+    assert sum(flip.diff_hist.counts) == 5 and sum(flip.omega_hist.counts) == 5 and len(flip.omega_hist.edges) == 11
+    assert flip.quantiles["q50"] == 0.0 and action.quantiles["q90"] == pytest.approx(0.8)
+    assert set(summary.by_generator) == {"procedural", "folder"}
+    assert summary.by_faithful["flip"]["faithful"].count == 1 and summary.by_faithful["flip"]["unfaithful"].count == 4
+    assert summary.faithful_auroc["all"] == pytest.approx(1.0)  # ω separates faithful from unfaithful perfectly here
+    text = report.format_weights(summary)
+    assert "action" in text and "flip" in text and "AUROC" in text and "faithful" in text
+    assert any(ch in text for ch in report.BLOCKS[1:])
+    assert json.loads(json.dumps(summary.to_dict()))["by_type"]["flip"]["count"] == 5
+
+
+def test_weights_of_a_train_run_come_from_its_score_run(api):
+    score = finish_run(api, "s-w", "score", weights=[weight("x", "count", 0.6, 0.1)])
+    train = finish_run(api, "s-w", "train", variant="synvita", seed=0, depends_on=[score])
+    assert [w.sample_id for w in api.weights(train)] == ["x"]
+    none = finish_run(api, "s-w", "train", variant="none", seed=0)
+    assert api.weights_summary(none).count == 0
+    assert "no sample weights" in report.format_weights(api.weights_summary(none))
+
+
+#### diff, progress, doctor, db ####
+
+
+def test_diff_lists_changed_config_and_result_deltas(api):
+    a = finish_run(api, "s-d", "evaluate", events=headline({"qa-hard": 30.0}), variant="naive", seed=0,
+                   config={"train": {"lambda_scr": 1.0, "margin": 0.2}})
+    b = finish_run(api, "s-d", "evaluate", events=headline({"qa-hard": 32.5}) + [result("entail-llm", 70.0)],
+                   variant="synvita", seed=0, config={"train": {"lambda_scr": 0.5, "margin": 0.2}})
+    d = api.diff(a, b)
+    assert ("variant", "naive", "synvita") in d.fields
+    assert d.config == [("train.lambda_scr", 1.0, 0.5)]
+    by_key = {k: (x, y, delta) for k, x, y, delta in d.results}
+    assert by_key["qa-hard auc"] == (30.0, 32.5, 2.5)
+    assert by_key["entail-llm auc"] == (None, 70.0, None)
+    assert json.loads(json.dumps(d.to_dict()))["config"][0]["key"] == "train.lambda_scr"
+
+
+def test_progress_names_failed_runs_but_not_blocked_ones(api):
+    store = api.store
+    runs = store.create_runs([
+        NewRun(experiment="e", submission="s-p", stage="debug.fail"),
+        NewRun(experiment="e", submission="s-p", stage="debug.noop", depends_on=[0]),
+    ])
+    store.claim_next("w", submission="s-p")
+    store.finish(runs[0].id, "failed", error="boom")
+    progress = api.progress("s-p")
+    assert progress.finished and progress.total == 2
+    assert [r.id for r in progress.failed] == [runs[0].id]
+    assert progress.counts == {"failed": 1, "cancelled": 1}
+
+
+def test_doctor_reports_sqlite_database_and_packages_without_importing_torch(tmp_path):
+    code = (
+        "import sys, json; from synvita.api import Api; "
+        f"checks = Api(db={str(tmp_path / 'd' / 'x.db')!r}).doctor(); "
+        "print(json.dumps([[c.name, c.ok, c.required] for c in checks])); "
+        "print('torch' in sys.modules, 'transformers' in sys.modules, 'diffusers' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.splitlines()
+    checks = {name: (ok, required) for name, ok, required in json.loads(out[0])}
+    assert out[1] == "False False False"
+    for name in ("sqlite", "sqlite RETURNING", "sqlite JSON", "sqlite WAL", "database", "filesystem", "disk", "torch", "gpu"):
+        assert name in checks
+    assert checks["sqlite RETURNING"][0] and checks["sqlite JSON"][0] and checks["sqlite WAL"][0]
+    assert checks["gpu"][1] is False  # optional
+    assert not (tmp_path / "d").exists()  # doctor creates no database
+
+
+def test_upgrade_db_creates_a_fresh_database(tmp_path):
+    api = Api(db=tmp_path / "fresh.db")
+    before, after = api.upgrade_db()
+    assert before == 0 and after >= 1
+    assert api.upgrade_db() == (after, after)
+
+
+#### report helpers ####
+
+
+def test_auroc_matches_sklearn_with_ties():
+    from sklearn.metrics import roc_auc_score
+
+    pos = [0.9, 0.5, 0.5, 0.1, 0.7]
+    neg = [0.5, 0.2, 0.0, 0.5]
+    expected = roc_auc_score([1] * len(pos) + [0] * len(neg), pos + neg)
+    assert report.auroc(pos, neg) == pytest.approx(expected)
+    assert report.auroc([], neg) is None
+
+
+def test_quantile_std_and_sparkline():
+    assert report.quantile([0.0, 1.0, 2.0, 3.0], 0.5) == pytest.approx(1.5)
+    assert report.std([1.0]) is None and report.std([1.0, 3.0]) == pytest.approx(math.sqrt(2))
+    assert report.sparkline([0, 4, 8]) == [" " + report.BLOCKS[4] + report.BLOCKS[8]]
+    tall = report.sparkline([1, 8], height=2)
+    assert len(tall) == 2 and tall[0][1] == report.BLOCKS[8] and tall[1][0] == report.BLOCKS[2]  # 1/8 of two rows = 2 eighths
+    summary = report.summarize_weights("r", [SampleWeight("r", "s", "g", "count", 0.5, 0.4, 0.1)])
+    assert summary.by_faithful == {} and summary.overall.count == 1
