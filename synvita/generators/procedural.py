@@ -109,6 +109,19 @@ def structural_failure(scene: Scene, etype: str) -> Scene:
     return scene.with_group(0, action=OPPOSITE_ACTION[scene.groups[0].action])
 
 
+@dataclass(frozen=True)
+class RenderPlan:
+    index: int
+    prompt: str
+    scene: Scene
+    """The prompt's scene graph."""
+    rendered: Scene
+    """What will be rendered (== scene unless a semantic failure was drawn)."""
+    misalignment: str | None
+    """The prompt's type (from its reference, or guessed from its structure); None when prompt == reference."""
+    failed: bool
+
+
 class ProceduralGenerator:
     """The embedded world's T2V generator (CPU; hundreds of clips per second)."""
 
@@ -142,36 +155,40 @@ class ProceduralGenerator:
         """The clip video `index` of a `generate(..., seed)` call shows when it renders `scene` (re-render check)."""
         return render(scene, self.config, self._streams(seed, index)[1], look=self.profile.look, relax_on_failure=True)
 
-    def generate(
+    def plan(
         self, prompts: Sequence[str], seed: int, references: Sequence[str] | None = None, start_index: int = 0
-    ) -> list[GeneratedVideo]:
-        """One video per prompt; video i uses streams derived from (seed, start_index + i)."""
+    ) -> list[RenderPlan]:
+        """What `generate` will render for each prompt (parsing and failure draws only; no pixels)."""
         if references is not None and len(references) != len(prompts):
             raise UserInputError(f"{len(references)} references for {len(prompts)} prompts", hint="give one per prompt or none")
-        out = []
+        plans = []
         for i, prompt in enumerate(prompts):
             scene = captions.parse(prompt)
             reference = captions.parse(references[i]) if references is not None else None
             index = start_index + i
-            fail_rng, _ = self._streams(seed, index)
-            u = fail_rng.random()
-            if reference is not None:
-                etype = classify_edit(reference, scene)
-            else:
-                etype = structural_type(scene)
+            u = self._streams(seed, index)[0].random()
+            etype = classify_edit(reference, scene) if reference is not None else structural_type(scene)
             failed = etype in self.profile.failure and u < self.profile.failure[etype]
             if failed:
                 rendered = reference if reference is not None else structural_failure(scene, etype)
             else:
                 rendered = scene
-            frames = self.render_scene(rendered, seed, index)
+            plans.append(RenderPlan(index, prompt, scene, rendered, etype, bool(failed)))
+        return plans
+
+    def generate(
+        self, prompts: Sequence[str], seed: int, references: Sequence[str] | None = None, start_index: int = 0
+    ) -> list[GeneratedVideo]:
+        """One video per prompt; video i uses streams derived from (seed, start_index + i)."""
+        out = []
+        for p in self.plan(prompts, seed, references, start_index):
             out.append(
                 GeneratedVideo(
-                    frames=frames,
-                    prompt=prompt,
-                    rendered_caption=captions.canonical(rendered),
-                    faithful=rendered == scene,
-                    meta={"misalignment": etype, "failed": bool(failed), "profile": self.profile.name},
+                    frames=self.render_scene(p.rendered, seed, p.index),
+                    prompt=p.prompt,
+                    rendered_caption=captions.canonical(p.rendered),
+                    faithful=p.rendered == p.scene,
+                    meta={"misalignment": p.misalignment, "failed": p.failed, "profile": self.profile.name},
                 )
             )
         return out

@@ -125,7 +125,9 @@ def _edit_action(scene, rng, cfg, p_opposite):
     g = scene.groups[i]
     allowed = ACTIONS if scene.relation is None else relation_compatible_actions(scene.relation.relation)
     p_opposite = cfg.p_action_opposite if p_opposite is None else p_opposite
-    if OPPOSITE_ACTION[g.action] in allowed and rng.random() < p_opposite:
+    opposite = OPPOSITE_ACTION[g.action]
+    opposite_ok = opposite in allowed and (opposite not in cfg.held_out_actions or rng.random() < cfg.p_held_out)
+    if opposite_ok and rng.random() < p_opposite:
         new = OPPOSITE_ACTION[g.action]
     else:
         exclude = [a for a in ACTIONS if a not in allowed]
