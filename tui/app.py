@@ -28,6 +28,7 @@ class SynvitaApp(App):
     BINDINGS = [
         Binding("q", "quit", "Quit", tooltip="Leave the app (a local worker started here stops too)"),
         Binding("question_mark", "help", "Help", tooltip="Keys and what each screen shows"),
+        Binding("W", "toggle_worker", "Worker", tooltip="Start or stop a local worker in this process"),
     ]
 
     def __init__(

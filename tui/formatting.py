@@ -34,14 +34,17 @@ class FilterSyntaxError(ValueError):
 def parse_filter(text: str) -> dict[str, str]:
     """`status:running exp:quickstart gen:procedural lr` → store filters plus `text` for the free words.
 
-    Keys may be abbreviated to a unique prefix (`st`, `exp`, `gen`). Raises FilterSyntaxError on a bad status.
+    Keys may be abbreviated to a unique prefix (`stat`, `exp`, `gen`, `stag`). Raises FilterSyntaxError on a bad
+    status, an empty value or an ambiguous key.
     """
     filters: dict[str, str] = {}
     free: list[str] = []
     for word in text.split():
         key, sep, value = word.partition(":")
         matches = [k for k in FILTER_KEYS if k.startswith(key.lower())] if sep and key else []
-        if len(matches) != 1:
+        if len(matches) > 1:
+            raise FilterSyntaxError(f"'{key}:' is ambiguous ({', '.join(matches)}); type more letters")
+        if not matches:
             free.append(word)
             continue
         if not value:

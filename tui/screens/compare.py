@@ -66,7 +66,7 @@ class ExportModal(ModalScreen[tuple[str, str] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label("Export the table")
+            yield Label("Export the table (the file's suffix picks the format: .md .tex .csv .json)")
             yield Select(EXPORT_FORMATS, value="md", allow_blank=False, id="export-format")
             yield Input(value=self.default_stem + ".md", id="export-path")
             with Horizontal():
@@ -84,8 +84,11 @@ class ExportModal(ModalScreen[tuple[str, str] | None]):
     @on(Input.Submitted, "#export-path")
     @on(Button.Pressed, "#export-write")
     def _write(self) -> None:
-        fmt = str(self.query_one("#export-format", Select).value)
-        self.dismiss((fmt, self.query_one("#export-path", Input).value.strip()))
+        """The file's suffix wins over the selected format (typing table.csv writes CSV)."""
+        path = self.query_one("#export-path", Input).value.strip()
+        by_suffix = {suffix: fmt for fmt, suffix in EXPORT_SUFFIX.items()}
+        fmt = by_suffix.get(Path(path).suffix.lower(), str(self.query_one("#export-format", Select).value))
+        self.dismiss((fmt, path))
 
     @on(Button.Pressed, "#export-cancel")
     def action_cancel(self) -> None:
@@ -116,12 +119,14 @@ class CompareScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         with Vertical(id="compare-body"):
-            yield Input(value=self.source, placeholder="experiment names or run ids (enter to load)", id="compare-source")
+            yield Input(value=self.source, placeholder="experiment names or run ids (p to edit, enter to load)",
+                        id="compare-source", compact=True)
             yield Static("", id="compare-summary")
             yield DataTable(id="compare-table", cursor_type="row")
         yield Footer()
 
     def on_mount(self) -> None:
+        self.query_one("#compare-table", DataTable).focus()
         if self.source:
             self.reload()
         elif self.initial_run_id:
@@ -204,7 +209,7 @@ class CompareScreen(Screen):
         if self.table is None or not self.table.rows:
             return
         variants = [row.label for row in self.table.rows]
-        current = variants.index(self.baseline) if self.baseline in variants else -1
+        current = variants.index(self.table.baseline) if self.table.baseline in variants else -1
         self.baseline = variants[(current + 1) % len(variants)]
         self.reload()
 
@@ -229,5 +234,5 @@ class CompareScreen(Screen):
         text = self.app.api.format_table(table, fmt=fmt)
         target = Path(path).expanduser()
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text if text.endswith("\n") else text + "\n")
+        target.write_text(text)
         self.app.call_from_thread(self.notify, f"wrote {target}", title="Export")

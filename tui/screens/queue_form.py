@@ -14,7 +14,7 @@ from typing import Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Grid, Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
@@ -79,10 +79,12 @@ class QueueRunModal(ModalScreen[Any]):
     DEFAULT_CSS = """
     QueueRunModal { align: center middle; }
     QueueRunModal > VerticalScroll {
-        width: 76; max-width: 100%; height: auto; max-height: 100%; border: thick $accent;
+        width: 78; max-width: 100%; height: auto; max-height: 100%; border: thick $accent;
         padding: 0 1; background: $surface;
     }
-    QueueRunModal Label { margin-top: 1; color: $text-muted; }
+    QueueRunModal #queue-fields { grid-size: 2; grid-columns: 17 1fr; grid-rows: 1; grid-gutter: 1 0;
+                                  height: auto; margin-top: 1; }
+    QueueRunModal Label { color: $text-muted; }
     QueueRunModal #queue-error { color: $error; margin-top: 1; height: auto; }
     QueueRunModal #queue-ok { color: $success; margin-top: 1; height: auto; }
     QueueRunModal #queue-buttons { height: auto; margin-top: 1; align-horizontal: right; }
@@ -106,27 +108,30 @@ class QueueRunModal(ModalScreen[Any]):
 
     def compose(self) -> ComposeResult:
         api = self.app.api
+        fields = [
+            ("experiment", "Experiment", "quickstart", "name in experiments/ or a .toml path",
+             SuggestFromList(_names(api.experiment_names))),
+            ("generator", "Generator", "", "empty: the spec's (procedural, cogvideox, …)",
+             SuggestFromList(_names(api.generator_names))),
+            ("variants", "Variants", "", "empty: the spec's; e.g. none, naive, synvita", None),
+            ("seeds", "Seeds", "", "how many: 3 runs seeds 0, 1, 2", None),
+            ("lambda", "λ (consistency)", "", "train.lambda_scr, e.g. 1.0", None),
+            ("margin", "γ (margin)", "", "train.margin, e.g. 0.2", None),
+            ("overrides", "Overrides", "", "section.key=value …  e.g. train.steps=20", None),
+        ]
         with VerticalScroll():
-            yield Static("[b]Queue a run[/b]   experiment spec + overrides, checked like `synvita run`")
-            yield Label("Experiment (name or .toml path)")
-            yield Input(value="quickstart", id="queue-experiment", suggester=SuggestFromList(_names(api.experiment_names)))
-            yield Label("Generator (empty: the spec's)")
-            yield Input(id="queue-generator", placeholder="procedural", suggester=SuggestFromList(_names(api.generator_names)))
-            yield Label("Variants (comma-separated; empty: the spec's)")
-            yield Input(id="queue-variants", placeholder="none, naive, synvita")
-            yield Label("Seeds (how many; empty: the spec's)")
-            yield Input(id="queue-seeds", placeholder="3 → seeds 0, 1, 2")
-            with Horizontal(classes="queue-numbers"):
-                yield Input(id="queue-lambda", placeholder="λ (consistency weight)")
-                yield Input(id="queue-margin", placeholder="γ (hinge margin)")
-            yield Label("Extra overrides (section.key=value …)")
-            yield Input(id="queue-overrides", placeholder="train.steps=20 world.seed=3")
+            yield Static("[b]Queue a run[/b]  checked by the same spec validation as `synvita run`", id="queue-title")
+            with Grid(id="queue-fields"):
+                for name, label, value, placeholder, suggester in fields:
+                    yield Label(label)
+                    yield Input(value=value, placeholder=placeholder, id=f"queue-{name}", suggester=suggester,
+                                compact=True)
             yield Static("", id="queue-error")
             yield Static("", id="queue-ok")
             with Horizontal(id="queue-buttons"):
-                yield Button("Cancel", id="queue-cancel")
-                yield Button("Check (ctrl+t)", id="queue-check")
-                yield Button("Queue (ctrl+s)", id="queue-submit", variant="primary")
+                yield Button("Cancel", id="queue-cancel", compact=True)
+                yield Button("Check ^t", id="queue-check", compact=True)
+                yield Button("Queue ^s", id="queue-submit", variant="primary", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#queue-experiment", Input).focus()

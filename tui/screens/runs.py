@@ -48,7 +48,6 @@ class RunsScreen(Screen):
         Binding("s", "cycle_sort", "Sort", tooltip="Sort by the next column (created, status, experiment, stage, metric, finished)"),
         Binding("right_square_bracket", "page(1)", "Next page", show=False, tooltip="Next page of runs"),
         Binding("left_square_bracket", "page(-1)", "Prev page", show=False, tooltip="Previous page of runs"),
-        Binding("W", "app.toggle_worker", "Worker", tooltip="Start or stop a local worker in this process"),
         Binding("escape", "clear_filter", "Clear filter", show=False, tooltip="Remove the filter"),
     ]
 

@@ -1,0 +1,47 @@
+"""Fixtures for the TUI tests: a real SQLite database (demo data or empty) behind the real `synvita.api.Api`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from seed import NOW, seed_demo  # noqa: E402
+
+from synvita.api import Api  # noqa: E402
+from synvita.store import Store  # noqa: E402
+
+
+@pytest.fixture
+def demo_db(tmp_path) -> tuple[Path, dict[str, str]]:
+    """A database with two experiments' worth of runs (ids r-000001…); returns (path, {role: run id})."""
+    path = tmp_path / "demo.db"
+    store = Store.open(path)
+    try:
+        ids = seed_demo(store)
+    finally:
+        store.close()
+    return path, ids
+
+
+@pytest.fixture
+def demo_api(demo_db):
+    api = Api(db=demo_db[0])
+    yield api
+    api.close()
+
+
+@pytest.fixture
+def empty_api(tmp_path):
+    api = Api(db=tmp_path / "empty.db")
+    yield api
+    api.close()
+
+
+@pytest.fixture
+def frozen_clock():
+    """The demo database's "now", so durations of running runs are the same in every snapshot."""
+    return lambda: NOW
