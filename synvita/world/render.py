@@ -88,44 +88,51 @@ def trajectories(scene: Scene, cfg: WorldConfig):
 
 
 def layout(scene: Scene, cfg: WorldConfig, rng: np.random.Generator, tries: int = 60, relax: bool = False):
-    """Start positions (x0, y0) per object satisfying bounds, spacing and the relation at every frame."""
+    """Start positions per object satisfying bounds, spacing and the relation at every frame.
+
+    Returns (objs, xs, ys): the trajectories and the centre coordinates, float [K, T] each.
+    """
     objs = trajectories(scene, cfg)
     H, W = cfg.height, cfg.width
     gap = -1e9 if relax else cfg.object_gap_px
-    for _ in range(tries):
-        starts = []
-        ok = True
-        for gi, dx, dy, diam, _vis in objs:
-            r = diam / 2.0
-            lo_x, hi_x = np.max(r - dx) + 0.5, np.min(W - r - dx) - 0.5
-            lo_y, hi_y = np.max(r - dy) + 0.5, np.min(H - r - dy) - 0.5
-            if lo_x > hi_x or lo_y > hi_y:
-                raise LayoutError("object does not fit in the frame")
-            starts.append((rng.uniform(lo_x, hi_x), rng.uniform(lo_y, hi_y)))
-        xs = [x0 + o[1] for (x0, _), o in zip(starts, objs)]  # [T] centre x per object
-        ys = [y0 + o[2] for (_, y0), o in zip(starts, objs)]
-        for a in range(len(objs)):
-            for b in range(a + 1, len(objs)):
-                both = objs[a][4] & objs[b][4]
-                reach = (objs[a][3] + objs[b][3]) / 2.0 + gap
-                cheb = np.maximum(np.abs(xs[a] - xs[b]), np.abs(ys[a] - ys[b]))
-                if np.any(both & (cheb < reach)):
-                    ok = False
-        if ok and scene.relation is not None:
-            r = scene.relation
-            sa = [k for k, o in enumerate(objs) if o[0] == r.subject][0]
-            ob = [k for k, o in enumerate(objs) if o[0] == r.object][0]
-            sep = cfg.relation_min_sep_px
-            if r.relation == "above":
-                ok = bool(np.all(ys[ob] - ys[sa] >= sep))
-            elif r.relation == "below":
-                ok = bool(np.all(ys[sa] - ys[ob] >= sep))
-            elif r.relation == "left of":
-                ok = bool(np.all(xs[ob] - xs[sa] >= sep))
-            else:
-                ok = bool(np.all(xs[sa] - xs[ob] >= sep))
-        if ok:
-            return objs, xs, ys
+    dx = np.stack([o[1] for o in objs])  # [K, T]
+    dy = np.stack([o[2] for o in objs])
+    r = np.stack([o[3] for o in objs]) / 2.0
+    vis = np.stack([o[4] for o in objs])
+    lo_x, hi_x = (r - dx).max(axis=1) + 0.5, (W - r - dx).min(axis=1) - 0.5  # [K]
+    lo_y, hi_y = (r - dy).max(axis=1) + 0.5, (H - r - dy).min(axis=1) - 0.5
+    if (lo_x > hi_x).any() or (lo_y > hi_y).any():
+        raise LayoutError("object does not fit in the frame")
+    K = len(objs)
+    iu = np.triu_indices(K, 1)
+    both = (vis[:, None, :] & vis[None, :, :])[iu]  # [pairs, T]
+    reach = (r[:, None, :] + r[None, :, :])[iu] + gap
+    rel = None
+    if scene.relation is not None:
+        groups = [o[0] for o in objs]
+        rel = (groups.index(scene.relation.subject), scene.relation.relation, groups.index(scene.relation.object))
+    # all tries at once: candidate starts [N, K] → centres [N, K, T]; the first candidate that passes wins
+    x0 = rng.uniform(lo_x, hi_x, size=(tries, K))
+    y0 = rng.uniform(lo_y, hi_y, size=(tries, K))
+    xs = x0[:, :, None] + dx[None]
+    ys = y0[:, :, None] + dy[None]
+    ok = np.ones(tries, dtype=bool)
+    if K > 1:
+        cheb = np.maximum(np.abs(xs[:, :, None] - xs[:, None]), np.abs(ys[:, :, None] - ys[:, None]))
+        cheb = cheb[:, iu[0], iu[1]]  # [N, pairs, T]
+        ok &= ~(both[None] & (cheb < reach[None])).any(axis=(1, 2))
+    if rel is not None:
+        sa, word, ob = rel
+        diff = {
+            "above": ys[:, ob] - ys[:, sa],
+            "below": ys[:, sa] - ys[:, ob],
+            "left of": xs[:, ob] - xs[:, sa],
+            "right of": xs[:, sa] - xs[:, ob],
+        }[word]
+        ok &= (diff >= cfg.relation_min_sep_px).all(axis=1)
+    hits = np.flatnonzero(ok)
+    if len(hits):
+        return objs, xs[hits[0]], ys[hits[0]]
     raise LayoutError("no layout found")
 
 
@@ -191,10 +198,13 @@ def render(
     for k, (gi, _dx, _dy, diam, vis) in enumerate(objs):
         g = scene.groups[gi]
         colour = np.array(PALETTE[g.colour], dtype=np.float64) + rng.normal(0, cfg.real_colour_jitter, size=3)
-        ddx = xx[None] - xs[k][:, None, None]  # [T, H, W]
-        ddy = yy[None] - ys[k][:, None, None]
-        m = _mask(g.shape, ddx, ddy, (diam / 2.0)[:, None, None]) & vis[:, None, None]
-        canvas[m] = colour
+        r = diam / 2.0
+        x_lo, x_hi = max(0, int(np.floor((xs[k] - r).min()))), min(W, int(np.ceil((xs[k] + r).max())) + 1)
+        y_lo, y_hi = max(0, int(np.floor((ys[k] - r).min()))), min(H, int(np.ceil((ys[k] + r).max())) + 1)
+        ddx = xx[None, y_lo:y_hi, x_lo:x_hi] - xs[k][:, None, None]  # [T, h, w] (the object's bounding box)
+        ddy = yy[None, y_lo:y_hi, x_lo:x_hi] - ys[k][:, None, None]
+        m = _mask(g.shape, ddx, ddy, r[:, None, None]) & vis[:, None, None]
+        canvas[:, y_lo:y_hi, x_lo:x_hi][m] = colour
     if synthetic:
         canvas *= gain.astype(np.float32)
         canvas += offset.astype(np.float32)
