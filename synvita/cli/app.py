@@ -29,19 +29,24 @@ app = typer_factory(
 )
 
 
-@app.callback()
-def _root(
-    db: Annotated[
-        Optional[str],
-        typer.Option("--db", envvar=None, help="Database file or folder (default: $SYNVITA_DB, $SYNVITA_HOME, ./.synvita/)."),
-    ] = None,
-    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.", is_eager=True)] = False,
-) -> None:
-    if version:
+def _print_version(value: bool) -> None:
+    if value:
         import synvita
 
         typer.echo(synvita.__version__)
         raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    db: Annotated[
+        Optional[str],
+        typer.Option("--db", help="Database file or folder (default: $SYNVITA_DB, $SYNVITA_HOME, ./.synvita/)."),
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", help="Print the version and exit.", is_eager=True, callback=_print_version)
+    ] = False,
+) -> None:
     set_global_options(db=db)
 
 
