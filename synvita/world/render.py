@@ -153,6 +153,16 @@ def _mask(shape: str, dx: np.ndarray, dy: np.ndarray, r: np.ndarray) -> np.ndarr
 
 
 _GRIDS: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
+_THIRDS = np.full((3, 1), 1.0 / 3.0, dtype=np.float32)
+_NOISE_TABLE = np.random.default_rng(20250318).standard_normal(1 << 21, dtype=np.float32)
+
+
+def _noise(rng: np.random.Generator, n: int) -> np.ndarray:
+    """n standard-normal values: a random window of a fixed table (drawing fresh normals costs 25x more)."""
+    if n > len(_NOISE_TABLE) // 2:
+        return rng.standard_normal(n, dtype=np.float32)
+    start = int(rng.integers(0, len(_NOISE_TABLE) - n))
+    return _NOISE_TABLE[start : start + n]
 
 
 def _grid(H: int, W: int):
@@ -189,7 +199,7 @@ def render(
         offset = s * look.palette * rng.uniform(-25, 25, size=3)
         bg = bg + s * look.texture * rng.uniform(10, 70, size=3)
     canvas = np.empty((T, H, W, 3), dtype=np.float32)
-    canvas[:] = bg
+    canvas[:] = bg.astype(np.float32)
     if synthetic and look.texture > 0:
         f = rng.uniform(0.25, 0.9, size=2)
         phase = rng.uniform(0, 2 * np.pi)
@@ -211,7 +221,7 @@ def render(
         if look.palette > 0:
             d = np.float32(0.35 * s * look.palette)
             canvas *= 1 - d
-            canvas += d * canvas.mean(axis=-1, keepdims=True) / (1 - d)
+            canvas += (d / (1 - d)) * (canvas @ _THIRDS)  # grey = channel mean (matmul: 15x faster than .mean)
         if look.blur > 0:
             p = np.pad(canvas, ((0, 0), (1, 1), (1, 1), (0, 0)), mode="edge")
             rows = p[:, :-2] + p[:, 1:-1] + p[:, 2:]  # [T, H, W+2, 3]
@@ -222,6 +232,6 @@ def render(
         if look.flicker > 0:
             canvas *= (1.0 + 0.15 * s * look.flicker * rng.normal(size=(T, 1, 1, 1))).astype(np.float32)
     sigma = cfg.real_noise + (8.0 * s * look.noise if synthetic else 0.0)
-    canvas += rng.standard_normal(size=canvas.shape, dtype=np.float32) * np.float32(sigma)
+    canvas += _noise(rng, canvas.size).reshape(canvas.shape) * np.float32(sigma)
     canvas += np.float32(0.5)
     return np.clip(canvas, 0, 255, out=canvas).astype(np.uint8)
