@@ -135,3 +135,37 @@ def test_missing_weights_are_one_line_not_found(tmp_path, monkeypatch):
     assert "\n" not in line and "hf-cache" in line and "huggingface-cli download LanguageBind/Video-LLaVA-7B-hf" in line
     with pytest.raises(NotFoundError):
         MODELS.get("videollm").from_pretrained(tmp_path / "nothing")
+
+
+def test_trains_in_the_synvita_loop_with_adapter_only_checkpoints(videollm_dir, tmp_path):
+    """The full method (ω-weighted CE + consistency term) runs on the video-LLM; checkpoints hold the adapter."""
+    from synvita.data.types import PairSet
+    from synvita.training.loop import CHECKPOINT, TrainConfig, TrainData, train
+
+    rng = np.random.default_rng(0)
+    data = TrainData(
+        real_frames=rng.integers(0, 256, (3, 8, 32, 32, 3), dtype=np.uint8),
+        syn_frames=rng.integers(0, 256, (3, 8, 32, 32, 3), dtype=np.uint8),
+        pairs=PairSet(video=np.arange(3), caption_pos=[CAPS[0], CAPS[2], CAPS[1]], caption_neg=[CAPS[1], "a dog runs in the table", CAPS[0]],
+                      misalignment=["attribute", "object", "attribute"], syn_video=np.arange(3),
+                      weight=np.array([0.5, 1.0, 0.2], dtype=np.float32)),
+        extra_negatives=[[], [], []],
+    )
+    model = build_model("videollm", {"model_path": str(videollm_dir), "lora": {"r": 4, "alpha": 8, "dropout": 0.0}}, seed=0)
+    logged = []
+    cfg = TrainConfig(variant="synvita", steps=2, batch_size=2, lr=1e-3, log_every=1, checkpoint_every=1, extra_negatives=False)
+    result = train(model, data, cfg, run_dir=tmp_path, callback=lambda step, m: logged.append(m))
+    assert result.steps == 2 and result.sequences == 32  # 2 steps × 2 pairs × 2 rows × 4 sequences
+    assert all(np.isfinite(m["loss"]) and m["loss_real"] > 0 and m["loss_synth"] > 0 for m in logged)
+    assert any(m["loss_scr"] > 0 for m in logged)
+    state = torch.load(tmp_path / CHECKPOINT, weights_only=False)
+    assert set(state["model"]) == set(model.state_dict()) and all("lora_" in k for k in state["model"])
+
+
+def test_caption_span_found_by_offsets_when_standalone_tokens_differ(model, monkeypatch):
+    """If the standalone `"desc"?` tokens do not occur verbatim, the span comes from character offsets."""
+    import synvita.method
+
+    expected = model.prepare_text(CAPS[:2], [CAPS[1], CAPS[0]]).attention_mask
+    monkeypatch.setattr(synvita.method, "find_subsequence", lambda hay, needle: -1)
+    assert torch.equal(model.prepare_text(CAPS[:2], [CAPS[1], CAPS[0]]).attention_mask, expected)
