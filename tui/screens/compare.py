@@ -31,21 +31,29 @@ def parse_source(text: str) -> tuple[list[str], list[str]]:
 
 
 def cell_text(cell: Any, digits: int = 2) -> Text:
-    """`77.33 ±0.12 ↑0.17`: mean, std over seeds when there are several, delta vs the baseline, best in bold."""
+    """Two lines: `77.33 ↑0.17` (mean, delta vs the baseline; best in bold) over `±0.12` (std over seeds).
+
+    The arrows carry the sign, so the table reads the same without colour (NO_COLOR)."""
     if cell is None or cell.mean is None:
         return Text("—", justify="right")
     text = Text(f"{cell.mean:.{digits}f}", style="bold" if cell.best else "")
-    if cell.n and cell.n > 1 and cell.std is not None:
-        text.append(f" ±{cell.std:.{digits}f}", style="dim")
     if cell.delta is not None:
         if cell.delta > 0:
             text.append(f" ↑{cell.delta:.{digits}f}", style="green")
         elif cell.delta < 0:
             text.append(f" ↓{-cell.delta:.{digits}f}", style="red")
         else:
-            text.append(" ±0", style="dim")
+            text.append(" =", style="dim")
+    if cell.n and cell.n > 1 and cell.std is not None:
+        text.append(f"\n±{cell.std:.{digits}f}", style="dim")
     text.justify = "right"
     return text
+
+
+def column_header(label: str) -> Text:
+    """Benchmark names on two lines (`retrieval` / `temporal`) to keep the paper's seven columns narrow."""
+    head, sep, tail = label.partition("-")
+    return Text(f"{head}\n{tail}" if sep else label, justify="right")
 
 
 class ExportModal(ModalScreen[tuple[str, str] | None]):
@@ -122,7 +130,7 @@ class CompareScreen(Screen):
             yield Input(value=self.source, placeholder="experiment names or run ids (p to edit, enter to load)",
                         id="compare-source", compact=True)
             yield Static("", id="compare-summary")
-            yield DataTable(id="compare-table", cursor_type="row")
+            yield DataTable(id="compare-table", cursor_type="row", header_height=2)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -192,10 +200,13 @@ class CompareScreen(Screen):
         grid.clear(columns=True)
         grid.add_column("variant", key="variant")
         for column in table.columns:
-            grid.add_column(column.label or column.key, key=column.key)
+            grid.add_column(column_header(column.label or column.key), key=column.key)
         for row in table.rows:
             label = Text(row.label, style="bold underline" if row.label == table.baseline else "")
-            grid.add_row(label, *[cell_text(row.cells.get(c.key)) for c in table.columns], key=row.label)
+            label.append(f"\nn={row.n}", style="dim")
+            cells = [cell_text(row.cells.get(c.key)) for c in table.columns]
+            height = max((len(c.split("\n")) for c in cells), default=1)
+            grid.add_row(label, *cells, key=row.label, height=height)
         n_runs = sum(len(r.runs) for r in table.rows)
         if not table.rows:
             text = "no benchmark results for this selection yet (they come from finished evaluate runs)"

@@ -1,0 +1,144 @@
+"""SVG snapshots of every screen on the deterministic demo database (ids, timestamps and the clock are fixed).
+
+Update after an intended change with `pytest tests/tui/test_snapshots.py --snapshot-update` and look at the
+report; `docs/screenshots/` holds the same screens for the README (see `benchmarks/../docs/tui.md`).
+"""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import Input
+
+from tui.app import make_app
+
+SIZE = (100, 32)
+"""Larger than 80×24 so that every panel shows; the pilot tests cover 80×24."""
+
+
+async def settle(pilot) -> None:
+    """Wait for the thread workers that load data, then for the screen to repaint; hide the tmp database path."""
+    for _ in range(3):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause(0.1)
+    pilot.app.sub_title = "demo.db"
+    await pilot.pause(0.05)
+
+
+@pytest.fixture
+def demo_app(demo_api, frozen_clock):
+    return make_app(demo_api, clock=frozen_clock, poll_interval_s=60.0)
+
+
+class TestRunsScreen:
+    def test_runs_list(self, snap_compare, demo_app):
+        """The home screen: newest runs first, live status and progress, durations against the frozen clock."""
+        assert snap_compare(demo_app, terminal_size=SIZE, run_before=settle)
+
+    def test_runs_at_80x24(self, snap_compare, demo_app):
+        """The home screen at the smallest supported size: every column but the generator fits."""
+        assert snap_compare(demo_app, terminal_size=(80, 24), run_before=settle)
+
+    def test_filtered(self, snap_compare, demo_app):
+        """`/` with a status filter."""
+
+        async def run_before(pilot):
+            await pilot.press("slash")
+            pilot.app.screen.query_one("#runs-filter", Input).value = "stage:evaluate exp:quickstart"
+            await pilot.press("enter")
+            await settle(pilot)
+
+        assert snap_compare(demo_app, terminal_size=SIZE, run_before=run_before)
+
+    def test_empty_database(self, snap_compare, empty_api):
+        """An empty database says what to do next."""
+        assert snap_compare(make_app(empty_api), terminal_size=(80, 24), run_before=settle)
+
+    def test_confirm_cancel(self, snap_compare, demo_app):
+        """`c` asks before cancelling."""
+
+        async def run_before(pilot):
+            await settle(pilot)
+            await pilot.press("down", "c")
+            await pilot.pause(0.1)
+
+        assert snap_compare(demo_app, terminal_size=SIZE, run_before=run_before)
+
+
+class TestQueueForm:
+    def test_form_with_an_error(self, snap_compare, demo_app):
+        """The queue form shows the spec validator's one-line error inline."""
+
+        async def run_before(pilot):
+            await settle(pilot)
+            await pilot.press("n")
+            await pilot.pause(0.1)
+            pilot.app.screen.query_one("#queue-overrides", Input).value = "train.lamda_scr=2"
+            pilot.app.screen.query_one("#queue-overrides", Input).cursor_blink = False
+            await pilot.press("ctrl+t")
+            await settle(pilot)
+
+        assert snap_compare(demo_app, terminal_size=SIZE, run_before=run_before)
+
+
+class TestRunDetail:
+    @pytest.mark.parametrize("tab", ["1", "2", "3", "4", "5"])
+    def test_tabs(self, snap_compare, demo_app, demo_db, tab):
+        """Run detail of the running train run: overview, log tail, curves, artifacts, results (keys 1–5)."""
+        run_id = demo_db[1]["running"] if tab != "5" else demo_db[1]["eval-synvita-1"]
+
+        async def run_before(pilot):
+            pilot.app.open_run(run_id)
+            await settle(pilot)
+            await pilot.press(tab)
+            await settle(pilot)
+
+        assert snap_compare(demo_app, terminal_size=SIZE, run_before=run_before)
+
+
+class TestWeights:
+    @pytest.mark.parametrize("groupings", [0, 1, 2])
+    def test_groupings(self, snap_compare, demo_app, demo_db, groupings):
+        """ω of the score run by misalignment type (the paper figure), by generator, by ground-truth faithful."""
+
+        async def run_before(pilot):
+            pilot.app.open_weights(demo_db[1]["score"])
+            await settle(pilot)
+            for _ in range(groupings):
+                await pilot.press("g")
+            await pilot.press("down", "down", "down", "down")
+            await settle(pilot)
+
+        assert snap_compare(demo_app, terminal_size=(100, 40), run_before=run_before)
+
+
+class TestCompare:
+    def test_one_experiment(self, snap_compare, demo_app):
+        """Paper-style table of one experiment: mean ± std over two seeds, deltas vs none, best in bold."""
+
+        async def run_before(pilot):
+            pilot.app.open_compare(experiments=["quickstart"])
+            await settle(pilot)
+
+        assert snap_compare(demo_app, terminal_size=(130, 20), run_before=run_before)
+
+    def test_two_experiments(self, snap_compare, demo_app):
+        """Two experiments side by side, with the shuffled-video control columns."""
+
+        async def run_before(pilot):
+            pilot.app.open_compare(experiments=["quickstart", "quickstart-lavie"])
+            await settle(pilot)
+            await pilot.press("x")
+            await settle(pilot)
+
+        assert snap_compare(demo_app, terminal_size=(130, 20), run_before=run_before)
+
+
+def test_help(snap_compare, demo_app):
+    """`?` lists the keys of every screen."""
+
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause(0.2)
+
+    assert snap_compare(demo_app, terminal_size=SIZE, run_before=run_before)
