@@ -147,7 +147,30 @@ def m002_latest_metrics(cur: sqlite3.Cursor) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [m001_initial, m002_latest_metrics]
+def m003_run_status_counts(cur: sqlite3.Cursor) -> None:
+    """Run counts per status kept by triggers, so the runs list header costs the same with 10 or 100,000 runs."""
+    cur.execute("CREATE TABLE run_status_counts (status TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID")
+    for status in ("queued", "running", "succeeded", "failed", "cancelled", "lost", "preempted"):
+        cur.execute(
+            "INSERT INTO run_status_counts (status, n) VALUES (?, (SELECT count(*) FROM runs WHERE status = ?))",
+            (status, status),
+        )
+    cur.execute(
+        "CREATE TRIGGER tr_runs_count_insert AFTER INSERT ON runs BEGIN"
+        " UPDATE run_status_counts SET n = n + 1 WHERE status = NEW.status; END"
+    )
+    cur.execute(
+        "CREATE TRIGGER tr_runs_count_delete AFTER DELETE ON runs BEGIN"
+        " UPDATE run_status_counts SET n = n - 1 WHERE status = OLD.status; END"
+    )
+    cur.execute(
+        "CREATE TRIGGER tr_runs_count_update AFTER UPDATE OF status ON runs WHEN OLD.status != NEW.status BEGIN"
+        " UPDATE run_status_counts SET n = n - 1 WHERE status = OLD.status;"
+        " UPDATE run_status_counts SET n = n + 1 WHERE status = NEW.status; END"
+    )
+
+
+MIGRATIONS: list[Migration] = [m001_initial, m002_latest_metrics, m003_run_status_counts]
 """Applied in order; version = position + 1. Append new ones; never edit, reorder or remove one."""
 
 LATEST_VERSION = len(MIGRATIONS)

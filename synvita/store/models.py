@@ -1,7 +1,9 @@
 """SQLModel table classes. They never leave `synvita.store`: every public Store method returns `synvita.entities`.
 
 The schema itself is created by the explicit migrations in `migrations.py`; these classes describe the same
-tables for querying (a test checks that both agree column by column).
+tables for querying (a test checks that both agree column by column). Each `to_entity` reads attributes only,
+so the store also calls it unbound on Core result rows of the same table (`RunRow.to_entity(row)`), which
+skips building an ORM object per row on hot listing paths.
 """
 
 from __future__ import annotations
@@ -185,3 +187,12 @@ class SchemaMigrationRow(SQLModel, table=True):
     version: int = Field(primary_key=True)
     name: str
     applied_at: float
+
+
+class RunStatusCountRow(SQLModel, table=True):
+    """Maintained by triggers (m003); never written by the store's code."""
+
+    __tablename__ = "run_status_counts"
+
+    status: str = Field(primary_key=True)
+    n: int

@@ -7,7 +7,7 @@ import pytest
 from sqlmodel import SQLModel
 
 from synvita.errors import StoreError
-from synvita.store import LATEST_VERSION, MIGRATIONS, Store
+from synvita.store import LATEST_VERSION, MIGRATIONS, NewRun, Store
 from synvita.store import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from synvita.store.migrations import SCHEMA_TABLE_SQL, m001_initial
 
@@ -36,7 +36,7 @@ def test_fresh_database_gets_every_migration(tmp_path):
     assert store.schema_version() == LATEST_VERSION == len(MIGRATIONS) >= 2
     con = sqlite3.connect(tmp_path / "fresh.db")
     names = [n for (n,) in con.execute("SELECT name FROM schema_migrations ORDER BY version")]
-    assert names == [m.__name__ for m in MIGRATIONS] == ["m001_initial", "m002_latest_metrics"]
+    assert names == [m.__name__ for m in MIGRATIONS] == ["m001_initial", "m002_latest_metrics", "m003_run_status_counts"]
     assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     con.close()
     # opening again applies nothing
@@ -48,7 +48,7 @@ def test_models_match_the_migrated_schema(tmp_path):
     con = sqlite3.connect(tmp_path / "s.db")
     for table in SQLModel.metadata.sorted_tables:
         if table.name not in {"runs", "run_deps", "run_events", "metrics", "latest_metrics", "results",
-                              "sample_weights", "artifacts", "schema_migrations"}:
+                              "sample_weights", "artifacts", "schema_migrations", "run_status_counts"}:
             continue
         db_cols = {row[1]: (row[3], row[5]) for row in con.execute(f"PRAGMA table_info({table.name})")}
         model_cols = {c.name: c.primary_key for c in table.columns}
@@ -72,6 +72,9 @@ def test_old_database_is_upgraded_and_keeps_its_data(tmp_path):
     latest = store.latest_metrics("r-old001")["r-old001"]
     assert (latest["loss"].step, latest["loss"].value) == (2, 1.0)  # m002 backfilled the latest values
     assert store.metric_names("r-old001") == ["loss"]
+    assert store.status_counts() == {"succeeded": 1} and store.count_runs() == 1  # m003 counted the old run
+    store.create_runs([NewRun("quick", "s-new", "train")])
+    assert store.status_counts() == {"succeeded": 1, "queued": 1}
     store.close()
 
 
@@ -83,7 +86,7 @@ def test_explicit_upgrade_reports_what_it_applied(tmp_path):
     con.close()
     # a store opened without auto-upgrade cannot exist on an old schema, so upgrade through a fresh object:
     store = Store(path, read_only=False, busy_timeout_s=5)
-    assert store.upgrade() == ["m002_latest_metrics"]
+    assert store.upgrade() == ["m002_latest_metrics", "m003_run_status_counts"]
     assert store.schema_version() == LATEST_VERSION
     store.close()
 
