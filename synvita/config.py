@@ -44,6 +44,14 @@ class ScorersSection:
     """Registered scorer for ω: ensemble (K tiny models trained on the pretrain corpus) | oracle (ground truth; analysis only)."""
     members: int = 2
     """K, the number of independently seeded scorers averaged into f̄."""
+    steps: int = 1500
+    """Pretraining steps per scorer on the world's pretrain corpus (member 0 is also the fine-tuning init)."""
+    lr: float = 1e-3
+    """Pretraining learning rate (AdamW, warm-up + cosine)."""
+    batch_size: int = 32
+    """Pretraining pairs (video, positive, negative) per step."""
+    extra_negatives: bool = True
+    """Add caption-derived hard negatives (flipped order, opposite relation, reversed actions) in pretraining."""
 
 
 @dataclass
@@ -52,6 +60,8 @@ class ModelSection:
     """Registered alignment model: tiny | videollm."""
     path: str | None = None
     """Local directory of pretrained weights (videollm); tiny starts from the pretrain checkpoint."""
+    config: dict = field(default_factory=dict)
+    """Architecture overrides for the model (tiny: d, heads, channels, time_tokens, grid, video_layers, fusion_layers)."""
 
 
 VARIANTS: dict[str, str] = {
@@ -84,6 +94,8 @@ class TrainSection:
     """Optimisation steps (overrides epochs when set)."""
     batch_size: int = 32
     """Real items per step (each expands to up to 4 sequences with synthetic data)."""
+    extra_negatives: bool = True
+    """Add caption-derived hard negatives of the real videos (flipped order, opposite relation, reversed actions)."""
 
 
 @dataclass

@@ -123,6 +123,18 @@ def step_rows(data: TrainData, pair_ids: np.ndarray, cfg: TrainConfig) -> RealRo
     )
 
 
+def _to(batch, dev):
+    """The hinge-pair index tensors of a SequenceBatch on `dev`."""
+    if dev.type == "cpu":
+        return batch
+    import copy
+
+    b = copy.copy(batch)
+    for name in ("real_orig", "real_copy", "syn_orig", "syn_copy", "pair_real_label", "pair_weight"):
+        setattr(b, name, getattr(batch, name).to(dev))
+    return b
+
+
 def save_checkpoint(path: Path, model: AlignmentModel, opt: torch.optim.Optimizer, step: int, cfg: TrainConfig) -> None:
     """Atomic: write to a temporary file in the same directory, then rename."""
     payload = {
@@ -183,18 +195,21 @@ def train(
         # ---- 1-2: the batch: rows → [(Vʳ,c), (Vʳ,c′), (Vˢ,c), (Vˢ,c′)] per variant ----
         rows = step_rows(data, draw_pairs(cfg.seed, step, len(data.pairs), cfg.batch_size), cfg)
         batch = build_sequence_batch(rows, include_synthetic=variant.synthetic, include_copies=variant.consistency)
+        dev = model.device
         # ---- 3: encode each distinct video once; all sequences reuse the tokens ----
         real_ids, syn_ids, slot = batch.unique_videos()
         feats = model.encode_videos(_gather(data.real_frames, real_ids.numpy()))
         if syn_ids.numel():
             feats = torch.cat([feats, model.encode_videos(_gather(data.syn_frames, syn_ids.numpy()))])
         text = model.prepare_text(batch.captions, batch.shared_with)
-        logits = model(feats, slot, text)  # [S, 2]
+        logits = model(feats, slot.to(dev), text)  # [S, 2]
         # ---- 4: losses (synvita.method) ----
-        ce_sum, n_tok = model.sequence_ce(logits, batch.label)
-        loss_real, loss_synth = weighted_cross_entropy(ce_sum, n_tok, batch.is_copy, batch.is_synthetic, batch.weight)
+        ce_sum, n_tok = model.sequence_ce(logits, batch.label.to(dev))
+        loss_real, loss_synth = weighted_cross_entropy(
+            ce_sum, n_tok, batch.is_copy.to(dev), batch.is_synthetic.to(dev), batch.weight.to(dev)
+        )
         if variant.consistency and batch.n_pairs:
-            loss_scr = scr_from_scores(f_from_logits(logits), batch, margin=cfg.margin)
+            loss_scr = scr_from_scores(f_from_logits(logits), _to(batch, dev), margin=cfg.margin)
         else:
             loss_scr = logits.new_zeros(())
         loss = loss_real + loss_synth + cfg.lambda_scr * loss_scr

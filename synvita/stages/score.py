@@ -1,0 +1,59 @@
+"""Stage `score`: the alignment weights ω for every synthetic video (inputs: world, generate, pretrain).
+
+Writes `<run_dir>/weights.jsonl` (one row per synthetic video: sample_id, generator, misalignment, f_target =
+f̄(Vˢ,tˢ), f_other = f̄(Vˢ,tʳ), weight = ω, faithful) and `<run_dir>/scores.npz` (per-member [K, P] scores by
+training pair, which the train stage turns into ω by its variant's rule), then emits the `weights` event.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from synvita.stages import StageContext
+
+
+def run(ctx: StageContext) -> None:
+    from synvita.registry import SCORERS
+    import synvita.scorers  # noqa: F401
+    from synvita.scorers.base import write_weights
+    from synvita.scorers.ensemble import EnsembleScorer
+    from synvita.scorers.oracle import OracleScorer
+    from synvita.training.pipeline import (SCORES_FILE, WEIGHTS_FILE, save_scores, score_pairs, synthetic_dir,
+                                           weight_rows_for, world_dir)
+    from synvita.world import load_world
+    from synvita.world.synthetic import load_synthetic
+
+    world = load_world(world_dir(ctx.inputs["world"]))
+    syn = load_synthetic(synthetic_dir(ctx.inputs["generate"]))
+    _, pairs = world.split("train")
+    sc = ctx.section("scorers")
+    name = str(sc.get("name", "ensemble"))
+    SCORERS.check(name)
+    if name == "oracle":
+        scorer = OracleScorer(list(syn.faithful))
+        ft_has, fo_has = scorer.score(None, np.arange(len(pairs)), pairs.caption_neg, pairs.caption_pos)
+        has = syn.pair_index >= 0
+        f_target = np.where(has, ft_has, np.nan)
+        f_other = np.where(has, fo_has, np.nan)
+    else:
+        scorer = EnsembleScorer.from_pretrain_dir(ctx.inputs["pretrain"], int(sc.get("members", 2)))
+        t0 = time.perf_counter()
+        f_target, f_other = score_pairs(scorer, syn, pairs)
+        ctx.events.metric("score_s", time.perf_counter() - t0, 0)
+    generator = str(ctx.config.get("generator") or syn.generator)
+    rows = weight_rows_for(syn, pairs, f_target, f_other, generator)
+    write_weights(ctx.run_dir / WEIGHTS_FILE, rows)
+    save_scores(ctx.run_dir / SCORES_FILE, f_target, f_other, name)
+    w = np.array([r.weight for r in rows])
+    faithful = np.array([bool(r.faithful) for r in rows])
+    ctx.events.metric("mean_weight", float(w.mean()) if len(w) else 0.0, 0)
+    if faithful.any() and (~faithful).any():
+        from synvita.benchmarks.metrics import roc_auc
+
+        diff = np.array([r.f_target - r.f_other for r in rows])
+        ctx.events.metric("weight_faithful_auroc", roc_auc(faithful.astype(int), diff), 0)
+    ctx.events.weights(WEIGHTS_FILE)
+    ctx.events.artifact("scores", SCORES_FILE)
+    ctx.events.log(f"scored {len(rows)} synthetic videos with {name}; mean ω {w.mean() if len(w) else 0:.3f}")

@@ -1,0 +1,157 @@
+"""Can the real-only `tiny` model learn time? Train it on fresh world pairs and report per-type AUC with controls.
+
+    python -m synvita.training.temporal_probe --steps 3000 --train-pairs 20000 --seed 0 [--set motion_px=14]
+
+Renders balanced training/test pairs straight from the world's scene sampler, contrast edits and renderer (no
+mp4, no store), trains the real-only variant (with the caption-derived flip / relation / direction negatives),
+and prints AUC per misalignment type, the direction-reversal subset ("act_opp"), and the same model on
+time-shuffled and single-frame test videos. This is the measurement behind docs/temporal.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import numpy as np
+
+from synvita.data.types import MISALIGNMENT_TYPES, PairSet
+
+
+def render_pairs(cfg, n: int, seed: int, allow_held_out: bool = False):
+    """n pairs, types balanced: (frames uint8 [n,T,H,W,3], PairSet, is_opposite_action bool [n])."""
+    from synvita.world import captions
+    from synvita.world.edits import KIND_FOR_TYPE, make_edit
+    from synvita.world.render import LayoutError, render
+    from synvita.world.sampling import sample_scene
+    from synvita.world.scene import OPPOSITE_ACTION
+
+    rng = np.random.default_rng(seed)
+    frames = np.empty((n, cfg.frames, cfg.height, cfg.width, 3), np.uint8)
+    pos, neg, types, opp = [], [], [], []
+    i = 0
+    while i < n:
+        etype = MISALIGNMENT_TYPES[i % len(MISALIGNMENT_TYPES)]
+        kind = KIND_FOR_TYPE[etype][int(rng.integers(len(KIND_FOR_TYPE[etype])))]
+        scene = sample_scene(rng, cfg, kind=kind, allow_held_out=allow_held_out)
+        edit = make_edit(scene, etype, rng, cfg)
+        if edit is None:
+            continue
+        try:
+            frames[i] = render(scene, cfg, rng)
+        except LayoutError:
+            continue
+        pos.append(captions.canonical(scene))
+        neg.append(edit.caption)
+        types.append(etype)
+        opp.append(etype == "action" and OPPOSITE_ACTION.get(edit.detail.get("old")) == edit.detail.get("new"))
+        i += 1
+    return frames, PairSet(video=np.arange(n), caption_pos=pos, caption_neg=neg, misalignment=types), np.array(opp)
+
+
+def extra_negatives_for(captions_pos: list[str], kinds: tuple[str, ...] = ("flip", "relation", "direction")) -> list[list[str]]:
+    """Caption-derived hard negatives per pair (no new videos): flipped order, opposite relation, reversed actions."""
+    from synvita.world.edits import flipped_caption, opposite_direction_captions, opposite_relation_caption
+
+    out = []
+    for c in captions_pos:
+        xs = []
+        if "flip" in kinds and (f := flipped_caption(c)) is not None:
+            xs.append(f)
+        if "relation" in kinds and (r := opposite_relation_caption(c)) is not None:
+            xs.append(r)
+        if "direction" in kinds:
+            xs.extend(x for x in opposite_direction_captions(c) if x != c)
+        out.append(xs)
+    return out
+
+
+def per_type_auc(model, frames, pairs: PairSet, opp: np.ndarray) -> dict[str, float]:
+    try:
+        from synvita.benchmarks.metrics import roc_auc
+    except ImportError:  # before synvita.benchmarks.metrics landed
+        from sklearn.metrics import roc_auc_score as roc_auc
+
+    n = len(pairs)
+    f = model.predict(frames, np.concatenate([pairs.video, pairs.video]), pairs.caption_pos + pairs.caption_neg)
+    labels = np.concatenate([np.ones(n), np.zeros(n)])
+    types = np.array(pairs.misalignment * 2)
+    out = {"all": roc_auc(labels, f)}
+    for t in MISALIGNMENT_TYPES:
+        sel = types == t
+        out[t] = roc_auc(labels[sel], f[sel])
+    sel = np.concatenate([opp, opp])
+    if sel.any():
+        out["act_opp"] = roc_auc(labels[sel], f[sel])
+    return out
+
+
+def main(argv=None) -> dict:
+    import torch
+
+    from synvita.benchmarks.world_eval import shuffle_frames, single_frame
+    from synvita.models.base import build_model
+    from synvita.models.tiny import build_vocab
+    from synvita.training.loop import TrainConfig, TrainData, train
+    from synvita.world import captions
+    from synvita.world.config import resolve_config
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--preset", default="quickstart")
+    ap.add_argument("--set", action="append", default=[], help="world override key=value (JSON value)")
+    ap.add_argument("--model", default="{}", help="tiny model config overrides as JSON")
+    ap.add_argument("--steps", type=int, default=3000)
+    ap.add_argument("--batch-size", type=int, default=32)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--train-pairs", type=int, default=20000)
+    ap.add_argument("--test-pairs", type=int, default=1400)
+    ap.add_argument("--xneg", default="flip,relation,direction", help="comma list of extra-negative kinds ('' = none)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--eval-every", type=int, default=0)
+    args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    overrides = {k: json.loads(v) for k, v in (s.split("=", 1) for s in args.set)}
+    cfg = resolve_config(args.preset, overrides)
+    t0 = time.perf_counter()
+    frames, pairs, _ = render_pairs(cfg, args.train_pairs, seed=1000 + args.seed)
+    test_frames, test_pairs, test_opp = render_pairs(cfg, args.test_pairs, seed=999_000 + args.seed)
+    kinds = tuple(k for k in args.xneg.split(",") if k)
+    extra = extra_negatives_for(pairs.caption_pos, kinds) if kinds else None
+    t_data = time.perf_counter() - t0
+    model_cfg = {"vocab": ["<pad>", "<unk>", "<cls>"] + captions.vocabulary(), **json.loads(args.model)}
+    model = build_model("tiny", model_cfg, seed=args.seed).to(args.device)
+    tc = TrainConfig(variant="none", steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
+                     extra_negatives=bool(kinds), log_every=max(1, args.steps // 10))
+    curve = []
+
+    def on_step(step, m):
+        entry = {"step": step, "loss": round(m["loss"], 4), "t": round(time.perf_counter() - t1, 1)}
+        if args.eval_every and step % args.eval_every == 0 and step < args.steps:
+            r = per_type_auc(model, test_frames, test_pairs, test_opp)
+            model.train()
+            entry.update({k: round(r[k], 3) for k in ("flip", "relation", "action", "act_opp") if k in r})
+        curve.append(entry)
+        print(json.dumps(entry), flush=True)
+
+    t1 = time.perf_counter()
+    res = train(model, TrainData(frames, pairs, extra_negatives=extra), tc, callback=on_step)
+    report = {
+        "args": vars(args), "world_overrides": overrides, "data_s": round(t_data, 1), "train_s": round(res.seconds, 1),
+        "s_per_step": round(res.seconds / max(1, args.steps), 4),
+        "params": sum(p.numel() for p in model.parameters()),
+        "auc": per_type_auc(model, test_frames, test_pairs, test_opp),
+        "auc_shuffled": per_type_auc(model, shuffle_frames(test_frames, seed=1), test_pairs, test_opp),
+        "auc_single_frame": per_type_auc(model, single_frame(test_frames), test_pairs, test_opp),
+        "curve": curve,
+    }
+    for key in ("auc", "auc_shuffled", "auc_single_frame"):
+        print(key, " ".join(f"{k}={v:.3f}" for k, v in report[key].items()), flush=True)
+    print(json.dumps({k: v for k, v in report.items() if k != "curve"}), flush=True)
+    return report
+
+
+if __name__ == "__main__":
+    main()
