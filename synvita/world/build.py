@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable
 
@@ -357,43 +358,48 @@ def build_world(
     t0 = time.perf_counter()
     (out / "sets").mkdir(exist_ok=True)
 
-    banks: dict[str, _Bank] = {}
     sets: dict[str, list[dict[str, Any]]] = {}
-    banks["pretrain"], sets["pretrain"] = _build_pretrain(cfg, seed, out, say)
-    banks["train"], sets["train"] = _build_pairs(cfg, seed, "train", cfg.n_train, out, say)
-    banks["val"], sets["val"] = _build_pairs(cfg, seed, "val", cfg.n_val, out, say)
-    banks["test"], sets["test"] = _build_pairs(
-        cfg, seed, "test", cfg.n_test, out, say, held_out_share=cfg.test_held_out_share
-    )
-    banks["human"], human_pairs = _build_pairs(
-        cfg, seed, "human", cfg.n_human, out, say, paraphrased=True, held_out_share=cfg.human_held_out_share
-    )
-    banks["retrieval-temporal"], sets["retrieval-temporal"] = _build_retrieval(
-        cfg, seed, "retrieval-temporal", "temporal", cfg.retrieval_temporal_queries, out, say
-    )
-    banks["retrieval-events"], sets["retrieval-events"] = _build_retrieval(
-        cfg, seed, "retrieval-events", "events", cfg.retrieval_events_queries, out, say
-    )
-    banks["qa-hard"], sets["qa-hard"] = _build_qa(cfg, seed, out, say)
-    render_s = time.perf_counter() - t0
+    human_pairs: list[dict[str, Any]] = []
+    builders: list[tuple[str, Callable[[], tuple[_Bank, list[dict[str, Any]]]]]] = [
+        ("pretrain", lambda: _build_pretrain(cfg, seed, out, say)),
+        ("train", lambda: _build_pairs(cfg, seed, "train", cfg.n_train, out, say)),
+        ("val", lambda: _build_pairs(cfg, seed, "val", cfg.n_val, out, say)),
+        ("test", lambda: _build_pairs(cfg, seed, "test", cfg.n_test, out, say, held_out_share=cfg.test_held_out_share)),
+        ("human", lambda: _build_pairs(
+            cfg, seed, "human", cfg.n_human, out, say, paraphrased=True, held_out_share=cfg.human_held_out_share
+        )),
+        ("retrieval-temporal", lambda: _build_retrieval(
+            cfg, seed, "retrieval-temporal", "temporal", cfg.retrieval_temporal_queries, out, say
+        )),
+        ("retrieval-events", lambda: _build_retrieval(
+            cfg, seed, "retrieval-events", "events", cfg.retrieval_events_queries, out, say
+        )),
+        ("qa-hard", lambda: _build_qa(cfg, seed, out, say)),
+    ]
 
-    paths: dict[str, list[str]] = {}
-    for name in BANKS:
-        b = banks[name]
-        b.frames.flush()
-        paths[name] = write_bank(
-            out / name,
-            out,
-            b.ids,
-            b.frames,
-            b.meta,
-            layout=cfg.video_layout,
-            shard_size=cfg.shard_size,
-            codec=cfg.codec,
-            fps=cfg.fps,
-            progress=lambda d, t, name=name: say(d, t, f"encode {name}"),
+    def encode(bank: _Bank) -> list[str]:
+        bank.frames.flush()
+        return write_bank(
+            out / bank.name, out, bank.ids, bank.frames, bank.meta,
+            layout=cfg.video_layout, shard_size=cfg.shard_size, codec=cfg.codec, fps=cfg.fps,
         )
-        del b.frames
+
+    # Encoding a bank (PyAV/x264 release the GIL) overlaps with rendering the next one; progress is reported from
+    # this thread only, so event lines never interleave.
+    encoded: dict[str, Future] = {}
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="world-encode") as pool:
+        for name, builder in builders:
+            bank, rows = builder()
+            if name == "human":
+                human_pairs = rows
+            else:
+                sets[name] = rows
+            encoded[name] = pool.submit(encode, bank)
+        render_s = time.perf_counter() - t0
+        paths: dict[str, list[str]] = {}
+        for k, name in enumerate(BANKS):
+            paths[name] = encoded[name].result()
+            say(k + 1, len(BANKS), f"encoded {name}")
     encode_s = time.perf_counter() - t0 - render_s
 
     for name in ("pretrain", "train", "val", "test"):
@@ -420,13 +426,13 @@ def build_world(
         "seed": int(seed),
         "config": cfg.to_dict(),
         "vocabulary": captions.vocabulary(),
-        "banks": {b: len(banks[b].ids) for b in BANKS},
+        "banks": {b: len(paths[b]) for b in BANKS},
         "sets": {n: len(r) for n, r in sorted(sets.items())},
         "benchmarks": list(BENCHMARKS),
         "sha256": hashes,
     }
     (out / WORLD_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True))
-    timing = {"render_s": round(render_s, 2), "encode_s": round(encode_s, 2)}
+    timing = {"render_s": round(render_s, 2), "encode_wait_s": round(encode_s, 2)}
     (out / "build-info.json").write_text(json.dumps(timing, indent=2))
     say(1, 1, "world written")
     return load_world(out)
