@@ -64,6 +64,10 @@ class Executor:
     def kill(self, job: Job) -> None:
         raise NotImplementedError
 
+    def reattach(self, run: Run, job_id: str) -> Job | None:
+        """A Job for a job started by a worker that went away, if this executor can still follow it."""
+        return None
+
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
     """Linux: the stage gets SIGTERM if the worker dies (kill -9), so no orphan keeps writing its run dir."""
@@ -273,6 +277,11 @@ class SlurmExecutor(Executor):
 
     def kill(self, job: Job) -> None:
         _run_cmd(["scancel", job.job_id])
+
+    def reattach(self, run: Run, job_id: str) -> Job | None:
+        # any Slurm job can be followed by id: squeue while queued/running, then sacct/scontrol/exit-code file
+        return Job(run_id=run.id, run_dir=Path(run.run_dir), job_id=job_id,
+                   extra={"seen_running": False, "requeues": 0})
 
 
 def make_executor(name: str, **options: Any) -> Executor:

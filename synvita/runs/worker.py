@@ -85,6 +85,7 @@ class Worker:
         previous = self._install_sigterm()
         last_reap = 0.0
         try:
+            self._adopt_orphans()
             while not self._stop.is_set():
                 now = time.time()
                 if now - last_reap >= min(self.lost_after_s / 3, 5.0):
@@ -148,6 +149,19 @@ class Worker:
         self.store.set_job(run.id, job.job_id, worker_id=self.worker_id)
         self._active[run.id] = (run, job, time.time())
         self._emit(run, {"kind": "status", "status": "running", "error": None, "seq": None})
+
+    def _adopt_orphans(self) -> None:
+        """Follow jobs (Slurm) whose submitting worker went away, instead of leaving them lost while they run."""
+        for run, job_id in self.store.orphaned_jobs(self.executor.name, self.lost_after_s):
+            job = self.executor.reattach(run, job_id)
+            if job is None:
+                continue
+            adopted = self.store.adopt(run.id, self.worker_id, stale_after_s=self.lost_after_s)
+            if adopted is None:
+                continue
+            self._active[run.id] = (adopted, job, time.time())
+            self._emit(adopted, {"kind": "status", "status": "running", "error": None, "seq": None,
+                                 "adopted_job": job_id})
 
     def _ingest(self, run: Run) -> None:
         try:

@@ -662,6 +662,38 @@ class Store:
             ).first()
             return row is not None
 
+    def orphaned_jobs(self, executor: str, stale_after_s: float) -> list[tuple[Run, str]]:
+        """(run, job id) of `executor` runs whose worker went away while their job may still exist: `lost`, or
+        `running` without a heartbeat for `stale_after_s`. A new worker can `adopt` them (Slurm jobs outlive
+        the host process that submitted them)."""
+        cutoff = time.time() - float(stale_after_s)
+        with self._read() as conn:
+            rows = conn.execute(
+                select(RUNS).where(
+                    RUNS.c.executor == executor,
+                    RUNS.c.job_id.is_not(None),
+                    or_(RUNS.c.status == "lost",
+                        (RUNS.c.status == "running") & (func.coalesce(RUNS.c.heartbeat_at, 0) < cutoff)),
+                )
+            ).all()
+            runs = self._to_runs(conn, rows)
+            return [(run, row.job_id) for run, row in zip(runs, rows)]
+
+    def adopt(self, run_id: str, worker_id: str, *, stale_after_s: float) -> Run | None:
+        """Take over a run whose worker went away (see `orphaned_jobs`): it becomes `running` under `worker_id`
+        (error cleared). None when another worker was faster or the run moved on."""
+        now = time.time()
+        with self._write() as conn:
+            row = conn.execute(
+                text(
+                    "UPDATE runs SET status = 'running', worker = :worker, heartbeat_at = :now, error = NULL,"
+                    " finished_at = NULL WHERE id = :rid AND (status = 'lost' OR"
+                    " (status = 'running' AND coalesce(heartbeat_at, 0) < :cutoff)) RETURNING id"
+                ),
+                {"worker": worker_id, "now": now, "rid": run_id, "cutoff": now - float(stale_after_s)},
+            ).first()
+            return None if row is None else self._fetch_run(conn, run_id)
+
     def set_job(self, run_id: str, job_id: str | None, *, worker_id: str | None = None) -> None:
         """Record the executor's handle (pid or Slurm job id) of a running run."""
         with self._write() as conn:

@@ -102,3 +102,21 @@ def test_scancel_outside_synvita_marks_the_run_cancelled(store, db_path, fake_sl
     worker.close()
     final = store.get_run(run.id)
     assert final.status == "cancelled" and "outside synvita" in final.error
+
+
+def test_a_new_worker_adopts_slurm_jobs_of_a_worker_that_went_away(store, db_path, fake_slurm):
+    from synvita.runs.rundir import prepare_run_dir
+
+    (run,) = store.create_runs([NewRun("exp", "s", "debug.sleep", config={"seconds": 0.5})])
+    # a host worker claimed and submitted it, then died (no more heartbeats)
+    claimed = store.claim_next("w-gone", executor="slurm")
+    job = SlurmExecutor().start(claimed, prepare_run_dir(claimed, [], worker_id="w-gone", executor="slurm"))
+    store.set_job(run.id, job.job_id)
+    assert store.reap_lost(-1)[0].status == "lost"
+    worker = _worker(db_path)
+    assert worker.run(until_idle=True) == []  # nothing claimed: the orphan was adopted, not re-submitted
+    worker.close()
+    final = store.get_run(run.id)
+    assert final.status == "succeeded" and final.worker == worker.worker_id and final.attempt == 1
+    assert store.metrics(run.id, "slept_seconds")[0].value == 0.5
+    assert len(list(fake_slurm.glob("*.script"))) == 1  # one Slurm job in all
