@@ -87,3 +87,17 @@ def test_synthetic_sets_are_deterministic(tmp_path, tiny_world):
     assert np.array_equal(a.bank.frames, b.bank.frames)
     assert (tmp_path / "a" / "manifest.csv").read_text() == (tmp_path / "b" / "manifest.csv").read_text()
     assert 0.4 < a.faithful.mean() < 0.95
+
+
+def test_show_reads_a_generated_synthetic_set(tmp_path, tiny_world):
+    generate_for_split(tiny_world, "procedural", "cogvideox-like", 0, tmp_path / "syn")
+    sheet = tmp_path / "s.png"
+    result = CliRunner().invoke(
+        app, ["show", "--world", str(tiny_world.root), "--synthetic", str(tmp_path / "syn"), "--n", "7", "--sheet", str(sheet)]
+    )
+    assert result.exit_code == 0, result.output
+    syn = load_synthetic(tmp_path / "syn")
+    for i in range(7):
+        assert f"[{i}] {syn.misalignment[i]}" in result.stdout
+        assert ("faithful: yes" if syn.faithful[i] else f"rendered: {syn.rendered_caption[i]}") in result.stdout
+    assert sheet.exists()

@@ -1,0 +1,82 @@
+"""The renderer, checked from pixels: relations hold at every frame, motion goes the captioned way."""
+
+import numpy as np
+
+from synvita.world.config import TINY
+from synvita.world.render import PALETTE, LayoutError, render
+from synvita.world.sampling import sample_scene
+from synvita.world.scene import ACTION_AXIS
+
+CLEAN = TINY.with_overrides({"real_noise": 0.0, "real_colour_jitter": 0.0})
+
+
+def _centroids(frames, colour):
+    """Per frame (x, y) centre of the pixels of exactly `colour` (NaN where absent)."""
+    mask = (np.abs(frames.astype(int) - np.array(colour)).sum(-1) <= 3)  # [T, H, W]
+    out = []
+    for m in mask:
+        ys, xs = np.nonzero(m)
+        out.append((xs.mean() + 0.5, ys.mean() + 0.5) if len(xs) else (np.nan, np.nan))
+    return np.array(out)
+
+
+def test_relations_hold_at_every_frame_with_the_minimum_separation():
+    rng = np.random.default_rng(0)
+    checked = 0
+    while checked < 60:
+        scene = sample_scene(rng, CLEAN, "relation")
+        a, b = scene.groups
+        if a.colour == b.colour:
+            continue
+        try:
+            frames = render(scene, CLEAN, rng)
+        except LayoutError:  # the world resamples such scenes
+            continue
+        r = scene.relation
+        ca = _centroids(frames, PALETTE[scene.groups[r.subject].colour])
+        cb = _centroids(frames, PALETTE[scene.groups[r.object].colour])
+        diff = {"above": cb[:, 1] - ca[:, 1], "below": ca[:, 1] - cb[:, 1],
+                "left of": cb[:, 0] - ca[:, 0], "right of": ca[:, 0] - cb[:, 0]}[r.relation]
+        assert (diff >= CLEAN.relation_min_sep_px - 1.5).all(), (scene, diff)
+        for g in scene.groups:  # no motion along the relation's axis
+            assert ACTION_AXIS.get(g.action) != {"above": "y", "below": "y"}.get(r.relation, "x")
+        checked += 1
+
+
+def test_motion_follows_the_action_and_only_shows_across_frames():
+    rng = np.random.default_rng(1)
+    sign = {"moves left": (-1, 0), "moves right": (1, 0), "moves up": (0, -1), "moves down": (0, 1)}
+    checked = 0
+    while checked < 40:
+        scene = sample_scene(rng, CLEAN, "single")
+        g = scene.groups[0]
+        if g.action not in sign or g.count != 1:
+            continue
+        try:
+            c = _centroids(render(scene, CLEAN, rng), PALETTE[g.colour])
+        except LayoutError:
+            continue
+        move = c[-1] - c[0]
+        sx, sy = sign[g.action]
+        along = move[0] * sx + move[1] * sy
+        assert along >= CLEAN.motion_px - 1.5, (g, move)
+        checked += 1
+
+
+def test_then_events_use_the_two_halves():
+    rng = np.random.default_rng(2)
+    checked = 0
+    while checked < 20:
+        scene = sample_scene(rng, CLEAN, "then")
+        a, b = scene.groups
+        if a.colour == b.colour or a.count != 1 or b.count != 1 or not {a.action, b.action} <= set(ACTION_AXIS):
+            continue
+        try:
+            frames = render(scene, CLEAN, rng)
+        except LayoutError:
+            continue
+        half = CLEAN.frames // 2
+        ca, cb = _centroids(frames, PALETTE[a.colour]), _centroids(frames, PALETTE[b.colour])
+        assert np.abs(ca[half:] - ca[half - 1]).max() < 0.6  # the first event is over by the second half
+        assert np.abs(cb[:half] - cb[0]).max() < 0.6  # the second event has not started in the first half
+        checked += 1
