@@ -196,3 +196,86 @@ def merge_manifests(out_dir: str | os.PathLike[str], expected: int | None = None
             hint="rerun the missing shards (finished videos are skipped)",
         )
     return _write_manifest(out_dir / MANIFEST, [rows[k] for k in sorted(rows)])
+
+
+# ---- command line: one shard per Slurm array task -------------------------------------------------------------
+
+
+def shard_from_env(default: tuple[int, int] = (0, 1)) -> tuple[int, int]:
+    """(SLURM_ARRAY_TASK_ID − SLURM_ARRAY_TASK_MIN, SLURM_ARRAY_TASK_COUNT) inside a Slurm job array, else `default`."""
+    if "SLURM_ARRAY_TASK_ID" not in os.environ or "SLURM_ARRAY_TASK_COUNT" not in os.environ:
+        return default
+    first = int(os.environ.get("SLURM_ARRAY_TASK_MIN", "0"))
+    return int(os.environ["SLURM_ARRAY_TASK_ID"]) - first, int(os.environ["SLURM_ARRAY_TASK_COUNT"])
+
+
+def _option(text: str) -> tuple[str, object]:
+    import json
+
+    key, sep, raw = text.partition("=")
+    if not sep or not key:
+        raise UserInputError(f"bad --set '{text}'", hint="use KEY=VALUE, e.g. --set num_frames=49")
+    try:
+        return key, json.loads(raw)
+    except ValueError:
+        return key, raw
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m synvita.generators.sharded --generator cogvideox --model-path DIR --prompts prompts.csv --out OUT`
+
+    prompts.csv has the columns `id,prompt`. Inside a Slurm job array the shard comes from SLURM_ARRAY_TASK_ID /
+    SLURM_ARRAY_TASK_COUNT (or --shard i/n). Prints the shard's manifest path; `--merge N` instead joins the shard
+    manifests of a finished array (N videos expected)."""
+    import argparse
+    import sys
+
+    from synvita.errors import SynvitaError
+
+    parser = argparse.ArgumentParser(prog="python -m synvita.generators.sharded", description=main.__doc__.splitlines()[0])
+    parser.add_argument("--generator", default="cogvideox", help="registered generator name")
+    parser.add_argument("--model-path", help="weights directory or cached HF repo id (folder: the video folder)")
+    parser.add_argument("--prompts", help="CSV with columns id,prompt")
+    parser.add_argument("--out", required=True, help="output directory (videos/ and manifests)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--shard", help="i/n; default: from the Slurm array environment, else 0/1")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="generator option (JSON value)")
+    parser.add_argument("--merge", type=int, metavar="N", help="merge the shard manifests (expecting N videos) and exit")
+    args = parser.parse_args(argv)
+    try:
+        if args.merge is not None:
+            print(merge_manifests(args.out, expected=args.merge))
+            return 0
+        if not args.prompts:
+            raise UserInputError("--prompts is required", hint="a CSV with columns id,prompt")
+        if args.shard:
+            i, _, n = args.shard.partition("/")
+            shard = (int(i), int(n or 0))
+        else:
+            shard = shard_from_env()
+        path = Path(args.prompts)
+        if not path.is_file():
+            raise NotFoundError(f"prompts file {path} does not exist", hint="a CSV with columns id,prompt")
+        with open(path, newline="", encoding="utf-8") as fh:
+            reader = csv.DictReader(fh)
+            if not {"id", "prompt"} <= set(reader.fieldnames or []):
+                raise UserInputError(f"{path} needs the columns id,prompt", hint=f"found {reader.fieldnames}")
+            rows = list(reader)
+        from synvita.registry import GENERATORS
+        import synvita.generators  # noqa: F401  (registers the built-ins)
+
+        options = dict(_option(s) for s in args.set)
+        if args.model_path:
+            options["model_path"] = args.model_path
+        generator = GENERATORS.get(args.generator)(**options)
+        manifest = generate_to_dir(generator, [r["prompt"] for r in rows], [r["id"] for r in rows], args.out, args.seed, shard,
+                                   progress=lambda d, t: print(f"{d}/{t}", file=sys.stderr, flush=True))
+        print(manifest)
+        return 0
+    except SynvitaError as exc:
+        print(f"error: {exc.one_line()}", file=sys.stderr)
+        return exc.exit_code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

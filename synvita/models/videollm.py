@@ -91,9 +91,10 @@ class VideoLLMAlignmentModel(AlignmentModel):
         from transformers import AutoConfig, AutoImageProcessor, AutoTokenizer
 
         cfg = _merged(config)
+        cfg["model_path"] = os.fspath(cfg["model_path"])
         local = resolve_weights(cfg["model_path"], example_repo=EXAMPLE_REPO, what="video-LLM weights")
-        if Path(os.fspath(cfg["model_path"])).expanduser().is_dir():
-            cfg["model_path"] = str(local)
+        if Path(cfg["model_path"]).expanduser().is_dir():
+            cfg["model_path"] = str(local)  # absolute, so a saved adapter finds its base from anywhere
         self._config = cfg
         device = pick_device(cfg["device"])
         dtype = pick_dtype(cfg["dtype"], device)

@@ -146,3 +146,24 @@ def test_sharded_generation_is_resumable_and_skips_finished_videos(cogvideox, tm
         generate_to_dir(gen, PROMPTS[:2], ["a", "a"], tmp_path, seed=5)
     with pytest.raises(UserInputError, match="bad shard"):
         generate_to_dir(gen, PROMPTS, ids, tmp_path, seed=5, shard=(2, 2))
+
+
+def test_command_line_shard_from_slurm_array(cogvideox_dir, tmp_path, monkeypatch, capsys):
+    from synvita.generators.sharded import main
+
+    prompts = tmp_path / "prompts.csv"
+    prompts.write_text("id,prompt\n" + "".join(f"v{i},{p}\n" for i, p in enumerate(PROMPTS)))
+    out = tmp_path / "out"
+    common = ["--generator", "cogvideox", "--model-path", str(cogvideox_dir), "--prompts", str(prompts), "--out", str(out),
+              "--seed", "2", "--set", "num_frames=9", "--set", "height=16", "--set", "width=16", "--set", "steps=2"]
+    monkeypatch.setenv("SLURM_ARRAY_TASK_ID", "11")
+    monkeypatch.setenv("SLURM_ARRAY_TASK_MIN", "10")
+    monkeypatch.setenv("SLURM_ARRAY_TASK_COUNT", "2")
+    assert main(common) == 0
+    assert sorted(p.name for p in (out / "videos").iterdir()) == ["v1.mp4"]
+    assert main(["--out", str(out), "--merge", "3"]) == 2  # shard 0 missing: a one-line error, exit code 2
+    assert "1 of 3 videos" in capsys.readouterr().err
+    assert main(common + ["--shard", "0/2"]) == 0
+    assert main(["--out", str(out), "--merge", "3"]) == 0
+    assert [r["id"] for r in csv.DictReader(open(out / "manifest.csv"))] == ["v0", "v1", "v2"]
+    assert main(common[:-2] + ["--set", "height=24"]) == 2
