@@ -68,7 +68,6 @@ STATUS_COUNTS = RunStatusCountRow.__table__
 ORDERABLE = ("created_at", "started_at", "finished_at", "status", "stage", "experiment", "id", "key_metric", "progress")
 FAILED_LIKE = ("failed", "cancelled")
 RETRYABLE = ("failed", "lost", "cancelled", "preempted")
-UPGRADE_CMD = "synvita db upgrade"
 
 
 @dataclass
@@ -117,6 +116,7 @@ class Store:
             max_overflow=8,
             connect_args={"timeout": self.busy_timeout_s, "check_same_thread": False},
         )
+        self._pid = os.getpid()
         timeout_ms = int(self.busy_timeout_s * 1000)
 
         @event.listens_for(self._engine, "connect")
@@ -232,9 +232,12 @@ class Store:
         if not upgrade:
             raise StoreError(
                 f"database {self.path} has schema version {len(applied)}; this synvita needs {LATEST_VERSION}",
-                hint=f"run `{UPGRADE_CMD}`" + (f" --db {self.path}" if True else ""),
+                hint=f"run `{self._upgrade_cmd()}`",
             )
         self.upgrade()
+
+    def _upgrade_cmd(self) -> str:
+        return f"synvita --db {self.path} db upgrade"
 
     def schema_version(self) -> int:
         with self._connect() as conn, conn.begin():
@@ -274,8 +277,15 @@ class Store:
 
     # ------------------------------------------------------------------ connections and transactions
 
+    def _fork_guard(self) -> None:
+        """In a forked child, never reuse the parent's pooled SQLite connections (that corrupts locking)."""
+        if os.getpid() != self._pid:
+            self._engine.dispose(close=False)
+            self._pid = os.getpid()
+
     @contextmanager
     def _connect(self) -> Iterator[Connection]:
+        self._fork_guard()
         with self._translate_errors():
             with self._engine.connect() as conn:
                 yield conn
@@ -290,6 +300,7 @@ class Store:
     def _write(self) -> Iterator[Connection]:
         """One write transaction: BEGIN IMMEDIATE ... COMMIT (ROLLBACK on error)."""
         self._require_writable()
+        self._fork_guard()
         with self._translate_errors():
             with self._engine.connect() as conn:
                 conn.execution_options(synvita_begin="BEGIN IMMEDIATE")
@@ -299,6 +310,7 @@ class Store:
     @contextmanager
     def _read(self) -> Iterator[Connection]:
         """One read transaction (a consistent WAL snapshot)."""
+        self._fork_guard()
         with self._translate_errors():
             with self._engine.connect() as conn:
                 with conn.begin():
@@ -330,7 +342,7 @@ class Store:
                 ) from None
             if "no such table" in low or "no such column" in low:
                 raise StoreError(
-                    f"database {self.path} has an unexpected schema ({msg})", hint=f"run `{UPGRADE_CMD}`"
+                    f"database {self.path} has an unexpected schema ({msg})", hint=f"run `{self._upgrade_cmd()}`"
                 ) from None
             if "disk" in low and ("full" in low or "i/o" in low):
                 raise StoreError(f"database {self.path}: {msg}", hint="free disk space or move the database") from None
@@ -598,7 +610,7 @@ class Store:
         with self._read() as conn:
             if not conds:  # O(1): the trigger-maintained counts
                 return int(conn.execute(select(func.coalesce(func.sum(STATUS_COUNTS.c.n), 0))).scalar() or 0)
-            if len(conds) == 1 and status and set(filter(None, [status] if isinstance(status, str) else status)):
+            if len(conds) == 1 and status:  # only the status filter: still O(1)
                 statuses = [status] if isinstance(status, str) else list(status)
                 return int(conn.execute(
                     select(func.coalesce(func.sum(STATUS_COUNTS.c.n), 0)).where(STATUS_COUNTS.c.status.in_(statuses))

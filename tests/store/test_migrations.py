@@ -62,7 +62,7 @@ def test_old_database_is_upgraded_and_keeps_its_data(tmp_path):
     _make_v1_database(path)
     with pytest.raises(StoreError) as info:
         Store.open(path, upgrade=False)
-    assert "schema version 1" in info.value.one_line() and "synvita db upgrade" in info.value.one_line()
+    assert "schema version 1" in info.value.one_line() and "synvita --db" in info.value.one_line() and "db upgrade" in info.value.one_line()
     with pytest.raises(StoreError, match="schema version 1"):
         Store.open(path, read_only=True)
     store = Store.open(path)

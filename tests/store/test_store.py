@@ -418,3 +418,20 @@ def test_trigger_maintained_counts_agree_with_a_scan(store):
     scanned = store.status_counts(experiment="x")  # GROUP BY over runs
     assert store.status_counts() == scanned == {"cancelled": 1, "succeeded": 1, "queued": 3, "lost": 1}
     assert store.count_runs() == 6 and store.count_runs(status=["queued", "lost"]) == 4
+
+
+def test_a_forked_child_opens_its_own_connections(store):
+    import os
+
+    (run,) = store.create_runs(_runs(1))
+    store.get_run(run.id)  # the parent's pool now holds a connection
+    pid = os.fork()
+    if pid == 0:  # child: must not reuse the parent's connection
+        try:
+            store.claim_next("w-child")
+            os._exit(0)
+        except BaseException:
+            os._exit(1)
+    _, status = os.waitpid(pid, 0)
+    assert os.WEXITSTATUS(status) == 0
+    assert store.get_run(run.id).worker == "w-child"
