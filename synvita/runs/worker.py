@@ -57,6 +57,7 @@ class Worker:
         on_event: OnEvent | None = None,
         busy_timeout_s: float = 10.0,
         executor_options: dict[str, Any] | None = None,
+        retry_lost: int = 0,
     ) -> None:
         self.store = Store.open(store_path, busy_timeout_s=busy_timeout_s)
         self.worker_id = worker_id or default_worker_id()
@@ -65,6 +66,8 @@ class Worker:
         self.heartbeat_s = heartbeat_s
         self.lost_after_s = lost_after_s
         self.submission = submission
+        self.retry_lost = retry_lost
+        """Reaper's retry budget: a lost local run is re-queued while attempt <= retry_lost (0: stays lost)."""
         self.on_event = on_event
         self.executed: list[str] = []
         """Ids of the runs this worker started, in order."""
@@ -89,8 +92,8 @@ class Worker:
             while not self._stop.is_set():
                 now = time.time()
                 if now - last_reap >= min(self.lost_after_s / 3, 5.0):
-                    for lost in self.store.reap_lost(self.lost_after_s):
-                        self._emit(lost, {"kind": "status", "status": "lost", "error": lost.error, "seq": None})
+                    for lost in self.store.reap_lost(self.lost_after_s, retry_budget=self.retry_lost):
+                        self._emit(lost, {"kind": "status", "status": lost.status, "error": lost.error, "seq": None})
                     last_reap = now
                 while len(self._active) < self.executor.max_parallel and (max_runs is None or len(started) < max_runs):
                     run = self.store.claim_next(self.worker_id, submission=self.submission, executor=self.executor.name)
@@ -238,6 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--heartbeat", type=float, default=2.0)
     parser.add_argument("--lost-after", type=float, default=30.0)
     parser.add_argument("--submission", default=None)
+    parser.add_argument("--retry-lost", type=int, default=0, help="re-queue a lost run up to N times")
     parser.add_argument("--until-idle", action="store_true")
     parser.add_argument("--max-runs", type=int, default=None)
     parser.add_argument("--print-claims", action="store_true", help="print each started run id on stdout")
@@ -247,6 +251,7 @@ def main(argv: list[str] | None = None) -> int:
         worker = Worker(
             args.db, worker_id=args.worker_id, executor=args.executor, poll_s=args.poll, heartbeat_s=args.heartbeat,
             lost_after_s=args.lost_after, submission=args.submission, executor_options=options,
+            retry_lost=args.retry_lost,
             on_event=(lambda run, ev: print(run.id, flush=True) if ev.get("kind") == "status" and ev.get("status") == "running" else None)
             if args.print_claims else None,
         )

@@ -846,8 +846,12 @@ class Store:
             self._block_dependants(conn, failed_deps, now)
             return self._fetch_run(conn, run_id)
 
-    def reap_lost(self, heartbeat_timeout_s: float) -> list[Run]:
-        """Running runs without a heartbeat for `heartbeat_timeout_s` become `lost` (their worker died)."""
+    def reap_lost(self, heartbeat_timeout_s: float, *, retry_budget: int = 0) -> list[Run]:
+        """Running runs without a heartbeat for `heartbeat_timeout_s` become `lost` (their worker died).
+
+        `retry_budget` > 0: a lost run that has had at most that many retries (attempt <= retry_budget) is
+        re-queued right away instead (attempt += 1; the error keeps why) — except Slurm runs, whose job may
+        still be running: a new Slurm worker adopts those (see `orphaned_jobs`)."""
         now = time.time()
         cutoff = now - float(heartbeat_timeout_s)
         with self._write() as conn:
@@ -866,6 +870,15 @@ class Store:
             ]
             if not ids:
                 return []
+            if retry_budget > 0:
+                conn.execute(
+                    RUNS.update()
+                    .where(RUNS.c.id.in_(ids), RUNS.c.attempt <= int(retry_budget),
+                           func.coalesce(RUNS.c.executor, "local") != "slurm")
+                    .values(status="queued", attempt=RUNS.c.attempt + 1, worker=None, started_at=None,
+                            finished_at=None, heartbeat_at=None, job_id=None, progress=None, progress_msg="",
+                            error="re-queued after: " + RUNS.c.error)
+                )
             rows = conn.execute(select(RUNS).where(RUNS.c.id.in_(ids))).all()
             return self._to_runs(conn, rows)
 

@@ -435,3 +435,16 @@ def test_a_forked_child_opens_its_own_connections(store):
     _, status = os.waitpid(pid, 0)
     assert os.WEXITSTATUS(status) == 0
     assert store.get_run(run.id).worker == "w-child"
+
+
+def test_reaper_retry_budget_requeues_lost_local_runs_but_not_slurm_ones(store):
+    local, slurm = store.create_runs(_runs(2))
+    store.claim_next("w", executor="local")
+    store.claim_next("w", executor="slurm")
+    first = {r.id: r for r in store.reap_lost(-1, retry_budget=1)}
+    assert first[local.id].status == "queued" and first[local.id].attempt == 2
+    assert first[local.id].error.startswith("re-queued after: no heartbeat")
+    assert first[slurm.id].status == "lost"  # its job may still run: a Slurm worker adopts it instead
+    store.claim_next("w", executor="local")
+    second = store.reap_lost(-1, retry_budget=1)
+    assert [(r.id, r.status) for r in second] == [(local.id, "lost")]  # budget spent
