@@ -54,3 +54,20 @@ def read_mp4(path: str | Path, start: int = 0, count: int | None = None) -> np.n
     if not out:
         raise ValueError(f"{path}: no frames in [{start}, {start + (count or 0)})")
     return np.stack(out)
+
+
+def fit_clip(frames: np.ndarray, frames_out: int, height: int, width: int) -> np.ndarray:
+    """uint8 [T, H, W, 3] → [frames_out, height, width, 3]: frames sampled evenly over time (np.linspace, as
+    Video-LLaVA samples), each resized with area averaging (PIL box filter). Used to bring videos from real
+    generators to the world's clip geometry."""
+    from PIL import Image
+
+    frames = np.asarray(frames, dtype=np.uint8)
+    idx = np.linspace(0, len(frames) - 1, frames_out).round().astype(int)
+    out = np.empty((frames_out, height, width, 3), dtype=np.uint8)
+    for k, i in enumerate(idx):
+        img = Image.fromarray(frames[i])
+        if img.size != (width, height):
+            img = img.resize((width, height), Image.BOX)
+        out[k] = np.asarray(img)
+    return out

@@ -10,6 +10,7 @@ Directory written by `generate_for_split`:
 
 from __future__ import annotations
 
+import inspect
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ import numpy as np
 from synvita.data.cache import FRAMES_FILE, load_bank, write_bank
 from synvita.data.manifest import as_bool, file_sha256, read_csv, write_csv
 from synvita.data.types import VideoBank
+from synvita.data.video_io import fit_clip
 from synvita.errors import NotFoundError
 from synvita.registry import GENERATORS
 
@@ -53,6 +55,16 @@ def make_generator(name: str, profile: str, config: Any = None, options: dict[st
     return cls(**(options or {}))
 
 
+def _index_kwargs(gen, start: int, n: int) -> dict[str, Any]:
+    """Global video indices for a batch, in whichever form the generator takes them (seeds follow the index)."""
+    params = inspect.signature(gen.generate).parameters
+    if "start_index" in params:
+        return {"start_index": start}
+    if "indices" in params:
+        return {"indices": list(range(start, start + n))}
+    return {}
+
+
 def generate_for_split(
     world,
     generator_name: str = "procedural",
@@ -64,7 +76,9 @@ def generate_for_split(
     options: dict[str, Any] | None = None,
     batch: int = 1024,
 ) -> SyntheticSet:
-    """Render G(t^s) for every pair of `split` (t^r passed as reference) and write them under out_dir."""
+    """Render G(t^s) for every pair of `split` (t^r passed as reference) and write them under out_dir.
+
+    Videos from real generators (other sizes and lengths) are fitted to the world's clip geometry (`fit_clip`)."""
     from synvita.world.build import check_writable
 
     out = Path(out_dir)
@@ -82,10 +96,11 @@ def generate_for_split(
     for s in range(0, n, batch):
         prompts = pairs.caption_neg[s : s + batch]
         refs = pairs.caption_pos[s : s + batch]
-        videos = gen.generate(prompts, seed, references=refs, start_index=s) if generator_name == "procedural" else gen.generate(prompts, seed, references=refs)
+        videos = gen.generate(prompts, seed, references=refs, **_index_kwargs(gen, s, len(prompts)))
         for k, v in enumerate(videos):
             p = s + k
-            frames[p] = v.frames
+            clip = np.asarray(v.frames)
+            frames[p] = clip if clip.shape == frames.shape[1:] else fit_clip(clip, *frames.shape[1:4])
             rows.append(
                 {
                     "pair_index": p,

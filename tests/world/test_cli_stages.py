@@ -101,3 +101,23 @@ def test_show_reads_a_generated_synthetic_set(tmp_path, tiny_world):
         assert f"[{i}] {syn.misalignment[i]}" in result.stdout
         assert ("faithful: yes" if syn.faithful[i] else f"rendered: {syn.rendered_caption[i]}") in result.stdout
     assert sheet.exists()
+
+
+def test_videos_of_other_geometry_are_fitted_to_the_world(tmp_path, tiny_world):
+    from synvita.generators.base import GeneratedVideo
+    from synvita.registry import GENERATORS
+
+    class BigGenerator:
+        name = "big-fake"
+
+        def generate(self, prompts, seed, indices=None, references=None):
+            return [GeneratedVideo(frames=np.full((20, 48, 64, 3), 7 + i % 5, np.uint8), prompt=p) for i, p in zip(indices, prompts)]
+
+    GENERATORS.register("big-fake", BigGenerator)
+    try:
+        syn = generate_for_split(tiny_world, "big-fake", "default", 0, tmp_path / "big", batch=50)
+    finally:
+        GENERATORS.unregister("big-fake")
+    assert syn.bank.frames.shape[1:] == (8, 32, 32, 3)
+    assert [int(syn.bank.frames[i, 0, 0, 0, 0]) for i in range(48, 53)] == [10, 11, 7, 8, 9]  # global indices across batches
+    assert syn.generator == "big-fake" and not syn.faithful.any()
