@@ -44,7 +44,7 @@ class ScorersSection:
     """Registered scorer for ω: ensemble (K tiny models trained on the pretrain corpus) | oracle (ground truth; analysis only)."""
     members: int = 2
     """K, the number of independently seeded scorers averaged into f̄."""
-    steps: int = 1500
+    steps: int = 1200
     """Pretraining steps per scorer on the world's pretrain corpus (member 0 is also the fine-tuning init)."""
     lr: float = 1e-3
     """Pretraining learning rate (AdamW, warm-up + cosine)."""

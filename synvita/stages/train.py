@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from synvita.stages import StageContext
 
-DEFAULT_STEPS = 600
+DEFAULT_STEPS = 400
 DEFAULT_LR = 1e-3
 
 

@@ -74,6 +74,27 @@ def run_stage(root: Path, name: str, stage: str, config: dict, inputs: dict[str,
     return run_dir
 
 
+def _variant_job(root: str, variant: str, seed: int, cfg: dict, inputs: dict, generator: str, fresh: bool,
+                 threads: int) -> tuple[str, str]:
+    """train + evaluate of one (variant, seed), in a worker process of its own."""
+    import torch
+
+    import synvita.generators  # noqa: F401
+    import synvita.models  # noqa: F401
+    import synvita.scorers  # noqa: F401
+    import synvita.stages  # noqa: F401
+
+    torch.set_num_threads(threads)
+    say = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
+    root_p = Path(root)
+    train_name, eval_name = f"train-{variant}-s{seed}", f"evaluate-{variant}-s{seed}"
+    tr = run_stage(root_p, train_name, "train", {**cfg, "variant": variant, "seed": seed, "generator": generator},
+                   inputs, fresh, say)
+    run_stage(root_p, eval_name, "evaluate", {**cfg, "variant": variant, "seed": seed},
+              {"world": inputs["world"], "train": tr}, fresh, say)
+    return train_name, eval_name
+
+
 def stage_seconds(run_dir: Path) -> float:
     return float(json.loads((run_dir / DONE).read_text())["seconds"])
 
@@ -152,7 +173,8 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default="runs/compare", help="root directory of the stage run directories")
     ap.add_argument("--set", action="append", default=[], help="section.key=value (JSON value), e.g. train.steps=300")
     ap.add_argument("--fresh", action="store_true", help="redo stages that already finished under --out")
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1, help="torch threads per process (1 is fastest on a busy CPU)")
+    ap.add_argument("--jobs", type=int, default=2, help="(variant, seed) runs trained in parallel processes")
     ap.add_argument("--json", action="store_true", help="also print the results as one JSON object")
     args = ap.parse_args(argv)
 
@@ -185,18 +207,28 @@ def main(argv=None) -> int:
                           {"world": world, "generate": gen, "pretrain": pretrain}, args.fresh, say)
     evals: dict[str, list[list[dict]]] = {}
     timings: dict[str, float] = {}
-    for variant in variants:
+    jobs = []
+    cost = {"none": 1, "naive": 2, "weighting": 2}
+    for variant in sorted(variants, key=lambda v: -cost.get(v, 4)):  # longest first packs the workers best
         for seed in seeds:
             inputs = {"world": world, "pretrain": pretrain}
             if variant != "none":
                 inputs.update(generate=gen, score=score)
-            name = f"train-{variant}-s{seed}"
-            tr = run_stage(root, name, "train", {**cfg, "variant": variant, "seed": seed, "generator": generator},
-                           inputs, args.fresh, say)
-            ev = run_stage(root, f"evaluate-{variant}-s{seed}", "evaluate", {**cfg, "variant": variant, "seed": seed},
-                           {"world": world, "train": tr}, args.fresh, say)
-            timings[name] = stage_seconds(tr)
-            timings[f"evaluate-{variant}-s{seed}"] = stage_seconds(ev)
+            jobs.append((str(root), variant, seed, cfg, inputs, generator, args.fresh, args.threads))
+    if args.jobs > 1 and len(jobs) > 1:
+        from concurrent.futures import ProcessPoolExecutor
+        from multiprocessing import get_context
+
+        with ProcessPoolExecutor(max_workers=args.jobs, mp_context=get_context("spawn")) as pool:
+            list(pool.map(_variant_job, *zip(*jobs)))
+    else:
+        for job in jobs:
+            _variant_job(*job)
+    for variant in variants:
+        for seed in seeds:
+            tr, ev = root / f"train-{variant}-s{seed}", root / f"evaluate-{variant}-s{seed}"
+            timings[tr.name] = stage_seconds(tr)
+            timings[ev.name] = stage_seconds(ev)
             evals.setdefault(variant, []).append(json.loads((ev / "results.json").read_text())["results"])
     for name in ("world", "generate", "pretrain", "score"):
         if (root / name / DONE).exists():

@@ -50,6 +50,8 @@ class TrainConfig:
     log_every: int = 10
     extra_negatives: bool = True
     """Caption-derived extra 'No' rows on real videos (flipped order, opposite relation/direction; WORLD-NOTES)."""
+    extra_per_pair: int = 1
+    """Extra negatives drawn per pair and step from its candidates (0 = all of them)."""
 
 
 @dataclass
@@ -99,15 +101,19 @@ def _gather(frames: np.ndarray, index: np.ndarray) -> torch.Tensor:
     return as_video_tensor(out)
 
 
-def step_rows(data: TrainData, pair_ids: np.ndarray, cfg: TrainConfig) -> RealRows:
+def step_rows(data: TrainData, pair_ids: np.ndarray, cfg: TrainConfig, step: int = 0) -> RealRows:
     """The real rows of one step: two per drawn pair (tʳ → Yes, tˢ → No), then the extra caption-derived
     negatives of those pairs' real videos (unpaired: no synthetic partner, no copy)."""
     rows = rows_from_pairs(data.pairs, pair_ids)
     if not (cfg.extra_negatives and data.extra_negatives is not None):
         return rows
     vids, caps = [], []
+    rng = np.random.default_rng([cfg.seed, step, 1])  # stateless, like the pair draw
     for p in pair_ids:
-        for caption in data.extra_negatives[p]:
+        candidates = data.extra_negatives[p]
+        if cfg.extra_per_pair and len(candidates) > cfg.extra_per_pair:
+            candidates = [candidates[i] for i in sorted(rng.choice(len(candidates), cfg.extra_per_pair, replace=False))]
+        for caption in candidates:
             vids.append(int(data.pairs.video[p]))
             caps.append(caption)
     if not caps:
@@ -193,7 +199,7 @@ def train(
     end = cfg.steps if stop_after is None else min(cfg.steps, start + stop_after)
     for step in range(start, end):
         # ---- 1-2: the batch: rows → [(Vʳ,c), (Vʳ,c′), (Vˢ,c), (Vˢ,c′)] per variant ----
-        rows = step_rows(data, draw_pairs(cfg.seed, step, len(data.pairs), cfg.batch_size), cfg)
+        rows = step_rows(data, draw_pairs(cfg.seed, step, len(data.pairs), cfg.batch_size), cfg, step)
         batch = build_sequence_batch(rows, include_synthetic=variant.synthetic, include_copies=variant.consistency)
         dev = model.device
         # ---- 3: encode each distinct video once; all sequences reuse the tokens ----
