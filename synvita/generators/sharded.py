@@ -36,8 +36,11 @@ def video_seed(seed: int, index: int) -> int:
 # ---- mp4 I/O (PyAV) ----------------------------------------------------------------------------------------
 
 
-def write_mp4(path: str | os.PathLike[str], frames: np.ndarray, fps: int = 8) -> Path:
-    """Write uint8 [T, H, W, 3] as H.264 mp4 via a temporary file + rename (odd H/W are padded by one pixel)."""
+def write_mp4(path: str | os.PathLike[str], frames: np.ndarray, fps: int = 8, codec: str = "h264-420") -> Path:
+    """Write uint8 [T, H, W, 3] as H.264 mp4 via a temporary file + rename.
+
+    `codec` names one of `synvita.data.video_io.CODECS`; the default, yuv420p at crf 18, is what T2V tools ship
+    and keeps real-size videos small; "h264-rgb" (lossless) is exact but far larger."""
     try:  # prefer the project's writer when it exists (same PyAV settings everywhere)
         from synvita.data.video_io import write_mp4 as project_write_mp4  # type: ignore[attr-defined]
     except ImportError:
@@ -49,7 +52,9 @@ def write_mp4(path: str | os.PathLike[str], frames: np.ndarray, fps: int = 8) ->
         raise UserInputError(f"video frames must be uint8 [T, H, W, 3], got {frames.dtype} {frames.shape}")
     tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}.mp4")
     if project_write_mp4 is not None:
-        project_write_mp4(tmp, frames, fps=fps)
+        if codec == "h264-420" and (frames.shape[1] % 2 or frames.shape[2] % 2):  # yuv420p needs even sizes
+            frames = np.pad(frames, ((0, 0), (0, frames.shape[1] % 2), (0, frames.shape[2] % 2), (0, 0)), mode="edge")
+        project_write_mp4(tmp, frames, fps=fps, codec=codec)
     else:
         _write_mp4_pyav(tmp, frames, fps)
     os.replace(tmp, path)
@@ -124,6 +129,7 @@ def generate_to_dir(
     shard: tuple[int, int] = (0, 1),
     fps: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    codec: str = "h264-420",
 ) -> Path:
     """Generate this shard's videos into `out_dir/videos/<id>.mp4`, skipping finished ones; return its manifest.
 
@@ -157,7 +163,7 @@ def generate_to_dir(
                 video = generator.generate([prompts[j]], seed, indices=[j])[0]
             else:
                 video = generator.generate([prompts[j]], vseed)[0]
-            write_mp4(path, video.frames, fps=fps)
+            write_mp4(path, video.frames, fps=fps, codec=codec)
             n_frames, height, width = video.frames.shape[:3]
         rows.append(
             {"prompt": prompts[j], "videopath": f"videos/{path.name}", "id": ids[j], "index": j, "seed": vseed,

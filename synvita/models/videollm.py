@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -488,5 +487,3 @@ def build_tiny_videollm(directory: str | Path, captions: Sequence[str] = (), fra
     processor.save_pretrained(directory)
     return directory
 
-
-_ = re  # regex targets are strings handed to peft
