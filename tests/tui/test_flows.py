@@ -294,3 +294,17 @@ async def test_help_and_palette_open(demo_api, frozen_clock):
         await pilot.press("ctrl+p")
         await pilot.pause(0.2)
         assert type(app.screen).__name__ == "CommandPalette"
+
+
+def test_no_color_keeps_every_signal_readable(monkeypatch, demo_api):
+    """With NO_COLOR the app renders monochrome; deltas still carry ↑/↓ and the best value is bold."""
+    from types import SimpleNamespace
+
+    from tui.screens.compare import cell_text
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert make_app(demo_api).no_color
+    better = cell_text(SimpleNamespace(mean=85.8, std=0.28, n=2, delta=1.26, best=True))
+    worse = cell_text(SimpleNamespace(mean=83.93, std=None, n=1, delta=-4.46, best=False))
+    assert better.plain == "85.80 ↑1.26\n±0.28" and worse.plain == "83.93 ↓4.46"
+    assert better.style == "bold" and worse.style == ""

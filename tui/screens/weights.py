@@ -132,6 +132,14 @@ class WeightsScreen(Screen):
     def _highlight(self, event: DataTable.RowHighlighted) -> None:
         self._draw(event.cursor_row)
 
+    def _x_range(self, edges: list[float], diff: bool) -> tuple[float, float]:
+        """The span of the non-empty bins of the whole run (one bin of margin), the same for every group."""
+        overall = self.summary.overall.diff_hist if diff else self.summary.overall.omega_hist
+        used = [i for i, count in enumerate(overall.counts) if count]
+        if not used:
+            return edges[0], edges[-1]
+        return edges[max(0, used[0] - 1)], edges[min(len(edges) - 1, used[-1] + 2)]
+
     def _draw(self, index: int) -> None:
         plot = self.query_one("#weights-plot", PlotextPlot)
         plt = plot.plt
@@ -146,11 +154,13 @@ class WeightsScreen(Screen):
             if counts and stats.count:
                 width = edges[1] - edges[0]
                 plt.bar([a + width / 2 for a in edges[:-1]], counts, width=0.9)
-                if center is not None:
-                    plt.vline(center, "red")
-                ticks = [edges[0] + (edges[-1] - edges[0]) * i / 4 for i in range(5)]
-                plt.xticks(ticks, [f"{t:+.1f}" if diff else f"{t:.2f}" for t in ticks])
-                plt.xlim(edges[0], edges[-1])
+                if center is not None:  # the paper figure's red line at the mean, drawn over the bars
+                    plt.plot([center, center], [0, max(counts)], color="red", marker="│")
+                lo, hi = self._x_range(hist.edges, diff)
+                step = 0.25 if hi - lo > 0.6 else 0.1
+                ticks = [k * step for k in range(int(lo // step), int(hi // step) + 2) if lo <= k * step <= hi]
+                plt.xticks(ticks, [f"{t:+.2f}" if diff else f"{t:.2f}" for t in ticks])
+                plt.xlim(lo, hi)
             plt.title(f"{label}   mean {_num(center, '+.2f')}   std {_num(spread, '.2f')}   n {stats.count}")
             plt.xlabel("Δ = f̄(V,tˢ) − f̄(V,tʳ)" if diff else "ω = max(0, Δ)")
         plot.refresh()
