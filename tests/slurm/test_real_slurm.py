@@ -18,10 +18,13 @@ from synvita.store import NewRun, Store
 
 
 def _slurm_answers() -> bool:
-    if shutil.which("sinfo") is None:
+    """sinfo on PATH and a controller that answers (`scontrol ping` fails at once when it is down, where
+    `sinfo` would retry for ~10 s)."""
+    if shutil.which("sinfo") is None or shutil.which("scontrol") is None:
         return False
     try:
-        return subprocess.run(["sinfo", "-h"], capture_output=True, timeout=10).returncode == 0
+        ping = subprocess.run(["scontrol", "ping"], capture_output=True, text=True, timeout=10)
+        return ping.returncode == 0 and "UP" in ping.stdout
     except (OSError, subprocess.SubprocessError):
         return False
 
