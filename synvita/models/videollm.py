@@ -115,7 +115,10 @@ class VideoLLMAlignmentModel(AlignmentModel):
         self.image_processor = AutoImageProcessor.from_pretrained(local, local_files_only=True)
         self._inject_lora(cfg["lora"])
         if cfg["gradient_checkpointing"]:
-            self.hf.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+            if hasattr(self.hf, "activation_checkpointing_enable"):  # transformers ≥ 5.2x
+                self.hf.activation_checkpointing_enable({"use_reentrant": False})
+            else:
+                self.hf.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
         self._setup_tokens(hf_config)
         self.eval()
 

@@ -169,3 +169,18 @@ def test_caption_span_found_by_offsets_when_standalone_tokens_differ(model, monk
     expected = model.prepare_text(CAPS[:2], [CAPS[1], CAPS[0]]).attention_mask
     monkeypatch.setattr(synvita.method, "find_subsequence", lambda hay, needle: -1)
     assert torch.equal(model.prepare_text(CAPS[:2], [CAPS[1], CAPS[0]]).attention_mask, expected)
+
+
+def test_gradient_checkpointing_gives_the_same_gradients(videollm_dir):
+    grads = []
+    for ckpt in (False, True):
+        m = build_model("videollm", {"model_path": str(videollm_dir), "lora": RANDOM_LORA, "gradient_checkpointing": ckpt}, seed=5)
+        m.train()
+        assert m.hf.model.language_model.gradient_checkpointing is ckpt
+        logits = m(m.encode_videos(_videos()), torch.tensor([0, 1]), m.prepare_text(CAPS[:2], [CAPS[1], None]))
+        ce, n = m.sequence_ce(logits, torch.tensor([1, 0]))
+        ce.sum().backward()
+        grads.append({k: p.grad.clone() for k, p in m.named_parameters() if p.grad is not None})
+    assert grads[0].keys() == grads[1].keys() and len(grads[0]) > 0
+    for k in grads[0]:
+        torch.testing.assert_close(grads[0][k], grads[1][k], rtol=1e-4, atol=1e-6)
