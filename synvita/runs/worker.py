@@ -13,6 +13,7 @@ other worker runs: without heartbeats for `lost_after_s` they become `lost`, and
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
 import socket
@@ -29,6 +30,8 @@ from synvita.runs.executors import Executor, Job, make_executor
 from synvita.runs.ingest import ingest_run_dir, terminate_partial_line
 from synvita.runs.rundir import prepare_run_dir
 from synvita.store import Store
+
+log = logging.getLogger(__name__)
 
 OnEvent = Callable[[Run, dict[str, Any]], None]
 """Called with the run and each event: the stage's events as read from events.jsonl, plus the worker's own
@@ -73,6 +76,7 @@ class Worker:
         """Ids of the runs this worker started, in order."""
         self._active: dict[str, tuple[Run, Job, float]] = {}  # run id → (run, job, last heartbeat time)
         self._stop = threading.Event()
+        self._ingest_warned: set[str] = set()
 
     # ------------------------------------------------------------------ public
 
@@ -171,10 +175,12 @@ class Worker:
             new = ingest_run_dir(self.store, run.id, run.run_dir)
         except SynvitaError:
             raise
-        except Exception as exc:  # a stage wrote something the store cannot take: record, keep going
+        except Exception as exc:  # e.g. an unreadable run dir: report once per run, try again next cycle
             new = []
-            with EventWriter(run.run_dir) as ev:
-                ev.log(f"worker could not ingest events: {type(exc).__name__}: {exc}", level="error")
+            if run.id not in self._ingest_warned:
+                self._ingest_warned.add(run.id)
+                log.warning("worker %s cannot ingest events of %s: %s: %s", self.worker_id, run.id,
+                            type(exc).__name__, exc)
         for event in new:
             self._emit(run, event)
 

@@ -14,7 +14,6 @@ ends `failed` or `cancelled`, its queued dependants (transitively) become `cance
 from __future__ import annotations
 
 import json
-import logging
 import os
 import secrets
 import sqlite3
@@ -53,7 +52,6 @@ from synvita.store.models import (
     SampleWeightRow,
 )
 
-log = logging.getLogger(__name__)
 
 RUNS = RunRow.__table__
 DEPS = RunDepRow.__table__
@@ -901,14 +899,24 @@ class Store:
             self._status_of(conn, run_id)
             cursor = int(conn.execute(select(RUNS.c.events_cursor).where(RUNS.c.id == run_id)).scalar() or 0)
             run_dir = conn.execute(select(RUNS.c.run_dir).where(RUNS.c.id == run_id)).scalar() or ""
-        fresh = sorted((e for e in events if int(e["seq"]) >= cursor), key=lambda e: int(e["seq"]))
+        for ev in events:
+            if not isinstance(ev, dict) or not isinstance(ev.get("seq"), int):
+                raise UserInputError(
+                    f"event without an integer seq for run {run_id}: {str(ev)[:200]}",
+                    hint="events are the lines of events.jsonl; seq is the 0-based line number",
+                )
+        fresh = sorted((e for e in events if e["seq"] >= cursor), key=lambda e: e["seq"])
         if not fresh:
             return 0
-        # parse weights files before taking the write lock
+        # parse weights files before taking the write lock; a bad file turns its event into an error log line
         weight_rows: list[dict[str, Any]] = []
+        problems: dict[int, str] = {}
         for ev in fresh:
             if ev.get("kind") == "weights":
-                weight_rows.extend(self._read_weights_file(run_id, run_dir, ev))
+                try:
+                    weight_rows.extend(self._read_weights_file(run_id, run_dir, ev))
+                except (OSError, ValueError, KeyError, TypeError) as exc:
+                    problems[ev["seq"]] = f"weights file {ev.get('path')!r} unreadable: {type(exc).__name__}: {exc}"
         now = time.time()
         with self._write() as conn:
             cursor = int(conn.execute(select(RUNS.c.events_cursor).where(RUNS.c.id == run_id)).scalar() or 0)
@@ -921,26 +929,35 @@ class Store:
             for ev in fresh:
                 seq, kind = int(ev["seq"]), str(ev.get("kind", "log"))
                 data = {k: v for k, v in ev.items() if k not in ("seq", "ts", "kind")}
-                event_rows.append(dict(run_id=run_id, seq=seq, ts=float(ev.get("ts", now)), kind=kind, data_json=_json(data)))
-                if kind == "metric":
-                    name, step, value = str(data["name"]), int(data.get("step", 0)), float(data["value"])
-                    metric_rows.append(dict(run_id=run_id, name=name, step=step, value=value, ts=float(ev.get("ts", now))))
-                    if name not in latest or step >= latest[name][0]:
-                        latest[name] = (step, value)
-                elif kind == "progress":
-                    total = data.get("total") or 0
-                    frac = min(1.0, float(data.get("done", 0)) / float(total)) if total else None
-                    progress = (frac, str(data.get("msg", "")))
-                elif kind == "result":
-                    result_rows.append(
-                        dict(
-                            run_id=run_id, benchmark=str(data["benchmark"]), metric=str(data["metric"]),
-                            subset=data.get("subset") or "", control=data.get("control") or "",
-                            value=float(data["value"]), seq=seq,
+                try:
+                    ts = float(ev.get("ts", now))
+                    if seq in problems:
+                        raise ValueError(problems[seq])
+                    if kind == "metric":
+                        name, step, value = str(data["name"]), int(data.get("step", 0)), float(data["value"])
+                        metric_rows.append(dict(run_id=run_id, name=name, step=step, value=value, ts=ts))
+                        if name not in latest or step >= latest[name][0]:
+                            latest[name] = (step, value)
+                    elif kind == "progress":
+                        total = data.get("total") or 0
+                        frac = min(1.0, float(data.get("done", 0)) / float(total)) if total else None
+                        progress = (frac, str(data.get("msg", "")))
+                    elif kind == "result":
+                        result_rows.append(
+                            dict(
+                                run_id=run_id, benchmark=str(data["benchmark"]), metric=str(data["metric"]),
+                                subset=data.get("subset") or "", control=data.get("control") or "",
+                                value=float(data["value"]), seq=seq,
+                            )
                         )
-                    )
-                elif kind == "artifact":
-                    artifact_rows.append(dict(run_id=run_id, name=str(data["name"]), path=str(data["path"])))
+                    elif kind == "artifact":
+                        artifact_rows.append(dict(run_id=run_id, name=str(data["name"]), path=str(data["path"])))
+                except (KeyError, TypeError, ValueError) as exc:
+                    # keep the line (as an error log event) and go on: one bad line must not stall ingestion
+                    reason = str(exc) if seq in problems else f"{type(exc).__name__}: {exc}"
+                    data = {"level": "error", "msg": f"malformed {kind} event: {reason}", "event": data}
+                    kind, ts = "log", now
+                event_rows.append(dict(run_id=run_id, seq=seq, ts=ts, kind=kind, data_json=_json(data)))
             conn.execute(EVENTS.insert().prefix_with("OR IGNORE"), event_rows)
             if metric_rows:
                 conn.execute(METRICS.insert().prefix_with("OR REPLACE"), metric_rows)
@@ -970,26 +987,24 @@ class Store:
             return len(fresh)
 
     def _read_weights_file(self, run_id: str, run_dir: str, ev: dict[str, Any]) -> list[dict[str, Any]]:
+        """Rows of the per-sample weights JSONL a `weights` event names (OSError/ValueError/KeyError if bad)."""
         rel = str(ev.get("path", ""))
         path = Path(rel) if os.path.isabs(rel) else Path(run_dir) / rel
         rows: list[dict[str, Any]] = []
-        try:
-            with open(path) as fh:
-                for line in fh:
-                    if not line.strip():
-                        continue
-                    w = json.loads(line)
-                    faithful = w.get("faithful")
-                    rows.append(
-                        dict(
-                            run_id=run_id, sample_id=str(w["sample_id"]), generator=str(w.get("generator", "")),
-                            misalignment=str(w.get("misalignment", "")), f_target=float(w["f_target"]),
-                            f_other=float(w["f_other"]), weight=float(w["weight"]),
-                            faithful=None if faithful is None else bool(faithful),
-                        )
+        with open(path) as fh:
+            for line in fh:
+                if not line.strip():
+                    continue
+                w = json.loads(line)
+                faithful = w.get("faithful")
+                rows.append(
+                    dict(
+                        run_id=run_id, sample_id=str(w["sample_id"]), generator=str(w.get("generator", "")),
+                        misalignment=str(w.get("misalignment", "")), f_target=float(w["f_target"]),
+                        f_other=float(w["f_other"]), weight=float(w["weight"]),
+                        faithful=None if faithful is None else bool(faithful),
                     )
-        except FileNotFoundError:
-            log.warning("run %s: weights file %s named by event %s does not exist", run_id, path, ev.get("seq"))
+                )
         return rows
 
     def _key_metric(self, conn: Connection, run_id: str) -> float | None:

@@ -448,3 +448,24 @@ def test_reaper_retry_budget_requeues_lost_local_runs_but_not_slurm_ones(store):
     store.claim_next("w", executor="local")
     second = store.reap_lost(-1, retry_budget=1)
     assert [(r.id, r.status) for r in second] == [(local.id, "lost")]  # budget spent
+
+
+def test_malformed_events_become_error_lines_and_never_stall_ingestion(store):
+    (run,) = store.create_runs(_runs(1))
+    events = [
+        {"seq": 0, "ts": 0.0, "kind": "metric", "name": "loss"},  # no value
+        {"seq": 1, "ts": 0.0, "kind": "weights", "path": "missing.jsonl"},
+        {"seq": 2, "ts": 0.0, "kind": "result", "benchmark": "b", "metric": "m", "value": "high"},
+        {"seq": 3, "ts": 0.0, "kind": "metric", "name": "loss", "value": 0.5, "step": 1},
+    ]
+    assert store.ingest_events(run.id, events) == 4
+    assert store.events_cursor(run.id) == 4
+    errors = store.events(run.id, kinds=["log"])
+    assert [e.seq for e in errors] == [0, 1, 2]
+    assert "malformed metric event: KeyError" in errors[0].data["msg"]
+    assert "weights file 'missing.jsonl' unreadable" in errors[1].data["msg"]
+    assert errors[2].data["event"]["value"] == "high"
+    assert [(m.step, m.value) for m in store.metrics(run.id)] == [(1, 0.5)]
+    assert store.results(run.id) == [] and store.weights(run.id) == []
+    with pytest.raises(UserInputError, match="integer seq"):
+        store.ingest_events(run.id, [{"kind": "log", "msg": "no seq"}])
