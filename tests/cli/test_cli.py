@@ -264,3 +264,25 @@ def test_commands_raise_domain_errors_not_exit(monkeypatch, db_path):
     monkeypatch.setattr(Api, "doctor", boom)
     result = invoke(db_path, "doctor")
     assert result.exit_code == 2 and one_error_line(result) == "error: bad thing (fix it)"
+
+
+def test_plain_progress_lines_are_throttled_and_rich_display_handles_events(capsys):
+    from synvita.cli._progress import PlainReporter, RichReporter
+    from synvita.entities import Run
+
+    run = Run(id="r-1", experiment="e", submission="s", stage="train", status="running", variant="synvita", seed=0)
+    stream = io.StringIO()
+    plain = PlainReporter(total=2, every_s=3600, stream=stream)
+    events = [{"kind": "status", "status": "running"}] + [
+        {"kind": "progress", "done": i, "total": 10, "msg": "step"} for i in range(10)
+    ] + [{"kind": "status", "status": "failed", "error": "nan loss"}]
+    for event in events:
+        plain.on_event(run, event)
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 3  # started, one progress line (throttled), failed
+    assert "train synvita seed 0: started" in lines[0] and "0%" in lines[1]
+    assert lines[2].split(" ", 1)[1].startswith("[1/2] r-1 train synvita seed 0: failed") and "nan loss" in lines[2]
+    with RichReporter(total=2) as rich:
+        for event in events:
+            rich.on_event(run, event)
+        assert rich.progress.tasks[0].completed == 1 and not rich.tasks
