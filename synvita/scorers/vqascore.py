@@ -81,6 +81,17 @@ class VQAScoreScorer:
                 raise UserInputError(f"measure p_yes needs video-LLM members, got '{m.name}'", hint="use measure='ratio'")
             m.eval()
 
+    @classmethod
+    def from_section(cls, section: dict) -> "VQAScoreScorer":
+        """Build from an experiment's `[scorers]` section: `paths` (list of model dirs / repo ids), optional
+        `measure`, `prompt_template`, `device`, `dtype`, `batch_videos`."""
+        paths = section.get("paths")
+        if not paths or isinstance(paths, str):
+            raise UserInputError("scorers.paths must list the video-LLM directories for vqascore",
+                                 hint='e.g. paths = ["/weights/Video-LLaVA-7B-hf"]')
+        keys = ("measure", "prompt_template", "device", "dtype", "batch_videos")
+        return cls(list(paths), **{k: section[k] for k in keys if section.get(k) is not None})
+
     @torch.no_grad()
     def _member_scores(self, model: AlignmentModel, frames: np.ndarray, video_index: np.ndarray, captions: list[str]) -> np.ndarray:
         if self.measure == "ratio":

@@ -42,3 +42,7 @@ def test_vqascore_bad_input(videollm_dir):
         cls([])
     with pytest.raises(UserInputError, match="measure"):
         cls([videollm_dir], measure="nope")
+    with pytest.raises(UserInputError, match="scorers.paths"):
+        cls.from_section({"name": "vqascore", "members": 2})
+    scorer = cls.from_section({"name": "vqascore", "paths": [str(videollm_dir)], "measure": "ratio", "device": "cpu"})
+    assert scorer.measure == "ratio" and len(scorer.members) == 1
