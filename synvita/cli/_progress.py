@@ -8,6 +8,7 @@ most one progress line per run every `every_s` seconds.
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from typing import Any
 
@@ -19,35 +20,56 @@ FINAL = ("succeeded", "failed", "cancelled", "lost", "preempted")
 class PlainReporter:
     """Throttled plain lines on stderr, for logs and pipes."""
 
-    def __init__(self, total: int | None = None, every_s: float = 10.0, stream: Any = None) -> None:
+    def __init__(self, total: int | None = None, every_s: float = 10.0, stream: Any = None, quiet_s: float = 60.0) -> None:
         self.total = total
         self.every_s = every_s
+        self.quiet_s = quiet_s
+        """After this long without any line, say which runs are still running (stages that report no progress)."""
         self.stream = stream or sys.stderr
         self.done = 0
         self._last_progress: dict[str, float] = {}
-        self._started: dict[str, float] = {}
+        self._started: dict[str, tuple[Any, float]] = {}
+        self._last_line = time.time()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
 
     def __enter__(self) -> "PlainReporter":
+        self._thread = threading.Thread(target=self._still_running, name="synvita-progress", daemon=True)
+        self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        pass
+        self._stop.set()
+
+    def _still_running(self) -> None:
+        while not self._stop.wait(min(self.quiet_s, 5.0)):
+            if time.time() - self._last_line < self.quiet_s:
+                continue
+            with self._lock:
+                running = list(self._started.values())
+            for run, since in running:
+                self._line(f"{run.id} {describe_run(run)}: still running after {duration(time.time() - since)}")
+            if not running:
+                self._last_line = time.time()
 
     def _line(self, text: str) -> None:
         stamp = time.strftime("%H:%M:%S")
         count = f"[{self.done}/{self.total}] " if self.total else ""
-        print(f"{stamp} {count}{text}", file=self.stream, flush=True)
+        with self._lock:
+            print(f"{stamp} {count}{text}", file=self.stream, flush=True)
+            self._last_line = time.time()
 
     def on_event(self, run: Any, event: dict[str, Any]) -> None:
         kind = event.get("kind")
         if kind == "status":
             status = event.get("status")
             if status == "running":
-                self._started[run.id] = time.time()
+                self._started[run.id] = (run, time.time())
                 self._line(f"{run.id} {describe_run(run)}: started")
             elif status in FINAL:
                 self.done += 1
-                took = duration(time.time() - self._started.pop(run.id, time.time()))
+                took = duration(time.time() - self._started.pop(run.id, (run, time.time()))[1])
                 error = f": {event.get('error')}" if event.get("error") else ""
                 self._line(f"{run.id} {describe_run(run)}: {status} after {took}{error}")
         elif kind == "progress":

@@ -286,3 +286,19 @@ def test_plain_progress_lines_are_throttled_and_rich_display_handles_events(caps
         for event in events:
             rich.on_event(run, event)
         assert rich.progress.tasks[0].completed == 1 and not rich.tasks
+
+
+def test_plain_reporter_names_quiet_running_runs():
+    import time as _time
+
+    from synvita.cli._progress import PlainReporter
+    from synvita.entities import Run
+
+    run = Run(id="r-2", experiment="e", submission="s", stage="pretrain", status="running")
+    stream = io.StringIO()
+    with PlainReporter(total=1, stream=stream, quiet_s=0.05) as plain:
+        plain.on_event(run, {"kind": "status", "status": "running"})
+        deadline = _time.time() + 10
+        while "still running" not in stream.getvalue() and _time.time() < deadline:
+            _time.sleep(0.05)
+    assert "r-2 pretrain: still running after" in stream.getvalue()
