@@ -186,6 +186,22 @@ class VideoLLMAlignmentModel(AlignmentModel):
     def from_config(cls, config: dict[str, Any]) -> "VideoLLMAlignmentModel":
         return cls(config)
 
+    @classmethod
+    def from_section(cls, section: dict[str, Any], seed: int | None = None) -> "VideoLLMAlignmentModel":
+        """Build from an experiment's `[model]` section (`path` = base model dir or repo id, `config` = options);
+        with `seed`, the LoRA initialisation depends only on the seed."""
+        config = dict(section.get("config") or {})
+        if section.get("path"):
+            config["model_path"] = section["path"]
+        if "model_path" not in config:
+            raise UserInputError("model.path must name the video-LLM weights for videollm",
+                                 hint=f'e.g. path = "/weights/Video-LLaVA-7B-hf" (from `huggingface-cli download {EXAMPLE_REPO}`)')
+        if seed is None:
+            return cls(config)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            return cls(config)
+
     @property
     def config(self) -> dict[str, Any]:
         return json.loads(json.dumps(self._config))

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from synvita.errors import NotFoundError
+from synvita.errors import NotFoundError, UserInputError
 from synvita.models.base import build_model, load_model
 from synvita.registry import MODELS
 import synvita.models  # noqa: F401
@@ -79,8 +79,10 @@ def test_shared_semantic_copy_masks_by_attention_like_the_official_code(model):
 def test_same_seed_same_adapter_and_training_touches_only_lora(videollm_dir):
     cfg = {"model_path": str(videollm_dir), "lora": RANDOM_LORA}
     a, b, c = (build_model("videollm", cfg, seed=s) for s in (3, 3, 4))
+    d = MODELS.get("videollm").from_section({"name": "videollm", "path": str(videollm_dir), "config": {"lora": RANDOM_LORA}}, seed=3)
     videos = _videos()
     np.testing.assert_array_equal(a.predict(videos, [0, 1], CAPS[:2]), b.predict(videos, [0, 1], CAPS[:2]))
+    np.testing.assert_array_equal(a.predict(videos, [0, 1], CAPS[:2]), d.predict(videos, [0, 1], CAPS[:2]))
     assert not np.allclose(a.predict(videos, [0, 1], CAPS[:2]), c.predict(videos, [0, 1], CAPS[:2]))
     before = {k: v.detach().clone() for k, v in a.named_parameters()}
     assert set(a.state_dict()) == {k for k in before if "lora_" in k} and all("language_model" in k for k in a.state_dict())
@@ -135,6 +137,8 @@ def test_missing_weights_are_one_line_not_found(tmp_path, monkeypatch):
     assert "\n" not in line and "hf-cache" in line and "huggingface-cli download LanguageBind/Video-LLaVA-7B-hf" in line
     with pytest.raises(NotFoundError):
         MODELS.get("videollm").from_pretrained(tmp_path / "nothing")
+    with pytest.raises(UserInputError, match="model.path"):
+        MODELS.get("videollm").from_section({"name": "videollm"})
 
 
 def test_trains_in_the_synvita_loop_with_adapter_only_checkpoints(videollm_dir, tmp_path):
