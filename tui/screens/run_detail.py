@@ -96,6 +96,7 @@ class RunDetailScreen(Screen):
             with TabPane("1 Overview", id="tab-overview"):
                 with VerticalScroll():
                     yield Static("", id="detail-fields")
+                    yield Static("\n[b]resolved config[/b] (what the stage received)", id="detail-config-title")
                     yield Static("", id="detail-config")
             with TabPane("2 Log", id="tab-log"):
                 yield Log(id="detail-log", max_lines=LOG_TAIL_LINES, auto_scroll=True)
