@@ -25,7 +25,7 @@ from typing import Any, Callable
 
 from synvita.entities import Run
 from synvita.errors import SynvitaError
-from synvita.events import EventWriter
+from synvita.events import EVENTS_FILE, EventWriter
 from synvita.runs.executors import Executor, Job, make_executor
 from synvita.runs.ingest import ingest_run_dir, terminate_partial_line
 from synvita.runs.rundir import prepare_run_dir
@@ -77,6 +77,7 @@ class Worker:
         self._active: dict[str, tuple[Run, Job, float]] = {}  # run id → (run, job, last heartbeat time)
         self._stop = threading.Event()
         self._ingest_warned: set[str] = set()
+        self._events_size: dict[str, int] = {}
 
     # ------------------------------------------------------------------ public
 
@@ -170,9 +171,17 @@ class Worker:
             self._emit(adopted, {"kind": "status", "status": "running", "error": None, "seq": None,
                                  "adopted_job": job_id})
 
-    def _ingest(self, run: Run) -> None:
+    def _ingest(self, run: Run, *, force: bool = False) -> None:
+        """Ingest new complete lines of the run's events.jsonl (skipped while the file has not grown)."""
+        try:
+            size = os.stat(Path(run.run_dir) / EVENTS_FILE).st_size
+        except OSError:
+            size = -1
+        if not force and size == self._events_size.get(run.id):
+            return
         try:
             new = ingest_run_dir(self.store, run.id, run.run_dir)
+            self._events_size[run.id] = size
         except SynvitaError:
             raise
         except Exception as exc:  # e.g. an unreadable run dir: report once per run, try again next cycle
@@ -195,7 +204,7 @@ class Worker:
                 self._active[run_id] = (run, job, now)
                 if status != "running":
                     self.executor.kill(job)
-                    self._ingest(run)
+                    self._ingest(run, force=True)
                     del self._active[run_id]
                     final = self.store.get_run(run_id)
                     self._emit(final, {"kind": "status", "status": final.status, "error": final.error, "seq": None})
@@ -203,7 +212,7 @@ class Worker:
             outcome = self.executor.poll(job)
             if outcome is None:
                 continue
-            self._ingest(run)
+            self._ingest(run, force=True)
             final = self.store.finish(run_id, outcome.status, outcome.error, worker_id=self.worker_id)
             del self._active[run_id]
             self._emit(final, {"kind": "status", "status": final.status, "error": final.error, "seq": None})
@@ -216,7 +225,7 @@ class Worker:
             except Exception:
                 pass
             try:
-                self._ingest(run)
+                self._ingest(run, force=True)
                 final = self.store.finish(run_id, "cancelled", f"{why} on worker {self.worker_id}", worker_id=self.worker_id)
                 self._emit(final, {"kind": "status", "status": final.status, "error": final.error, "seq": None})
             except Exception:

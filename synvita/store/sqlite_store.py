@@ -638,18 +638,23 @@ class Store:
         `worker_id`; None when there is none. Exactly once: two workers never get the same run."""
         now = time.time()
         sub_clause = "AND r.submission = :submission" if submission else ""
+        candidate_sql = (
+            "SELECT r.id FROM runs AS r WHERE r.status = 'queued' " + sub_clause +
+            " AND NOT EXISTS (SELECT 1 FROM run_deps AS d JOIN runs AS p ON p.id = d.depends_on"
+            "                 WHERE d.run_id = r.id AND p.status != 'succeeded')"
+            " ORDER BY r.created_at, r.id LIMIT 1"
+        )
+        # an idle worker polls often: look without the write lock first, take it only when there is work
+        with self._read() as conn:
+            if conn.execute(text(candidate_sql), {"submission": submission}).first() is None:
+                return None
         with self._write() as conn:
             row = conn.execute(
                 text(
                     "UPDATE runs SET status = 'running', worker = :worker, executor = :executor, started_at = :now,"
                     " heartbeat_at = :now, finished_at = NULL, error = NULL, blocked_by = NULL,"
                     " progress = NULL, progress_msg = '', job_id = NULL"
-                    " WHERE status = 'queued' AND id = ("
-                    "  SELECT r.id FROM runs AS r WHERE r.status = 'queued' " + sub_clause +
-                    "  AND NOT EXISTS (SELECT 1 FROM run_deps AS d JOIN runs AS p ON p.id = d.depends_on"
-                    "                  WHERE d.run_id = r.id AND p.status != 'succeeded')"
-                    "  ORDER BY r.created_at, r.id LIMIT 1)"
-                    " RETURNING id"
+                    " WHERE status = 'queued' AND id = (" + candidate_sql + ") RETURNING id"
                 ),
                 {"worker": worker_id, "executor": executor, "now": now, "submission": submission},
             ).first()
