@@ -663,15 +663,16 @@ class Store:
             return self._fetch_run(conn, row[0])
 
     def has_pending(self, *, submission: str | None = None) -> bool:
-        """True while some run (of `submission`) is running, or queued with every dependency succeeded or running
-        or queued (i.e. it may still become claimable without anyone's intervention)."""
+        """True while some run (of `submission`) is running or claimable. False means nothing will happen
+        without someone's action (everything ended, or the rest waits on lost/preempted runs to be retried)."""
         sub_clause = "AND r.submission = :submission" if submission else ""
         with self._read() as conn:
             row = conn.execute(
                 text(
-                    "SELECT 1 FROM runs AS r WHERE (r.status = 'running' " + sub_clause + ") OR (r.status = 'queued' "
-                    + sub_clause + " AND NOT EXISTS (SELECT 1 FROM run_deps AS d JOIN runs AS p ON p.id = d.depends_on"
-                    " WHERE d.run_id = r.id AND p.status NOT IN ('succeeded', 'running', 'queued'))) LIMIT 1"
+                    "SELECT 1 FROM runs AS r WHERE r.status = 'running' " + sub_clause + " UNION ALL "
+                    "SELECT 1 FROM runs AS r WHERE r.status = 'queued' " + sub_clause +
+                    " AND NOT EXISTS (SELECT 1 FROM run_deps AS d JOIN runs AS p ON p.id = d.depends_on"
+                    " WHERE d.run_id = r.id AND p.status != 'succeeded') LIMIT 1"
                 ),
                 {"submission": submission},
             ).first()

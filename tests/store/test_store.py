@@ -469,3 +469,16 @@ def test_malformed_events_become_error_lines_and_never_stall_ingestion(store):
     assert store.results(run.id) == [] and store.weights(run.id) == []
     with pytest.raises(UserInputError, match="integer seq"):
         store.ingest_events(run.id, [{"kind": "log", "msg": "no seq"}])
+
+
+def test_has_pending_is_false_once_only_intervention_can_help(store):
+    a, b, c = store.create_runs([NewRun("e", "s", "x"), NewRun("e", "s", "y", depends_on=[0]),
+                                 NewRun("e", "s", "z", depends_on=[1])])
+    assert store.has_pending(submission="s")
+    store.claim_next("w")
+    assert store.has_pending(submission="s")  # a is running
+    store.finish(a.id, "lost", "worker died")
+    assert not store.has_pending(submission="s")  # b and c wait on a lost run: nothing moves until a retry
+    assert not store.has_pending(submission="other")
+    store.retry(a.id)
+    assert store.has_pending()
