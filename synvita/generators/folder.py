@@ -53,7 +53,6 @@ class FolderGenerator:
         height: int | None = None,
         width: int | None = None,
         fps: int = 8,
-        **_ignored,
     ) -> None:
         if (model_path is None) == (videos_dir is None):
             raise UserInputError("the folder generator needs the video folder", hint="set model_path (or videos_dir), not both")
