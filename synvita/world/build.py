@@ -128,6 +128,7 @@ def _pair_item(cfg: WorldConfig, seed: int, split: str, i: int, paraphrased: boo
         "neg_caption": neg,
         "misalignment": etype,
         "hard": is_hard(etype, edit.detail),
+        "action_opposite": etype == "action" and OPPOSITE_ACTION.get(edit.detail.get("old")) == edit.detail.get("new"),
         "held_out_video": contains_held_out(scene, cfg),
         "held_out_neg": contains_held_out(edit.scene, cfg),
         "neg_scene": edit.scene.to_json(),
@@ -172,6 +173,7 @@ def _build_pairs(cfg, seed, split, n, out: Path, progress: Progress, paraphrased
                 "misalignment": item["misalignment"],
                 "split": split,
                 "hard": item["hard"],
+                "action_opposite": item["action_opposite"],
                 "held_out_video": item["held_out_video"],
                 "held_out_neg": item["held_out_neg"],
                 "neg_scene": item["neg_scene"],
@@ -199,6 +201,7 @@ def _entail_rows(pair_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     "misalignment": p["misalignment"],
                     "hard": p["hard"],
                     "held_out": held,
+                    "action_opposite": p["action_opposite"],
                 }
             )
     return out

@@ -98,9 +98,15 @@ class World:
         return self.bank(name), pairs
 
     def pair_flags(self, name: str) -> dict[str, np.ndarray]:
-        """Per pair of a split: bool arrays hard, held_out_video, held_out_neg (for analysis)."""
+        """Per pair of a split ("train", "val", "test", "human"): bool arrays hard, action_opposite (the contrast
+        reverses an action: the direction test), held_out_video, held_out_neg."""
         rows = self.rows(name)
-        return {k: np.array([as_bool(r[k]) for r in rows]) for k in ("hard", "held_out_video", "held_out_neg")}
+        keys = ("hard", "action_opposite", "held_out_video", "held_out_neg")
+        return {k: np.array([as_bool(r[k]) for r in rows], dtype=bool) for k in keys}
+
+    def row_flags(self, set_name: str, key: str) -> np.ndarray:
+        """A bool column of any set's manifest, e.g. row_flags("entail-llm", "action_opposite")."""
+        return np.array([as_bool(r[key]) for r in self.rows(set_name)], dtype=bool)
 
     def benchmark(self, name: str) -> tuple[VideoBank, EntailmentSet | RetrievalSet | QASet]:
         from synvita.world.build import BENCHMARK_BANK, BENCHMARKS

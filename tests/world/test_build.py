@@ -71,6 +71,9 @@ def test_entailment_benchmarks(tiny_world):
     _, hard = tiny_world.benchmark("entail-human-hard")
     assert 0 < len(hard.caption) < len(human.caption) and hard.hard.all()
     assert set(hard.misalignment) <= {"flip", "relation", "action"}
+    opposite = tiny_world.row_flags("entail-human", "action_opposite")
+    assert opposite.any() and set(np.array(human.misalignment)[opposite]) == {"action"}
+    assert (human.hard[opposite]).all()
     vocab = set(tiny_world.vocabulary())
     assert all(set(tokenize(c)) <= vocab for c in human.caption)
     canonical_llm = set(llm.caption)
