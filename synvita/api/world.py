@@ -94,10 +94,9 @@ def samples(
     from synvita.world import build_world, load_world
 
     if world_dir is None:
-        tmp = Path(tempfile.mkdtemp(prefix="synvita-world-"))
-        world = build_world("tiny", seed, tmp)
-    else:
-        world = load_world(world_dir)
+        with tempfile.TemporaryDirectory(prefix="synvita-world-") as tmp:
+            return samples(build_world("tiny", seed, tmp).root, synthetic_dir, n, profile, seed)
+    world = load_world(world_dir)
     bank, pairs = world.split("train")
     n = max(1, min(n, len(pairs)))
     idx = list(range(n))
@@ -105,7 +104,7 @@ def samples(
         from synvita.world.synthetic import load_synthetic
 
         syn = load_synthetic(synthetic_dir)
-        syn_frames = [np.asarray(syn.bank.frames[syn.pair_index[i]]) for i in idx]
+        syn_frames = [np.array(syn.bank.frames[syn.pair_index[i]]) for i in idx]
         rendered = [syn.rendered_caption[i] for i in idx]
         faithful = [bool(syn.faithful[i]) for i in idx]
     else:
@@ -124,7 +123,7 @@ def samples(
             contrast=pairs.caption_neg[i],
             rendered_caption=rendered[k],
             faithful=faithful[k],
-            real=np.asarray(bank.frames[pairs.video[i]]),
+            real=np.array(bank.frames[pairs.video[i]]),  # a copy: the world may be a temporary directory
             synthetic=syn_frames[k],
         )
         for k, i in enumerate(idx)
