@@ -14,7 +14,7 @@ weight histograms, where flip and hallucination have the lowest mean f̄(V^s,t^s
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, Sequence
 
 import numpy as np
@@ -142,7 +142,14 @@ class ProceduralGenerator:
             if not 0.0 <= float(v) <= 1.0:
                 raise UserInputError(f"failure rate for '{k}' must be in [0, 1], got {v}")
             rates[k] = float(v)
-        self.profile = replace(base, failure=rates, look=replace(base.look, **(look or {})))
+        look_keys = {f.name for f in fields(SyntheticLook)}
+        bad = sorted(set(look or {}) - look_keys)
+        if bad:
+            raise UserInputError(f"unknown synthetic-look setting(s) {', '.join(bad)}", hint=f"settings: {', '.join(sorted(look_keys))}")
+        for k, v in (look or {}).items():
+            if not 0.0 <= float(v) <= 1.0:
+                raise UserInputError(f"synthetic-look setting '{k}' must be in [0, 1], got {v}")
+        self.profile = replace(base, failure=rates, look=replace(base.look, **{k: float(v) for k, v in (look or {}).items()}))
         self.config = config or QUICKSTART
 
     def _streams(self, seed: int, index: int) -> tuple[np.random.Generator, np.random.Generator]:

@@ -124,3 +124,6 @@ def test_bad_prompt_profile_and_rates():
         ProceduralGenerator(failure={"flip": 1.5})
     with pytest.raises(UserInputError):
         ProceduralGenerator(failure={"colour": 0.5})
+    with pytest.raises(UserInputError, match="synthetic-look"):
+        ProceduralGenerator(look={"sparkle": 0.5})
+    assert ProceduralGenerator(look={"strength": 0.9}).profile.look.strength == 0.9
