@@ -58,13 +58,14 @@ class TinyAlignmentModel(AlignmentModel):
         fusion_layers: int = 3,
         max_len: int = 40,
         frame_diff: bool = True,
+        stem: str = "coarse",
     ) -> None:
         super().__init__()
         if len(vocab) < len(SPECIALS) or tuple(vocab[: len(SPECIALS)]) != SPECIALS:
             raise UserInputError("tiny model vocab must start with <pad>, <unk>, <cls>", hint="build it with build_vocab(captions)")
         self._config = dict(
             vocab=list(vocab), d=d, heads=heads, channels=list(channels), time_tokens=time_tokens, grid=grid,
-            video_layers=video_layers, fusion_layers=fusion_layers, max_len=max_len, frame_diff=frame_diff,
+            video_layers=video_layers, fusion_layers=fusion_layers, max_len=max_len, frame_diff=frame_diff, stem=stem,
         )
         self.word_to_id = {w: i for i, w in enumerate(vocab)}
         self.frame_diff = frame_diff
@@ -72,10 +73,13 @@ class TinyAlignmentModel(AlignmentModel):
         c1, c2, c3 = channels
         in_ch = 6 if frame_diff else 3
         # ---- video: space-time stem; time stride 2 in the second conv ----
+        if stem not in ("coarse", "fine"):
+            raise UserInputError(f"unknown tiny stem '{stem}'", hint="coarse (halve space first) or fine (full resolution first)")
+        s1, s3 = ((1, 2, 2), 1) if stem == "coarse" else (1, (1, 2, 2))
         self.stem = nn.Sequential(
-            nn.Conv3d(in_ch, c1, 3, stride=(1, 2, 2), padding=1), nn.ReLU(),
+            nn.Conv3d(in_ch, c1, 3, stride=s1, padding=1), nn.ReLU(),
             nn.Conv3d(c1, c2, 3, stride=(2, 2, 2), padding=1), nn.ReLU(),
-            nn.Conv3d(c2, c3, 3, stride=1, padding=1), nn.ReLU(),
+            nn.Conv3d(c2, c3, 3, stride=s3, padding=1), nn.ReLU(),
         )
         self.pool = nn.AdaptiveAvgPool3d((time_tokens, 2 * grid, 2 * grid))
         self.patch = nn.Conv3d(c3, d, kernel_size=(1, 2, 2), stride=(1, 2, 2))  # 2×2 cells → one token

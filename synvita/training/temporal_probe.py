@@ -19,7 +19,7 @@ import numpy as np
 from synvita.data.types import MISALIGNMENT_TYPES, PairSet
 
 
-def render_pairs(cfg, n: int, seed: int, allow_held_out: bool = False):
+def render_pairs(cfg, n: int, seed: int, allow_held_out: bool = False, etypes: tuple[str, ...] = MISALIGNMENT_TYPES):
     """n pairs, types balanced: (frames uint8 [n,T,H,W,3], PairSet, is_opposite_action bool [n])."""
     from synvita.world import captions
     from synvita.world.edits import KIND_FOR_TYPE, make_edit
@@ -32,7 +32,7 @@ def render_pairs(cfg, n: int, seed: int, allow_held_out: bool = False):
     pos, neg, types, opp = [], [], [], []
     i = 0
     while i < n:
-        etype = MISALIGNMENT_TYPES[i % len(MISALIGNMENT_TYPES)]
+        etype = etypes[i % len(etypes)]
         kind = KIND_FOR_TYPE[etype][int(rng.integers(len(KIND_FOR_TYPE[etype])))]
         scene = sample_scene(rng, cfg, kind=kind, allow_held_out=allow_held_out)
         edit = make_edit(scene, etype, rng, cfg)
@@ -111,12 +111,14 @@ def main(argv=None) -> dict:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--eval-every", type=int, default=0)
+    ap.add_argument("--train-types", default="", help="comma list: train only on these misalignment types")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     overrides = {k: json.loads(v) for k, v in (s.split("=", 1) for s in args.set)}
     cfg = resolve_config(args.preset, overrides)
     t0 = time.perf_counter()
-    frames, pairs, _ = render_pairs(cfg, args.train_pairs, seed=1000 + args.seed)
+    train_types = tuple(t for t in args.train_types.split(",") if t) or MISALIGNMENT_TYPES
+    frames, pairs, _ = render_pairs(cfg, args.train_pairs, seed=1000 + args.seed, etypes=train_types)
     test_frames, test_pairs, test_opp = render_pairs(cfg, args.test_pairs, seed=999_000 + args.seed)
     kinds = tuple(k for k in args.xneg.split(",") if k)
     extra = extra_negatives_for(pairs.caption_pos, kinds) if kinds else None

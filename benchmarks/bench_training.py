@@ -1,0 +1,66 @@
+"""Training throughput of the `tiny` model per variant on this machine (sequences/s and s/step).
+
+    .venv/bin/python benchmarks/bench_training.py [--steps 20] [--threads 1] [--variants none naive synvita]
+
+Renders a few hundred quickstart-world pairs (real look) and their "synthetic" partners (a second render of the
+contrast caption), then times `steps` optimisation steps per variant after 2 warm-up steps. One step draws
+`batch_size` pairs: 2 real rows each (+1 caption-derived extra negative per pair), ×2 sequences with synthetic
+videos, ×2 again with the shared-semantic copies. Ratios within one run are the meaningful numbers: the CPU is
+shared, so absolute speeds vary with load (the script prints the load average next to them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+import numpy as np
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--steps", type=int, default=20)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--batch-size", type=int, default=32)
+    ap.add_argument("--pairs", type=int, default=256)
+    ap.add_argument("--variants", nargs="+", default=["none", "naive", "weighting", "consistency", "synvita"])
+    args = ap.parse_args()
+
+    import torch
+
+    torch.set_num_threads(args.threads)
+    from synvita.models.base import build_model
+    from synvita.training.loop import TrainConfig, TrainData, train
+    from synvita.training.pipeline import extra_negatives
+    from synvita.training.temporal_probe import render_pairs
+    from synvita.world import captions
+    from synvita.world.config import resolve_config
+
+    cfg = resolve_config("quickstart")
+    frames, pairs, _ = render_pairs(cfg, args.pairs, seed=0)
+    syn_frames, _, _ = render_pairs(cfg, args.pairs, seed=1)  # stand-in synthetic clips, same geometry
+    pairs.syn_video = np.arange(args.pairs)
+    pairs.weight = np.random.default_rng(0).uniform(0, 0.5, args.pairs).astype(np.float32)
+    data = TrainData(frames, pairs, syn_frames, extra_negatives=extra_negatives(pairs.caption_pos))
+    vocab = ["<pad>", "<unk>", "<cls>"] + captions.vocabulary()
+    print(f"tiny model, quickstart clips {frames.shape[1:]}, batch {args.batch_size} pairs, threads {args.threads}, "
+          f"load average {os.getloadavg()[0]:.1f}")
+    print(f"{'variant':<12}{'s/step':>9}{'seq/step':>10}{'seq/s':>9}{'pairs/s':>9}{'rel. cost':>11}")
+    base = None
+    for variant in args.variants:
+        model = build_model("tiny", {"vocab": vocab}, seed=0)
+        tc = TrainConfig(variant=variant, steps=2, batch_size=args.batch_size, lr=1e-3, seed=0)
+        train(model, data, tc)  # warm-up
+        tc = TrainConfig(variant=variant, steps=args.steps, batch_size=args.batch_size, lr=1e-3, seed=1)
+        t0 = time.perf_counter()
+        res = train(model, data, tc)
+        dt = time.perf_counter() - t0
+        s_step = dt / args.steps
+        base = base or s_step
+        print(f"{variant:<12}{s_step:>9.3f}{res.sequences / args.steps:>10.0f}{res.sequences / dt:>9.0f}"
+              f"{args.batch_size / s_step:>9.0f}{s_step / base:>10.2f}x")
+
+
+if __name__ == "__main__":
+    main()
