@@ -13,6 +13,7 @@ Layout of a world directory:
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -357,6 +358,10 @@ def build_world(
     cfg = resolve_config(config_or_preset, overrides)
     out = Path(out_dir)
     check_writable(out)
+    if (out / WORLD_FILE).exists():  # rebuilding a world: drop its old files first (nothing else is touched)
+        (out / WORLD_FILE).unlink()
+        for sub in (*BANKS, "sets"):
+            shutil.rmtree(out / sub, ignore_errors=True)
     say: Progress = progress or (lambda done, total, msg: None)
     t0 = time.perf_counter()
     (out / "sets").mkdir(exist_ok=True)

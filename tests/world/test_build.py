@@ -120,12 +120,14 @@ def test_mp4_files_decode_to_the_frame_cache(tiny_world):
         assert np.array_equal(frames, bank.frames[i])
 
 
-def test_per_video_layout_writes_one_mp4_per_clip(tmp_path):
+def test_per_video_layout_writes_one_mp4_per_clip_and_rebuilds_replace_old_files(tmp_path):
     w = build_world("tiny", 0, tmp_path / "w", overrides={**SMALL, "video_layout": "per-video", "codec": "h264-444"})
     bank = w.bank("val")
     assert len(set(bank.paths)) == len(bank) and all(p.endswith(".mp4") for p in bank.paths)
     frames = read_mp4(w.root / bank.paths[0])
     assert np.abs(frames.astype(int) - bank.frames[0]).max() <= 2
+    w2 = build_world("tiny", 0, tmp_path / "w", overrides=SMALL)
+    assert sorted(p.name for p in (w2.root / "val").glob("*.mp4")) == ["shard-00000.mp4"]
 
 
 def test_bad_names_and_paths(tmp_path, tiny_world):
