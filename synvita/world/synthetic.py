@@ -83,6 +83,10 @@ def generate_for_split(
 
     out = Path(out_dir)
     check_writable(out)
+    if (out / SYNTHETIC_FILE).exists():  # regenerating: drop the old set's files first
+        (out / SYNTHETIC_FILE).unlink()
+        for old in [*out.glob("*.mp4"), *(out / n for n in (FRAMES_FILE, "videos.csv", "manifest.csv", "videocon_train.csv"))]:
+            old.unlink(missing_ok=True)
     say = progress or (lambda d, t, m: None)
     cfg = world.config
     gen = make_generator(generator_name, profile, cfg, options)
