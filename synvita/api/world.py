@@ -130,6 +130,33 @@ def samples(
     ]
 
 
+def render_prompt(
+    prompt: str, out: str | Path, profile: str = "default", seed: int = 0, preset: str = "quickstart", real: bool = False
+) -> dict[str, Any]:
+    """Render one caption with the procedural generator (or in the real look) to an mp4; returns what was rendered."""
+    from synvita.data.video_io import write_mp4
+    from synvita.generators.procedural import ProceduralGenerator
+    from synvita.world import canonical, parse, resolve_config
+    from synvita.world.render import render
+
+    cfg = resolve_config(preset)
+    out = Path(out)
+    if real:
+        scene = parse(prompt)
+        frames = render(scene, cfg, np.random.default_rng(seed), relax_on_failure=True)
+        info = {"prompt": prompt, "rendered_caption": canonical(scene), "faithful": True, "look": "real"}
+    else:
+        (video,) = ProceduralGenerator(profile, cfg).generate([prompt], seed)
+        frames = video.frames
+        info = {"prompt": prompt, "rendered_caption": video.rendered_caption, "faithful": video.faithful, "look": profile}
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_mp4(out, frames, fps=cfg.fps, codec=cfg.codec)
+    except OSError as exc:
+        raise UserInputError(f"cannot write {out}: {exc.strerror or exc}", hint="choose a writable --out path") from None
+    return {**info, "path": str(out), "frames": frames}
+
+
 def contact_sheet(items: list[Sample], path: str | Path, scale: int = 2) -> Path:
     """PNG: one row per sample, real frames then synthetic frames left to right, captions above each row."""
     from PIL import Image, ImageDraw, ImageFont

@@ -76,6 +76,23 @@ def show(
 
 
 @app.command()
+def render(
+    prompt: Annotated[str, typer.Argument(help="A caption, e.g. 'one big red circle moves left then two small blue squares grow'.")],
+    out_path: Annotated[Path, typer.Option("--out", "-o", help="mp4 to write.")] = Path("clip.mp4"),
+    profile: Annotated[str, typer.Option("--profile", help="Noise profile of the procedural generator.")] = "default",
+    real: Annotated[bool, typer.Option("--real", help="Render in the real look, never failing.")] = False,
+    seed: Annotated[int, typer.Option("--seed", "-s")] = 0,
+) -> None:
+    """Render one prompt with the procedural generator (as a text-to-video model would) to an mp4."""
+    from synvita.api import world as world_api
+
+    result = world_api.render_prompt(prompt, out_path, profile=profile, seed=seed, real=real)
+    out(f"rendered: {result['rendered_caption']}")
+    out(f"faithful: {'yes' if result['faithful'] else 'no'}")
+    info(f"wrote {result['path']}")
+
+
+@app.command()
 def presets(json_: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """List the registered world presets and their sizes."""
     from synvita.api import world as world_api

@@ -35,11 +35,24 @@ def test_cli_errors_are_one_line_with_nonzero_exit(tmp_path):
         ["build", "--preset", "tiny", "--out", str(blocker / "sub")],
         ["build", "--preset", "tiny", "--set", "framez=3", "--out", str(tmp_path / "y")],
         ["show", "--world", str(tmp_path / "missing")],
+        ["render", "a cat plays the piano", "--out", str(tmp_path / "c.mp4")],
+        ["render", "one big red circle moves left", "--profile", "sora-like", "--out", str(tmp_path / "c.mp4")],
+        ["render", "one big red circle moves left", "--out", str(blocker / "c.mp4")],
     ):
         result = runner.invoke(app, args)
         assert result.exit_code in (2, 3), (args, result.output)
         lines = [line for line in result.stderr.splitlines() if line.strip()]
         assert len(lines) == 1 and lines[0].startswith("error:"), result.stderr
+
+
+def test_cli_render_writes_an_mp4_of_the_prompt(tmp_path):
+    from synvita.data.video_io import read_mp4
+
+    prompt = "one big red circle moves left then two small blue squares grow"
+    result = CliRunner().invoke(app, ["render", prompt, "--profile", "clean", "--out", str(tmp_path / "c.mp4")])
+    assert result.exit_code == 0, result.output
+    assert f"rendered: {prompt}" in result.stdout and "faithful: yes" in result.stdout
+    assert read_mp4(tmp_path / "c.mp4").shape == (8, 32, 32, 3)
 
 
 def _ctx(tmp_path, stage, config, inputs=None):
