@@ -35,10 +35,9 @@ class WorldConfig:
     """Diameter of a big object, in pixels."""
     motion_px: float = 12.0
     """Motion amplitude: displacement of a moving object over its event's time segment, in pixels."""
-    grow_factor: float = 1.7
-    """Size multiplier reached by 'grows' at the end of its segment."""
-    shrink_factor: float = 0.45
-    """Size multiplier reached by 'shrinks' at the end of its segment."""
+    size_change: float = 2.0
+    """End/start diameter ratio of 'grows' (start/end of 'shrinks'). Sizes run symmetrically around the nominal size
+    (nominal/√r → nominal·√r), so grows and shrinks show the same set of sizes: only frame order tells them apart."""
     max_objects: int = 3
     """Most objects in one clip (a group of two counts as two)."""
     object_gap_px: float = 1.5
@@ -118,6 +117,8 @@ class WorldConfig:
             problems.append("frames must be an even number ≥ 2")
         if min(self.height, self.width) < 16:
             problems.append("height and width must be ≥ 16")
+        if self.size_change <= 1.0:
+            problems.append("size_change must be > 1")
         if not 1 <= self.max_objects <= 3:
             problems.append("max_objects must be 1, 2 or 3")
         for name, values, vocab in (

@@ -74,10 +74,10 @@ def trajectories(scene: Scene, cfg: WorldConfig):
             dy = -cfg.motion_px * p
         elif g.action == "moves down":
             dy = cfg.motion_px * p
-        elif g.action == "grows":
-            diam = base * (1.0 + (cfg.grow_factor - 1.0) * p)
+        elif g.action == "grows":  # nominal/√r → nominal·√r: the same sizes as "shrinks", in the other order
+            diam = base * cfg.size_change ** (p - 0.5)
         elif g.action == "shrinks":
-            diam = base * (1.0 + (cfg.shrink_factor - 1.0) * p)
+            diam = base * cfg.size_change ** (0.5 - p)
         elif g.action == "appears":
             vis = t >= mid
         elif g.action == "disappears":

@@ -80,3 +80,15 @@ def test_then_events_use_the_two_halves():
         assert np.abs(ca[half:] - ca[half - 1]).max() < 0.6  # the first event is over by the second half
         assert np.abs(cb[:half] - cb[0]).max() < 0.6  # the second event has not started in the first half
         checked += 1
+
+
+def test_grows_and_shrinks_show_the_same_sizes_in_opposite_orders():
+    from synvita.world import parse
+
+    grow = render(parse("one big red circle grows"), CLEAN, np.random.default_rng(3))
+    shrink = render(parse("one big red circle shrinks"), CLEAN, np.random.default_rng(3))
+    red = PALETTE["red"]
+    area = lambda clip: (np.abs(clip.astype(int) - np.array(red)).sum(-1) <= 3).sum(axis=(1, 2))  # [T]
+    a_grow, a_shrink = area(grow), area(shrink)
+    assert (np.diff(a_grow) >= 0).all() and (np.diff(a_shrink) <= 0).all() and a_grow[-1] > 2 * a_grow[0]
+    assert np.array_equal(np.sort(a_grow), np.sort(a_shrink))  # no static size cue: only the order differs
