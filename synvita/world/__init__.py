@@ -6,6 +6,7 @@ Public API (numpy only; no torch):
     WorldConfig, resolve_config          every knob; presets in synvita.registry.WORLD_PRESETS
     parse, canonical, paraphrase         caption text ↔ scene graph
     flipped_caption, opposite_relation_caption, opposite_direction_captions   caption-derived hard negatives
+    generate_for_split(world, generator, profile, seed, out_dir) -> SyntheticSet;  load_synthetic(dir)
 """
 
 from synvita.world.build import build_world
@@ -20,6 +21,7 @@ from synvita.world.edits import (
     opposite_relation_caption,
 )
 from synvita.world.scene import Group, Relation, Scene
+from synvita.world.synthetic import SyntheticSet, generate_for_split, load_synthetic
 
 __all__ = [
     "build_world",
@@ -38,4 +40,7 @@ __all__ = [
     "Scene",
     "Group",
     "Relation",
+    "SyntheticSet",
+    "generate_for_split",
+    "load_synthetic",
 ]
