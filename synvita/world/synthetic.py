@@ -49,6 +49,8 @@ class SyntheticSet:
 
 def make_generator(name: str, profile: str, config: Any = None, options: dict[str, Any] | None = None):
     """Instantiate a registered generator (the procedural one gets the world's geometry and a noise profile)."""
+    import synvita.generators  # noqa: F401  (registers the built-in generators)
+
     cls = GENERATORS.get(name)
     if name == "procedural":
         return cls(profile=profile, config=config, **(options or {}))
