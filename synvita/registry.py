@@ -26,11 +26,13 @@ class Entry:
 class Registry:
     """A name → component mapping for one kind of component."""
 
-    def __init__(self, kind: str, entry_point_group: str | None = None) -> None:
+    def __init__(self, kind: str, entry_point_group: str | None = None, home: str | None = None) -> None:
         self.kind = kind
         self._entries: dict[str, Entry] = {}
         self._entry_point_group = entry_point_group
         self._entry_points_loaded = entry_point_group is None
+        self._home = home
+        """Light module that registers the built-ins; imported on first lookup so no caller has to remember it."""
 
     def register(self, name: str, target: str | Callable[..., Any], summary: str = "") -> None:
         self._entries[name] = Entry(name, target, summary)
@@ -39,6 +41,9 @@ class Registry:
         self._entries.pop(name, None)
 
     def _load_entry_points(self) -> None:
+        if self._home is not None:
+            home, self._home = self._home, None
+            importlib.import_module(home)
         if self._entry_points_loaded:
             return
         self._entry_points_loaded = True
@@ -70,7 +75,7 @@ class Registry:
 
     def get(self, name: str) -> Any:
         """The registered object (class, factory or value); imports its module on first use."""
-        self.check(name)
+        self.check(name)  # also loads the built-ins and plugins
         entry = self._entries[name]
         if isinstance(entry.target, str):
             module_name, _, attr = entry.target.partition(":")
@@ -80,9 +85,9 @@ class Registry:
         return entry.target
 
 
-WORLD_PRESETS = Registry("world preset")
-GENERATORS = Registry("generator", "synvita.generators")
-MODELS = Registry("model", "synvita.models")
-SCORERS = Registry("scorer", "synvita.scorers")
-BENCHMARKS = Registry("benchmark")
-STAGES = Registry("stage")
+WORLD_PRESETS = Registry("world preset", home="synvita.world.config")
+GENERATORS = Registry("generator", "synvita.generators", home="synvita.generators")
+MODELS = Registry("model", "synvita.models", home="synvita.models")
+SCORERS = Registry("scorer", "synvita.scorers", home="synvita.scorers")
+BENCHMARKS = Registry("benchmark", home="synvita.benchmarks")
+STAGES = Registry("stage", home="synvita.stages")
