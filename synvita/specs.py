@@ -641,7 +641,7 @@ def keys_reference() -> str:
     for section_name, cls in SECTIONS.items():
         docs = field_docs(cls)
         hints = typing.get_type_hints(cls)
-        lines += ["", f"### `[{section_name}]`", "", (cls.__doc__ or "").strip() if cls.__doc__ and not cls.__doc__.startswith(cls.__name__ + "(") else "", ""]
+        lines += ["", f"### `[{section_name}]`", ""]
         lines += ["| key | type | default | meaning |", "|---|---|---|---|"]
         for f in dataclasses.fields(cls):
             default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
