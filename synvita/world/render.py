@@ -53,8 +53,12 @@ def _segments(scene: Scene, frames: int) -> list[tuple[int, int]]:
     return [(0, frames)] * len(scene.groups)
 
 
-def trajectories(scene: Scene, cfg: WorldConfig):
-    """Per object: (group index, dx [T], dy [T], diameter [T], visible [T]) relative to its start position."""
+def trajectories(scene: Scene, cfg: WorldConfig, rng: np.random.Generator | None = None):
+    """Per object: (group index, dx [T], dy [T], diameter [T], visible [T]) relative to its start position.
+
+    'appears'/'disappears' switch at a frame drawn uniformly inside the segment (its middle without `rng`), so
+    neither the number of visible frames nor any fixed frame index tells one from the other: only the order does.
+    """
     T = cfg.frames
     t = np.arange(T, dtype=np.float64)
     out = []
@@ -66,6 +70,8 @@ def trajectories(scene: Scene, cfg: WorldConfig):
         diam = np.full(T, base)
         vis = np.ones(T, dtype=bool)
         mid = s + (e - s) // 2
+        if g.action in ("appears", "disappears") and rng is not None and e - s > 2:
+            mid = int(rng.integers(s + 1, e))  # the first frame of the new visibility state
         if g.action == "moves left":
             dx = -cfg.motion_px * p
         elif g.action == "moves right":
@@ -92,7 +98,7 @@ def layout(scene: Scene, cfg: WorldConfig, rng: np.random.Generator, tries: int 
 
     Returns (objs, xs, ys): the trajectories and the centre coordinates, float [K, T] each.
     """
-    objs = trajectories(scene, cfg)
+    objs = trajectories(scene, cfg, rng)
     H, W = cfg.height, cfg.width
     gap = -1e9 if relax else cfg.object_gap_px
     dx = np.stack([o[1] for o in objs])  # [K, T]

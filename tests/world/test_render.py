@@ -92,3 +92,20 @@ def test_grows_and_shrinks_show_the_same_sizes_in_opposite_orders():
     a_grow, a_shrink = area(grow), area(shrink)
     assert (np.diff(a_grow) >= 0).all() and (np.diff(a_shrink) <= 0).all() and a_grow[-1] > 2 * a_grow[0]
     assert np.array_equal(np.sort(a_grow), np.sort(a_shrink))  # no static size cue: only the order differs
+
+
+def test_appears_and_disappears_differ_only_in_order():
+    from synvita.world import parse
+
+    visible = {"appears": [], "disappears": []}
+    for action in visible:
+        for seed in range(200):
+            clip = render(parse(f"one big red circle {action}"), CLEAN, np.random.default_rng(seed))
+            shown = (np.abs(clip.astype(int) - np.array(PALETTE["red"])).sum(-1) <= 3).any(axis=(1, 2))  # [T]
+            assert 0 < shown.sum() < len(shown) and (np.diff(shown.astype(int)) != 0).sum() == 1
+            visible[action].append(shown)
+    a, d = np.array(visible["appears"]), np.array(visible["disappears"])
+    assert a[:, -1].all() and d[:, 0].all()
+    assert abs(a.sum(1).mean() - d.sum(1).mean()) < 0.6  # same number of visible frames on average
+    mid = CLEAN.frames // 2
+    assert abs(a[:, mid].mean() - d[:, mid].mean()) < 0.3  # a fixed middle frame is (almost) no cue
