@@ -195,20 +195,30 @@ def build_table(
     experiments = {r.experiment for r in runs}
     generators = {r.generator for r in runs if r.generator}
     variant_rank = {v: i for i, v in enumerate(variant_order)}
-    rows: dict[tuple, TableRow] = {}
-    for run in sorted(runs, key=lambda r: (r.seed is None, r.seed or 0, r.created_at)):
-        sweep = dict(run.config.get("sweep") or {})
-        key = (
+    def base_key(run: Run) -> tuple:
+        return (
             run.experiment if len(experiments) > 1 else "",
             run.variant or run.stage,
             run.generator if len(generators) > 1 else None,
-            tuple(sorted((k, json.dumps(v)) for k, v in sweep.items())),
+            tuple(sorted((k, json.dumps(v)) for k, v in (run.config.get("sweep") or {}).items())),
         )
+
+    groups: dict[tuple, list[Run]] = {}
+    for run in runs:
+        groups.setdefault(base_key(run), []).append(run)
+    varying_in = {key: differing_config_keys(group) for key, group in groups.items()}
+
+    rows: dict[tuple, TableRow] = {}
+    for run in sorted(runs, key=lambda r: (r.seed is None, r.seed or 0, r.created_at)):
+        sweep = dict(run.config.get("sweep") or {})
+        varying = varying_in[base_key(run)]
+        key = base_key(run) + (tuple((k, json.dumps(flatten(run.config).get(k))) for k in varying),)
         if key not in rows:
             parts = [run.variant or run.stage]
             if len(generators) > 1 and run.generator:
                 parts.append(run.generator)
             parts += [f"{k.split('.')[-1]}={v}" for k, v in sorted(sweep.items())]
+            parts += [f"{k.split('.')[-1]}={flatten(run.config).get(k)}" for k in varying]
             if len(experiments) > 1:
                 parts.insert(0, run.experiment)
             rows[key] = TableRow(
@@ -267,6 +277,37 @@ def build_table(
                 if column.key in row.cells and row.cells[column.key].mean == best:
                     row.cells[column.key].best = True
     return BenchmarkTable(columns, ordered, base_row.label if base_row else None, baseline)
+
+
+ROW_INDEPENDENT_KEYS = ("seed", "variant", "generator", "stage", "experiment", "train.variants", "generation.generators")
+"""Config keys that never split table rows: seeds are aggregated; variant/generator/experiment label rows already."""
+
+
+def flatten(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """{"train": {"lr": 1}} → {"train.lr": 1} (empty tables kept as values)."""
+    out: dict[str, Any] = {}
+    for key, value in config.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            out.update(flatten(value, dotted + "."))
+        else:
+            out[dotted] = value
+    return out
+
+
+def differing_config_keys(runs: list[Run]) -> list[str]:
+    """Config keys whose values differ between runs of one row (e.g. the same experiment run with --set λ=0.5 and
+    with λ=1.0), so that such runs land in separate rows instead of being averaged together. Swept keys are labelled by the
+    sweep itself (a shared `none` run carries an arbitrary sweep point's value for them)."""
+    flat = [flatten(r.config) for r in runs]
+    swept = {k for r in runs for k in (r.config.get("sweep") or {})}
+    keys = sorted({k for f in flat for k in f})
+    return [
+        k
+        for k in keys
+        if k not in ROW_INDEPENDENT_KEYS and k not in swept and not k.startswith("sweep.")
+        and len({json.dumps(f.get(k), sort_keys=True, default=str) for f in flat}) > 1
+    ]
 
 
 def _column_key(r: BenchmarkResult) -> str:

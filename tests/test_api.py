@@ -345,3 +345,14 @@ def test_quantile_std_and_sparkline():
     assert len(tall) == 2 and tall[0][1] == report.BLOCKS[8] and tall[1][0] == report.BLOCKS[2]  # 1/8 of two rows = 2 eighths
     summary = report.summarize_weights("r", [SampleWeight("r", "s", "g", "count", 0.5, 0.4, 0.1)])
     assert summary.by_faithful == {} and summary.overall.count == 1
+
+
+def test_table_keeps_runs_with_different_settings_apart(api):
+    """The same experiment submitted twice with different λ: two rows per variant, never one average."""
+    for lam, value in ((1.0, 40.0), (0.5, 44.0)):
+        for seed in (0, 1):
+            finish_run(api, f"s-{lam}", "evaluate", events=headline({"qa-hard": value + seed}), variant="synvita", seed=seed,
+                       experiment="quickstart", config={"seed": seed, "train": {"lambda_scr": lam, "variants": ["synvita"]}})
+    table = api.table(experiment="quickstart")
+    assert sorted(r.label for r in table.rows) == ["synvita · lambda_scr=0.5", "synvita · lambda_scr=1.0"]
+    assert sorted(r.cells["qa-hard"].mean for r in table.rows) == [40.5, 44.5]

@@ -335,7 +335,7 @@ class Api:
             for name in ("experiment", "stage", "variant", "generator", "seed", "status", "submission")
             if getattr(a, name) != getattr(b, name)
         ]
-        flat_a, flat_b = _flatten(a.config), _flatten(b.config)
+        flat_a, flat_b = report.flatten(a.config), report.flatten(b.config)
         config = [(k, flat_a.get(k), flat_b.get(k)) for k in sorted(set(flat_a) | set(flat_b)) if flat_a.get(k) != flat_b.get(k)]
 
         def by_key(results: list[BenchmarkResult]) -> dict[str, float]:
@@ -459,17 +459,6 @@ def _env_float(name: str, default: float) -> float:
         return float(value)
     except ValueError:
         raise UserInputError(f"${name}={value!r} is not a number of seconds") from None
-
-
-def _flatten(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in config.items():
-        dotted = f"{prefix}{key}"
-        if isinstance(value, dict) and value:
-            out.update(_flatten(value, dotted + "."))
-        else:
-            out[dotted] = value
-    return out
 
 
 def _schema_version_of(path: Path) -> int:

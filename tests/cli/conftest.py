@@ -46,7 +46,7 @@ def populated(db_path) -> dict[str, str]:
                 ids[f"{variant}-{seed}"] = finish_run(
                     api, "s-cli", "evaluate", events=events, variant=variant, seed=seed,
                     generator=None if variant == "none" else "procedural",
-                    config={"train": {"lambda_scr": 1.0 if seed == 0 else 0.5}},
+                    config={"train": {"lambda_scr": 1.0 if variant == "none" else 0.5}},
                 )
         [queued] = api.store.create_runs([NewRun(experiment="exp", submission="s-q", stage="debug.noop")])
         ids["queued"] = queued.id

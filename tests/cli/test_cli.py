@@ -204,7 +204,7 @@ def test_diff(db_path, populated):
     result = invoke(db_path, "diff", populated["none-0"], populated["synvita-1"])
     assert result.exit_code == 0
     assert "train.lambda_scr" in result.stdout and "1.0 → 0.5" in result.stdout and "↑2.5" in result.stdout
-    data = json.loads(invoke(db_path, "diff", populated["none-0"], populated["none-1"], "--json").stdout)
+    data = json.loads(invoke(db_path, "diff", populated["none-0"], populated["synvita-0"], "--json").stdout)
     assert [c["key"] for c in data["config"]] == ["train.lambda_scr"]
 
 
