@@ -37,13 +37,16 @@ def stage_config(run: Run) -> dict[str, Any]:
     return config
 
 
-def stage_inputs(deps: list[Run]) -> dict[str, Path]:
+def stage_inputs(deps: list[Run], ancestors: list[Run] = ()) -> dict[str, Path]:
     """Upstream run directories by role (= the dependency's stage); a second dependency of the same stage is
-    keyed `<stage>:<run id>`."""
+    keyed `<stage>:<run id>`. Indirect ancestors (nearest first) fill in roles no direct dependency has, so a
+    score run that depends on generate and pretrain still finds the world they were built from."""
     inputs: dict[str, Path] = {}
     for dep in deps:
         key = dep.stage if dep.stage not in inputs else f"{dep.stage}:{dep.id}"
         inputs[key] = Path(dep.run_dir)
+    for anc in ancestors:
+        inputs.setdefault(anc.stage, Path(anc.run_dir))
     return inputs
 
 
@@ -109,13 +112,15 @@ def _user() -> str | None:
         return None
 
 
-def prepare_run_dir(run: Run, deps: list[Run], *, worker_id: str, executor: str) -> Path:
+def prepare_run_dir(
+    run: Run, deps: list[Run], *, worker_id: str, executor: str, ancestors: list[Run] = ()
+) -> Path:
     """Create the run directory and write `config.json` (StageContext) and `env.json`; returns the directory.
     An existing directory (a retry) is reused: its events.jsonl continues, so seq stays monotonic."""
     run_dir = Path(run.run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     StageContext(
-        run_id=run.id, stage=run.stage, run_dir=run_dir, config=stage_config(run), inputs=stage_inputs(deps)
+        run_id=run.id, stage=run.stage, run_dir=run_dir, config=stage_config(run), inputs=stage_inputs(deps, ancestors)
     ).write_config()
     tmp = run_dir / (ENV_FILE + ".tmp")
     tmp.write_text(json.dumps(environment(run, worker_id=worker_id, executor=executor), indent=2, sort_keys=True))

@@ -140,10 +140,23 @@ class Worker:
             except Exception:  # a front end's display bug must not kill runs
                 pass
 
+    def _ancestors(self, deps: list[Run]) -> list[Run]:
+        """Indirect upstream runs, breadth-first (nearest first), excluding the direct dependencies."""
+        seen = {d.id for d in deps}
+        frontier, found = list(deps), []
+        while frontier:
+            parent_ids = [i for d in frontier for i in d.depends_on if i not in seen]
+            seen.update(parent_ids)
+            frontier = self.store.get_runs(list(dict.fromkeys(parent_ids))) if parent_ids else []
+            found.extend(frontier)
+        return found
+
     def _start(self, run: Run) -> None:
         try:
             deps = self.store.get_runs(run.depends_on) if run.depends_on else []
-            run_dir = prepare_run_dir(run, deps, worker_id=self.worker_id, executor=self.executor.name)
+            run_dir = prepare_run_dir(
+                run, deps, worker_id=self.worker_id, executor=self.executor.name, ancestors=self._ancestors(deps)
+            )
             terminate_partial_line(run_dir)
             with EventWriter(run_dir) as ev:
                 ev.log(f"attempt {run.attempt} on {socket.gethostname()} by worker {self.worker_id} ({self.executor.name})")
