@@ -93,6 +93,39 @@ def render(
 
 
 @app.command()
+def stats(
+    world_dir: Annotated[Path, typer.Option("--world", "-w", help="A built world.")] = Path("world"),
+    synthetic_dir: Annotated[Optional[Path], typer.Option("--synthetic", help="A generated synthetic set.")] = None,
+    json_: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """How the world is built: scene kinds, types, held-out shares, benchmark shapes, generator failures per type."""
+    from synvita.api import world as world_api
+
+    st = world_api.stats(world_dir, synthetic_dir)
+    if json_:
+        print_json(st)
+        return
+    out(f"world '{st['preset']}' seed {st['seed']}; held-out concepts: {', '.join(st['held_out'])}")
+    out("")
+    rows = [[b, v["videos"], *(v["kinds"].get(k, 0) for k in ("single", "and", "then", "relation")), v["held_out_share"]]
+            for b, v in st["banks"].items()]
+    out(columns(["bank", "videos", "single", "and", "then", "relation", "held-out"], rows, right=set(range(1, 7))))
+    out("")
+    rows = [[n, v["pairs"], v["held_out_in_video"], v["held_out_in_negative"], v["hard"],
+             " ".join(f"{t}={c}" for t, c in v["types"].items())] for n, v in st["pairs"].items()]
+    out(columns(["pairs", "n", "held-out video", "held-out neg", "hard", "types"], rows, right={1, 2, 3, 4}))
+    out("")
+    for name, v in st["benchmarks"].items():
+        out(f"{name}: " + ", ".join(f"{k} {val}" for k, val in v.items()))
+    if "synthetic" in st:
+        syn = st["synthetic"]
+        out("")
+        out(f"synthetic ({syn['generator']}/{syn['profile']}): {syn['videos']} videos, faithful {syn['faithful']}")
+        rows = [[t, v["videos"], v["failed"], v["faithful"]] for t, v in syn["per_type"].items()]
+        out(columns(["type", "videos", "failed", "faithful"], rows, right={1, 2, 3}))
+
+
+@app.command()
 def presets(json_: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """List the registered world presets and their sizes."""
     from synvita.api import world as world_api

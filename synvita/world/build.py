@@ -32,7 +32,8 @@ from synvita.world.render import LayoutError, SyntheticLook, render
 from synvita.world.sampling import contains_held_out, pick_kind, sample_scene
 from synvita.world.scene import OPPOSITE_ACTION, Scene
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""Bumped when a world directory from an older synvita can no longer be read (2: symmetric grows/shrinks)."""
 SPLIT_CODES = {
     "pretrain": 1,
     "train": 2,

@@ -18,7 +18,7 @@ import numpy as np
 from synvita.data.cache import bank_rows, load_bank
 from synvita.data.manifest import as_bool, read_csv
 from synvita.data.types import EntailmentSet, PairSet, QASet, RetrievalSet, VideoBank
-from synvita.errors import NotFoundError, UnknownNameError
+from synvita.errors import NotFoundError, UnknownNameError, UserInputError
 from synvita.world import captions
 from synvita.world.config import WorldConfig
 from synvita.world.scene import Scene
@@ -37,6 +37,13 @@ class World:
                 f"no world at {self.root} ({WORLD_FILE} missing)", hint="build one with `synvita world build --out DIR`"
             )
         self.meta: dict[str, Any] = json.loads(meta_path.read_text())
+        from synvita.world.build import FORMAT_VERSION
+
+        if self.meta.get("format") != FORMAT_VERSION:
+            raise UserInputError(
+                f"the world at {self.root} has format {self.meta.get('format')}, this synvita reads format {FORMAT_VERSION}",
+                hint=f"rebuild it: synvita world build --preset {self.meta.get('preset', 'quickstart')} --out {self.root}",
+            )
         self.config = WorldConfig.from_dict(self.meta["config"])
         self.seed = int(self.meta["seed"])
         self._banks: dict[str, VideoBank] = {}

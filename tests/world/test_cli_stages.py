@@ -6,6 +6,7 @@ import numpy as np
 from typer.testing import CliRunner
 
 from synvita.cli.world import app
+from synvita.data.types import MISALIGNMENT_TYPES
 from synvita.events import EventWriter, read_events
 from synvita.stages import StageContext
 from synvita.world.synthetic import generate_for_split, load_synthetic
@@ -134,3 +135,17 @@ def test_videos_of_other_geometry_are_fitted_to_the_world(tmp_path, tiny_world):
     assert syn.bank.frames.shape[1:] == (8, 32, 32, 3)
     assert [int(syn.bank.frames[i, 0, 0, 0, 0]) for i in range(48, 53)] == [10, 11, 7, 8, 9]  # global indices across batches
     assert syn.generator == "big-fake" and not syn.faithful.any()
+
+
+def test_stats_shows_the_construction(tmp_path, tiny_world):
+    from synvita.api.world import stats
+
+    generate_for_split(tiny_world, "procedural", "default", 0, tmp_path / "syn")
+    st = stats(tiny_world.root, tmp_path / "syn")
+    assert st["pairs"]["train"]["held_out_in_video"] == 0 and st["pairs"]["train"]["held_out_in_negative"] > 0
+    assert st["pairs"]["human"]["held_out_in_video"] > 0
+    assert st["benchmarks"]["retrieval-temporal"]["positives_per_query"] == [tiny_world.config.retrieval_positives]
+    assert set(st["synthetic"]["per_type"]) == set(MISALIGNMENT_TYPES)
+    result = CliRunner().invoke(app, ["stats", "--world", str(tiny_world.root), "--synthetic", str(tmp_path / "syn")])
+    assert result.exit_code == 0, result.output
+    assert "retrieval-events" in result.stdout and "faithful" in result.stdout
