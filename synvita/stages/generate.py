@@ -6,6 +6,7 @@ name from `ctx.config["generator"]` and its settings from the [generation] secti
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -20,6 +21,7 @@ def world_dir(path: Path) -> Path:
 
 def run(ctx: StageContext) -> None:
     from synvita.world import load_world
+    from synvita.world.stats import synthetic_stats
     from synvita.world.synthetic import generate_for_split
 
     world = load_world(world_dir(ctx.inputs["world"]))
@@ -45,6 +47,11 @@ def run(ctx: StageContext) -> None:
     syn = generate_for_split(world, generator, profile, ctx.seed, out, progress=progress, options=options)
     ctx.events.metric("generate_s", time.perf_counter() - t0, 0)
     ctx.events.metric("faithful_rate", float(syn.faithful.mean()) if len(syn) else 0.0, 0)
+    per_type = synthetic_stats(out)
+    (out / "stats.json").write_text(json.dumps(per_type, indent=2))
+    for etype, v in per_type["per_type"].items():
+        ctx.events.log(f"{etype}: {v['videos']} videos, failed {v['failed']:.2f}, faithful {v['faithful']:.2f}")
     ctx.events.artifact("synthetic", "synthetic")
+    ctx.events.artifact("stats", "synthetic/stats.json")
     ctx.events.artifact("manifest", "synthetic/manifest.csv")
     ctx.events.artifact("videocon_train", "synthetic/videocon_train.csv")

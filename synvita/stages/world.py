@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 from synvita.stages import StageContext
@@ -9,6 +10,7 @@ from synvita.stages import StageContext
 
 def run(ctx: StageContext) -> None:
     from synvita.world import build_world
+    from synvita.world.stats import world_stats
 
     section = ctx.section("world")
     preset = section.get("preset", "quickstart")
@@ -27,5 +29,7 @@ def run(ctx: StageContext) -> None:
     world = build_world(preset, seed, out, progress=progress, overrides=section.get("overrides") or None)
     ctx.events.metric("world_build_s", time.perf_counter() - t0, 0)
     ctx.events.log("world sets: " + ", ".join(f"{k}={v}" for k, v in world.meta["sets"].items()))
+    (out / "stats.json").write_text(json.dumps(world_stats(out), indent=2))
     ctx.events.artifact("world", "world")
+    ctx.events.artifact("stats", "world/stats.json")
     ctx.events.artifact("world.json", "world/world.json")

@@ -1,0 +1,79 @@
+"""Counts that show how a world (and a synthetic set) was built: what `synvita world stats` prints and what the
+world/generate stages save as `stats.json`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+def world_stats(world_dir: str | Path, synthetic_dir: str | Path | None = None) -> dict[str, Any]:
+    """Counts that show the world's construction: per bank the scene kinds and held-out share, per pair split the
+    misalignment types and where held-out concepts occur, per benchmark its shape; per type the synthetic set's
+    failure and faithful rates."""
+    from collections import Counter
+
+    from synvita.data.manifest import as_bool
+    from synvita.world import load_world
+    from synvita.world.build import BANKS, PAIR_SPLITS
+
+    world = load_world(world_dir)
+    out: dict[str, Any] = {"preset": world.config.name, "seed": world.seed, "held_out": sorted(world.config.held_out)}
+    banks = {}
+    for b in BANKS:
+        scenes = world.scenes(b)
+        kinds = Counter("relation" if s.relation is not None else s.link for s in scenes)
+        held = sum(bool(s.concepts() & world.config.held_out) for s in scenes)
+        banks[b] = {"videos": len(scenes), "kinds": dict(sorted(kinds.items())), "held_out_share": round(held / max(1, len(scenes)), 3)}
+    out["banks"] = banks
+    pairs = {}
+    for name in (*PAIR_SPLITS, "human"):
+        rows = world.rows(name)
+        n = max(1, len(rows))
+        pairs[name] = {
+            "pairs": len(rows),
+            "types": dict(sorted(Counter(r["misalignment"] for r in rows).items())),
+            "held_out_in_video": round(sum(as_bool(r["held_out_video"]) for r in rows) / n, 3),
+            "held_out_in_negative": round(sum(as_bool(r["held_out_neg"]) for r in rows) / n, 3),
+            "hard": round(sum(as_bool(r["hard"]) for r in rows) / n, 3),
+        }
+    out["pairs"] = pairs
+    benches = {}
+    for name in world.benchmark_names():
+        _, data = world.benchmark(name)
+        if hasattr(data, "relevant"):
+            benches[name] = {"queries": len(data.queries), "gallery": int(data.relevant.shape[1]),
+                             "positives_per_query": sorted(set(data.relevant.sum(1).tolist()))}
+        elif hasattr(data, "statements"):
+            benches[name] = {"questions": len(data.statements), "options": 5}
+        else:
+            benches[name] = {"rows": len(data.caption), "positives": int(data.label.sum()),
+                             "held_out_rows": int(data.held_out.sum()), "hard_rows": int(data.hard.sum())}
+    out["benchmarks"] = benches
+    if synthetic_dir is not None:
+        out["synthetic"] = synthetic_stats(synthetic_dir)
+    return out
+
+
+def synthetic_stats(synthetic_dir: str | Path) -> dict[str, Any]:
+    """Generator, profile, faithful rate, and per misalignment type: videos, failure rate, faithful rate."""
+    from synvita.world.synthetic import load_synthetic
+
+    syn = load_synthetic(synthetic_dir)
+    per_type = {}
+    for t in sorted(set(syn.misalignment)):
+        sel = np.array([m == t for m in syn.misalignment])
+        per_type[t] = {
+            "videos": int(sel.sum()),
+            "failed": round(float(syn.failed[sel].mean()), 3),
+            "faithful": round(float(syn.faithful[sel].mean()), 3),
+        }
+    return {
+        "generator": syn.generator,
+        "profile": syn.profile,
+        "videos": len(syn),
+        "faithful": round(float(syn.faithful.mean()), 3) if len(syn) else None,
+        "per_type": per_type,
+    }
