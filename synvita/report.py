@@ -367,7 +367,7 @@ def _format_text(table: BenchmarkTable, color: bool = False) -> str:
         headers = [_header_lines(c.label) for c in columns]
         widths = []
         for column, (h1, h2) in zip(columns, headers):
-            cell_texts = [_cell_main(r.cells.get(column.key)) for r in table.rows]
+            cell_texts = [_cell_main(r.cells.get(column.key), star=not color) for r in table.rows]
             deltas = [_fmt_delta(r.cells[column.key].delta) for r in table.rows if column.key in r.cells]
             widths.append(max(len(h1), len(h2), *(len(t) for t in cell_texts), *(len(d) for d in deltas), 5))
         lines = []
@@ -381,7 +381,7 @@ def _format_text(table: BenchmarkTable, color: bool = False) -> str:
             sub = [" " * label_width, "  "]
             for column, width in zip(columns, widths):
                 cell = row.cells.get(column.key)
-                text = _cell_main(cell).rjust(width)
+                text = _cell_main(cell, star=not color).rjust(width)
                 main.append(paint(text, _BOLD) if cell and cell.best else text)
                 delta = _fmt_delta(cell.delta) if cell else ""
                 code = _GREEN if cell and cell.delta is not None and cell.delta >= 0 else _RED
@@ -392,16 +392,20 @@ def _format_text(table: BenchmarkTable, color: bool = False) -> str:
         blocks.append("\n".join(lines))
     footer = []
     if table.baseline:
-        footer.append(f"↑/↓: difference to the '{table.baseline}' row; mean ± std over seeds; best per column in bold")
+        footer.append(f"↑/↓: difference to the '{table.baseline}' row; mean ± std over seeds; best per column " + ("in bold" if color else "marked *"))
     elif table.requested_baseline:
         footer.append(f"no '{table.requested_baseline}' row to compare against; mean ± std over seeds")
     return "\n\n".join(blocks) + ("\n" + paint(footer[0], _DIM) if footer else "")
 
 
-def _cell_main(cell: Cell | None) -> str:
+def _cell_main(cell: Cell | None, star: bool = False) -> str:
+    """'62.00±0.71' (and a '*' on the best value of a column when there is no bold)."""
     if cell is None:
-        return "—"
-    return f"{cell.mean:.2f}" + (f"±{cell.std:.2f}" if cell.std is not None else "")
+        return "— " if star else "—"
+    text = f"{cell.mean:.2f}" + (f"±{cell.std:.2f}" if cell.std is not None else "")
+    if not star:
+        return text
+    return text + ("*" if cell.best else " ")  # the space keeps the decimal points aligned
 
 
 def _format_markdown(table: BenchmarkTable) -> str:
