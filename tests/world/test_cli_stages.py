@@ -79,6 +79,7 @@ def test_world_and_generate_stages(tmp_path):
     kinds = [e["kind"] for e in read_events(wctx.run_dir)]
     assert "progress" in kinds and "artifact" in kinds
     assert (wctx.run_dir / "world" / "world.json").exists()
+    assert json.loads((wctx.run_dir / "world" / "stats.json").read_text())["pairs"]["train"]["pairs"] == 21
 
     gctx = _ctx(tmp_path, "generate", config, {"world": wctx.run_dir})
     with EventWriter(gctx.run_dir) as ev:
@@ -89,6 +90,8 @@ def test_world_and_generate_stages(tmp_path):
     assert (syn.pair_index == np.arange(21)).all()
     flips = [i for i, m in enumerate(syn.misalignment) if m == "flip"]
     assert flips and not syn.faithful[flips].any()  # the [generation] failure override reached the generator
+    stats = json.loads((gctx.run_dir / "synthetic" / "stats.json").read_text())
+    assert stats["per_type"]["flip"]["failed"] == 1.0
     meta = json.loads((gctx.run_dir / "synthetic" / "synthetic.json").read_text())
     assert meta["generator"] == "procedural" and meta["failure_rates"]["flip"] == 1.0
     rows = (gctx.run_dir / "synthetic" / "videocon_train.csv").read_text().splitlines()
