@@ -149,6 +149,7 @@ def build_table(
     benchmarks: list[str] | None = None,
     baseline: str | None = "none",
     include_controls: bool = False,
+    include_other_metrics: bool = False,
     variant_order: Iterable[str] = (),
 ) -> BenchmarkTable:
     """Aggregate per-run benchmark results into paper-style rows (one per variant and setting, mean ± std over seeds)."""
@@ -175,7 +176,9 @@ def build_table(
     if include_controls:
         for run in runs:
             for r in by_run[run.id]:
-                if r.subset is None and r.control is None and r.metric == headline_metric.get(r.benchmark):
+                if r.subset is None and r.control is None and (
+                    r.metric == headline_metric.get(r.benchmark) or not include_other_metrics
+                ):
                     continue
                 key = _column_key(r)
                 if key in extra:
@@ -236,7 +239,7 @@ def build_table(
         for r in by_run[run.id]:
             if r.subset is None and r.control is None and r.metric == headline_metric.get(r.benchmark):
                 values[r.benchmark] = r.value
-            elif include_controls:
+            elif _column_key(r) in extra:
                 values[_column_key(r)] = r.value
         if headline and all(b in values for b in headline):
             values["mean"] = sum(values[b] for b in headline) / len(headline)
@@ -335,11 +338,19 @@ def format_table(table: BenchmarkTable, fmt: str = "text", *, color: bool = Fals
     return formats[fmt](table)
 
 
-def _groups(table: BenchmarkTable) -> list[tuple[str, list[TableColumn]]]:
+def _groups(table: BenchmarkTable, max_columns: int | None = None) -> list[tuple[str, list[TableColumn]]]:
+    """Column blocks in order; with `max_columns`, wide blocks are cut into parts (so text fits a terminal)."""
     groups: dict[str, list[TableColumn]] = {}
     for column in table.columns:
         groups.setdefault(column.group, []).append(column)
-    return list(groups.items())
+    if max_columns is None:
+        return list(groups.items())
+    out = []
+    for name, columns in groups.items():
+        parts = [columns[i : i + max_columns] for i in range(0, len(columns), max_columns)]
+        for i, part in enumerate(parts):
+            out.append((name if len(parts) == 1 else f"{name} ({i + 1}/{len(parts)})", part))
+    return out
 
 
 def _header_lines(label: str) -> tuple[str, str]:
@@ -354,6 +365,10 @@ def _fmt_delta(delta: float | None, arrow: bool = True) -> str:
     return f"{'↑' if delta >= 0 else '↓'}{abs(delta):.2f}"
 
 
+TEXT_MAX_COLUMNS = 7
+"""Columns per text block: the six benchmarks and their mean fit; wider groups (controls × subsets) are split."""
+
+
 def _format_text(table: BenchmarkTable, color: bool = False) -> str:
     if not table.rows:
         return "(no benchmark results)"
@@ -363,7 +378,7 @@ def _format_text(table: BenchmarkTable, color: bool = False) -> str:
 
     blocks = []
     label_width = max(len("variant"), *(len(r.label) for r in table.rows))
-    for group, columns in _groups(table):
+    for group, columns in _groups(table, max_columns=TEXT_MAX_COLUMNS):
         headers = [_header_lines(c.label) for c in columns]
         widths = []
         for column, (h1, h2) in zip(columns, headers):

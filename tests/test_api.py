@@ -356,3 +356,17 @@ def test_table_keeps_runs_with_different_settings_apart(api):
     table = api.table(experiment="quickstart")
     assert sorted(r.label for r in table.rows) == ["synvita · lambda_scr=0.5", "synvita · lambda_scr=1.0"]
     assert sorted(r.cells["qa-hard"].mean for r in table.rows) == [40.5, 44.5]
+
+
+def test_secondary_metrics_only_on_request_and_wide_blocks_are_split(api):
+    events = headline({b: 50.0 for b in BENCHMARKS}) + [result("retrieval-temporal", 30.0, metric="R@1")]
+    events += [result("entail-llm", 55.0, subset=f"type={t}", control="shuffled") for t in "abcdefghij"]
+    finish_run(api, "s-m", "evaluate", events=events, variant="none", seed=0)
+    with_controls = api.table(submission="s-m", include_controls=True)
+    assert not any(c.metric == "R@1" for c in with_controls.columns)
+    everything = api.table(submission="s-m", include_other_metrics=True)
+    r1 = next(c for c in everything.columns if c.metric == "R@1")
+    assert everything.rows[0].cells[r1.key].mean == 30.0
+    text = api.format_table(with_controls, "text")
+    assert "[control: shuffled (1/2)]" in text and "[control: shuffled (2/2)]" in text
+    assert max(len(line) for line in text.splitlines()) < 120

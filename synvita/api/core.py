@@ -312,13 +312,16 @@ class Api:
         baseline: str | None = "none",
         include_controls: bool = False,
         benchmarks: list[str] | None = None,
+        include_other_metrics: bool = False,
     ) -> report.BenchmarkTable:
         """Paper-style table: rows = variants (mean ± std over seeds, n), columns = benchmarks + mean, deltas vs
-        `baseline` (a variant or row label), best per column marked; controls and per-type subsets on request."""
+        `baseline` (a variant or row label), best per column marked; controls and per-type subsets on request
+        (`include_controls`), and the benchmarks' secondary metrics such as R@k (`include_other_metrics`)."""
         runs = self.table_runs(run_ids, experiment, submission)
         results = self.store.results([r.id for r in runs]) if runs else []
         return report.build_table(
-            runs, results, benchmarks=benchmarks, baseline=baseline, include_controls=include_controls,
+            runs, results, benchmarks=benchmarks, baseline=baseline,
+            include_controls=include_controls or include_other_metrics, include_other_metrics=include_other_metrics,
             variant_order=self.variant_names(),
         )
 

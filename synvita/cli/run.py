@@ -80,7 +80,7 @@ def run(
     finally:
         worker.close()
     progress = api.progress(submission.id)
-    table = api.table(submission=submission.id)
+    table = api.table(submission=submission.id, include_controls=True)  # headline, then controls and per-type AUC
     if json_output:
         print_json(table.to_dict())
     elif table.rows:

@@ -19,6 +19,7 @@ def table(
     fmt: Annotated[str, typer.Option("--format", "-f", help="text, md, latex, csv or json.")] = "text",
     json_output: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
     controls: Annotated[bool, typer.Option("--controls", help="Also the shuffled/single-frame controls and per-type AUC.")] = False,
+    all_metrics: Annotated[bool, typer.Option("--all-metrics", help="Also secondary metrics (e.g. R@1/5/10); implies --controls.")] = False,
 ) -> None:
     """Benchmark table: rows = variants (mean ± std over seeds, n), columns = the six benchmarks and their mean.
 
@@ -33,7 +34,10 @@ def table(
 
         raise UserInputError(f"--format {fmt}: unknown format", hint=f"formats: {', '.join(FORMATS)}")
     api = get_api()
-    result = api.table(run_ids=run_ids or None, experiment=experiment, submission=submission, baseline=baseline or None, include_controls=controls)
+    result = api.table(
+        run_ids=run_ids or None, experiment=experiment, submission=submission, baseline=baseline or None,
+        include_controls=controls, include_other_metrics=all_metrics,
+    )
     if not result.rows and fmt != "json":
         info("no benchmark results yet for these runs (evaluate runs write them when they succeed)")
         return
