@@ -370,3 +370,19 @@ def test_secondary_metrics_only_on_request_and_wide_blocks_are_split(api):
     text = api.format_table(with_controls, "text")
     assert "[control: shuffled (1/2)]" in text and "[control: shuffled (2/2)]" in text
     assert max(len(line) for line in text.splitlines()) < 120
+
+
+def test_a_database_we_cannot_write_is_opened_read_only(tmp_path, monkeypatch):
+    db = tmp_path / "shared.db"
+    with Api(db=db) as writer:
+        rid = finish_run(writer, "s-ro", "evaluate", events=headline({"qa-hard": 1.0}), variant="none", seed=0)
+    import synvita.api.core as core
+
+    real_access = core.os.access
+    monkeypatch.setattr(core.os, "access", lambda p, mode: False if mode == core.os.W_OK else real_access(p, mode))
+    from synvita.errors import StoreError
+
+    with Api(db=db) as reader:
+        assert [r.id for r in reader.list_runs()] == [rid] and reader.store.read_only
+        with pytest.raises(StoreError, match="read-only"):
+            reader.cancel(rid)

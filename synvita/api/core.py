@@ -110,7 +110,8 @@ class Api:
         if self._store is None:
             from synvita.store import Store
 
-            self._store = Store.open(self.db_path, read_only=self.read_only, busy_timeout_s=self.busy_timeout_s)
+            read_only = self.read_only or _readable_only(self.db_path)  # e.g. a colleague's database: browse it
+            self._store = Store.open(self.db_path, read_only=read_only, busy_timeout_s=self.busy_timeout_s)
         return self._store
 
     def close(self) -> None:
@@ -462,6 +463,11 @@ def _env_float(name: str, default: float) -> float:
         return float(value)
     except ValueError:
         raise UserInputError(f"${name}={value!r} is not a number of seconds") from None
+
+
+def _readable_only(path: Path) -> bool:
+    """True for an existing database we may read but not write (the store then opens it read-only)."""
+    return path.exists() and os.access(path, os.R_OK) and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))
 
 
 def _schema_version_of(path: Path) -> int:
