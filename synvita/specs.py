@@ -522,6 +522,16 @@ def _set_dotted(raw: dict[str, Any], key: str, value: Any, origin: str) -> None:
             )
         raw[key] = value
         return
+    head, _, rest = key.partition(".")
+    field_name, dot, inner = rest.partition(".")
+    if dot and head in SECTIONS and _is_table_field(SECTIONS[head], field_name):
+        # world.overrides.frames=8 → [world] overrides = {frames = 8}
+        table = raw.setdefault(head, {})
+        nested = table.setdefault(field_name, {}) if isinstance(table, dict) else None
+        if not isinstance(nested, dict):
+            raise UserInputError(f"{origin}: {head}.{field_name} in the file is not a table")
+        nested[inner] = value
+        return
     section, attr = _split_section_key(key, origin, origin="--set")
     hints = typing.get_type_hints(SECTIONS[section])
     if isinstance(value, str) and typing.get_origin(hints[attr]) is list:
@@ -530,6 +540,11 @@ def _set_dotted(raw: dict[str, Any], key: str, value: Any, origin: str) -> None:
     if not isinstance(table, dict):
         raise UserInputError(f"{origin}: [{section}] in the file is not a table")
     table[attr] = value
+
+
+def _is_table_field(cls: type, name: str) -> bool:
+    hint = typing.get_type_hints(cls).get(name)
+    return hint is dict or typing.get_origin(hint) is dict
 
 
 #### Expansion into runs ####
