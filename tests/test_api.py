@@ -213,6 +213,7 @@ def test_table_defaults_to_the_latest_submission_and_accepts_train_runs(api):
     api.store.claim_next("w", submission="s-x")
     api.store.ingest_events(evaluate.id, [{"seq": 0, "ts": 0, **result("qa-hard", 40.0)}])
     api.store.finish(evaluate.id, "succeeded")
+    assert api.table_runs(run_ids=[train]) == [api.get_run(evaluate.id)]
     assert api.table(run_ids=[train]).rows[0].runs == [evaluate.id]
 
 

@@ -292,8 +292,8 @@ class Api:
                 if run.stage == "evaluate":
                     runs.append(run)
                 else:
-                    dependants = self.store.get_runs(self.store.dependants(run.id))
-                    runs.extend(r for r in dependants if r.stage == "evaluate") or runs.append(run)
+                    evaluations = [r for r in self.store.get_runs(self.store.dependants(run.id)) if r.stage == "evaluate"]
+                    runs.extend(evaluations or [run])
             return runs
         if experiment is None and submission is None:
             latest = self.list_runs(stage="evaluate", limit=1)
