@@ -578,7 +578,9 @@ def plan_runs(spec: ExperimentSpec) -> list[PlannedRun]:
     """world → generate (per generator) → pretrain → score (per generator) → train (variant × seed × generator) → evaluate.
 
     The `none` variant trains on real data only: one train run per seed, with no generate/score dependency.
-    Runs are listed in dependency order; identical runs from different sweep points are created once.
+    Every run depends directly on each run whose output it reads (the worker gives a stage the run directories
+    of its direct dependencies only, as `ctx.inputs[stage]`). Runs are listed in dependency order; identical runs
+    from different sweep points are created once.
     """
     plan: list[PlannedRun] = []
     index: dict[str, int] = {}
@@ -608,7 +610,7 @@ def plan_runs(spec: ExperimentSpec) -> list[PlannedRun]:
         if any(v != "none" for v in variants):
             for generator in resolved["generation"]["generators"]:
                 generate = add("generate", resolved, [world], swept, generator=generator)
-                score = add("score", resolved, [generate, pretrain], swept, generator=generator)
+                score = add("score", resolved, [world, generate, pretrain], swept, generator=generator)
                 upstream[generator] = (generate, score)
         for seed in spec.seeds:
             for variant in variants:

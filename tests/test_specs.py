@@ -218,8 +218,10 @@ def test_plan_has_the_pipeline_shape(tmp_path):
             assert deps == {"train", "world"}
             train = next(plan[d] for d in p.depends_on if plan[d].stage == "train")
             assert (train.variant, train.seed, train.generator) == (p.variant, p.seed, p.generator)
-        elif p.stage == "score":
-            assert set(p.depends_on) == {by_stage["generate"], by_stage["pretrain"]}
+        elif p.stage == "score":  # a stage sees only its direct dependencies' run dirs
+            assert set(p.depends_on) == {by_stage["world"], by_stage["generate"], by_stage["pretrain"]}
+        elif p.stage in ("generate", "pretrain"):
+            assert deps == {"world"}
     train = next(p for p in plan if p.stage == "train" and p.variant == "synvita" and p.seed == 1)
     assert train.config["seed"] == 1 and train.config["variant"] == "synvita" and train.config["generator"] == "procedural"
     assert train.config["stage"] == "train" and train.config["experiment"] == "small"
