@@ -304,3 +304,20 @@ def test_set_reaches_into_table_valued_keys(tmp_path):
     assert spec.section("world").overrides == {"frames": 8, "held_out_colour": "purple"}
     err = error_of(specs.load_spec, write(tmp_path, SMALL), overrides=["world.preset.x=1"])
     assert "unknown key 'preset.x' in [world]" in err.one_line()
+
+
+def test_every_stage_depends_on_the_runs_whose_inputs_it_reads(tmp_path):
+    """Cross-check against the stage code: each `ctx.inputs["x"]` a stage reads must be a direct dependency."""
+    import re
+
+    plan = specs.plan_runs(specs.load_spec(write(tmp_path, SMALL)))
+    stages_dir = REPO / "synvita" / "stages"
+    for planned in plan:
+        source = stages_dir / f"{planned.stage}.py"
+        if not source.exists():
+            continue
+        read = set(re.findall(r'ctx\.inputs\["([a-z]+)"\]', source.read_text()))
+        if planned.stage == "train" and planned.variant == "none":
+            read -= {"generate", "score"}  # read only for synthetic variants
+        provided = {plan[d].stage for d in planned.depends_on}
+        assert read <= provided, f"{planned.stage} ({planned.variant}) reads {sorted(read - provided)} but does not depend on them"
