@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import inspect
 import json
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 
-from synvita.data.cache import FRAMES_FILE, load_bank, write_bank
+from synvita.data.cache import FRAMES_FILE, bank_prefix, encode_clips, load_bank, write_bank
 from synvita.data.manifest import as_bool, file_sha256, read_csv, write_csv
 from synvita.data.types import VideoBank
 from synvita.data.video_io import fit_clip
@@ -99,30 +100,40 @@ def generate_for_split(
     )
     rows: list[dict[str, Any]] = []
     ids = [f"syn_{generator_name}_{i:06d}" for i in range(n)]
-    for s in range(0, n, batch):
-        prompts = pairs.caption_neg[s : s + batch]
-        refs = pairs.caption_pos[s : s + batch]
-        videos = gen.generate(prompts, seed, references=refs, **_index_kwargs(gen, s, len(prompts)))
-        for k, v in enumerate(videos):
-            p = s + k
-            clip = np.asarray(v.frames)
-            frames[p] = clip if clip.shape == frames.shape[1:] else fit_clip(clip, *frames.shape[1:4])
-            rows.append(
-                {
-                    "pair_index": p,
-                    "video": p,
-                    "videopath": "",
-                    "prompt": v.prompt,
-                    "reference": refs[k],
-                    "rendered_caption": v.rendered_caption or "",
-                    "faithful": bool(v.faithful),
-                    "failed": bool(v.meta.get("failed", False)),
-                    "misalignment": pairs.misalignment[p],
-                    "generator": generator_name,
-                    "profile": profile,
-                }
+    batch = cfg.shard_size if cfg.video_layout == "shards" else batch  # whole shards, so each can be encoded at once
+    prefix = bank_prefix(out, out)
+    encoded: list[Future] = []
+    # each finished batch is encoded in a thread (PyAV releases the GIL) while the next one is generated
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="synthetic-encode") as pool:
+        for s in range(0, n, batch):
+            prompts = pairs.caption_neg[s : s + batch]
+            refs = pairs.caption_pos[s : s + batch]
+            videos = gen.generate(prompts, seed, references=refs, **_index_kwargs(gen, s, len(prompts)))
+            for k, v in enumerate(videos):
+                p = s + k
+                clip = np.asarray(v.frames)
+                frames[p] = clip if clip.shape == frames.shape[1:] else fit_clip(clip, *frames.shape[1:4])
+                rows.append(
+                    {
+                        "pair_index": p,
+                        "video": p,
+                        "videopath": "",
+                        "prompt": v.prompt,
+                        "reference": refs[k],
+                        "rendered_caption": v.rendered_caption or "",
+                        "faithful": bool(v.faithful),
+                        "failed": bool(v.meta.get("failed", False)),
+                        "misalignment": pairs.misalignment[p],
+                        "generator": generator_name,
+                        "profile": profile,
+                    }
+                )
+            stop = min(s + batch, n)
+            encoded.append(
+                pool.submit(encode_clips, out, prefix, ids, frames, s, stop, cfg.video_layout, cfg.shard_size, cfg.codec, cfg.fps)
             )
-        say(min(s + batch, n), n, f"generate {split} ({generator_name}/{profile})")
+            say(stop, n, f"generate {split} ({generator_name}/{profile})")
+        done = [f.result() for f in encoded]
     frames.flush()
     paths = write_bank(
         out,
@@ -130,11 +141,7 @@ def generate_for_split(
         ids,
         frames,
         [{"prompt": r["prompt"], "rendered_caption": r["rendered_caption"], "faithful": r["faithful"]} for r in rows],
-        layout=cfg.video_layout,
-        shard_size=cfg.shard_size,
-        codec=cfg.codec,
-        fps=cfg.fps,
-        progress=lambda d, t: say(d, t, "encode synthetic"),
+        encoded=([p for d in done for p in d[0]], [t for d in done for t in d[1]]),
     )
     del frames
     for r in rows:
