@@ -45,7 +45,8 @@ def world_stats(world_dir: str | Path, synthetic_dir: str | Path | None = None) 
         _, data = world.benchmark(name)
         if hasattr(data, "relevant"):
             benches[name] = {"queries": len(data.queries), "gallery": int(data.relevant.shape[1]),
-                             "positives_per_query": sorted(set(data.relevant.sum(1).tolist()))}
+                             "positives_per_query": sorted(set(data.relevant.sum(1).tolist())),
+                             **retrieval_reference(world, name)}
         elif hasattr(data, "statements"):
             benches[name] = {"questions": len(data.statements), "options": 5}
         else:
@@ -77,3 +78,36 @@ def synthetic_stats(synthetic_dir: str | Path) -> dict[str, Any]:
         "faithful": round(float(syn.faithful.mean()), 3) if len(syn) else None,
         "per_type": per_type,
     }
+
+
+def _average_precision(scores: np.ndarray, relevant: np.ndarray, rng: np.random.Generator) -> float:
+    order = np.lexsort((rng.random(len(scores)), -scores))  # ties broken at random
+    hits = relevant[order]
+    precision = np.cumsum(hits) / np.arange(1, len(hits) + 1)
+    return float((precision * hits).sum() / max(1, hits.sum()))
+
+
+def retrieval_reference(world, name: str, draws: int = 20) -> dict[str, float]:
+    """Reference mAP of a retrieval benchmark: random scores, and a perfect *content-only* scorer that is blind to
+    direction (retrieval-temporal) or event order (retrieval-events). A model must beat the second to show it
+    reads time."""
+    from synvita.world import parse
+    from synvita.world.scene import OPPOSITE_ACTION, Scene
+
+    def blind(scene: Scene) -> Scene:
+        if name == "retrieval-events":
+            return Scene(groups=tuple(sorted(scene.groups, key=lambda g: (g.shape, g.colour))), link=scene.link)
+        groups = tuple(g.__class__(g.shape, g.colour, g.size, min(g.action, OPPOSITE_ACTION[g.action]), g.count) for g in scene.groups)
+        return Scene(groups=groups, link=scene.link)
+
+    _, data = world.benchmark(name)
+    videos = [blind(s) for s in world.scenes(name)]
+    rng = np.random.default_rng(0)
+    rand, content = [], []
+    for q, caption in enumerate(data.queries):
+        target = blind(parse(caption))
+        same = np.array([float(v == target) for v in videos])
+        for _ in range(draws):
+            rand.append(_average_precision(np.zeros(len(videos)), data.relevant[q], rng))
+            content.append(_average_precision(same, data.relevant[q], rng))
+    return {"map_random": round(float(np.mean(rand)), 3), "map_content_only": round(float(np.mean(content)), 3)}
