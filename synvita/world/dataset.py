@@ -92,9 +92,9 @@ class World:
         return self.bank("pretrain"), _entailment(self.rows("pretrain"))
 
     def split(self, name: str) -> tuple[VideoBank, PairSet]:
-        """A VideoCon-like pair split: "train" | "val" | "test"."""
-        if name not in ("train", "val", "test"):
-            raise UnknownNameError(f"unknown split '{name}'", hint="splits: train, val, test")
+        """A VideoCon-like pair split: "train" | "val" | "test" (or "human": entail-human's pairs, paraphrased)."""
+        if name not in ("train", "val", "test", "human"):
+            raise UnknownNameError(f"unknown split '{name}'", hint="splits: train, val, test (and human)")
         rows = self.rows(name)
         pairs = PairSet(
             video=np.array([int(r["video"]) for r in rows], dtype=np.int64),
