@@ -119,8 +119,10 @@ def _pair_item(cfg: WorldConfig, seed: int, split: str, i: int, paraphrased: boo
                 return scene, edit
 
     (scene, edit), frames = _render_retry(scene_fn, rng, cfg)
-    if paraphrased:
-        pos, neg = captions.paraphrase(scene, rng), captions.paraphrase(edit.scene, rng)
+    if paraphrased:  # the same word choices for both, so the negative differs where the edit is (as a human's would)
+        words = int(rng.integers(2**32))
+        pos = captions.paraphrase(scene, np.random.default_rng(words))
+        neg = captions.paraphrase(edit.scene, np.random.default_rng(words))
     else:
         pos, neg = captions.canonical(scene), edit.caption
     return {
