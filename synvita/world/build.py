@@ -146,7 +146,8 @@ def _pretrain_item(cfg: WorldConfig, seed: int, i: int):
     look = SyntheticLook(strength=float(rng.uniform(0, 1))) if synthetic else None
     para = rng.random() < cfg.pretrain_paraphrase_share
     scene, frames = _render_retry(lambda r: sample_scene(r, cfg), rng, cfg, look=look)
-    text = (lambda s: captions.paraphrase(s, rng)) if para else captions.canonical
+    words = int(rng.integers(2**32))  # paraphrases of one video share word choices (negatives differ by the edit)
+    text = (lambda s: captions.paraphrase(s, np.random.default_rng(words))) if para else captions.canonical
     other = sample_scene(rng, cfg)
     while other == scene:
         other = sample_scene(rng, cfg)
