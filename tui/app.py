@@ -148,8 +148,9 @@ class SynvitaApp(App):
         self.notify(message.text, severity="error", title="synvita", timeout=8)
 
     @on(Worker.StateChanged)
-    def _worker_failed(self, event: Worker.StateChanged) -> None:
-        """Every worker error ends here: a SynvitaError shows its one line; anything else its type and text."""
+    def report_worker_error(self, event: Worker.StateChanged) -> None:
+        """Every worker error ends here (screens forward theirs): a SynvitaError shows its one line, anything
+        else its type and text."""
         if event.state != WorkerState.ERROR or event.worker.error is None:
             return
         error = event.worker.error

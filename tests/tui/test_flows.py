@@ -308,3 +308,22 @@ def test_no_color_keeps_every_signal_readable(monkeypatch, demo_api):
     worse = cell_text(SimpleNamespace(mean=83.93, std=None, n=1, delta=-4.46, best=False))
     assert better.plain == "85.80 ↑1.26\n±0.28" and worse.plain == "83.93 ↓4.46"
     assert better.style == "bold" and worse.style == ""
+
+
+async def test_api_errors_become_one_line_notifications(demo_api, frozen_clock):
+    """A worker that raises (here: an unknown run id) shows the SynvitaError's one line; the app keeps running."""
+    app = make_app(demo_api, clock=frozen_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.open_run("r-nope")
+        await wait_until(pilot, lambda: any("no run 'r-nope'" in n.message for n in app._notifications))
+        await pilot.press("escape")
+        assert isinstance(app.screen, RunsScreen)
+
+
+async def test_read_only_empty_database_points_elsewhere(tmp_path):
+    api = Api(db=tmp_path / "missing.db", read_only=True)
+    app = make_app(api, read_only=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        empty = app.screen.query_one("#runs-empty", Static)
+        await wait_until(pilot, lambda: not empty.has_class("-hidden"))
+        assert "--read-only" in str(empty.render())

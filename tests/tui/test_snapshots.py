@@ -11,6 +11,16 @@ from textual.widgets import Input
 
 from tui.app import make_app
 
+MINI_EXPERIMENT = """\
+name = "mini"
+seeds = [0]
+[train]
+variants = ["none", "naive", "synvita"]
+[evaluate]
+benchmarks = []
+controls = []
+"""
+
 SIZE = (100, 32)
 """Larger than 80×24 so that every panel shows; the pilot tests cover 80×24."""
 
@@ -65,13 +75,17 @@ class TestRunsScreen:
 
 
 class TestQueueForm:
-    def test_form_with_an_error(self, snap_compare, demo_app):
+    def test_form_with_an_error(self, snap_compare, demo_app, tmp_path, monkeypatch):
         """The queue form shows the spec validator's one-line error inline."""
+        (tmp_path / "mini.toml").write_text(MINI_EXPERIMENT)
+        monkeypatch.chdir(tmp_path)  # a test-owned experiment, named by a path that is the same in every run
 
         async def run_before(pilot):
             await settle(pilot)
             await pilot.press("n")
             await pilot.pause(0.1)
+            pilot.app.screen.query_one("#queue-experiment", Input).value = "mini.toml"
+            pilot.app.screen.query_one("#queue-experiment", Input).cursor_blink = False
             pilot.app.screen.query_one("#queue-overrides", Input).value = "train.lamda_scr=2"
             pilot.app.screen.query_one("#queue-overrides", Input).cursor_blink = False
             await pilot.press("ctrl+t")

@@ -15,10 +15,11 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen, Screen
+from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Select, Static
 
 from tui.messages import ActionFailed, TableLoaded
+from tui.screens.base import SynvitaScreen
 
 EXPORT_FORMATS = (("Markdown", "md"), ("LaTeX", "latex"), ("CSV", "csv"), ("JSON", "json"))
 EXPORT_SUFFIX = {"md": ".md", "latex": ".tex", "csv": ".csv", "json": ".json"}
@@ -54,6 +55,10 @@ def column_header(label: str) -> Text:
     """Benchmark names on two lines (`retrieval` / `temporal`) to keep the paper's seven columns narrow."""
     head, sep, tail = label.partition("-")
     return Text(f"{head}\n{tail}" if sep else label, justify="right")
+
+
+def _widest(texts: list[Text]) -> int:
+    return max(len(line) for text in texts for line in text.plain.split("\n"))
 
 
 class ExportModal(ModalScreen[tuple[str, str] | None]):
@@ -103,7 +108,7 @@ class ExportModal(ModalScreen[tuple[str, str] | None]):
         self.dismiss(None)
 
 
-class CompareScreen(Screen):
+class CompareScreen(SynvitaScreen):
     """Pick experiments or run ids, read the table, change the baseline, export."""
 
     BINDINGS = [
@@ -191,22 +196,27 @@ class CompareScreen(Screen):
             self.post_message(ActionFailed(err.one_line()))
             self.app.call_from_thread(self.query_one("#compare-summary", Static).update, err.one_line())
             return
-        self.post_message(TableLoaded(table=table))
+        self.post_fresh(TableLoaded(table=table))
 
     @on(TableLoaded)
     def _show_table(self, message: TableLoaded) -> None:
         table = self.table = message.table
         grid = self.query_one("#compare-table", DataTable)
         grid.clear(columns=True)
-        grid.add_column("variant", key="variant")
-        for column in table.columns:
-            grid.add_column(column_header(column.label or column.key), key=column.key)
+        labels = []
         for row in table.rows:
             label = Text(row.label, style="bold underline" if row.label == table.baseline else "")
             label.append(f"\nn={row.n}", style="dim")
-            cells = [cell_text(row.cells.get(c.key)) for c in table.columns]
-            height = max((len(c.split("\n")) for c in cells), default=1)
-            grid.add_row(label, *cells, key=row.label, height=height)
+            labels.append(label)
+        cells = [[cell_text(row.cells.get(c.key)) for c in table.columns] for row in table.rows]
+        # explicit widths (longest line of header or cell): the table looks the same however fast rows arrive
+        grid.add_column("variant", key="variant", width=_widest([Text("variant"), *labels]))
+        for i, column in enumerate(table.columns):
+            header = column_header(column.label or column.key)
+            grid.add_column(header, key=column.key, width=_widest([header, *(row[i] for row in cells)]))
+        for row, label, row_cells in zip(table.rows, labels, cells):
+            height = max((len(c.plain.split("\n")) for c in row_cells), default=1)
+            grid.add_row(label, *row_cells, key=row.label, height=height)
         n_runs = sum(len(r.runs) for r in table.rows)
         if not table.rows:
             text = "no benchmark results for this selection yet (they come from finished evaluate runs)"

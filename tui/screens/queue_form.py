@@ -16,11 +16,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, VerticalScroll
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Label, Static
 
 from synvita.errors import SynvitaError
+from tui.screens.base import SynvitaModal
 
 
 @dataclass
@@ -67,7 +67,7 @@ class FormValues:
         }
 
 
-class QueueRunModal(ModalScreen[Any]):
+class QueueRunModal(SynvitaModal):
     """Dismisses with the api's Submission once runs are queued, or None."""
 
     BINDINGS = [

@@ -15,13 +15,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Log, OptionList, Static, TabbedContent, TabPane
 from textual_plotext import PlotextPlot
 
 from synvita.entities import TERMINAL_STATUSES, Artifact, Run
 from tui.formatting import STATUS_STYLES, format_duration, format_number, format_timestamp, merge_collapsed, progress_bar
 from tui.messages import ActionFailed, LogTailed, MetricsLoaded, RunChanged, RunLoaded
+from tui.screens.base import SynvitaScreen
 from tui.screens.confirm import ConfirmModal
 
 LOG_TAIL_LINES = 500
@@ -61,7 +61,7 @@ def overview_table(run: Run, now: float) -> Table:
     return grid
 
 
-class RunDetailScreen(Screen):
+class RunDetailScreen(SynvitaScreen):
     """Tabs: overview (fields + resolved config), log, curves, artifacts, results."""
 
     BINDINGS = [
@@ -117,8 +117,9 @@ class RunDetailScreen(Screen):
         self.set_interval(self.app.poll_interval_s, self._poll, name="detail-poll")
 
     def _poll(self) -> None:
-        if self.run is None or self.run.status not in TERMINAL_STATUSES:
-            self.refresh_all()
+        if self.is_current and (self.run is None or self.run.status not in TERMINAL_STATUSES):
+            if not any(self.busy(group) for group in ("detail-run", "detail-log", "detail-metrics")):
+                self.refresh_all()
 
     def refresh_all(self) -> None:
         self._load_run(self.run_id)
@@ -133,12 +134,12 @@ class RunDetailScreen(Screen):
         run = api.get_run(run_id)
         artifacts = [Artifact(run_id, e.data.get("name", ""), e.data.get("path", ""))
                      for e in api.logs(run_id, kinds=["artifact"])]
-        self.post_message(RunLoaded(run=run, artifacts=artifacts, results=api.results(run_id)))
+        self.post_fresh(RunLoaded(run=run, artifacts=artifacts, results=api.results(run_id)))
 
     @work(thread=True, exclusive=True, group="detail-log", exit_on_error=False)
     def _tail_log(self, run_id: str, since_seq: int) -> None:
         events = self.app.api.logs(run_id, since_seq=since_seq, tail=None if since_seq else LOG_TAIL_LINES)
-        self.post_message(LogTailed(events=events))
+        self.post_fresh(LogTailed(events=events))
 
     @work(thread=True, exclusive=True, group="detail-metrics", exit_on_error=False)
     def _load_metrics(self, run_id: str) -> None:
@@ -147,7 +148,7 @@ class RunDetailScreen(Screen):
             steps, values = curves.setdefault(point.name, ([], []))
             steps.append(point.step)
             values.append(point.value)
-        self.post_message(MetricsLoaded(curves=curves))
+        self.post_fresh(MetricsLoaded(curves=curves))
 
     # ---- handlers ------------------------------------------------------------------------------------------
 

@@ -11,12 +11,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.reactive import reactive
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from synvita.entities import RUN_STATUSES
 from tui.formatting import FilterSyntaxError, format_filter, parse_filter
 from tui.messages import ActionFailed, RunChanged, RunsLoaded
+from tui.screens.base import SynvitaScreen
 from tui.screens.confirm import ConfirmModal
 from tui.widgets.runs_table import RunsTable
 
@@ -35,7 +35,7 @@ From a shell:  [b]synvita run quickstart[/b]  ·  [b]synvita doctor[/b] checks t
 Press [b]?[/b] for help."""
 
 
-class RunsScreen(Screen):
+class RunsScreen(SynvitaScreen):
     """Runs list with filter, sort, pages, and the actions that apply to one run."""
 
     BINDINGS = [
@@ -66,7 +66,7 @@ class RunsScreen(Screen):
         yield Header()
         with Vertical(id="runs-body"):
             yield Input(placeholder="status:running exp:quickstart gen:procedural words…  (enter to apply, escape to clear)",
-                        id="runs-filter", classes="-hidden")
+                        id="runs-filter", classes="-hidden", compact=True)
             yield Static("", id="runs-summary")
             yield RunsTable(id="runs-table", clock=self.app.clock)
             yield Static(EMPTY_TEXT, id="runs-empty", classes="-hidden")
@@ -76,7 +76,11 @@ class RunsScreen(Screen):
         self.page_size = max(10, self.app.size.height - 6)
         self.query_one(RunsTable).focus()
         self.refresh_runs()
-        self.set_interval(self.app.poll_interval_s, self.refresh_runs, name="runs-poll")
+        self.set_interval(self.app.poll_interval_s, self._tick, name="runs-poll")
+
+    def _tick(self) -> None:
+        if not self.busy("runs-poll"):
+            self.refresh_runs()
 
     def on_resize(self) -> None:
         self.page_size = max(10, self.app.size.height - 6)
@@ -87,6 +91,8 @@ class RunsScreen(Screen):
     # ---- loading -------------------------------------------------------------------------------------------
 
     def refresh_runs(self) -> None:
+        if not self.is_current:
+            return  # covered by another screen; on_screen_resume reloads
         self._load_runs(dict(self.filters), self.sort_key, self.offset, self.page_size)
 
     @work(thread=True, exclusive=True, group="runs-poll", exit_on_error=False)
@@ -96,7 +102,7 @@ class RunsScreen(Screen):
         if offset >= total and total:
             offset = max(0, (total - 1) // limit * limit)
         runs = api.list_runs(**filters, order_by=sort_key, descending=sort_key in ("created_at", "finished_at", "key_metric"), limit=limit, offset=offset)
-        self.post_message(RunsLoaded(runs=runs, total=total, offset=offset))
+        self.post_fresh(RunsLoaded(runs=runs, total=total, offset=offset))
 
     @on(RunsLoaded)
     def _show_runs(self, message: RunsLoaded) -> None:
@@ -106,6 +112,11 @@ class RunsScreen(Screen):
         table = self.query_one(RunsTable)
         table.show_runs(message.runs)
         empty = message.total == 0 and not self.filters
+        if empty and self.app.read_only:
+            self.query_one("#runs-empty", Static).update(
+                f"[b]No runs in {getattr(self.app.api, 'db_path', 'this database')}.[/b]\n\n"
+                "Started with --read-only, so nothing can be queued here: run `synvita run quickstart` in a shell, "
+                "or open another database with `synvita --db PATH tui`.")
         self.query_one("#runs-empty").set_class(not empty, "-hidden")
         table.set_class(empty, "-hidden")
         self._update_summary()

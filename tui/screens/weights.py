@@ -15,12 +15,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 from textual_plotext import PlotextPlot
 
 from tui.formatting import sparkline
 from tui.messages import WeightsLoaded
+from tui.screens.base import SynvitaScreen
 
 GROUPINGS = ("misalignment", "generator", "faithful")
 """What `g` cycles through: the paper's per-type panels, per generator, and the world's ground truth."""
@@ -44,7 +44,7 @@ def _num(value: float | None, spec: str) -> str:
     return "—" if value is None else format(value, spec)
 
 
-class WeightsScreen(Screen):
+class WeightsScreen(SynvitaScreen):
     """Histogram table per group plus the highlighted group's histogram."""
 
     BINDINGS = [
@@ -77,7 +77,7 @@ class WeightsScreen(Screen):
 
     @work(thread=True, exclusive=True, group="weights", exit_on_error=False)
     def _load_summary(self, run_id: str) -> None:
-        self.post_message(WeightsLoaded(run_id=run_id, summary=self.app.api.weights_summary(run_id)))
+        self.post_fresh(WeightsLoaded(run_id=run_id, summary=self.app.api.weights_summary(run_id)))
 
     @on(WeightsLoaded)
     def _show_summary(self, message: WeightsLoaded) -> None:
@@ -109,11 +109,11 @@ class WeightsScreen(Screen):
         columns = ["group", "n", "Δ mean", "Δ std", "ω mean", "ω=0", "ω q10", "ω q50", "ω q90", "Δ histogram"]
         if self.grouping == "faithful":
             columns.insert(-1, "AUROC")
-        table.add_columns(*columns)
+        rows = []
         for label, stats, auroc in self.groups:
             q = stats.quantiles
             negative = stats.diff_mean is not None and stats.diff_mean < 0
-            table.add_row(
+            rows.append([
                 Text(label, style="bold" if label == "all" else ""),
                 str(stats.count),
                 Text(_num(stats.diff_mean, "+.2f"), style="red" if negative else "", justify="right"),
@@ -125,7 +125,12 @@ class WeightsScreen(Screen):
                 _num(q.get("q90"), ".2f"),
                 *([_num(auroc, ".2f")] if self.grouping == "faithful" else []),
                 sparkline(stats.diff_hist.counts),
-            )
+            ])
+        for i, name in enumerate(columns):  # explicit widths: the same layout however fast rows arrive
+            table.add_column(name, width=max([len(name)] + [len(Text(row[i]).plain if isinstance(row[i], str)
+                                                               else row[i].plain) for row in rows]))
+        for row in rows:
+            table.add_row(*row)
         self._draw(0)
 
     @on(DataTable.RowHighlighted, "#weights-table")
