@@ -176,24 +176,13 @@ def build_table(
     if include_controls:
         for run in runs:
             for r in by_run[run.id]:
-                if r.subset is None and r.control is None and (
-                    r.metric == headline_metric.get(r.benchmark) or not include_other_metrics
-                ):
+                secondary = r.metric != headline_metric.get(r.benchmark)
+                if (r.subset is None and r.control is None and not secondary) or (secondary and not include_other_metrics):
                     continue
                 key = _column_key(r)
-                if key in extra:
-                    continue
-                if r.control:
-                    group, label = f"control: {r.control}", r.benchmark + (f" {r.subset}" if r.subset else "")
-                elif r.subset:
-                    kind, _, value = r.subset.partition("=")
-                    group, label = f"{r.benchmark} by {kind}", value or kind
-                else:
-                    group, label = f"{r.benchmark}: other metrics", r.metric
-                if r.metric != headline_metric.get(r.benchmark) and (r.control or r.subset):
-                    label += f" ({r.metric})"
-                extra[key] = TableColumn(key, r.benchmark, r.metric, r.subset, r.control, group, label)
-        columns += sorted(extra.values(), key=lambda c: (c.group, _benchmark_rank(c.benchmark, order), c.label))
+                if key not in extra:
+                    extra[key] = _extra_column(r, key, secondary)
+        columns += sorted(extra.values(), key=lambda c: (_group_rank(c), c.group, _benchmark_rank(c.benchmark, order), c.label))
 
     experiments = {r.experiment for r in runs}
     generators = {r.generator for r in runs if r.generator}
@@ -313,6 +302,34 @@ def differing_config_keys(runs: list[Run]) -> list[str]:
     ]
 
 
+def _extra_column(r: BenchmarkResult, key: str, secondary: bool) -> TableColumn:
+    """Where a non-headline result goes: per-subset blocks ("entail-llm by type"), per-control blocks
+    ("control: shuffled"), subsets under a control ("entail-llm by type · shuffled"), other metrics."""
+    kind, _, value = (r.subset or "").partition("=")
+    if r.subset and r.control:
+        group, label = f"{r.benchmark} by {kind} · {r.control}", value or kind
+    elif r.subset:
+        group, label = f"{r.benchmark} by {kind}", value or kind
+    elif r.control:
+        group, label = f"control: {r.control}", r.benchmark
+    else:
+        group, label = f"{r.benchmark}: other metrics", r.metric
+    if secondary and (r.control or r.subset):
+        label += f" ({r.metric})"
+    return TableColumn(key, r.benchmark, r.metric, r.subset, r.control, group, label)
+
+
+def _group_rank(column: TableColumn) -> int:
+    """Block order: per-subset (e.g. per-type AUC), then controls, then subsets under controls, then other metrics."""
+    if column.subset and not column.control:
+        return 0
+    if column.control and not column.subset:
+        return 1
+    if column.control:
+        return 2
+    return 3
+
+
 def _column_key(r: BenchmarkResult) -> str:
     return "|".join([r.benchmark, r.metric, r.subset or "", r.control or ""])
 
@@ -388,7 +405,8 @@ def _format_text(table: BenchmarkTable, color: bool = False) -> str:
         lines = []
         if group != "benchmarks":
             lines.append(paint(f"[{group}]", _DIM))
-        lines.append(" ".join([" " * label_width, " " * 2] + [h1.rjust(w) for (h1, _), w in zip(headers, widths)]).rstrip())
+        if any(h1 for h1, _ in headers):
+            lines.append(" ".join([" " * label_width, " " * 2] + [h1.rjust(w) for (h1, _), w in zip(headers, widths)]).rstrip())
         lines.append(" ".join(["variant".ljust(label_width), "n".rjust(2)] + [h2.rjust(w) for (_, h2), w in zip(headers, widths)]))
         lines.append("─" * len(lines[-1]))
         for row in table.rows:

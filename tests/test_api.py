@@ -69,7 +69,8 @@ def seed_table_runs(api: Api, submission: str = "s-table") -> dict[str, list[str
             values = {b: 50.0 + offset + seed + i for i, b in enumerate(BENCHMARKS)}
             events = headline(values) + [
                 result("entail-llm", 60.0 + seed, subset="type=flip"),
-                result("retrieval-temporal", 5.0, metric="mAP", control="shuffled"),
+                result("retrieval-temporal", 5.0, control="shuffled"),
+                result("retrieval-temporal", 7.0, metric="R@1", control="shuffled"),  # a secondary metric
             ]
             rid = finish_run(
                 api, submission, "evaluate", events=events, variant=variant, seed=seed,
@@ -178,6 +179,9 @@ def test_table_controls_and_per_type_columns(api):
     flip = next(c for c in extra.values() if c.subset == "type=flip")
     shuffled = next(c for c in extra.values() if c.control == "shuffled")
     assert flip.group == "entail-llm by type" and flip.label == "flip"
+    assert not any(c.metric == "R@1" for c in table.columns)  # secondary metrics only with include_other_metrics
+    groups = list(dict.fromkeys(c.group for c in table.columns))
+    assert groups == ["benchmarks", "entail-llm by type", "control: shuffled"]
     assert table.rows[0].cells[flip.key].mean == pytest.approx(60.5)
     assert table.rows[2].cells[shuffled.key].mean == pytest.approx(5.0)
     text = api.format_table(table, "text")
@@ -369,7 +373,7 @@ def test_secondary_metrics_only_on_request_and_wide_blocks_are_split(api):
     r1 = next(c for c in everything.columns if c.metric == "R@1")
     assert everything.rows[0].cells[r1.key].mean == 30.0
     text = api.format_table(with_controls, "text")
-    assert "[control: shuffled (1/2)]" in text and "[control: shuffled (2/2)]" in text
+    assert "[entail-llm by type · shuffled (1/2)]" in text and "[entail-llm by type · shuffled (2/2)]" in text
     assert max(len(line) for line in text.splitlines()) < 120
 
 

@@ -41,7 +41,7 @@ def populated(db_path) -> dict[str, str]:
                     {"kind": "result", "benchmark": b, "metric": "auc", "value": 60.0 + offset + seed, "subset": None, "control": None}
                     for b in BENCHMARKS
                 ]
-                events.append({"kind": "result", "benchmark": "qa-hard", "metric": "accuracy", "value": 20.0, "subset": None, "control": "shuffled"})
+                events.append({"kind": "result", "benchmark": "qa-hard", "metric": "auc", "value": 20.0, "subset": None, "control": "shuffled"})
                 events.append({"kind": "metric", "name": "loss", "value": 0.5 - 0.1 * seed, "step": 10})
                 ids[f"{variant}-{seed}"] = finish_run(
                     api, "s-cli", "evaluate", events=events, variant=variant, seed=seed,
