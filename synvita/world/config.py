@@ -113,14 +113,14 @@ class WorldConfig:
 
     def __post_init__(self) -> None:
         problems = []
-        if self.frames < 2 or self.frames % 2:
-            problems.append("frames must be an even number ≥ 2")
+        if self.frames < 4 or self.frames % 2:
+            problems.append("frames must be an even number ≥ 4 (a 'then' event needs two frames per half)")
         if min(self.height, self.width) < 16:
             problems.append("height and width must be ≥ 16")
         if self.size_change <= 1.0:
             problems.append("size_change must be > 1")
-        if not 1 <= self.max_objects <= 3:
-            problems.append("max_objects must be 1, 2 or 3")
+        if not 2 <= self.max_objects <= 3:
+            problems.append("max_objects must be 2 or 3 (flip, relation and hallucination need two objects)")
         for name, values, vocab in (
             ("held_out_colours", self.held_out_colours, COLOURS),
             ("held_out_shapes", self.held_out_shapes, SHAPES),
