@@ -100,7 +100,10 @@ def _render_retry(scene_fn, rng, cfg, look=None):
             return out, render(scene, cfg, rng, look=look)
         except LayoutError:
             continue
-    raise RuntimeError("could not lay out a scene in 200 tries; the clip is too small for the object sizes")
+    raise UserInputError(
+        f"could not lay out a scene in 200 tries on a {cfg.height}x{cfg.width} clip",
+        hint="lower big_px, motion_px, size_change or relation_min_sep_px, or raise height/width",
+    )
 
 
 # items -------------------------------------------------------------------------------------------------------------
@@ -252,6 +255,11 @@ def _build_retrieval(cfg, seed, name, kind, n_queries, out, progress):
     query_scenes: list[Scene] = []
     base = 0
     while len(queries) < n_queries:
+        if base > 200 * n_queries:
+            raise UserInputError(
+                f"could not find {n_queries // 2} distinct renderable {name} bases",
+                hint="lower the query count or relax big_px / motion_px / size_change",
+            )
         rng = item_rng(seed, name, 100000 + base)
         base += 1
         if kind == "events":
