@@ -582,7 +582,16 @@ def histogram(values: list[float], lo: float, hi: float, bins: int) -> Histogram
     return Histogram(edges, counts)
 
 
-def weight_stats(samples: list[SampleWeight], bins: int = 20) -> WeightStats:
+DIFF_LIMITS = (0.05, 0.1, 0.25, 0.5, 1.0)
+"""Half-widths the Δ histograms may use: the smallest that holds every |Δ| (shared by all groups of a summary)."""
+
+
+def diff_limit(samples: list[SampleWeight]) -> float:
+    largest = max((abs(s.f_target - s.f_other) for s in samples), default=1.0)
+    return next((lim for lim in DIFF_LIMITS if largest <= lim), 1.0)
+
+
+def weight_stats(samples: list[SampleWeight], bins: int = 20, diff_lim: float = 1.0) -> WeightStats:
     omegas = sorted(s.weight for s in samples)
     diffs = [s.f_target - s.f_other for s in samples]
     return WeightStats(
@@ -594,11 +603,12 @@ def weight_stats(samples: list[SampleWeight], bins: int = 20) -> WeightStats:
         diff_mean=mean(diffs),
         diff_std=std(diffs),
         omega_hist=histogram(omegas, 0.0, 1.0, bins),
-        diff_hist=histogram(diffs, -1.0, 1.0, bins),
+        diff_hist=histogram(diffs, -diff_lim, diff_lim, bins),
     )
 
 
 def summarize_weights(run_id: str, samples: list[SampleWeight], bins: int = 20) -> WeightsSummary:
+    lim = diff_limit(samples)
     by_type: dict[str, list[SampleWeight]] = {}
     by_generator: dict[str, list[SampleWeight]] = {}
     for s in samples:
@@ -610,14 +620,14 @@ def summarize_weights(run_id: str, samples: list[SampleWeight], bins: int = 20) 
         for name, group in [("all", samples), *sorted(by_type.items())]:
             faithful = [s for s in group if s.faithful is True]
             unfaithful = [s for s in group if s.faithful is False]
-            by_faithful[name] = {"faithful": weight_stats(faithful, bins), "unfaithful": weight_stats(unfaithful, bins)}
+            by_faithful[name] = {"faithful": weight_stats(faithful, bins, lim), "unfaithful": weight_stats(unfaithful, bins, lim)}
             faithful_auroc[name] = auroc([s.weight for s in faithful], [s.weight for s in unfaithful])
     return WeightsSummary(
         run_id=run_id,
         count=len(samples),
-        overall=weight_stats(samples, bins),
-        by_type={k: weight_stats(v, bins) for k, v in sorted(by_type.items())},
-        by_generator={k: weight_stats(v, bins) for k, v in sorted(by_generator.items())},
+        overall=weight_stats(samples, bins, lim),
+        by_type={k: weight_stats(v, bins, lim) for k, v in sorted(by_type.items())},
+        by_generator={k: weight_stats(v, bins, lim) for k, v in sorted(by_generator.items())},
         by_faithful=by_faithful,
         faithful_auroc=faithful_auroc,
     )
@@ -647,7 +657,8 @@ def format_weights(summary: WeightsSummary, *, hist: str = "diff", height: int =
     def paint(text: str, code: str) -> str:
         return f"{code}{text}{_RESET}" if color else text
 
-    which = "Δ = f̄(Vˢ,tˢ) − f̄(Vˢ,tʳ), −1 … 1" if hist == "diff" else "ω, 0 … 1"
+    lim = summary.overall.diff_hist.edges[-1]
+    which = f"Δ = f̄(Vˢ,tˢ) − f̄(Vˢ,tʳ), −{lim:g} … {lim:g}" if hist == "diff" else "ω, 0 … 1"
     name_width = max(8, *(len(k) for k in summary.by_type))
     header = f"{'type':<{name_width}} {'n':>6} {'mean ω':>7} {'std ω':>6} {'ω=0':>5} {'mean Δ':>7} {'std Δ':>6}  histogram of {which}"
     lines = [header, "─" * len(header)]
@@ -666,7 +677,7 @@ def format_weights(summary: WeightsSummary, *, hist: str = "diff", height: int =
         return [pad + b for b in bars[:-1]] + [first + bars[-1]]
 
     bins = len(summary.overall.diff_hist.counts)
-    axis = ("−1", "0", "1") if hist == "diff" else ("0", ".5", "1")
+    axis = (f"−{lim:g}", "0", f"{lim:g}") if hist == "diff" else ("0", ".5", "1")
     pad = " " * len(f"{'':<{name_width}} {0:>6} {0:7.2f} {0:6.2f} {0:4.0f}% {0:7.2f} {0:6.2f}  ")
     axis_line = pad + axis[0] + axis[1].center(bins - len(axis[0]) - len(axis[2])) + axis[2]
     lines += stat_line("all", summary.overall)
