@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
@@ -15,15 +16,26 @@ from synvita.api import Api  # noqa: E402
 from synvita.store import Store  # noqa: E402
 
 
-@pytest.fixture
-def demo_db(tmp_path) -> tuple[Path, dict[str, str]]:
-    """A database with two experiments' worth of runs (ids r-000001…); returns (path, {role: run id})."""
-    path = tmp_path / "demo.db"
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory) -> tuple[Path, dict[str, str]]:
+    """The demo database, seeded once per session through the real store."""
+    path = tmp_path_factory.mktemp("demo-template") / "demo.db"
     store = Store.open(path)
     try:
         ids = seed_demo(store)
     finally:
         store.close()
+    return path, ids
+
+
+@pytest.fixture
+def demo_db(demo_template, tmp_path) -> tuple[Path, dict[str, str]]:
+    """A private copy of the demo database (ids r-000001…); returns (path, {role: run id})."""
+    template, ids = demo_template
+    path = tmp_path / "demo.db"
+    for suffix in ("", "-wal", "-shm"):
+        if Path(str(template) + suffix).exists():
+            shutil.copyfile(str(template) + suffix, str(path) + suffix)
     return path, ids
 
 

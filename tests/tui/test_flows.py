@@ -189,7 +189,6 @@ class TestQueueForm:
 
 
 class TestWatchRun:
-    @pytest.mark.slow
     async def test_local_worker_runs_it_and_the_detail_follows(self, empty_api):
         """`W` starts a worker in the app; the runs table and the run's log/curves follow it to `succeeded`."""
         [run] = empty_api.store.create_runs([NewRun("debug", "s-debug", "debug.sleep", config={"seconds": 0.6})])

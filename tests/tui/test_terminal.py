@@ -57,7 +57,6 @@ class Tmux:
         self._tmux("kill-server")
 
 
-@pytest.mark.slow
 def test_synvita_tui_in_tmux(demo_db, tmp_path):
     """Start the real CLI entry point, filter the runs, open help, quit with `q`."""
     db, ids = demo_db
