@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated, Optional
 
 import typer
 
 from synvita.cli._progress import make_reporter
-from synvita.cli._utils import JsonOpt, SubmissionOpt, columns, describe_run, get_api, info, out, print_json, use_color
+from synvita.cli._utils import (
+    JsonOpt,
+    SubmissionOpt,
+    columns,
+    describe_run,
+    duration,
+    get_api,
+    info,
+    out,
+    print_json,
+    use_color,
+)
 from synvita.errors import SynvitaError
 from synvita.specs import DEFAULT_EXPERIMENT
 
@@ -73,6 +85,7 @@ def run(
         return
 
     worker = api.start_worker(submission=submission.id, executor=executor)
+    started_at = time.time()
     try:
         with make_reporter(total=len(submission.runs)) as reporter:
             worker.on_event = reporter.on_event
@@ -97,7 +110,7 @@ def run(
             f"submission {submission.id} has unfinished runs",
             hint=f"see `synvita runs ls --submission {submission.id}`",
         )
-    info(f"done: {progress.counts.get('succeeded', 0)} runs succeeded (submission {submission.id})")
+    info(f"done: {progress.counts.get('succeeded', 0)} runs succeeded in {duration(time.time() - started_at)} (submission {submission.id})")
 
 
 def worker(

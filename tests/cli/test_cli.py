@@ -61,7 +61,7 @@ def test_run_executes_the_submission_in_the_foreground(db_path, experiment_file,
     monkeypatch.setattr(specs, "plan_runs", debug_plan([("debug.noop", {}, []), ("debug.sleep", {"seconds": 0.2}, [0])]))
     result = invoke(db_path, "run", str(experiment_file))
     assert result.exit_code == 0, result.stderr
-    assert "enqueued 2 runs" in result.stderr and "done: 2 runs succeeded" in result.stderr
+    assert "enqueued 2 runs" in result.stderr and "done: 2 runs succeeded in " in result.stderr
     assert "succeeded" in result.stderr  # plain progress lines (not a terminal)
     runs = Api(db=db_path).list_runs()
     assert sorted(r.status for r in runs) == ["succeeded", "succeeded"]
