@@ -7,16 +7,13 @@ imports torch, diffusers or transformers (doctor checks them with importlib.util
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import os
 import shutil
 import sqlite3
 import subprocess
-import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
