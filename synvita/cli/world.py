@@ -126,6 +126,24 @@ def stats(
 
 
 @app.command()
+def export(
+    world_dir: Annotated[Path, typer.Option("--world", "-w", help="A built world.")] = Path("world"),
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")] = Path("world-export"),
+    synthetic_dir: Annotated[Optional[Path], typer.Option("--synthetic", help="Add SynViTA's training CSV for this synthetic set (with --train).")] = None,
+    train: Annotated[bool, typer.Option("--train", help="Also export train/val/test pairs (20k+ mp4 files for quickstart).")] = False,
+    bare: Annotated[bool, typer.Option("--bare", help="Bare captions instead of the mPLUG-Owl prompt.")] = False,
+) -> None:
+    """Write the world in the original layouts (VideoCon, SSv2, ATP-Hard CSVs; one mp4 per clip) for the original scripts."""
+    from synvita.world import load_world
+    from synvita.world.export import export_original
+
+    written = export_original(
+        load_world(world_dir), out_dir, synthetic_dir, include_train=train, prompt=not bare, progress=_StderrProgress()
+    )
+    out(columns(["set", "file"], [[k, str(v)] for k, v in written.items()]))
+
+
+@app.command()
 def presets(json_: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """List the registered world presets and their sizes."""
     from synvita.api import world as world_api

@@ -163,3 +163,29 @@ def test_stats_shows_the_construction(tmp_path, tiny_world):
     result = CliRunner().invoke(app, ["stats", "--world", str(tiny_world.root), "--synthetic", str(tmp_path / "syn")])
     assert result.exit_code == 0, result.output
     assert "retrieval-events" in result.stdout and "faithful" in result.stdout
+
+
+def test_export_in_the_original_layouts_reads_back(tmp_path, tiny_world):
+    from synvita.benchmarks.formats import read_atp_hard_csv, read_entailment_csv, read_ssv2_csv
+    from synvita.data.video_io import read_mp4
+
+    generate_for_split(tiny_world, "procedural", "default", 0, tmp_path / "syn")
+    result = CliRunner().invoke(app, ["export", "--world", str(tiny_world.root), "--out", str(tmp_path / "x"),
+                                      "--train", "--synthetic", str(tmp_path / "syn")])
+    assert result.exit_code == 0, result.output
+    x = tmp_path / "x"
+    llm = read_entailment_csv(x / "final_videocon_llm_test.csv")
+    _, truth = tiny_world.benchmark("entail-llm")
+    assert llm.prompted and llm.data.caption == truth.caption and (llm.data.label == truth.label).all()
+    human = read_entailment_csv(x / "final_videocon_human.csv")
+    assert human.data.hard.sum() == tiny_world.benchmark("entail-human")[1].hard.sum()
+    ssv2 = read_ssv2_csv(x / "eval_ssv2_temporal.csv")
+    _, ret = tiny_world.benchmark("retrieval-temporal")
+    assert sorted(ssv2.data.queries) == sorted(ret.queries) and ssv2.data.relevant.sum() == ret.relevant.sum()
+    atp = read_atp_hard_csv(x / "eval-nextqa-atphard.csv", x / "nextqa-atphard.csv")
+    _, qa = tiny_world.benchmark("qa-hard")
+    assert len(atp.data.statements) == len(qa.statements) and (atp.data.answer == qa.answer).all()
+    clip = read_mp4(x / llm.video_paths[0])
+    assert clip.shape == (8, 32, 32, 3)
+    rows = (x / "train_llm_mix_entail_synvita.csv").read_text().splitlines()
+    assert rows[0] == "videopath,caption,label,misalignment,domain,syn_video" and len(rows) == 1 + 4 * 112
