@@ -106,9 +106,11 @@ class WeightsScreen(SynvitaScreen):
         self.query_one("#weights-summary", Static).update(headline)
         table = self.query_one("#weights-table", DataTable)
         table.clear(columns=True)
-        columns = ["group", "n", "Δ mean", "Δ std", "ω mean", "ω=0", "ω q10", "ω q50", "ω q90", "Δ histogram"]
+        columns = ["group", "n", "Δ mean", "Δ std", "ω mean", "ω=0", "q10", "q50", "q90", "Δ hist"]
         if self.grouping == "faithful":
             columns.insert(-1, "AUROC")
+        used = [i for i, count in enumerate(summary.overall.diff_hist.counts) if count] or [0]
+        span = slice(used[0], used[-1] + 1)  # sparklines cover the bins the run uses, like the plot's x range
         rows = []
         for label, stats, auroc in self.groups:
             q = stats.quantiles
@@ -124,7 +126,7 @@ class WeightsScreen(SynvitaScreen):
                 _num(q.get("q50"), ".2f"),
                 _num(q.get("q90"), ".2f"),
                 *([_num(auroc, ".2f")] if self.grouping == "faithful" else []),
-                sparkline(stats.diff_hist.counts),
+                sparkline(stats.diff_hist.counts[span]),
             ])
         for i, name in enumerate(columns):  # explicit widths: the same layout however fast rows arrive
             table.add_column(name, width=max([len(name)] + [len(Text(row[i]).plain if isinstance(row[i], str)
