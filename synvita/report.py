@@ -607,8 +607,11 @@ def weight_stats(samples: list[SampleWeight], bins: int = 20, diff_lim: float = 
     )
 
 
-def summarize_weights(run_id: str, samples: list[SampleWeight], bins: int = 20) -> WeightsSummary:
-    lim = diff_limit(samples)
+def summarize_weights(
+    run_id: str, samples: list[SampleWeight], bins: int = 20, diff_range: float | None = 1.0
+) -> WeightsSummary:
+    """Weight statistics per group; Δ histograms span ±`diff_range` (None: the smallest of DIFF_LIMITS holding the data)."""
+    lim = diff_limit(samples) if diff_range is None else float(diff_range)
     by_type: dict[str, list[SampleWeight]] = {}
     by_generator: dict[str, list[SampleWeight]] = {}
     for s in samples:

@@ -395,9 +395,10 @@ def test_a_database_we_cannot_write_is_opened_read_only(tmp_path, monkeypatch):
 
 def test_diff_histogram_range_adapts_to_the_data():
     narrow = [SampleWeight("r", f"s{i}", "g", "flip", 0.5 + d, 0.5, max(0.0, d)) for i, d in enumerate([-0.04, 0.0, 0.03])]
-    summary = report.summarize_weights("r", narrow, bins=4)
+    assert report.summarize_weights("r", narrow, bins=4).overall.diff_hist.edges[-1] == 1.0  # the API default
+    summary = report.summarize_weights("r", narrow, bins=4, diff_range=None)
     assert summary.overall.diff_hist.edges == pytest.approx([-0.05, -0.025, 0.0, 0.025, 0.05])
     assert summary.by_type["flip"].diff_hist.counts == [1, 0, 1, 1]
     assert "−0.05 … 0.05" in report.format_weights(summary)
     wide = narrow + [SampleWeight("r", "w", "g", "count", 0.9, 0.1, 0.8)]
-    assert report.summarize_weights("r", wide).overall.diff_hist.edges[-1] == 1.0
+    assert report.summarize_weights("r", wide, diff_range=None).overall.diff_hist.edges[-1] == 1.0

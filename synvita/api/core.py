@@ -269,12 +269,13 @@ class Api:
             frontier.extend(dep.depends_on)
         return samples
 
-    def weights_summary(self, run_id: str, bins: int = 20) -> report.WeightsSummary:
+    def weights_summary(self, run_id: str, bins: int = 20, diff_range: float | None = 1.0) -> report.WeightsSummary:
         """Per misalignment type, per generator and (in the world) per ground-truth `faithful`: count, mean, std,
-        fraction at zero, quantiles and histograms of ω and of Δ = f̄(Vˢ,tˢ) − f̄(Vˢ,tʳ)."""
+        fraction at zero, quantiles and histograms of ω (over 0..1) and of Δ = f̄(Vˢ,tˢ) − f̄(Vˢ,tʳ) (over
+        ±diff_range; None picks the smallest range holding the data)."""
         if bins < 1:
             raise UserInputError(f"--bins {bins}: must be ≥ 1")
-        return report.summarize_weights(run_id, self.weights(run_id), bins=bins)
+        return report.summarize_weights(run_id, self.weights(run_id), bins=bins, diff_range=diff_range)
 
     #### tables ####
 

@@ -302,3 +302,12 @@ def test_plain_reporter_names_quiet_running_runs():
         while "still running" not in stream.getvalue() and _time.time() < deadline:
             _time.sleep(0.05)
     assert "r-2 pretrain: still running after" in stream.getvalue()
+
+
+def test_weights_range_option(db_path, populated):
+    auto = json.loads(invoke(db_path, "weights", populated["score"], "--json").stdout)
+    assert auto["overall"]["diff_hist"]["edges"][-1] == 1.0  # |Δ| reaches 0.8 in the fixture
+    fixed = json.loads(invoke(db_path, "weights", populated["score"], "--json", "--range", "0.5").stdout)
+    assert fixed["overall"]["diff_hist"]["edges"][0] == -0.5
+    bad = invoke(db_path, "weights", populated["score"], "--range", "-1")
+    assert bad.exit_code == 2 and "--range -1" in one_error_line(bad)
