@@ -326,3 +326,20 @@ async def test_read_only_empty_database_points_elsewhere(tmp_path):
         empty = app.screen.query_one("#runs-empty", Static)
         await wait_until(pilot, lambda: not empty.has_class("-hidden"))
         assert "--read-only" in str(empty.render())
+
+
+async def test_enter_in_the_form_only_checks(empty_api, tmp_path):
+    """Enter validates and shows the plan; nothing is queued until ctrl+s."""
+    experiment = tmp_path / "mini.toml"
+    experiment.write_text(MINI_EXPERIMENT)
+    app = make_app(empty_api)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("n")
+        form = app.screen
+        form.query_one("#queue-experiment", Input).value = str(experiment)
+        await pilot.press("enter")
+        ok = form.query_one("#queue-ok", Static)
+        await wait_until(pilot, lambda: "mini is valid" in str(ok.render()))
+        planned = empty_api.plan(empty_api.load_experiment(experiment))
+        assert f"{len(planned)} runs" in str(ok.render()) and "ctrl+s" in str(ok.render())
+        assert app.screen is form and empty_api.count_runs() == 0

@@ -253,7 +253,7 @@ class CompareScreen(SynvitaScreen):
     @work(thread=True, exclusive=True, group="compare-export", exit_on_error=False)
     def _export(self, table: Any, fmt: str, path: str) -> None:
         text = self.app.api.format_table(table, fmt=fmt)
-        target = Path(path).expanduser()
+        target = Path(path).expanduser().resolve()
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text)
         self.app.call_from_thread(self.notify, f"wrote {target}", title="Export")

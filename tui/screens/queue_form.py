@@ -145,11 +145,12 @@ class QueueRunModal(SynvitaModal):
                           overrides=value("overrides"))
 
     @on(Button.Pressed, "#queue-check")
+    @on(Input.Submitted)
     def action_validate(self) -> None:
+        """Enter in a field only checks: queuing (many runs) takes an explicit ctrl+s or the Queue button."""
         self._validate(self.form_values(), submit=False)
 
     @on(Button.Pressed, "#queue-submit")
-    @on(Input.Submitted)
     def action_submit(self) -> None:
         self._validate(self.form_values(), submit=True)
 
@@ -170,7 +171,8 @@ class QueueRunModal(SynvitaModal):
     @on(Validated)
     def _show_validation(self, message: Validated) -> None:
         self.query_one("#queue-error", Static).update(message.error)
-        self.query_one("#queue-ok", Static).update("" if message.error else f"✓ {message.text}")
+        ok = "" if message.error else f"✓ {message.text}" + ("" if message.submit else "  ·  ctrl+s queues it")
+        self.query_one("#queue-ok", Static).update(ok)
         if message.spec is not None and message.submit:
             self._submit(message.spec)
 
