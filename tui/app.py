@@ -99,7 +99,13 @@ class SynvitaApp(App):
             self.notify("read-only: started with --read-only", severity="warning")
             return
         if self.local_worker is None:
-            self.local_worker = self.api.start_worker()
+            from synvita.errors import SynvitaError
+
+            try:
+                self.local_worker = self.api.start_worker()
+            except SynvitaError as err:
+                self.notify(err.one_line(), severity="error", title="worker", timeout=8)
+                return
             self._local_worker_done.clear()
             self._run_local_worker(self.local_worker)
             self.notify("local worker started: it runs queued runs until you press W again or quit")
@@ -150,7 +156,9 @@ class SynvitaApp(App):
     @on(Worker.StateChanged)
     def report_worker_error(self, event: Worker.StateChanged) -> None:
         """Every worker error ends here (screens forward theirs): a SynvitaError shows its one line, anything
-        else its type and text."""
+        else its type and text. A local worker that ended on its own is forgotten, so `W` starts a new one."""
+        if event.worker.group == "local-worker" and event.state in (WorkerState.ERROR, WorkerState.SUCCESS):
+            self.local_worker = None
         if event.state != WorkerState.ERROR or event.worker.error is None:
             return
         error = event.worker.error
