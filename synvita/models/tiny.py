@@ -59,6 +59,7 @@ class TinyAlignmentModel(AlignmentModel):
         max_len: int = 40,
         frame_diff: bool = True,
         stem: str = "coarse",
+        norm: str = "group",
     ) -> None:
         super().__init__()
         if len(vocab) < len(SPECIALS) or tuple(vocab[: len(SPECIALS)]) != SPECIALS:
@@ -66,6 +67,7 @@ class TinyAlignmentModel(AlignmentModel):
         self._config = dict(
             vocab=list(vocab), d=d, heads=heads, channels=list(channels), time_tokens=time_tokens, grid=grid,
             video_layers=video_layers, fusion_layers=fusion_layers, max_len=max_len, frame_diff=frame_diff, stem=stem,
+            norm=norm,
         )
         self.word_to_id = {w: i for i, w in enumerate(vocab)}
         self.frame_diff = frame_diff
@@ -76,11 +78,16 @@ class TinyAlignmentModel(AlignmentModel):
         if stem not in ("coarse", "fine"):
             raise UserInputError(f"unknown tiny stem '{stem}'", hint="coarse (halve space first) or fine (full resolution first)")
         s1, s3 = ((1, 2, 2), 1) if stem == "coarse" else (1, (1, 2, 2))
-        self.stem = nn.Sequential(
-            nn.Conv3d(in_ch, c1, 3, stride=s1, padding=1), nn.ReLU(),
-            nn.Conv3d(c1, c2, 3, stride=(2, 2, 2), padding=1), nn.ReLU(),
-            nn.Conv3d(c2, c3, 3, stride=s3, padding=1), nn.ReLU(),
-        )
+        if norm not in ("group", "none"):
+            raise UserInputError(f"unknown tiny norm '{norm}'", hint="group (GroupNorm after each conv) or none")
+
+        def block(cin: int, cout: int, stride) -> list[nn.Module]:
+            layers: list[nn.Module] = [nn.Conv3d(cin, cout, 3, stride=stride, padding=1)]
+            if norm == "group":
+                layers.append(nn.GroupNorm(4, cout))  # batch-independent: train and eval behave alike
+            return layers + [nn.ReLU()]
+
+        self.stem = nn.Sequential(*block(in_ch, c1, s1), *block(c1, c2, (2, 2, 2)), *block(c2, c3, s3))
         self.pool = nn.AdaptiveAvgPool3d((time_tokens, 2 * grid, 2 * grid))
         self.patch = nn.Conv3d(c3, d, kernel_size=(1, 2, 2), stride=(1, 2, 2))  # 2×2 cells → one token
         self.time_emb = nn.Parameter(torch.randn(time_tokens, 1, 1, d) * 0.02)
