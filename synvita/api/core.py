@@ -12,18 +12,24 @@ import shutil
 import sqlite3
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
 from synvita import report, specs
-from synvita.entities import TERMINAL_STATUSES, BenchmarkResult, MetricPoint, Run, RunEvent, SampleWeight
+from synvita.entities import TERMINAL_STATUSES, Artifact, BenchmarkResult, MetricPoint, Run, RunEvent, SampleWeight
 from synvita.errors import NotFoundError, StoreError, UserInputError
 from synvita.paths import resolve_db_path
 
 BUSY_TIMEOUT_ENV = "SYNVITA_BUSY_TIMEOUT"
 """Seconds a write waits for another writer before giving up (default 5)."""
+
+LOST_AFTER_ENV = "SYNVITA_LOST_AFTER"
+"""Seconds without a heartbeat after which `Api.reap_lost` marks a running run `lost` (default 30, as
+`synvita worker --lost-after`; 0 turns reaping by readers off)."""
+DEFAULT_LOST_AFTER_S = 30.0
 
 HEAVY_PACKAGES = ("torch", "diffusers", "transformers", "peft", "av", "submitit")
 
@@ -91,30 +97,51 @@ class DoctorCheck:
 
 
 class Api:
-    """One synvita database and the operations on it. Opens the store lazily (on first use)."""
+    """One synvita database and the operations on it. Opens the store lazily (on first use).
 
-    def __init__(self, db: str | Path | None = None, read_only: bool = False, busy_timeout_s: float | None = None) -> None:
+    Safe to share between threads (the TUI calls it from thread workers): the store opens once under a lock,
+    and the store itself gives each call its own pooled connection."""
+
+    def __init__(
+        self,
+        db: str | Path | None = None,
+        read_only: bool = False,
+        busy_timeout_s: float | None = None,
+        lost_after_s: float | None = None,
+    ) -> None:
         self.db_path = resolve_db_path(db)
         self.read_only = read_only
         if busy_timeout_s is None:
             busy_timeout_s = _env_float(BUSY_TIMEOUT_ENV, 5.0)
         self.busy_timeout_s = busy_timeout_s
+        if lost_after_s is None:
+            lost_after_s = _env_float(LOST_AFTER_ENV, DEFAULT_LOST_AFTER_S)
+        self.lost_after_s = lost_after_s
+        """Heartbeat age (s) after which `reap_lost` marks a running run lost; ≤ 0: never."""
         self._store: Any = None
+        self._store_lock = threading.Lock()
 
     @property
     def store(self) -> Any:
-        """The open `synvita.store.Store` (created and migrated on first use unless read-only)."""
-        if self._store is None:
-            from synvita.store import Store
+        """The open `synvita.store.Store` (created and migrated on first use unless read-only).
 
-            read_only = self.read_only or _readable_only(self.db_path)  # e.g. a colleague's database: browse it
-            self._store = Store.open(self.db_path, read_only=read_only, busy_timeout_s=self.busy_timeout_s)
-        return self._store
+        Opened at most once even when several threads ask at the same time (double-checked under a lock)."""
+        store = self._store
+        if store is not None:
+            return store
+        with self._store_lock:
+            if self._store is None:
+                from synvita.store import Store
+
+                read_only = self.read_only or _readable_only(self.db_path)  # e.g. a colleague's database: browse it
+                self._store = Store.open(self.db_path, read_only=read_only, busy_timeout_s=self.busy_timeout_s)
+            return self._store
 
     def close(self) -> None:
-        if self._store is not None:
-            self._store.close()
-            self._store = None
+        with self._store_lock:
+            store, self._store = self._store, None
+        if store is not None:
+            store.close()
 
     def __enter__(self) -> "Api":
         return self
@@ -203,6 +230,27 @@ class Api:
             raise NotFoundError(f"no run '{run_id}': there is no database at {self.db_path} yet", hint="see `synvita doctor`")
         return self.store.get_run(run_id)
 
+    def reap_lost(self) -> list[Run]:
+        """Mark running runs whose heartbeat is older than `lost_after_s` as `lost` (their worker died), so that
+        `synvita runs ls`, `runs show` and the TUI show it without a worker running. Returns the runs marked.
+
+        Best effort and only where it may write: nothing happens (an empty list) when reaping is off
+        (`lost_after_s` ≤ 0), there is no database yet, it is open read-only, or another writer holds it past
+        the busy timeout. A read finds candidates first, so the usual case (nothing stale) takes no write lock."""
+        if self.lost_after_s <= 0 or not self._exists() or self.read_only or self.store.read_only:
+            return []
+        cutoff = time.time() - self.lost_after_s
+        stale = [
+            r for r in self.store.list_runs(status="running")
+            if (r.heartbeat_at if r.heartbeat_at is not None else (r.started_at or 0.0)) < cutoff
+        ]
+        if not stale:
+            return []
+        try:
+            return self.store.reap_lost(self.lost_after_s)
+        except StoreError:  # locked by a busy writer (a worker will reap), or the file turned read-only
+            return []
+
     def cancel(self, run_id: str) -> Run:
         return self.store.cancel(run_id)
 
@@ -253,6 +301,11 @@ class Api:
     def results(self, run_id: str | list[str]) -> list[BenchmarkResult]:
         return self.store.results(run_id)
 
+    def artifacts(self, run_id: str) -> list[Artifact]:
+        """Files a run recorded (`artifact` events: name and path, one per name, by name); NotFoundError for an
+        unknown run."""
+        return self.store.artifacts(self.get_run(run_id).id)
+
     def weights(self, run_id: str) -> list[SampleWeight]:
         """Per-sample weights of a score run (for a train or evaluate run: of the score run it depends on)."""
         run = self.get_run(run_id)
@@ -280,27 +333,43 @@ class Api:
     #### tables ####
 
     def table_runs(
-        self, run_ids: list[str] | None = None, experiment: str | None = None, submission: str | None = None
+        self,
+        run_ids: list[str] | None = None,
+        experiment: str | None = None,
+        submission: str | None = None,
+        experiments: list[str] | None = None,
     ) -> list[Run]:
-        """The evaluate runs a table is built from: given ids (a train run brings its evaluate run), else the
-        succeeded evaluate runs of an experiment or submission, else of the latest submission."""
+        """The evaluate runs a table is built from: given ids (a train run brings its evaluate run) plus the
+        succeeded evaluate runs of each named experiment (`experiment` and `experiments`, within `submission`
+        if given); else those of a submission; else of the latest submission. Each run once, in that order.
+        An experiment without any run in the database → NotFoundError (a typo would otherwise vanish)."""
+        names = list(dict.fromkeys(([experiment] if experiment else []) + list(experiments or [])))
+        runs: list[Run] = []
         if run_ids:
-            runs: list[Run] = []
             for run in self.store.get_runs(run_ids):
                 if run.stage == "evaluate":
                     runs.append(run)
                 else:
                     evaluations = [r for r in self.store.get_runs(self.store.dependants(run.id)) if r.stage == "evaluate"]
                     runs.extend(evaluations or [run])
-            return runs
-        if experiment is None and submission is None:
+        for name in names:
+            if not self.count_runs(experiment=name):
+                raise NotFoundError(
+                    f"no runs of experiment '{name}' in {self.db_path}", hint="see `synvita runs ls` for the experiments"
+                )
+            runs.extend(self.list_runs(
+                experiment=name, submission=submission, stage="evaluate", status="succeeded",
+                order_by="created_at", descending=False,
+            ))
+        if run_ids or names:
+            return list({run.id: run for run in runs}.values())
+        if submission is None:
             latest = self.list_runs(stage="evaluate", limit=1)
             if not latest:
                 return []
             submission = latest[0].submission
         return self.list_runs(
-            experiment=experiment, submission=submission, stage="evaluate", status="succeeded",
-            order_by="created_at", descending=False,
+            submission=submission, stage="evaluate", status="succeeded", order_by="created_at", descending=False
         )
 
     def table(
@@ -312,11 +381,13 @@ class Api:
         include_controls: bool = False,
         benchmarks: list[str] | None = None,
         include_other_metrics: bool = False,
+        experiments: list[str] | None = None,
     ) -> report.BenchmarkTable:
         """Paper-style table: rows = variants (mean ± std over seeds, n), columns = benchmarks + mean, deltas vs
         `baseline` (a variant or row label), best per column marked; controls and per-type subsets on request
-        (`include_controls`), and the benchmarks' secondary metrics such as R@k (`include_other_metrics`)."""
-        runs = self.table_runs(run_ids, experiment, submission)
+        (`include_controls`), and the benchmarks' secondary metrics such as R@k (`include_other_metrics`).
+        Runs as in `table_runs`: run ids and several experiments (`experiments`) add up."""
+        runs = self.table_runs(run_ids, experiment, submission, experiments=experiments)
         results = self.store.results([r.id for r in runs]) if runs else []
         return report.build_table(
             runs, results, benchmarks=benchmarks, baseline=baseline,

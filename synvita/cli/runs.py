@@ -47,6 +47,7 @@ def ls(
 ) -> None:
     """List runs, newest first."""
     api = get_api()
+    _reap_lost(api)
     statuses = [s for item in (status or []) for s in item.split(",") if s] or None
     filters = dict(status=statuses, experiment=experiment, stage=stage, variant=variant, submission=submission, text=search)
     runs = api.list_runs(**filters, limit=limit or None)
@@ -70,6 +71,13 @@ def ls(
         info(f"{len(runs)} of {total} runs shown (--limit 0 shows all)")
 
 
+def _reap_lost(api: Any) -> None:
+    """Runs of a dead worker (no heartbeat for $SYNVITA_LOST_AFTER s, default 30) become `lost` here, so a killed
+    worker's runs do not stay `running` forever when no other worker runs; a note names them on stderr."""
+    for run in api.reap_lost():
+        info(f"{run.id} {run.status}: {run.error}")
+
+
 def _progress_text(run: Any) -> str:
     if run.status == "running" and run.progress is not None:
         return f"{100 * run.progress:.0f}%"
@@ -82,6 +90,8 @@ def _progress_text(run: Any) -> str:
 def show(run_id: RunIdArg, json_output: JsonOpt = False) -> None:
     """A run's details: status, dependencies, config, results, latest metrics and last log lines."""
     api = get_api()
+    api.get_run(run_id)  # an unknown id fails before anything is written
+    _reap_lost(api)
     run = api.get_run(run_id)
     results = api.results(run.id)
     metrics = api.store.latest_metrics(run.id).get(run.id, {})
@@ -90,7 +100,7 @@ def show(run_id: RunIdArg, json_output: JsonOpt = False) -> None:
         data = run.to_dict()
         data["results"] = [r.__dict__ for r in results]
         data["metrics"] = {name: {"step": p.step, "value": p.value} for name, p in metrics.items()}
-        data["artifacts"] = [a.__dict__ for a in api.store.artifacts(run.id)]
+        data["artifacts"] = [a.__dict__ for a in api.artifacts(run.id)]
         data["dependants"] = api.store.dependants(run.id)
         print_json(data)
         return

@@ -6,14 +6,19 @@ from typing import Annotated, Optional
 
 import typer
 
-from synvita.cli._utils import ExperimentOpt, SubmissionOpt, get_api, info, out, use_color
+from synvita.cli._utils import SubmissionOpt, get_api, info, out, use_color
 
 FORMATS = ("text", "md", "latex", "csv", "json")
+
+ExperimentsOpt = Annotated[
+    Optional[list[str]],
+    typer.Option("--experiment", "-e", help="Runs of this experiment (its `name`); repeat (or a,b) for several."),
+]
 
 
 def table(
     run_ids: Annotated[Optional[list[str]], typer.Argument(help="Evaluate runs (a train run brings its evaluate run).")] = None,
-    experiment: ExperimentOpt = None,
+    experiment: ExperimentsOpt = None,
     submission: SubmissionOpt = None,
     baseline: Annotated[str, typer.Option("--baseline", "-b", help="Variant (or row label) the ↑/↓ deltas compare with; '' for none.")] = "none",
     fmt: Annotated[str, typer.Option("--format", "-f", help="text, md, latex, csv or json.")] = "text",
@@ -23,8 +28,10 @@ def table(
 ) -> None:
     """Benchmark table: rows = variants (mean ± std over seeds, n), columns = the six benchmarks and their mean.
 
-    Without RUN or --experiment/--submission: the latest submission. Examples:
+    RUNs and experiments add up (each experiment's succeeded evaluate runs). Without RUN or
+    --experiment/--submission: the latest submission. Examples:
       synvita table --experiment paper-ablations --format latex
+      synvita table --experiment quickstart --experiment quickstart-lavie
       synvita table r-1a2b3c r-4d5e6f --baseline naive --controls
     """
     if json_output:
@@ -33,9 +40,10 @@ def table(
         from synvita.errors import UserInputError
 
         raise UserInputError(f"--format {fmt}: unknown format", hint=f"formats: {', '.join(FORMATS)}")
+    experiments = [name for item in (experiment or []) for name in item.split(",") if name] or None
     api = get_api()
     result = api.table(
-        run_ids=run_ids or None, experiment=experiment, submission=submission, baseline=baseline or None,
+        run_ids=run_ids or None, experiments=experiments, submission=submission, baseline=baseline or None,
         include_controls=controls, include_other_metrics=all_metrics,
     )
     if not result.rows and fmt != "json":

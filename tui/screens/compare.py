@@ -187,10 +187,7 @@ class CompareScreen(SynvitaScreen):
 
         api = self.app.api
         try:
-            if len(experiments) > 1 or (experiments and run_ids):
-                run_ids = run_ids + [r.id for e in experiments for r in api.table_runs(experiment=e)]
-                experiments = []
-            table = api.table(run_ids=run_ids or None, experiment=experiments[0] if experiments else None,
+            table = api.table(run_ids=run_ids or None, experiments=experiments or None,
                               baseline=baseline, include_controls=include_controls)
         except SynvitaError as err:
             self.post_message(ActionFailed(err.one_line()))

@@ -18,7 +18,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Log, OptionList, Static, TabbedContent, TabPane
 from textual_plotext import PlotextPlot
 
-from synvita.entities import TERMINAL_STATUSES, Artifact, Run
+from synvita.entities import TERMINAL_STATUSES, Run
 from tui.formatting import STATUS_STYLES, format_duration, format_number, format_timestamp, merge_collapsed, progress_bar
 from tui.messages import ActionFailed, LogTailed, MetricsLoaded, RunChanged, RunLoaded
 from tui.screens.base import SynvitaScreen
@@ -131,10 +131,10 @@ class RunDetailScreen(SynvitaScreen):
     @work(thread=True, exclusive=True, group="detail-run", exit_on_error=False)
     def _load_run(self, run_id: str) -> None:
         api = self.app.api
+        if not self.app.read_only:
+            api.reap_lost()  # a dead worker's run shows `lost` here even when no worker runs
         run = api.get_run(run_id)
-        artifacts = [Artifact(run_id, e.data.get("name", ""), e.data.get("path", ""))
-                     for e in api.logs(run_id, kinds=["artifact"])]
-        self.post_fresh(RunLoaded(run=run, artifacts=artifacts, results=api.results(run_id)))
+        self.post_fresh(RunLoaded(run=run, artifacts=api.artifacts(run_id), results=api.results(run_id)))
 
     @work(thread=True, exclusive=True, group="detail-log", exit_on_error=False)
     def _tail_log(self, run_id: str, since_seq: int) -> None:

@@ -98,6 +98,8 @@ class RunsScreen(SynvitaScreen):
     @work(thread=True, exclusive=True, group="runs-poll", exit_on_error=False)
     def _load_runs(self, filters: dict[str, str], sort_key: str, offset: int, limit: int) -> None:
         api = self.app.api
+        if not self.app.read_only:
+            api.reap_lost()  # runs of a dead worker become `lost` (only where the database is writable)
         total = api.count_runs(**filters)
         if offset >= total and total:
             offset = max(0, (total - 1) // limit * limit)
