@@ -6,6 +6,7 @@ import json
 import math
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -402,3 +403,132 @@ def test_diff_histogram_range_adapts_to_the_data():
     assert "−0.05 … 0.05" in report.format_weights(summary)
     wide = narrow + [SampleWeight("r", "w", "g", "count", 0.9, 0.1, 0.8)]
     assert report.summarize_weights("r", wide, diff_range=None).overall.diff_hist.edges[-1] == 1.0
+
+
+#### artifacts, several experiments, threads, reaping ####
+
+
+def test_artifacts_come_from_the_store_one_per_name(api):
+    rid = finish_run(api, "s-a", "train", variant="naive", seed=0, events=[
+        {"kind": "artifact", "name": "checkpoint", "path": "model-1.pt"},
+        {"kind": "artifact", "name": "samples", "path": "samples.mp4"},
+        {"kind": "artifact", "name": "checkpoint", "path": "model-2.pt"},  # a later file under the same name wins
+    ])
+    assert [(a.run_id, a.name, a.path) for a in api.artifacts(rid)] == [
+        (rid, "checkpoint", "model-2.pt"), (rid, "samples", "samples.mp4")]
+    assert api.artifacts(finish_run(api, "s-a", "world")) == []
+    with pytest.raises(NotFoundError, match="no run 'r-nope'"):
+        api.artifacts("r-nope")
+
+
+def test_table_over_several_experiments_adds_their_runs_up(api):
+    a = finish_run(api, "s-1", "evaluate", experiment="alpha", events=headline({"qa-hard": 10.0}), variant="none", seed=0)
+    b = finish_run(api, "s-2", "evaluate", experiment="beta", events=headline({"qa-hard": 20.0}), variant="none", seed=0)
+    c = finish_run(api, "s-3", "evaluate", experiment="gamma", events=headline({"qa-hard": 30.0}), variant="naive", seed=0)
+    finish_run(api, "s-2", "evaluate", experiment="beta", events=headline({"qa-hard": 99.0}), variant="none", seed=1,
+               status="failed")  # only succeeded runs count
+    assert [r.id for r in api.table_runs(experiments=["alpha", "beta"])] == [a, b]
+    table = api.table(experiments=["alpha", "beta"])
+    assert [(row.label, row.experiment, row.runs) for row in table.rows] == [
+        ("alpha · none", "alpha", [a]), ("beta · none", "beta", [b])]  # one row per experiment and variant
+    assert [row.cells["qa-hard"].mean for row in table.rows] == pytest.approx([10.0, 20.0])
+    # run ids and experiments add up, each run once; `experiment` joins `experiments`
+    assert [r.id for r in api.table_runs(run_ids=[c, a], experiments=["alpha"])] == [c, a]
+    assert [r.id for r in api.table_runs(experiment="gamma", experiments=["alpha", "gamma"])] == [c, a]
+    assert [r.id for r in api.table_runs(experiments=["alpha", "beta"], submission="s-2")] == [b]
+    with pytest.raises(NotFoundError, match="no runs of experiment 'alfa'"):
+        api.table(experiments=["alpha", "alfa"])
+
+
+def test_the_store_opens_once_when_threads_race_for_it(api, monkeypatch):
+    import threading
+
+    from synvita.store import Store
+
+    real_open = Store.open.__func__
+    opened = []
+
+    def slow_open(cls, *args, **kwargs):
+        time.sleep(0.05)  # wide window: without the lock every thread would open its own store
+        store = real_open(cls, *args, **kwargs)
+        opened.append(store)
+        return store
+
+    monkeypatch.setattr(Store, "open", classmethod(slow_open))
+    barrier = threading.Barrier(8)
+    seen = []
+
+    def use() -> None:
+        barrier.wait()
+        seen.append(api.store)
+
+    threads = [threading.Thread(target=use) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(opened) == 1 and len(seen) == 8 and all(s is opened[0] for s in seen)
+    api.close()
+    assert api._store is None and api.list_runs() == [] and len(opened) == 2  # reopens after close
+
+
+def running_run(api: Api, *, beat_age_s: float, submission: str = "s-live") -> str:
+    """A run claimed by a worker that last beat `beat_age_s` seconds ago."""
+    [run] = api.store.create_runs([NewRun(experiment="exp", submission=submission, stage="train", variant="naive")])
+    assert api.store.claim_next("w-gone", submission=submission).id == run.id
+    import sqlite3
+
+    with sqlite3.connect(api.db_path) as conn:
+        conn.execute("UPDATE runs SET heartbeat_at = ?, started_at = ? WHERE id = ?",
+                     (time.time() - beat_age_s, time.time() - beat_age_s - 1, run.id))
+    return run.id
+
+
+def test_reap_lost_marks_runs_of_a_dead_worker(api):
+    assert api.lost_after_s == 30.0
+    dead, alive = running_run(api, beat_age_s=120, submission="s-dead"), running_run(api, beat_age_s=1)
+    [reaped] = api.reap_lost()
+    assert reaped.id == dead and reaped.status == "lost" and "no heartbeat from worker w-gone" in reaped.error
+    assert api.get_run(dead).status == "lost" and api.get_run(alive).status == "running"
+    assert api.reap_lost() == []
+    assert api.retry(dead).status == "queued"  # lost runs re-queue as before
+
+
+def test_reap_lost_honours_the_timeout_and_can_be_turned_off(tmp_path, monkeypatch):
+    db = tmp_path / "r.db"
+    with Api(db=db) as writer:
+        rid = running_run(writer, beat_age_s=120)
+    with Api(db=db, lost_after_s=600) as patient:
+        assert patient.reap_lost() == []
+    with Api(db=db, lost_after_s=0) as off:
+        assert off.reap_lost() == []
+    monkeypatch.setenv("SYNVITA_LOST_AFTER", "60")
+    with Api(db=db) as from_env:
+        assert from_env.lost_after_s == 60.0 and [r.id for r in from_env.reap_lost()] == [rid]
+    monkeypatch.setenv("SYNVITA_LOST_AFTER", "soon")
+    with pytest.raises(UserInputError, match="SYNVITA_LOST_AFTER"):
+        Api(db=db)
+
+
+def test_reap_lost_never_writes_where_it_may_not(tmp_path, monkeypatch):
+    import sqlite3
+
+    missing = tmp_path / "none" / "synvita.db"
+    with Api(db=missing) as nothing_yet:
+        assert nothing_yet.reap_lost() == [] and not missing.exists()
+    db = tmp_path / "r.db"
+    with Api(db=db) as writer:
+        rid = running_run(writer, beat_age_s=120)
+    with Api(db=db, read_only=True) as reader:
+        assert reader.reap_lost() == [] and reader.get_run(rid).status == "running"
+    # another process holds the write lock: reaping gives up after the busy timeout instead of failing the caller
+    blocker = sqlite3.connect(db, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        with Api(db=db, busy_timeout_s=0.2) as busy:
+            assert busy.reap_lost() == [] and busy.get_run(rid).status == "running"
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    with Api(db=db) as writer:
+        assert [r.id for r in writer.reap_lost()] == [rid]

@@ -311,3 +311,68 @@ def test_weights_range_option(db_path, populated):
     assert fixed["overall"]["diff_hist"]["edges"][0] == -0.5
     bad = invoke(db_path, "weights", populated["score"], "--range", "-1")
     assert bad.exit_code == 2 and "--range -1" in one_error_line(bad)
+
+
+#### reading reaps a dead worker's runs; tables over several experiments ####
+
+
+def _claimed_by_a_dead_worker(db_path, submission: str, beat_age_s: float = 300.0) -> str:
+    """A run claimed by worker w-dead, whose last heartbeat is `beat_age_s` old (the worker was killed)."""
+    import sqlite3
+    import time as _time
+
+    from synvita.store import NewRun
+
+    with Api(db=db_path) as api:
+        [run] = api.store.create_runs([NewRun(experiment="exp", submission=submission, stage="train", variant="naive")])
+        assert api.store.claim_next("w-dead", submission=submission).id == run.id
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("UPDATE runs SET heartbeat_at = ? WHERE id = ?", (_time.time() - beat_age_s, run.id))
+    return run.id
+
+
+def test_runs_ls_marks_a_dead_workers_runs_lost(db_path, populated):
+    dead = _claimed_by_a_dead_worker(db_path, "s-dead")
+    alive = _claimed_by_a_dead_worker(db_path, "s-alive", beat_age_s=1.0)
+    result = invoke(db_path, "runs", "ls", "--json")
+    assert result.exit_code == 0, result.stderr
+    status = {r["id"]: r["status"] for r in json.loads(result.stdout)}
+    assert status[dead] == "lost" and status[alive] == "running"
+    assert f"{dead} lost: no heartbeat from worker w-dead for 30s" in result.stderr
+    again = invoke(db_path, "runs", "ls")
+    assert again.exit_code == 0 and "no heartbeat" not in again.stderr  # reaped once
+
+
+def test_runs_show_reaps_and_the_timeout_comes_from_the_environment(db_path, populated):
+    dead = _claimed_by_a_dead_worker(db_path, "s-dead", beat_age_s=100.0)
+    patient = invoke(db_path, "runs", "show", dead, "--json", env={"SYNVITA_LOST_AFTER": "600"})
+    assert json.loads(patient.stdout)["status"] == "running"
+    before = snapshot(db_path)
+    off = invoke(db_path, "runs", "ls", env={"SYNVITA_LOST_AFTER": "0"})
+    assert off.exit_code == 0 and snapshot(db_path) == before
+    shown = invoke(db_path, "runs", "show", dead)
+    assert shown.exit_code == 0 and "status      lost" in shown.stdout and "no heartbeat from worker w-dead" in shown.stdout
+
+
+def test_runs_show_of_an_unknown_run_reaps_nothing(db_path, populated):
+    dead = _claimed_by_a_dead_worker(db_path, "s-dead")
+    assert invoke(db_path, "runs", "show", "r-nope").exit_code == 3
+    with Api(db=db_path) as api:
+        assert api.get_run(dead).status == "running"
+
+
+def test_table_takes_several_experiments(db_path, populated):
+    from cli_helpers import finish_run
+
+    with Api(db=db_path) as api:
+        other = finish_run(api, "s-other", "evaluate", experiment="other",
+                           events=[{"kind": "result", "benchmark": "qa-hard", "metric": "auc", "value": 5.0,
+                                    "subset": None, "control": None}], variant="none", seed=0)
+    both = json.loads(invoke(db_path, "table", "--experiment", "exp", "-e", "other", "--json").stdout)
+    rows = {r["label"]: r for r in both["rows"]}
+    assert set(rows) == {"exp · none", "exp · synvita", "other · none"}
+    assert rows["other · none"]["runs"] == [other]
+    comma = json.loads(invoke(db_path, "table", "--experiment", "exp,other", "--json").stdout)
+    assert comma == both
+    typo = invoke(db_path, "table", "-e", "exp", "-e", "othre")
+    assert typo.exit_code == 3 and "no runs of experiment 'othre'" in one_error_line(typo)
