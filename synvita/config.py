@@ -36,6 +36,24 @@ class GenerationSection:
     """procedural only: per-type failure-rate overrides, e.g. {flip = 0.0, hallucination = 0.2}."""
     look: dict = field(default_factory=dict)
     """procedural only: synthetic-look overrides, e.g. {strength = 0.8, blur = 0.0} (keys of SyntheticLook)."""
+    device: str = "auto"
+    """cogvideox/diffusers: auto (CUDA when a GPU is visible, else CPU) | cpu | cuda | cuda:N."""
+    dtype: str = "auto"
+    """cogvideox/diffusers: auto (bf16 on CUDA, fp32 on CPU) | fp32 | bf16 | fp16."""
+    num_frames: int | None = None
+    """cogvideox/diffusers/folder: frames per generated video (omitted: the generator's default, 49 for CogVideoX); conformed to world.frames afterwards."""
+    height: int | None = None
+    """cogvideox/diffusers/folder: generated height in pixels (omitted: the generator's default, 480 for CogVideoX)."""
+    width: int | None = None
+    """cogvideox/diffusers/folder: generated width in pixels (omitted: the generator's default, 720 for CogVideoX)."""
+    steps: int | None = None
+    """cogvideox/diffusers: denoising (inference) steps (omitted: the generator's default, 50 for CogVideoX)."""
+    guidance: float | None = None
+    """cogvideox/diffusers: classifier-free guidance scale (omitted: the generator's default, 6 for CogVideoX)."""
+    batch_size: int = 1
+    """cogvideox/diffusers: prompts per pipeline call (1 reproduces `generate_to_dir` exactly; more can differ by ±1 in pixels)."""
+    options: dict = field(default_factory=dict)
+    """Other generator constructor options as they are, e.g. {cpu_offload = true, fps = 8, call_kwargs = {max_sequence_length = 226}}."""
 
 
 @dataclass

@@ -32,6 +32,13 @@ def run(ctx: StageContext) -> None:
     name = str(sc.get("name", "ensemble"))
     SCORERS.check(name)
     if name == "oracle":
+        if not syn.knows_faithful:
+            from synvita.errors import UserInputError
+
+            raise UserInputError(
+                f"the oracle scorer needs ground-truth faithful flags, which the {syn.generator} generator does not have",
+                hint="use scorers.name = \"ensemble\" (or vqascore) for real generators",
+            )
         scorer = OracleScorer(list(syn.faithful))
         ft_has, fo_has = scorer.score(None, np.arange(len(pairs)), pairs.caption_neg, pairs.caption_pos)
         has = syn.pair_index >= 0
@@ -47,12 +54,13 @@ def run(ctx: StageContext) -> None:
     write_weights(ctx.run_dir / WEIGHTS_FILE, rows)
     save_scores(ctx.run_dir / SCORES_FILE, f_target, f_other, name)
     w = np.array([r.weight for r in rows])
-    faithful = np.array([bool(r.faithful) for r in rows])
+    known = [r for r in rows if r.faithful is not None]  # real generators: faithfulness unknown, no AUROC
+    faithful = np.array([bool(r.faithful) for r in known], dtype=bool)
     ctx.events.metric("mean_weight", float(w.mean()) if len(w) else 0.0, 0)
     if faithful.any() and (~faithful).any():
         from synvita.benchmarks.metrics import roc_auc
 
-        diff = np.array([r.f_target - r.f_other for r in rows])
+        diff = np.array([r.f_target - r.f_other for r in known])
         ctx.events.metric("weight_faithful_auroc", roc_auc(faithful.astype(int), diff), 0)
     ctx.events.weights(WEIGHTS_FILE)
     ctx.events.artifact("scores", SCORES_FILE)

@@ -122,7 +122,7 @@ def weight_rows_for(syn, pairs: PairSet, f_target: np.ndarray, f_other: np.ndarr
     has = np.flatnonzero(syn.pair_index >= 0)
     ids = [syn.bank.ids[int(syn.pair_index[p])] for p in has]
     return weight_rows(ids, generator, [pairs.misalignment[p] for p in has], f_target[:, has], f_other[:, has],
-                       [bool(syn.faithful[p]) for p in has])
+                       [syn.faithful_or_none(int(p)) for p in has])  # None: a real generator's (unknown)
 
 
 def save_scores(path: Path, f_target: np.ndarray, f_other: np.ndarray, scorer: str) -> None:

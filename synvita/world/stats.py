@@ -63,19 +63,21 @@ def synthetic_stats(synthetic_dir: str | Path) -> dict[str, Any]:
     from synvita.world.synthetic import load_synthetic
 
     syn = load_synthetic(synthetic_dir)
+    known = np.ones(len(syn), dtype=bool) if syn.faithful_known is None else syn.faithful_known  # False: real generators
+
+    def rate(flags: np.ndarray, sel: np.ndarray) -> float | None:  # None where no video's ground truth is known
+        sel = sel & known
+        return round(float(flags[sel].mean()), 3) if sel.any() else None
+
     per_type = {}
     for t in sorted(set(syn.misalignment)):
         sel = np.array([m == t for m in syn.misalignment])
-        per_type[t] = {
-            "videos": int(sel.sum()),
-            "failed": round(float(syn.failed[sel].mean()), 3),
-            "faithful": round(float(syn.faithful[sel].mean()), 3),
-        }
+        per_type[t] = {"videos": int(sel.sum()), "failed": rate(syn.failed, sel), "faithful": rate(syn.faithful, sel)}
     return {
         "generator": syn.generator,
         "profile": syn.profile,
         "videos": len(syn),
-        "faithful": round(float(syn.faithful.mean()), 3) if len(syn) else None,
+        "faithful": rate(syn.faithful, np.ones(len(syn), dtype=bool)),
         "per_type": per_type,
     }
 

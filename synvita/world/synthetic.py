@@ -5,7 +5,13 @@ Directory written by `generate_for_split`:
     frames.npy, videos.csv  the bank of synthetic clips (mp4 shards or one file per clip next to them)
     manifest.csv            one row per pair: pair_index, video, videopath, prompt (t^s), reference (t^r),
                             rendered_caption, faithful, failed, misalignment, generator, profile
+                            (faithful/failed are empty where the generator does not know: every real model)
     videocon_train.csv      SynViTA's training layout: videopath, caption, label, misalignment, domain, syn_video
+
+Real generators (cogvideox, diffusers, folder) go through `generate_with_model`: the videos are first written at
+the model's own size by `synvita.generators.sharded.generate_to_dir` into `generated/` (one mp4 per video, small
+batches, tmp + rename, finished videos skipped, so a retried run resumes), then conformed to the world's clip
+shape (`fit_clip`) and stored exactly as above, so score and train read them like procedural ones.
 """
 
 from __future__ import annotations
@@ -23,10 +29,14 @@ from synvita.data.cache import FRAMES_FILE, bank_prefix, encode_clips, load_bank
 from synvita.data.manifest import as_bool, file_sha256, read_csv, write_csv
 from synvita.data.types import VideoBank
 from synvita.data.video_io import fit_clip
-from synvita.errors import NotFoundError
+from synvita.errors import NotFoundError, UserInputError
 from synvita.registry import GENERATORS
 
 SYNTHETIC_FILE = "synthetic.json"
+GENERATED_DIR = "generated"
+"""Sub-directory of a synthetic set holding a real generator's full-size mp4s (`generate_to_dir`'s layout)."""
+GENERATED_OPTIONS = "generator.json"
+"""What made the videos in `generated/` (generator settings + seed); a resumed run must match it."""
 
 
 @dataclass
@@ -43,9 +53,23 @@ class SyntheticSet:
     failed: np.ndarray | None = None
     """bool [P]: a semantic failure was drawn."""
     misalignment: list[str] | None = None
+    faithful_known: np.ndarray | None = None
+    """bool [P]: `faithful`/`failed` are ground truth here (procedural world); False for real generators, whose
+    faithfulness nobody knows (their `faithful` is then False and means nothing). None: known everywhere."""
 
     def __len__(self) -> int:
         return len(self.pair_index)
+
+    def faithful_or_none(self, p: int) -> bool | None:
+        """Ground-truth faithfulness of pair p's video, None where unknown (real generators, or no video)."""
+        if self.pair_index[p] < 0 or (self.faithful_known is not None and not self.faithful_known[p]):
+            return None
+        return bool(self.faithful[p])
+
+    @property
+    def knows_faithful(self) -> bool:
+        """True when at least one video has a ground-truth faithful flag."""
+        return self.faithful_known is None or bool(self.faithful_known.any())
 
 
 def make_generator(name: str, profile: str, config: Any = None, options: dict[str, Any] | None = None):
@@ -78,10 +102,14 @@ def generate_for_split(
     progress: Callable[[int, int, str], None] | None = None,
     options: dict[str, Any] | None = None,
     batch: int = 1024,
+    generator: Any = None,
+    extra_meta: dict[str, Any] | None = None,
 ) -> SyntheticSet:
     """Render G(t^s) for every pair of `split` (t^r passed as reference) and write them under out_dir.
 
-    Videos from real generators (other sizes and lengths) are fitted to the world's clip geometry (`fit_clip`)."""
+    Videos from real generators (other sizes and lengths) are fitted to the world's clip geometry (`fit_clip`).
+    `generator` (an instance) replaces the registered `generator_name`'s constructor; the set is still labelled
+    `generator_name`. For a real T2V model use `generate_with_model`, which keeps memory to one video and resumes."""
     from synvita.world.build import check_writable
 
     out = Path(out_dir)
@@ -92,7 +120,7 @@ def generate_for_split(
             old.unlink(missing_ok=True)
     say = progress or (lambda d, t, m: None)
     cfg = world.config
-    gen = make_generator(generator_name, profile, cfg, options)
+    gen = generator if generator is not None else make_generator(generator_name, profile, cfg, options)
     real_bank, pairs = world.split(split)
     n = len(pairs)
     frames = np.lib.format.open_memmap(
@@ -121,8 +149,8 @@ def generate_for_split(
                         "prompt": v.prompt,
                         "reference": refs[k],
                         "rendered_caption": v.rendered_caption or "",
-                        "faithful": bool(v.faithful),
-                        "failed": bool(v.meta.get("failed", False)),
+                        "faithful": "" if v.faithful is None else bool(v.faithful),  # "": unknown
+                        "failed": bool(v.meta["failed"]) if "failed" in v.meta else ("" if v.faithful is None else False),
                         "misalignment": pairs.misalignment[p],
                         "generator": generator_name,
                         "profile": profile,
@@ -148,7 +176,8 @@ def generate_for_split(
         r["videopath"] = paths[r["video"]]
     write_csv(out / "manifest.csv", rows)
     _write_videocon_training(out, world, split, pairs, rows)
-    faithful = np.array([r["faithful"] for r in rows], dtype=bool)
+    known = np.array([r["faithful"] != "" for r in rows], dtype=bool)
+    faithful = np.array([r["faithful"] is True for r in rows], dtype=bool)
     meta = {
         "generator": generator_name,
         "profile": profile,
@@ -156,14 +185,16 @@ def generate_for_split(
         "split": split,
         "world": str(Path(world.root).resolve()),
         "count": n,
-        "faithful_rate": float(faithful.mean()) if n else None,
+        "faithful_rate": float(faithful[known].mean()) if known.any() else None,
+        "faithful_known": bool(known.any()),
         "failure_rates": getattr(getattr(gen, "profile", None), "failure", None),
         "sha256": {
             "frames.npy": file_sha256(out / FRAMES_FILE),
             "manifest.csv": file_sha256(out / "manifest.csv"),
         },
+        **(extra_meta or {}),
     }
-    (out / SYNTHETIC_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True))
+    (out / SYNTHETIC_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True, default=str))
     return load_synthetic(out)
 
 
@@ -195,6 +226,7 @@ def load_synthetic(out_dir: str | Path) -> SyntheticSet:
     n = len(rows)
     pair_index = np.full(n, -1, dtype=np.int64)
     faithful = np.zeros(n, dtype=bool)
+    known = np.zeros(n, dtype=bool)
     failed = np.zeros(n, dtype=bool)
     rendered = [""] * n
     mis = [""] * n
@@ -202,6 +234,7 @@ def load_synthetic(out_dir: str | Path) -> SyntheticSet:
         p = int(r["pair_index"])
         pair_index[p] = int(r["video"])
         faithful[p] = as_bool(r["faithful"])
+        known[p] = r["faithful"] != ""
         failed[p] = as_bool(r["failed"])
         rendered[p] = r["rendered_caption"]
         mis[p] = r["misalignment"]
@@ -214,4 +247,109 @@ def load_synthetic(out_dir: str | Path) -> SyntheticSet:
         profile=meta["profile"],
         failed=failed,
         misalignment=mis,
+        faithful_known=known,
+    )
+
+
+class GeneratedVideos:
+    """The mp4s `generate_to_dir` wrote into `folder/videos/<id>.mp4`, served by global pair index and conformed to
+    the world's clip shape [frames, height, width] (linspace frame sampling, PIL area resize: `fit_clip`).
+
+    Behaves as a generator for `generate_for_split`, which then stores them like any synthetic set; `faithful` is
+    None (nobody knows whether a real model followed its prompt)."""
+
+    def __init__(self, name: str, folder: Path, ids: list[str], shape: tuple[int, int, int]) -> None:
+        self.name, self.folder, self.ids, self.shape = name, Path(folder), ids, shape
+
+    def generate(self, prompts, seed, references=None, indices=None):
+        from synvita.generators.base import GeneratedVideo
+        from synvita.generators.sharded import read_mp4
+
+        indices = range(len(prompts)) if indices is None else indices
+        out = []
+        for prompt, j in zip(prompts, indices):
+            path = self.folder / "videos" / f"{self.ids[j]}.mp4"
+            clip = read_mp4(path)  # uint8 [T, H, W, 3] at the model's size
+            out.append(GeneratedVideo(frames=fit_clip(clip, *self.shape), prompt=prompt,
+                                      meta={"source": str(path), "source_shape": list(clip.shape[:3])}))
+        return out
+
+
+def _generator_record(gen, generator_name: str, seed: int) -> dict[str, Any]:
+    """What determines the pixels of `generated/` (a resumed run must agree, or old and new videos would mix)."""
+    if hasattr(gen, "describe"):
+        described = gen.describe()
+    else:  # e.g. the folder generator: where the videos come from and how they are resampled
+        described = {k: getattr(gen, k) for k in ("folder", "model_path", "num_frames", "height", "width", "fps") if hasattr(gen, k)}
+    described = {k: v for k, v in described.items() if k not in ("model_dir",)}
+    return {"generator": generator_name, "seed": int(seed), "settings": json.loads(json.dumps(described, default=str))}
+
+
+def generate_with_model(
+    world,
+    generator,
+    generator_name: str,
+    seed: int = 0,
+    out_dir: str | Path = "synthetic",
+    split: str = "train",
+    progress: Callable[[int, int, str], None] | None = None,
+    batch_size: int = 1,
+) -> SyntheticSet:
+    """G(t^s) for every pair of `split` from a real text-to-video `generator` (an instance), resumably.
+
+    1. `generate_to_dir` writes video j (seeded by its global index) to `out_dir/generated/videos/<id>.mp4` at the
+       model's own size, one video in memory at a time, each through a temporary file + rename; videos already
+       there are skipped, so rerunning after a crash or preemption continues where it stopped. With
+       `batch_size` > 1 the missing videos are first generated `batch_size` prompts per call (same seeds).
+    2. The videos are conformed to the world's [frames, height, width] and written as a synthetic set
+       (`generate_for_split`'s format, read by `load_synthetic`), with `faithful` unknown.
+    A `generated/` folder made with other settings or another seed is refused (one line), never mixed in."""
+    from synvita.generators.sharded import generate_to_dir, merge_manifests, write_mp4
+    from synvita.world.build import check_writable
+
+    out = Path(out_dir)
+    check_writable(out)
+    raw = out / GENERATED_DIR
+    raw.mkdir(parents=True, exist_ok=True)
+    say = progress or (lambda d, t, m: None)
+    _, pairs = world.split(split)
+    prompts = list(pairs.caption_neg)
+    ids = [f"syn_{generator_name}_{i:06d}" for i in range(len(prompts))]
+
+    record = _generator_record(generator, generator_name, seed)
+    record_path = raw / GENERATED_OPTIONS
+    if record_path.exists():
+        before = json.loads(record_path.read_text())
+        if before != record:
+            changed = sorted(k for k in set(before["settings"]) | set(record["settings"])
+                             if before["settings"].get(k) != record["settings"].get(k))
+            changed += [k for k in ("generator", "seed") if before.get(k) != record.get(k)]
+            raise UserInputError(
+                f"{raw} holds videos made with other generator settings ({', '.join(changed)} differ)",
+                hint="delete that folder to regenerate, or rerun with the same settings to resume",
+            )
+    else:
+        record_path.write_text(json.dumps(record, indent=2, sort_keys=True))
+
+    task = f"generate {split} ({generator_name})"
+    fps = int(getattr(generator, "fps", 8))
+    if batch_size > 1 and "indices" in inspect.signature(generator.generate).parameters:
+        missing = [j for j in range(len(prompts)) if not (raw / "videos" / f"{ids[j]}.mp4").exists()]
+        done = len(prompts) - len(missing)
+        for s in range(0, len(missing), batch_size):
+            chunk = missing[s : s + batch_size]
+            videos = generator.generate([prompts[j] for j in chunk], seed, indices=chunk)
+            for j, video in zip(chunk, videos):
+                write_mp4(raw / "videos" / f"{ids[j]}.mp4", video.frames, fps=fps)
+            done += len(chunk)
+            say(done, len(prompts), task)
+    generate_to_dir(generator, prompts, ids, raw, seed, shard=(0, 1), fps=fps,
+                    progress=lambda done, total: say(done, total, task))
+    merge_manifests(raw, expected=len(prompts))
+
+    cfg = world.config
+    reader = GeneratedVideos(generator_name, raw, ids, (cfg.frames, cfg.height, cfg.width))
+    return generate_for_split(
+        world, generator_name, "none", seed, out, split, progress=progress, generator=reader,
+        extra_meta={"generated_dir": GENERATED_DIR, "generator_settings": record["settings"]},
     )

@@ -1,0 +1,192 @@
+"""The generate stage with a real (tiny, random) CogVideoX loaded from `model_path`: videos go through the sharded,
+resumable writer, are conformed to the world's clip shape and stored as a synthetic set that score/train read;
+faithfulness is unknown; a retried run skips finished videos; missing weights fail in one line."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from synvita.data.video_io import fit_clip
+from synvita.errors import NotFoundError, UserInputError
+from synvita.events import EventWriter, read_events
+from synvita.generators.sharded import read_mp4
+from synvita.stages import StageContext
+from synvita.world.synthetic import load_synthetic
+
+N_TRAIN = 10
+GEN = {"generators": ["cogvideox"], "num_frames": 9, "height": 16, "width": 16, "steps": 2, "device": "cpu"}
+
+
+@pytest.fixture(scope="module")
+def world_run(tmp_path_factory):
+    """A world run dir of the tiny preset (fewer train pairs: each costs one CogVideoX call)."""
+    from synvita.stages.world import run as world_run_stage
+
+    config = {"world": {"preset": "tiny", "seed": 0, "overrides": {"n_pretrain": 10, "n_train": N_TRAIN, "n_val": 7}}}
+    ctx = _ctx(tmp_path_factory.mktemp("world-run"), "world", config)
+    with EventWriter(ctx.run_dir) as ev:
+        ctx.events = ev
+        world_run_stage(ctx)
+    return ctx.run_dir
+
+
+def _ctx(root: Path, stage: str, config: dict, inputs=None, name: str | None = None) -> StageContext:
+    run_dir = root / (name or stage)
+    run_dir.mkdir(exist_ok=True)
+    return StageContext(run_id=f"r-{stage}", stage=stage, run_dir=run_dir, config=config, inputs=inputs or {})
+
+
+def _generate(root: Path, world_run: Path, model_path, name="generate", **generation):
+    from synvita.stages.generate import run
+
+    config = {"generation": {**GEN, "model_path": str(model_path), **generation}, "generator": "cogvideox", "seed": 3}
+    ctx = _ctx(root, "generate", config, {"world": world_run}, name)
+    with EventWriter(ctx.run_dir) as ev:
+        ctx.events = ev
+        run(ctx)
+    return ctx.run_dir
+
+
+def test_generate_stage_writes_a_synthetic_set_in_the_worlds_shape(tmp_path, world_run, cogvideox_dir):
+    from synvita.world import load_world
+
+    run_dir = _generate(tmp_path, world_run, cogvideox_dir)
+    world = load_world(world_run / "world")
+    cfg = world.config
+    syn = load_synthetic(run_dir / "synthetic")
+    assert syn.generator == "cogvideox" and len(syn) == N_TRAIN
+    assert syn.bank.frames.shape == (N_TRAIN, cfg.frames, cfg.height, cfg.width, 3) and syn.bank.frames.dtype == np.uint8
+    assert (syn.pair_index == np.arange(N_TRAIN)).all()
+    # the model's own output (9 frames of 16×16) is kept under generated/ and conformed to 8×32×32 in the bank
+    raw = run_dir / "synthetic" / "generated" / "videos"
+    mp4s = sorted(raw.glob("*.mp4"))
+    assert len(mp4s) == N_TRAIN and not list(raw.glob(".*tmp*"))
+    first = read_mp4(mp4s[0])
+    assert first.shape == (9, 16, 16, 3)
+    np.testing.assert_array_equal(syn.bank.frames[0], fit_clip(first, cfg.frames, cfg.height, cfg.width))
+    assert syn.bank.frames.std() > 0  # not blank
+    # prompts are the contrast captions t^s; faithfulness is unknown for a real model
+    _, pairs = world.split("train")
+    manifest = (run_dir / "synthetic" / "manifest.csv").read_text().splitlines()
+    assert len(manifest) == 1 + N_TRAIN and pairs.caption_neg[0] in manifest[1]
+    assert syn.faithful_known is not None and not syn.faithful_known.any() and not syn.knows_faithful
+    assert all(syn.faithful_or_none(p) is None for p in range(N_TRAIN))
+    stats = json.loads((run_dir / "synthetic" / "stats.json").read_text())
+    assert stats["faithful"] is None and all(v["faithful"] is None and v["failed"] is None for v in stats["per_type"].values())
+    meta = json.loads((run_dir / "synthetic" / "synthetic.json").read_text())
+    assert meta["faithful_rate"] is None and meta["generator_settings"]["num_inference_steps"] == 2
+    events = read_events(run_dir)
+    assert any(e["kind"] == "progress" and e["done"] == e["total"] == N_TRAIN for e in events)
+    assert not any(e["kind"] == "metric" and e["name"] == "faithful_rate" for e in events)
+    # the train stage's weight rows carry faithful=None (the weights summary then has no faithful split)
+    from synvita.training.pipeline import weight_rows_for
+
+    rows = weight_rows_for(syn, pairs, np.full((2, N_TRAIN), 0.7), np.full((2, N_TRAIN), 0.2), "cogvideox")
+    assert len(rows) == N_TRAIN and all(r.faithful is None for r in rows) and rows[0].weight == pytest.approx(0.5)
+    from synvita.report import summarize_weights
+
+    assert summarize_weights("r-score", rows).by_faithful == {}  # same fields as the store's SampleWeight
+
+
+def test_a_second_run_on_the_same_dir_skips_finished_videos(tmp_path, world_run, cogvideox_dir, monkeypatch):
+    from synvita.generators.cogvideox import CogVideoXGenerator
+
+    run_dir = _generate(tmp_path, world_run, cogvideox_dir)
+    first = np.array(load_synthetic(run_dir / "synthetic").bank.frames)
+    raw = run_dir / "synthetic" / "generated" / "videos"
+    gone = sorted(raw.glob("*.mp4"))[3:5]  # as if the job was preempted before writing these two
+    for path in gone:
+        path.unlink()
+    kept = {p.name: p.stat().st_mtime_ns for p in raw.glob("*.mp4")}
+    calls: list[str] = []
+    original = CogVideoXGenerator.generate
+
+    def counting(self, prompts, seed, indices=None, references=None):  # same signature: indices pick the seeds
+        calls.extend(prompts)
+        return original(self, prompts, seed, indices=indices, references=references)
+
+    monkeypatch.setattr(CogVideoXGenerator, "generate", counting)
+    _generate(tmp_path, world_run, cogvideox_dir)  # same run dir: resumes
+    assert len(calls) == 2
+    assert {p.name: p.stat().st_mtime_ns for p in raw.glob("*.mp4") if p.name in kept} == kept
+    assert all(p.exists() for p in gone)
+    again = load_synthetic(run_dir / "synthetic")
+    diff = np.abs(again.bank.frames.astype(int) - first).reshape(N_TRAIN, -1).max(1)
+    assert list(diff) == [0] * N_TRAIN, diff  # video j depends on (seed, j) only
+    # batch_size > 1: the missing videos are made several per pipeline call, then resumed as before
+    for path in gone:
+        path.unlink()
+    calls.clear()
+    _generate(tmp_path, world_run, cogvideox_dir, batch_size=2)
+    assert len(calls) == 2
+    assert np.abs(load_synthetic(run_dir / "synthetic").bank.frames.astype(int) - first).max() <= 3
+    # other settings on the same folder are refused, never mixed with the old videos
+    with pytest.raises(UserInputError, match="other generator settings.*num_inference_steps"):
+        _generate(tmp_path, world_run, cogvideox_dir, steps=3)
+
+
+def test_missing_weights_are_the_runs_one_line_error(tmp_path, world_run, monkeypatch):
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf-cache"))
+    import huggingface_hub.constants as hc
+
+    monkeypatch.setattr(hc, "HF_HUB_CACHE", str(tmp_path / "hf-cache"))
+    with pytest.raises(NotFoundError) as err:
+        _generate(tmp_path, world_run, tmp_path / "no-weights-here")
+    line = err.value.one_line()
+    assert "\n" not in line and "no-weights-here" in line and "huggingface-cli download" in line
+    assert not (tmp_path / "generate" / "synthetic" / "synthetic.json").exists()
+
+
+def test_generator_options_are_checked(tmp_path, world_run, cogvideox_dir):
+    from synvita.stages.generate import build_generator, generator_options
+
+    options = generator_options("cogvideox", {**GEN, "model_path": "m", "guidance": 4.5, "options": {"fps": 12}})
+    assert options == {"model_path": "m", "device": "cpu", "num_frames": 9, "height": 16, "width": 16, "steps": 2,
+                       "guidance": 4.5, "fps": 12}
+    assert "device" not in generator_options("cogvideox", {"device": "auto", "dtype": "auto", "batch_size": 1})
+    with pytest.raises(UserInputError, match="generation.device 'gpu'"):
+        generator_options("cogvideox", {"device": "gpu"})
+    with pytest.raises(UserInputError, match="generation.dtype 'int8'"):
+        generator_options("cogvideox", {"dtype": "int8"})
+    with pytest.raises(UserInputError, match="num_frames = 0"):
+        generator_options("cogvideox", {"num_frames": 0})
+    with pytest.raises(UserInputError, match="does not take device"):
+        build_generator("folder", {"videos_dir": str(tmp_path), "device": "cpu"})
+    with pytest.raises(UserInputError, match="4k\\+1"):  # the generator's own checks reach the run
+        _generate(tmp_path, world_run, cogvideox_dir, num_frames=10)
+
+
+def test_oracle_scorer_refuses_a_set_without_ground_truth(tmp_path, world_run, cogvideox_dir):
+    from synvita.stages.score import run as score_run
+
+    gen_dir = _generate(tmp_path, world_run, cogvideox_dir)
+    config = {"scorers": {"name": "oracle"}, "generator": "cogvideox", "seed": 0}
+    ctx = _ctx(tmp_path, "score", config, {"world": world_run, "generate": gen_dir})
+    with EventWriter(ctx.run_dir) as ev:
+        ctx.events = ev
+        with pytest.raises(UserInputError, match="oracle scorer needs ground-truth"):
+            score_run(ctx)
+
+
+@pytest.mark.slow
+def test_synvita_run_with_cogvideox_end_to_end(tmp_path, cogvideox_dir):
+    """`synvita run --generator cogvideox --set generation.model_path=DIR` on the tiny world through the CLI."""
+    env = {**os.environ, "SYNVITA_HOME": str(tmp_path / "home"), "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
+    sets = ["generation.model_path=" + str(cogvideox_dir), "world.preset=tiny", "scorers.steps=5", "train.steps=5",
+            'train.variants=["naive"]', "generation.num_frames=9", "generation.height=16", "generation.width=16",
+            "generation.steps=2", "generation.device=cpu"]
+    cmd = [str(Path(sys.executable).with_name("synvita")), "run", "--generator", "cogvideox"] + [a for s in sets for a in ("--set", s)]
+    done = subprocess.run(cmd, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    syn_dirs = list((tmp_path / "home").rglob("synthetic/synthetic.json"))
+    assert len(syn_dirs) == 1 and json.loads(syn_dirs[0].read_text())["generator"] == "cogvideox"
+    # missing weights: non-zero exit naming the path
+    bad = [a if not a.startswith("generation.model_path=") else "generation.model_path=" + str(tmp_path / "nope") for a in cmd]
+    env["SYNVITA_HOME"] = str(tmp_path / "home2")
+    failed = subprocess.run(bad, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert failed.returncode != 0 and "nope" in failed.stdout + failed.stderr
