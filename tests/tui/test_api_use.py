@@ -1,0 +1,108 @@
+"""The TUI on the API's reader features: artifacts from `api.artifacts`, one `api.table` call for several
+experiments, and polls that mark a dead worker's runs `lost` (never in a read-only app)."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+
+from textual.widgets import DataTable, Static
+
+from synvita.api import Api
+from synvita.store import NewRun
+from tui.app import make_app
+from tui.screens.compare import CompareScreen
+from tui.screens.run_detail import RunDetailScreen
+from tui.widgets.runs_table import RunsTable
+
+from test_flows import table_ids, wait_until
+
+
+def claim_for_a_dead_worker(api: Api, submission: str = "s-dead") -> str:
+    """A run claimed by worker w-dead (it never beats: the worker was killed)."""
+    [run] = api.store.create_runs([NewRun("exp", submission, "train", variant="naive")])
+    assert api.store.claim_next("w-dead", submission=submission).id == run.id
+    return run.id
+
+
+def age_heartbeat(api: Api, run_id: str, seconds: float = 300.0) -> None:
+    with sqlite3.connect(api.db_path) as conn:
+        conn.execute("UPDATE runs SET heartbeat_at = ?, started_at = ? WHERE id = ?",
+                     (time.time() - seconds, time.time() - seconds, run_id))
+
+
+async def test_the_runs_screen_shows_a_dead_workers_run_as_lost(empty_api):
+    rid = claim_for_a_dead_worker(empty_api)
+    alive = claim_for_a_dead_worker(empty_api, "s-alive")  # claimed just now: its worker may still be starting
+    age_heartbeat(empty_api, rid)
+    app = make_app(empty_api, poll_interval_s=60.0)
+    async with app.run_test(size=(100, 24)) as pilot:
+        await wait_until(pilot, lambda: rid in table_ids(app))
+        table = app.screen.query_one(RunsTable)
+        row = table._row_ids.index(rid)
+        assert "lost" in str(table.get_row_at(row))
+        assert empty_api.get_run(rid).status == "lost" and empty_api.get_run(alive).status == "running"
+
+
+async def test_a_read_only_app_never_reaps(tmp_path):
+    db = tmp_path / "shared.db"
+    with Api(db=db) as writer:
+        rid = claim_for_a_dead_worker(writer)
+        age_heartbeat(writer, rid)
+    api = Api(db=db, read_only=True)
+    app = make_app(api, read_only=True, poll_interval_s=0.1)
+    async with app.run_test(size=(100, 24)) as pilot:
+        await wait_until(pilot, lambda: rid in table_ids(app))
+        await pilot.pause(0.3)  # a few polls
+        assert "running" in str(app.screen.query_one(RunsTable).get_row_at(0))
+        app.open_run(rid)
+        await wait_until(pilot, lambda: getattr(app.screen, "run", None) is not None)
+        assert app.screen.run.status == "running"
+    api.close()
+    with Api(db=db) as check:
+        assert check.get_run(rid).status == "running"
+
+
+async def test_the_detail_poll_reaps_and_lists_artifacts_from_the_store(empty_api):
+    rid = claim_for_a_dead_worker(empty_api)
+    empty_api.store.ingest_events(rid, [
+        {"seq": 0, "ts": 1.0, "kind": "artifact", "name": "checkpoint", "path": "model-1.pt"},
+        {"seq": 1, "ts": 2.0, "kind": "artifact", "name": "samples", "path": "samples.mp4"},
+        {"seq": 2, "ts": 3.0, "kind": "artifact", "name": "checkpoint", "path": "model-2.pt"},
+    ])
+    app = make_app(empty_api, poll_interval_s=60.0)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: rid in table_ids(app))
+        age_heartbeat(empty_api, rid)  # the worker dies after the runs screen read the page
+        app.open_run(rid)
+        screen = app.screen
+        assert isinstance(screen, RunDetailScreen)
+        await wait_until(pilot, lambda: screen.run is not None)
+        assert screen.run.status == "lost" and "no heartbeat from worker w-dead" in (screen.run.error or "")
+        artifacts = screen.query_one("#detail-artifacts", DataTable)
+        rows = [tuple(str(c) for c in artifacts.get_row_at(i)) for i in range(artifacts.row_count)]
+        assert rows == [("checkpoint", "model-2.pt"), ("samples", "samples.mp4")]  # one per name, the latest
+
+
+async def test_compare_asks_for_several_experiments_in_one_call(demo_api, frozen_clock, monkeypatch):
+    calls = []
+    real_table = demo_api.table
+
+    def spy(**kwargs):
+        calls.append(kwargs)
+        return real_table(**kwargs)
+
+    monkeypatch.setattr(demo_api, "table", spy)
+    app = make_app(demo_api, clock=frozen_clock)
+    async with app.run_test(size=(120, 30)) as pilot:
+        app.open_compare(experiments=["quickstart", "quickstart-lavie"])
+        screen = app.screen
+        assert isinstance(screen, CompareScreen)
+        await wait_until(pilot, lambda: screen.table is not None)
+        assert len(calls) == 1 and calls[0]["experiments"] == ["quickstart", "quickstart-lavie"]
+        assert calls[0]["run_ids"] is None
+        assert {row.experiment for row in screen.table.rows} == {"quickstart", "quickstart-lavie"}
+        screen.source = "quickstart quickstart-lavee"
+        screen.reload()
+        summary = screen.query_one("#compare-summary", Static)
+        await wait_until(pilot, lambda: "no runs of experiment 'quickstart-lavee'" in str(summary.render()))
