@@ -45,7 +45,7 @@ def ls(
     limit: Annotated[int, typer.Option("--limit", "-n", help="At most this many runs (newest first); 0 = all.")] = 50,
     json_output: JsonOpt = False,
 ) -> None:
-    """List runs, newest first."""
+    """List runs, newest first. Running runs without a heartbeat for $SYNVITA_LOST_AFTER s (30) become `lost` first."""
     api = get_api()
     _reap_lost(api)
     statuses = [s for item in (status or []) for s in item.split(",") if s] or None
