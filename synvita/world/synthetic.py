@@ -251,28 +251,45 @@ def load_synthetic(out_dir: str | Path) -> SyntheticSet:
     )
 
 
-class GeneratedVideos:
-    """The mp4s `generate_to_dir` wrote into `folder/videos/<id>.mp4`, served by global pair index and conformed to
-    the world's clip shape [frames, height, width] (linspace frame sampling, PIL area resize: `fit_clip`).
+class ConformedVideos:
+    """Existing full-size videos served by global pair index, each conformed to the world's clip shape
+    [frames, height, width] as soon as it is decoded (linspace frame sampling, PIL area resize: `fit_clip`), so at
+    most one full-size video is in memory. `read(j, prompt)` returns video j as uint8 [T, H, W, 3].
 
     Behaves as a generator for `generate_for_split`, which then stores them like any synthetic set; `faithful` is
     None (nobody knows whether a real model followed its prompt)."""
 
-    def __init__(self, name: str, folder: Path, ids: list[str], shape: tuple[int, int, int]) -> None:
-        self.name, self.folder, self.ids, self.shape = name, Path(folder), ids, shape
+    def __init__(self, name: str, read: Callable[[int, str], np.ndarray], shape: tuple[int, int, int]) -> None:
+        self.name, self.read, self.shape = name, read, shape
 
     def generate(self, prompts, seed, references=None, indices=None):
         from synvita.generators.base import GeneratedVideo
-        from synvita.generators.sharded import read_mp4
 
         indices = range(len(prompts)) if indices is None else indices
         out = []
         for prompt, j in zip(prompts, indices):
-            path = self.folder / "videos" / f"{self.ids[j]}.mp4"
-            clip = read_mp4(path)  # uint8 [T, H, W, 3] at the model's size
+            clip = np.asarray(self.read(int(j), prompt))  # uint8 [T, H, W, 3] at the model's size
             out.append(GeneratedVideo(frames=fit_clip(clip, *self.shape), prompt=prompt,
-                                      meta={"source": str(path), "source_shape": list(clip.shape[:3])}))
+                                      meta={"index": int(j), "source_shape": list(clip.shape[:3])}))
         return out
+
+
+def _folder_paths_by_index(folder_gen) -> dict[int, tuple[str, Path]]:
+    """Global index → (prompt, video path) from a folder generator's manifest when it has an `index` column
+    (`generate_to_dir` writes one: a Slurm array's output fed with `write_prompts_csv`)."""
+    path = getattr(folder_gen, "manifest_path", None)
+    if path is None or not Path(path).is_file():
+        return {}
+    rows = read_csv(path)
+    if not rows or "index" not in rows[0]:
+        return {}
+    root = Path(folder_gen.folder)
+    out = {}
+    for r in rows:
+        if (r.get("index") or "").isdigit():
+            video = Path(r["videopath"])
+            out[int(r["index"])] = (" ".join(r["prompt"].split()), video if video.is_absolute() else root / video)
+    return out
 
 
 def _generator_record(gen, generator_name: str, seed: int) -> dict[str, Any]:
@@ -303,18 +320,34 @@ def generate_with_model(
        `batch_size` > 1 the missing videos are first generated `batch_size` prompts per call (same seeds).
     2. The videos are conformed to the world's [frames, height, width] and written as a synthetic set
        (`generate_for_split`'s format, read by `load_synthetic`), with `faithful` unknown.
-    A `generated/` folder made with other settings or another seed is refused (one line), never mixed in."""
-    from synvita.generators.sharded import generate_to_dir, merge_manifests, write_mp4
+    A `generated/` folder made with other settings or another seed is refused (one line), never mixed in.
+    The `folder` generator's videos exist already: they are conformed straight from its folder (no copy, no second
+    lossy encode)."""
+    from synvita.generators.sharded import generate_to_dir, merge_manifests, read_mp4, write_mp4
     from synvita.world.build import check_writable
 
     out = Path(out_dir)
     check_writable(out)
-    raw = out / GENERATED_DIR
-    raw.mkdir(parents=True, exist_ok=True)
     say = progress or (lambda d, t, m: None)
     _, pairs = world.split(split)
     prompts = list(pairs.caption_neg)
     ids = [f"syn_{generator_name}_{i:06d}" for i in range(len(prompts))]
+    cfg = world.config
+    shape = (cfg.frames, cfg.height, cfg.width)
+    if getattr(generator, "name", generator_name) == "folder":
+        by_index = _folder_paths_by_index(generator)  # exact even when two pairs share a prompt
+
+        def read(j: int, prompt: str) -> np.ndarray:
+            listed = by_index.get(j)
+            if listed is not None and listed[0] == " ".join(prompt.split()):
+                return read_mp4(listed[1])
+            return generator.generate([prompt], seed, indices=[j])[0].frames  # the first video listed for this prompt
+
+        reader = ConformedVideos(generator_name, read, shape)
+        return generate_for_split(world, generator_name, "none", seed, out, split, progress=progress, generator=reader,
+                                  extra_meta={"generator_settings": _generator_record(generator, generator_name, seed)["settings"]})
+    raw = out / GENERATED_DIR
+    raw.mkdir(parents=True, exist_ok=True)
 
     record = _generator_record(generator, generator_name, seed)
     record_path = raw / GENERATED_OPTIONS
@@ -347,9 +380,19 @@ def generate_with_model(
                     progress=lambda done, total: say(done, total, task))
     merge_manifests(raw, expected=len(prompts))
 
-    cfg = world.config
-    reader = GeneratedVideos(generator_name, raw, ids, (cfg.frames, cfg.height, cfg.width))
+    reader = ConformedVideos(generator_name, lambda j, prompt: read_mp4(raw / "videos" / f"{ids[j]}.mp4"), shape)
     return generate_for_split(
         world, generator_name, "none", seed, out, split, progress=progress, generator=reader,
         extra_meta={"generated_dir": GENERATED_DIR, "generator_settings": record["settings"]},
     )
+
+
+def write_prompts_csv(world, path: str | Path, generator_name: str = "cogvideox", split: str = "train") -> Path:
+    """`id,prompt` for every pair of `split` (prompt = t^s), the input of `python -m synvita.generators.sharded`.
+
+    The ids are the ones `generate_with_model` uses, so a Slurm array's output folder can be read back with the
+    `folder` generator (`generation.videos_dir`) or placed as `<generate run>/synthetic/generated`."""
+    _, pairs = world.split(split)
+    rows = [{"id": f"syn_{generator_name}_{i:06d}", "prompt": p} for i, p in enumerate(pairs.caption_neg)]
+    write_csv(Path(path), rows)
+    return Path(path)

@@ -130,6 +130,36 @@ def test_a_second_run_on_the_same_dir_skips_finished_videos(tmp_path, world_run,
         _generate(tmp_path, world_run, cogvideox_dir, steps=3)
 
 
+def test_a_slurm_array_output_is_read_back_with_the_folder_generator(tmp_path, world_run, cogvideox_dir, monkeypatch):
+    """prompts.csv → `python -m synvita.generators.sharded` in 2 shards → merge → the stage with generator folder."""
+    from synvita.generators.folder import FolderGenerator
+    from synvita.generators.sharded import main as sharded_main
+    from synvita.stages.generate import run
+    from synvita.world import load_world
+    from synvita.world.synthetic import write_prompts_csv
+
+    prompts = write_prompts_csv(load_world(world_run / "world"), tmp_path / "prompts.csv")
+    array = tmp_path / "array-out"
+    opts = ["--set", "num_frames=9", "--set", "height=16", "--set", "width=16", "--set", "steps=2", "--set", "device=\"cpu\""]
+    for shard in ("0/2", "1/2"):
+        assert sharded_main(["--model-path", str(cogvideox_dir), "--prompts", str(prompts), "--out", str(array),
+                             "--seed", "3", "--shard", shard, *opts]) == 0
+    assert sharded_main(["--out", str(array), "--merge", str(N_TRAIN)]) == 0
+    # the manifest's index column is used (exact even when two pairs share a prompt), not prompt look-up
+    monkeypatch.setattr(FolderGenerator, "generate", lambda *a, **k: pytest.fail("looked up by prompt"))
+    config = {"generation": {"generators": ["folder"], "videos_dir": str(array)}, "generator": "folder", "seed": 3}
+    ctx = _ctx(tmp_path, "generate", config, {"world": world_run}, "from-folder")
+    with EventWriter(ctx.run_dir) as ev:
+        ctx.events = ev
+        run(ctx)
+    from_folder = load_synthetic(ctx.run_dir / "synthetic")
+    direct = load_synthetic(_generate(tmp_path, world_run, cogvideox_dir) / "synthetic")
+    assert from_folder.generator == "folder" and from_folder.bank.frames.shape == direct.bank.frames.shape
+    # the same videos: the array used the same seed and global indices, and folder videos are not re-encoded
+    np.testing.assert_array_equal(from_folder.bank.frames, direct.bank.frames)
+    assert not (ctx.run_dir / "synthetic" / "generated").exists()
+
+
 def test_missing_weights_are_the_runs_one_line_error(tmp_path, world_run, monkeypatch):
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf-cache"))
     import huggingface_hub.constants as hc
