@@ -25,7 +25,8 @@ class Sample:
     """t^s, the contrast caption (the generator's prompt)."""
     rendered_caption: str
     """What the generator actually rendered."""
-    faithful: bool
+    faithful: bool | None
+    """None where unknown (videos from a real generator)."""
     real: np.ndarray
     """uint8 [T, H, W, 3]."""
     synthetic: np.ndarray
@@ -106,7 +107,7 @@ def samples(
         syn = load_synthetic(synthetic_dir)
         syn_frames = [np.array(syn.bank.frames[syn.pair_index[i]]) for i in idx]
         rendered = [syn.rendered_caption[i] for i in idx]
-        faithful = [bool(syn.faithful[i]) for i in idx]
+        faithful = [syn.faithful_or_none(i) for i in idx]  # None for a real generator's videos
     else:
         from synvita.generators.procedural import ProceduralGenerator
 
@@ -181,9 +182,9 @@ def contact_sheet(items: list[Sample], path: str | Path, scale: int = 2) -> Path
         font = ImageFont.load_default()
     y = pad
     for s in items:
-        verdict = "faithful" if s.faithful else f"UNFAITHFUL (rendered: {s.rendered_caption})"
+        verdict = "faithfulness unknown" if s.faithful is None else "faithful" if s.faithful else f"UNFAITHFUL (rendered: {s.rendered_caption})"
         draw.text((pad, y), f"real  t^r: {s.caption}", fill=(20, 20, 20), font=font)
-        draw.text((pad, y + 14), f"synthetic [{s.misalignment}] t^s: {s.contrast}  -> {verdict}", fill=(20, 20, 20) if s.faithful else (170, 20, 20), font=font)
+        draw.text((pad, y + 14), f"synthetic [{s.misalignment}] t^s: {s.contrast}  -> {verdict}", fill=(170, 20, 20) if s.faithful is False else (20, 20, 20), font=font)
         y += text_h
         for k, clip in enumerate((s.real, s.synthetic)):
             x0 = pad + k * (T * (fw + sep) + gap)

@@ -70,7 +70,7 @@ def show(
         out(f"[{s.index}] {s.misalignment}")
         out(f"    caption   t^r: {s.caption}")
         out(f"    contrast  t^s: {s.contrast}")
-        out(f"    faithful: {'yes' if s.faithful else 'no, rendered: ' + s.rendered_caption}")
+        out(f"    faithful: {'unknown' if s.faithful is None else 'yes' if s.faithful else 'no, rendered: ' + s.rendered_caption}")
     path = world_api.contact_sheet(items, sheet)
     info(f"contact sheet → {path}")
 

@@ -91,6 +91,12 @@ def test_generate_stage_writes_a_synthetic_set_in_the_worlds_shape(tmp_path, wor
     from synvita.report import summarize_weights
 
     assert summarize_weights("r-score", rows).by_faithful == {}  # same fields as the store's SampleWeight
+    # `synvita world show --synthetic` says "unknown" instead of calling every video unfaithful
+    from synvita.api import world as world_api
+
+    samples = world_api.samples(world_run / "world", run_dir / "synthetic", n=2)
+    assert [s.faithful for s in samples] == [None, None] and samples[0].synthetic.shape == (cfg.frames, cfg.height, cfg.width, 3)
+    assert world_api.contact_sheet(samples, tmp_path / "sheet.png").stat().st_size > 0
 
 
 def test_a_second_run_on_the_same_dir_skips_finished_videos(tmp_path, world_run, cogvideox_dir, monkeypatch):
