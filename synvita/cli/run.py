@@ -50,6 +50,10 @@ def run(
     detach: Annotated[bool, typer.Option("--detach", "-d", help="Only enqueue; a `synvita worker` executes the runs.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and print the runs it would create; enqueue nothing.")] = False,
     executor: ExecutorOpt = "local",
+    parallel: Annotated[
+        Optional[int],
+        typer.Option("--parallel", help="Runs executed at once (local default: one per core, at most 4; slurm 64)."),
+    ] = None,
     json_output: JsonOpt = False,
 ) -> None:
     """Run an experiment: validate the spec, enqueue its runs, execute them here with progress, print the table.
@@ -84,7 +88,12 @@ def run(
         info("execute them with `synvita worker` (or `synvita worker --executor slurm` on a login node)")
         return
 
-    worker = api.start_worker(submission=submission.id, executor=executor)
+    if parallel is None and executor == "local":
+        from synvita.runs.executors import default_local_parallel
+
+        parallel = default_local_parallel()
+    options = {"max_parallel": parallel} if parallel else {}
+    worker = api.start_worker(submission=submission.id, executor=executor, executor_options=options)
     started_at = time.time()
     try:
         with make_reporter(total=len(submission.runs)) as reporter:

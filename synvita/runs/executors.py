@@ -83,6 +83,16 @@ def _failure_error(run_dir: Path, fallback: str) -> str:
     return error_from_stderr(run_dir / STDERR_FILE) or fallback
 
 
+def default_local_parallel() -> int:
+    """Runs a foreground `synvita run` executes at once on this machine: one per core, at most 4."""
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+def threads_per_run(max_parallel: int) -> int:
+    """Compute threads for each of `max_parallel` concurrent local runs."""
+    return max(1, (os.cpu_count() or 1) // max(1, max_parallel))
+
+
 class LocalExecutor(Executor):
     """One subprocess per run, in its own session (so Ctrl-C reaches the worker, which then stops the job)."""
 
@@ -94,6 +104,11 @@ class LocalExecutor(Executor):
 
     def start(self, run: Run, run_dir: Path) -> Job:
         env = dict(os.environ, SYNVITA_RUN_ID=run.id, PYTHONUNBUFFERED="1")
+        # Share the cores between the runs executed at once (N one-thread processes beat one N-thread process on
+        # CPU); a thread count the user set explicitly wins.
+        threads = str(threads_per_run(self.max_parallel))
+        for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            env.setdefault(var, threads)
         with open(run_dir / STDOUT_FILE, "ab") as out, open(run_dir / STDERR_FILE, "ab") as err:
             proc = subprocess.Popen(
                 stage_command(run_dir), stdout=out, stderr=err, stdin=subprocess.DEVNULL,
