@@ -214,6 +214,7 @@ def test_synvita_run_with_cogvideox_end_to_end(tmp_path, cogvideox_dir):
     """`synvita run --generator cogvideox --set generation.model_path=DIR` on the tiny world through the CLI."""
     env = {**os.environ, "SYNVITA_HOME": str(tmp_path / "home"), "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
     sets = ["generation.model_path=" + str(cogvideox_dir), "world.preset=tiny", "scorers.steps=5", "train.steps=5",
+            "world.overrides={n_pretrain=20, n_train=24, n_val=8}",  # fewer clips than tiny's 140 pairs: a faster test
             'train.variants=["naive"]', "generation.num_frames=9", "generation.height=16", "generation.width=16",
             "generation.steps=2", "generation.device=cpu"]
     cmd = [str(Path(sys.executable).with_name("synvita")), "run", "--generator", "cogvideox"] + [a for s in sets for a in ("--set", s)]
@@ -221,6 +222,8 @@ def test_synvita_run_with_cogvideox_end_to_end(tmp_path, cogvideox_dir):
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     syn_dirs = list((tmp_path / "home").rglob("synthetic/synthetic.json"))
     assert len(syn_dirs) == 1 and json.loads(syn_dirs[0].read_text())["generator"] == "cogvideox"
+    weights = [json.loads(line) for path in (tmp_path / "home").rglob("weights.jsonl") for line in path.read_text().splitlines()]
+    assert len(weights) == 24 and all(w["faithful"] is None and w["generator"] == "cogvideox" for w in weights)
     # missing weights: non-zero exit naming the path
     bad = [a if not a.startswith("generation.model_path=") else "generation.model_path=" + str(tmp_path / "nope") for a in cmd]
     env["SYNVITA_HOME"] = str(tmp_path / "home2")
