@@ -13,6 +13,7 @@ other worker runs: without heartbeats for `lost_after_s` they become `lost`, and
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import signal
@@ -38,8 +39,22 @@ OnEvent = Callable[[Run, dict[str, Any]], None]
 `{"kind": "status", "status": ..., "error": ..., "seq": None}` when a run starts and ends."""
 
 
-class WorkerInterrupted(BaseException):
-    """Raised in the worker loop by SIGTERM (Ctrl-C raises KeyboardInterrupt)."""
+@contextlib.contextmanager
+def _signals_deferred() -> Any:
+    """Ignore SIGINT/SIGTERM inside the block (main thread only); the previous handlers come back afterwards."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+class WorkerInterrupted(KeyboardInterrupt):
+    """Raised in the worker loop by SIGTERM (Ctrl-C raises plain KeyboardInterrupt); front ends treat both alike."""
 
 
 def default_worker_id() -> str:
@@ -115,11 +130,11 @@ class Worker:
                         break
                 self._stop.wait(self.poll_s)
             self._abandon("stopped (worker shut down)")
-        except KeyboardInterrupt:
-            self._abandon("interrupted (Ctrl-C)")
-            raise
         except WorkerInterrupted:
             self._abandon("interrupted (SIGTERM)")
+            raise
+        except KeyboardInterrupt:
+            self._abandon("interrupted (Ctrl-C)")
             raise
         except BaseException as exc:
             self._abandon(f"worker crashed: {type(exc).__name__}: {exc}")
@@ -231,7 +246,12 @@ class Worker:
             self._emit(final, {"kind": "status", "status": final.status, "error": final.error, "seq": None})
 
     def _abandon(self, why: str) -> None:
-        """Stop every active job and mark its run cancelled: never leave a run `running` behind."""
+        """Stop every active job and mark its run cancelled: never leave a run `running` behind.
+        A second Ctrl-C / SIGTERM during this cleanup is ignored, so it cannot leave runs half-abandoned."""
+        with _signals_deferred():
+            self._abandon_active(why)
+
+    def _abandon_active(self, why: str) -> None:
         for run_id, (run, job, _) in list(self._active.items()):
             try:
                 self.executor.kill(job)
