@@ -49,10 +49,14 @@ def resolve_weights(model_path: str | os.PathLike[str], *, example_repo: str, wh
             return Path(snapshot_download(repo_id=text, local_files_only=True))
         except Exception:
             pass
-    repo = text if looks_like_repo else example_repo
+    if looks_like_repo:
+        raise NotFoundError(
+            f"{what} '{text}' not found: no local directory {local.resolve()} and no '{text}' snapshot in the HF cache {cache}",
+            hint=f"download them with `huggingface-cli download {text} --local-dir DIR` and pass DIR as model_path",
+        )
     raise NotFoundError(
-        f"{what} '{text}' not found: no local directory {local.resolve()} and no '{repo}' snapshot in the HF cache {cache}",
-        hint=f"download them with `huggingface-cli download {repo} --local-dir DIR` and pass DIR as model_path",
+        f"{what} directory {local.resolve()} does not exist",
+        hint=f"check the path, or download the weights there with `huggingface-cli download {example_repo} --local-dir {local}`",
     )
 
 

@@ -67,10 +67,11 @@ def test_missing_weights_give_one_line_not_found(name, tmp_path, monkeypatch):
     with pytest.raises(NotFoundError) as local:
         cls(tmp_path / "no-such-dir")
     line = local.value.one_line()
-    assert "\n" not in line and "no-such-dir" in line and "hf-cache" in line and "huggingface-cli download" in line
+    assert "\n" not in line and "no-such-dir" in line and "does not exist" in line and "huggingface-cli download" in line
     with pytest.raises(NotFoundError) as repo:
-        cls("THUDM/CogVideoX-2b")
-    assert "THUDM/CogVideoX-2b" in repo.value.one_line() and "\n" not in repo.value.one_line()
+        cls("THUDM/CogVideoX-2b")  # a hub id: looked up in the local HF cache only
+    line = repo.value.one_line()
+    assert "THUDM/CogVideoX-2b" in line and "hf-cache" in line and "\n" not in line
     (tmp_path / "not-a-pipeline").mkdir()
     (tmp_path / "not-a-pipeline" / "x.txt").write_text("x")
     with pytest.raises(NotFoundError, match="model_index.json"):
