@@ -59,7 +59,7 @@ class TinyAlignmentModel(AlignmentModel):
         max_len: int = 40,
         frame_diff: bool = True,
         stem: str = "coarse",
-        norm: str = "group",
+        norm: str = "none",
     ) -> None:
         super().__init__()
         if len(vocab) < len(SPECIALS) or tuple(vocab[: len(SPECIALS)]) != SPECIALS:
