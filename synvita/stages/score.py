@@ -45,7 +45,10 @@ def run(ctx: StageContext) -> None:
         f_target = np.where(has, ft_has, np.nan)
         f_other = np.where(has, fo_has, np.nan)
     else:
-        scorer = EnsembleScorer.from_pretrain_dir(ctx.inputs["pretrain"], int(sc.get("members", 2)))
+        if name == "vqascore":  # K off-the-shelf video-LLMs from [scorers] paths (the paper's VQAScore ensemble)
+            scorer = SCORERS.get("vqascore").from_section(sc)
+        else:
+            scorer = EnsembleScorer.from_pretrain_dir(ctx.inputs["pretrain"], int(sc.get("members", 2)))
         t0 = time.perf_counter()
         f_target, f_other = score_pairs(scorer, syn, pairs)
         ctx.events.metric("score_s", time.perf_counter() - t0, 0)

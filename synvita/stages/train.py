@@ -22,6 +22,14 @@ def run(ctx: StageContext) -> None:
     from synvita.training.variants import get_variant
     from synvita.world import load_world
 
+    model_name = str(ctx.section("model").get("name", "tiny"))
+    if model_name != "tiny":
+        from synvita.errors import UserInputError
+
+        raise UserInputError(
+            f"the train stage fine-tunes only the embedded `tiny` model so far (model.name = '{model_name}')",
+            hint="the videollm backend is usable from Python (synvita.training.loop.train); see docs/backends.md",
+        )
     variant = str(ctx.config.get("variant") or "none")
     spec = get_variant(variant)
     world = load_world(world_dir(ctx.inputs["world"]))
