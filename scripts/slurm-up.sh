@@ -19,6 +19,12 @@ if ! dpkg -s $PKGS >/dev/null 2>&1; then
   apt-get install -y -qq --no-install-recommends $PKGS >/dev/null
 fi
 
+if command -v scontrol >/dev/null 2>&1 && timeout 10 scontrol ping 2>/dev/null | grep -q "is UP"; then
+  echo "slurm-up.sh: a Slurm controller is already up; nothing to do" >&2
+  sinfo
+  exit 0
+fi
+
 H=$(hostname -s)
 mkdir -p "$BASE"/{state,spool,log} /etc/slurm
 NODELINE=$(slurmd -C 2>/dev/null | head -1 | sed -E 's/RealMemory=[0-9]+/RealMemory=2048/')
@@ -70,8 +76,12 @@ CONF
 PIDS="$BASE/state/pids"; : > "$PIDS"
 [ -s /etc/munge/munge.key ] || { mungekey -c 2>/dev/null || /usr/sbin/create-munge-key -f; chown munge:munge /etc/munge/munge.key; }
 install -d -o munge -g munge -m 755 /run/munge
-runuser -u munge -- /usr/sbin/munged
-echo "munged $(cat /run/munge/munged.pid)" >> "$PIDS"
+if munge -n 2>/dev/null | unmunge >/dev/null 2>&1; then
+  echo "munged already running; reusing it" >&2   # e.g. a second run of this script
+else
+  runuser -u munge -- /usr/sbin/munged
+  echo "munged $(cat /run/munge/munged.pid)" >> "$PIDS"
+fi
 
 if [ "$WITH_DBD" = 1 ]; then
   install -d -o mysql -g mysql /run/mysqld
