@@ -77,7 +77,11 @@ class EventWriter:
 
 
 def read_events(run_dir: str | Path, start: int = 0) -> Iterator[dict[str, Any]]:
-    """Complete event lines with seq >= start (a partially written last line is skipped until complete)."""
+    """Complete event lines with seq >= start (a partially written last line is skipped until complete).
+
+    A complete line that is not a valid event (a job killed mid-write, then resumed) becomes an error `log` event
+    naming the line instead of stopping the reader, so ingestion always goes on.
+    """
     path = Path(run_dir) / EVENTS_FILE
     if not path.exists():
         return
@@ -87,4 +91,12 @@ def read_events(run_dir: str | Path, start: int = 0) -> Iterator[dict[str, Any]]
                 continue
             if not line.endswith("\n"):
                 return
-            yield json.loads(line)
+            try:
+                event = json.loads(line)
+                if not isinstance(event, dict) or "kind" not in event:
+                    raise ValueError("not an event object")
+                event["seq"] = i
+            except ValueError:
+                event = {"seq": i, "ts": time.time(), "kind": "log", "level": "error",
+                         "msg": f"unreadable event line {i} in {EVENTS_FILE}: {line[:200]!r}"}
+            yield event

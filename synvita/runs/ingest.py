@@ -9,34 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import json
-import time
-
-from synvita.events import EVENTS_FILE
+from synvita.events import EVENTS_FILE, read_events
 from synvita.store import Store
-
-
-def read_event_lines(run_dir: str | Path, start: int = 0):
-    """Like `synvita.events.read_events`, but a complete line that is not valid JSON (a job killed mid-write,
-    then resumed) becomes an error log event instead of stopping ingestion."""
-    path = Path(run_dir) / EVENTS_FILE
-    if not path.exists():
-        return
-    with open(path) as fh:
-        for i, line in enumerate(fh):
-            if i < start:
-                continue
-            if not line.endswith("\n"):
-                return
-            try:
-                ev = json.loads(line)
-                if not isinstance(ev, dict) or "kind" not in ev:
-                    raise ValueError("not an event object")
-                ev["seq"] = i
-            except ValueError:
-                ev = {"seq": i, "ts": time.time(), "kind": "log", "level": "error",
-                      "msg": f"unreadable event line {i} in {EVENTS_FILE}: {line[:200]!r}"}
-            yield ev
 
 
 def terminate_partial_line(run_dir: str | Path) -> None:
@@ -56,7 +30,7 @@ def ingest_run_dir(store: Store, run_id: str, run_dir: str | Path | None = None,
     start = store.events_cursor(run_id)
     new: list[dict[str, Any]] = []
     chunk: list[dict[str, Any]] = []
-    for ev in read_event_lines(run_dir, start):
+    for ev in read_events(run_dir, start):
         chunk.append(ev)
         if len(chunk) >= batch:
             store.ingest_events(run_id, chunk)
