@@ -32,6 +32,20 @@ def default_benchmarks() -> list[str]:
 #### Small statistics (no numpy needed for a few thousand numbers) ####
 
 
+def format_duration(seconds: float | None, missing: str = "") -> str:
+    """A compact duration for listings (45s, 3m07s, 2h05m, 1d03h); `missing` when unknown. Shared by CLI and TUI."""
+    if seconds is None:
+        return missing
+    seconds = max(0, int(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    if seconds < 86400:
+        return f"{seconds // 3600}h{(seconds % 3600) // 60:02d}m"
+    return f"{seconds // 86400}d{(seconds % 86400) // 3600:02d}h"
+
+
 def mean(values: list[float]) -> float | None:
     return sum(values) / len(values) if values else None
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Iterable
 
+from synvita.api import format_duration as _format_duration
 from synvita.entities import RUN_STATUSES, RunEvent
 
 FILTER_KEYS = ("status", "experiment", "generator", "stage")
@@ -66,14 +67,7 @@ def format_filter(filters: dict[str, str]) -> str:
 
 
 def format_duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "—"
-    seconds = max(0, int(seconds))
-    if seconds < 60:
-        return f"{seconds}s"
-    if seconds < 3600:
-        return f"{seconds // 60}m{seconds % 60:02d}s"
-    return f"{seconds // 3600}h{(seconds % 3600) // 60:02d}m"
+    return _format_duration(seconds, missing="—")
 
 
 def format_timestamp(ts: float | None) -> str:

@@ -16,6 +16,7 @@ import typer
 from typer.core import TyperGroup
 
 from synvita.errors import SynvitaError
+from synvita.report import format_duration
 
 DEBUG_ENV = "SYNVITA_DEBUG"
 EXIT_INTERRUPTED = 130
@@ -106,16 +107,7 @@ def ago(ts: float | None) -> str:
 
 
 def duration(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    seconds = max(0, int(seconds))
-    if seconds < 60:
-        return f"{seconds}s"
-    if seconds < 3600:
-        return f"{seconds // 60}m{seconds % 60:02d}s"
-    if seconds < 86400:
-        return f"{seconds // 3600}h{(seconds % 3600) // 60:02d}m"
-    return f"{seconds // 86400}d{(seconds % 86400) // 3600:02d}h"
+    return format_duration(seconds)
 
 
 def describe_run(run: Any) -> str:
