@@ -440,6 +440,14 @@ def _check_names(resolved: dict[str, dict[str, Any]], where: _Where, swept: dict
         )
     for name in generators:
         check(registry.GENERATORS, name, "generators", "generation")
+    model_path = resolved["generation"].get("model_path")
+    if model_path and any(g in ("cogvideox", "diffusers") for g in generators):
+        text = os.path.expanduser(str(model_path))
+        if text.startswith(("/", ".", "~")) and not os.path.isdir(text):  # a path (not a hub id) that is not there
+            raise UserInputError(
+                f"{where('model_path', 'generation')}: generation.model_path {model_path} is not a directory{suffix}",
+                hint="point it at the downloaded weights (e.g. `huggingface-cli download THUDM/CogVideoX-2b --local-dir DIR`)",
+            )
     if "procedural" in generators:
         profiles = _procedural_profiles()
         profile = resolved["generation"]["profile"]

@@ -321,3 +321,13 @@ def test_every_stage_depends_on_the_runs_whose_inputs_it_reads(tmp_path):
             read -= {"generate", "score"}  # read only for synthetic variants
         provided = {plan[d].stage for d in planned.depends_on}
         assert read <= provided, f"{planned.stage} ({planned.variant}) reads {sorted(read - provided)} but does not depend on them"
+
+
+def test_missing_generator_weights_directory_is_caught_before_anything_runs(tmp_path):
+    """A local `generation.model_path` that does not exist fails validation, not the generate run minutes later."""
+    err = error_of(specs.load_spec, "quickstart", generator="cogvideox",
+                   overrides=[f"generation.model_path={tmp_path / 'no-weights'}"])
+    assert isinstance(err, UserInputError) and "no-weights" in err.one_line() and "not a directory" in err.one_line()
+    (tmp_path / "weights").mkdir()
+    specs.load_spec("quickstart", generator="cogvideox", overrides=[f"generation.model_path={tmp_path / 'weights'}"])
+    specs.load_spec("quickstart", generator="cogvideox", overrides=["generation.model_path=THUDM/CogVideoX-2b"])  # hub id
