@@ -20,9 +20,8 @@ from textual_plotext import PlotextPlot
 
 from synvita.entities import TERMINAL_STATUSES, Run
 from tui.formatting import STATUS_STYLES, format_duration, format_number, format_timestamp, merge_collapsed, progress_bar
-from tui.messages import ActionFailed, LogTailed, MetricsLoaded, RunChanged, RunLoaded
+from tui.messages import LogTailed, MetricsLoaded, RunChanged, RunLoaded
 from tui.screens.base import SynvitaScreen
-from tui.screens.confirm import ConfirmModal
 
 LOG_TAIL_LINES = 500
 """Lines kept in the log panel; older lines scroll away (the full log stays in the run directory)."""
@@ -235,32 +234,10 @@ class RunDetailScreen(SynvitaScreen):
         self.app.open_compare(run_id=self.run_id)
 
     def action_cancel_run(self) -> None:
-        self._confirm_then("cancel", f"Cancel run {self.run_id}? A running job is stopped by its worker.")
+        self.confirm_run_change(self.run_id, "cancel")
 
     def action_retry_run(self) -> None:
-        self._confirm_then("retry", f"Re-queue run {self.run_id} (same id, next attempt)?")
-
-    def _confirm_then(self, action: str, question: str) -> None:
-        if self.app.read_only:
-            self.notify("read-only: started with --read-only", severity="warning")
-            return
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self._change_run(action)
-
-        self.app.push_screen(ConfirmModal(question, yes_label=action.capitalize()), answered)
-
-    @work(thread=True, exclusive=True, group="run-action", exit_on_error=False)
-    def _change_run(self, action: str) -> None:
-        from synvita.errors import SynvitaError
-
-        try:
-            run = self.app.api.cancel(self.run_id) if action == "cancel" else self.app.api.retry(self.run_id)
-        except SynvitaError as err:
-            self.post_message(ActionFailed(err.one_line()))
-            return
-        self.post_message(RunChanged(run=run, action=action))
+        self.confirm_run_change(self.run_id, "retry")
 
     @on(RunChanged)
     def _run_changed(self, message: RunChanged) -> None:

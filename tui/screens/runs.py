@@ -15,9 +15,8 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from synvita.entities import RUN_STATUSES
 from tui.formatting import FilterSyntaxError, format_filter, parse_filter
-from tui.messages import ActionFailed, RunChanged, RunsLoaded
+from tui.messages import RunChanged, RunsLoaded
 from tui.screens.base import SynvitaScreen
-from tui.screens.confirm import ConfirmModal
 from tui.widgets.runs_table import RunsTable
 
 SORT_KEYS = ("created_at", "status", "experiment", "stage", "key_metric", "finished_at")
@@ -213,35 +212,10 @@ class RunsScreen(SynvitaScreen):
         self.app.open_compare(run_id=run_id)
 
     def action_cancel_run(self) -> None:
-        self._confirm_then("cancel", "Cancel run {run}? A running job is stopped by its worker.")
+        self.confirm_run_change(self.selected_run_id, "cancel")
 
     def action_retry_run(self) -> None:
-        self._confirm_then("retry", "Re-queue run {run} (same id, next attempt)?")
-
-    def _confirm_then(self, action: str, question: str) -> None:
-        run_id = self.selected_run_id
-        if run_id is None:
-            return
-        if self.app.read_only:
-            self.notify("read-only: started with --read-only", severity="warning")
-            return
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self._change_run(run_id, action)
-
-        self.app.push_screen(ConfirmModal(question.format(run=run_id), yes_label=action.capitalize()), answered)
-
-    @work(thread=True, exclusive=True, group="run-action", exit_on_error=False)
-    def _change_run(self, run_id: str, action: str) -> None:
-        from synvita.errors import SynvitaError
-
-        try:
-            run = self.app.api.cancel(run_id) if action == "cancel" else self.app.api.retry(run_id)
-        except SynvitaError as err:
-            self.post_message(ActionFailed(err.one_line()))
-            return
-        self.post_message(RunChanged(run=run, action=action))
+        self.confirm_run_change(self.selected_run_id, "retry")
 
     @on(RunChanged)
     def _run_changed(self, message: RunChanged) -> None:
