@@ -531,16 +531,9 @@ class Store:
             if unknown:
                 raise UserInputError(f"unknown run status '{unknown[0]}'", hint=f"one of: {', '.join(RUN_STATUSES)}")
             conds.append(RUNS.c.status == statuses[0] if len(statuses) == 1 else RUNS.c.status.in_(statuses))
-        if experiment:
-            conds.append(RUNS.c.experiment == experiment)
-        if stage:
-            conds.append(RUNS.c.stage == stage)
-        if generator:
-            conds.append(RUNS.c.generator == generator)
-        if submission:
-            conds.append(RUNS.c.submission == submission)
-        if variant:
-            conds.append(RUNS.c.variant == variant)
+        equal = {"experiment": experiment, "stage": stage, "generator": generator, "submission": submission,
+                 "variant": variant}
+        conds.extend(RUNS.c[column] == value for column, value in equal.items() if value)
         if text:
             pattern = f"%{text}%"
             conds.append(
