@@ -81,7 +81,8 @@ class ModelSection:
     path: str | None = None
     """Local directory of pretrained weights (videollm); tiny starts from the pretrain checkpoint."""
     config: dict = field(default_factory=dict)
-    """Architecture overrides for the model (tiny: d, heads, channels, time_tokens, grid, video_layers, fusion_layers)."""
+    """Architecture overrides for the model (tiny: encoder = "tracks" | "conv", d, heads, video_layers, fusion_layers;
+    tracks: slots, crop; conv: channels, time_tokens, grid, stem, norm)."""
 
 
 VARIANTS: dict[str, str] = {

@@ -2,9 +2,17 @@
 
 Design (from WORLD-NOTES' follow-up probe, where a per-frame CNN never learned event order):
 
-* video: RGB + frame-difference channels → a small space-time Conv3d stem that halves time early → an adaptive
-  pool to `time_tokens` × (2·grid)² cells → 2×2-cell patches projected to d → `time_tokens × grid²` video tokens
-  with learned time / row / column embeddings → `video_layers` transformer layers. Computed once per video.
+* video, encoder "tracks" (default): the parameter-free object tracker of `synvita.models.tracks` (segmentation,
+  per-frame components, linking) → per track a trajectory [T, 6] (visible, x, y, √area, share of the others
+  above / left of it) and an appearance vector (colour, chromaticity, scale-free silhouette) → MLP → one token per
+  track, plus a learned "nothing here" token → `video_layers` transformer layers. Order, direction and relative
+  position are explicit inputs; what is learned is which words name which track and how trajectories read.
+  (On CPU the conv encoder below never learned relations or, within the quickstart budget, event order;
+  docs/temporal.md has the measurements.)
+* video, encoder "conv": RGB + frame-difference channels → a small space-time Conv3d stem that halves time early →
+  an adaptive pool to `time_tokens` × (2·grid)² cells → 2×2-cell patches projected to d → `time_tokens × grid²`
+  video tokens with learned time / row / column embeddings → `video_layers` transformer layers.
+  Either way the video is encoded once per batch and shared by all its captions.
 * text: a word-level tokenizer over the world's vocabulary, a [CLS] token, learned positions. A masked token (c′)
   keeps its position and is only removed from attention (key padding).
 * fusion: `fusion_layers` decoder layers — text self-attention, then text → video cross-attention (each word can
@@ -23,6 +31,7 @@ from torch import nn
 from synvita.errors import UserInputError
 from synvita.models.base import AlignmentModel, TextBatch, as_video_tensor
 
+TRACK_STEP_FEATURES = 6  # per frame of a track (synvita.models.tracks.Tracks.trajectory)
 PAD, UNK, CLS = "<pad>", "<unk>", "<cls>"
 SPECIALS = (PAD, UNK, CLS)
 _WORD = re.compile(r"[a-z0-9]+|[^\sa-z0-9]")
@@ -60,6 +69,10 @@ class TinyAlignmentModel(AlignmentModel):
         frame_diff: bool = True,
         stem: str = "coarse",
         norm: str = "none",
+        encoder: str = "tracks",
+        frames: int = 8,
+        slots: int = 4,
+        crop: int = 8,
     ) -> None:
         super().__init__()
         if len(vocab) < len(SPECIALS) or tuple(vocab[: len(SPECIALS)]) != SPECIALS:
@@ -67,32 +80,41 @@ class TinyAlignmentModel(AlignmentModel):
         self._config = dict(
             vocab=list(vocab), d=d, heads=heads, channels=list(channels), time_tokens=time_tokens, grid=grid,
             video_layers=video_layers, fusion_layers=fusion_layers, max_len=max_len, frame_diff=frame_diff, stem=stem,
-            norm=norm,
+            norm=norm, encoder=encoder, frames=frames, slots=slots, crop=crop,
         )
         self.word_to_id = {w: i for i, w in enumerate(vocab)}
         self.frame_diff = frame_diff
         self.max_len = max_len
-        c1, c2, c3 = channels
-        in_ch = 6 if frame_diff else 3
-        # ---- video: space-time stem; time stride 2 in the second conv ----
-        if stem not in ("coarse", "fine"):
-            raise UserInputError(f"unknown tiny stem '{stem}'", hint="coarse (halve space first) or fine (full resolution first)")
-        s1, s3 = ((1, 2, 2), 1) if stem == "coarse" else (1, (1, 2, 2))
-        if norm not in ("group", "none"):
-            raise UserInputError(f"unknown tiny norm '{norm}'", hint="group (GroupNorm after each conv) or none")
+        if encoder not in ("conv", "tracks"):
+            raise UserInputError(f"unknown tiny encoder '{encoder}'", hint="conv (space-time CNN) or tracks (object tracks)")
+        self.encoder = encoder
+        self.frames, self.slots, self.crop = frames, slots, crop
+        if encoder == "tracks":  # ---- one token per object track (trajectory + appearance), a "nothing" token ----
+            self.track_mlp = nn.Sequential(
+                nn.Linear(frames * TRACK_STEP_FEATURES + 7 + crop * crop, 2 * d), nn.GELU(), nn.Linear(2 * d, d)
+            )
+            self.null_token = nn.Parameter(torch.randn(1, 1, d) * 0.02)
+        else:  # ---- encoder "conv": space-time stem; time stride 2 in the second conv ----
+            c1, c2, c3 = channels
+            in_ch = 6 if frame_diff else 3
+            if stem not in ("coarse", "fine"):
+                raise UserInputError(f"unknown tiny stem '{stem}'", hint="coarse (halve space first) or fine (full resolution first)")
+            s1, s3 = ((1, 2, 2), 1) if stem == "coarse" else (1, (1, 2, 2))
+            if norm not in ("group", "none"):
+                raise UserInputError(f"unknown tiny norm '{norm}'", hint="group (GroupNorm after each conv) or none")
 
-        def block(cin: int, cout: int, stride) -> list[nn.Module]:
-            layers: list[nn.Module] = [nn.Conv3d(cin, cout, 3, stride=stride, padding=1)]
-            if norm == "group":
-                layers.append(nn.GroupNorm(4, cout))  # batch-independent: train and eval behave alike
-            return layers + [nn.ReLU()]
+            def block(cin: int, cout: int, stride) -> list[nn.Module]:
+                layers: list[nn.Module] = [nn.Conv3d(cin, cout, 3, stride=stride, padding=1)]
+                if norm == "group":
+                    layers.append(nn.GroupNorm(4, cout))  # batch-independent: train and eval behave alike
+                return layers + [nn.ReLU()]
 
-        self.stem = nn.Sequential(*block(in_ch, c1, s1), *block(c1, c2, (2, 2, 2)), *block(c2, c3, s3))
-        self.pool = nn.AdaptiveAvgPool3d((time_tokens, 2 * grid, 2 * grid))
-        self.patch = nn.Conv3d(c3, d, kernel_size=(1, 2, 2), stride=(1, 2, 2))  # 2×2 cells → one token
-        self.time_emb = nn.Parameter(torch.randn(time_tokens, 1, 1, d) * 0.02)
-        self.row_emb = nn.Parameter(torch.randn(1, grid, 1, d) * 0.02)
-        self.col_emb = nn.Parameter(torch.randn(1, 1, grid, d) * 0.02)
+            self.stem = nn.Sequential(*block(in_ch, c1, s1), *block(c1, c2, (2, 2, 2)), *block(c2, c3, s3))
+            self.pool = nn.AdaptiveAvgPool3d((time_tokens, 2 * grid, 2 * grid))
+            self.patch = nn.Conv3d(c3, d, kernel_size=(1, 2, 2), stride=(1, 2, 2))  # 2×2 cells → one token
+            self.time_emb = nn.Parameter(torch.randn(time_tokens, 1, 1, d) * 0.02)
+            self.row_emb = nn.Parameter(torch.randn(1, grid, 1, d) * 0.02)
+            self.col_emb = nn.Parameter(torch.randn(1, 1, grid, d) * 0.02)
         self.video_encoder = nn.TransformerEncoder(
             nn.TransformerEncoderLayer(d, heads, 2 * d, dropout=0.0, batch_first=True, norm_first=True),
             video_layers, enable_nested_tensor=False,
@@ -118,13 +140,15 @@ class TinyAlignmentModel(AlignmentModel):
     @classmethod
     def example_config(cls, captions: Sequence[str], frames: int = 8, size: int = 32, workdir=None) -> dict[str, Any]:
         return dict(vocab=build_vocab(captions), d=16, heads=2, channels=[4, 8, 16], time_tokens=2, grid=2,
-                    video_layers=1, fusion_layers=1)
+                    video_layers=1, fusion_layers=1, frames=frames)
 
     # ---- video ---------------------------------------------------------------------------------------------
 
     def encode_videos(self, videos: np.ndarray | torch.Tensor) -> torch.Tensor:
         """uint8 [V, T, H, W, 3] → video tokens float [V, time_tokens·grid², d]."""
         x = as_video_tensor(videos).to(self.device)
+        if self.encoder == "tracks":
+            return self._encode_tracks(x)
         x = x.permute(0, 4, 1, 2, 3).float() / 255.0 - 0.5  # [V, 3, T, H, W]
         if self.frame_diff:
             diff = torch.zeros_like(x)
@@ -133,6 +157,21 @@ class TinyAlignmentModel(AlignmentModel):
         h = self.patch(self.pool(self.stem(x)))  # [V, d, Tt, g, g]
         h = h.permute(0, 2, 3, 4, 1) + self.time_emb + self.row_emb + self.col_emb  # [V, Tt, g, g, d]
         tokens = h.flatten(1, 3)  # [V, Tt·g·g, d]
+        return self.video_norm(self.video_encoder(tokens))
+
+    def _encode_tracks(self, x: torch.Tensor) -> torch.Tensor:
+        """uint8 [V, T, H, W, 3] → [V, 1 + slots, d]: a learned "nothing here" token, then one token per track."""
+        from synvita.models.tracks import object_tracks
+
+        if x.shape[1] != self.frames:
+            raise UserInputError(
+                f"tiny model (encoder 'tracks') was built for {self.frames} frames, got videos with {x.shape[1]}",
+                hint="set model config frames to the world's frames",
+            )
+        tr = object_tracks(x, slots=self.slots, crop=self.crop)
+        feats = torch.cat([tr.trajectory.flatten(2), tr.appearance], -1)  # [V, K, T·4 + 7 + crop²]
+        parts = [self.null_token.expand(len(x), 1, -1), self.track_mlp(feats)]  # [V, 1, d], [V, K, d]
+        tokens = torch.cat(parts, 1)  # [V, 1 + K, d]
         return self.video_norm(self.video_encoder(tokens))
 
     # ---- text ----------------------------------------------------------------------------------------------

@@ -83,7 +83,10 @@ def pretrain_pairs(world) -> tuple[np.ndarray, PairSet]:
 def new_model(world, name: str = "tiny", overrides: dict | None = None, seed: int = 0):
     from synvita.models.base import build_model
 
-    config = {"vocab": model_vocab(world), **(overrides or {})} if name == "tiny" else dict(overrides or {})
+    if name == "tiny":
+        config = {"vocab": model_vocab(world), "frames": world.config.frames, **(overrides or {})}
+    else:
+        config = dict(overrides or {})
     return build_model(name, config, seed=seed)
 
 

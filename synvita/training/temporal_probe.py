@@ -20,7 +20,9 @@ from synvita.data.types import MISALIGNMENT_TYPES, PairSet
 
 
 def render_pairs(cfg, n: int, seed: int, allow_held_out: bool = False, etypes: tuple[str, ...] = MISALIGNMENT_TYPES):
-    """n pairs, types balanced: (frames uint8 [n,T,H,W,3], PairSet, is_opposite_action bool [n])."""
+    """n pairs, types balanced: (frames uint8 [n,T,H,W,3], PairSet, is_opposite_action bool [n]).
+
+    The PairSet's `detail` list records each edit's changed field (e.g. "colour" or "size" for attribute edits)."""
     from synvita.world import captions
     from synvita.world.edits import KIND_FOR_TYPE, make_edit
     from synvita.world.render import LayoutError, render
@@ -29,7 +31,7 @@ def render_pairs(cfg, n: int, seed: int, allow_held_out: bool = False, etypes: t
 
     rng = np.random.default_rng(seed)
     frames = np.empty((n, cfg.frames, cfg.height, cfg.width, 3), np.uint8)
-    pos, neg, types, opp = [], [], [], []
+    pos, neg, types, opp, fields = [], [], [], [], []
     i = 0
     while i < n:
         etype = etypes[i % len(etypes)]
@@ -46,8 +48,11 @@ def render_pairs(cfg, n: int, seed: int, allow_held_out: bool = False, etypes: t
         neg.append(edit.caption)
         types.append(etype)
         opp.append(etype == "action" and OPPOSITE_ACTION.get(edit.detail.get("old")) == edit.detail.get("new"))
+        fields.append(str(edit.detail.get("field", "")))
         i += 1
-    return frames, PairSet(video=np.arange(n), caption_pos=pos, caption_neg=neg, misalignment=types), np.array(opp)
+    pairs = PairSet(video=np.arange(n), caption_pos=pos, caption_neg=neg, misalignment=types)
+    pairs.detail = fields
+    return frames, pairs, np.array(opp)
 
 
 def extra_negatives_for(captions_pos: list[str], kinds: tuple[str, ...] = ("flip", "relation", "direction")) -> list[list[str]]:
@@ -84,6 +89,11 @@ def per_type_auc(model, frames, pairs: PairSet, opp: np.ndarray) -> dict[str, fl
     sel = np.concatenate([opp, opp])
     if sel.any():
         out["act_opp"] = roc_auc(labels[sel], f[sel])
+    fields = np.array(list(getattr(pairs, "detail", [""] * n)) * 2)
+    for field in ("colour", "size"):
+        sel = (types == "attribute") & (fields == field)
+        if sel.any():
+            out[f"attr_{field}"] = roc_auc(labels[sel], f[sel])
     return out
 
 

@@ -1,0 +1,129 @@
+"""The object-track front end of the `tiny` model against the renderer's ground truth (positions, visibility)."""
+
+import numpy as np
+import pytest
+import torch
+
+from synvita.benchmarks.world_eval import shuffle_frames, single_frame
+from synvita.errors import UserInputError
+from synvita.models.tracks import object_tracks
+from synvita.world.config import resolve_config
+from synvita.world.render import SyntheticLook, layout, render
+from synvita.world.scene import Group, Relation, Scene
+
+CFG = resolve_config("quickstart")
+
+SCENES = {
+    "moving": Scene(groups=(Group("circle", "red", "big", "moves left"),)),
+    "two at once": Scene(groups=(Group("ring", "blue", "big", "moves up"), Group("square", "yellow", "small", "grows")), link="and"),
+    "then": Scene(groups=(Group("triangle", "green", "big", "moves right"), Group("cross", "red", "big", "shrinks")), link="then"),
+    "pair of twins": Scene(groups=(Group("circle", "green", "small", "moves down", count=2),)),
+    "appears": Scene(groups=(Group("square", "red", "big", "appears"), Group("ring", "yellow", "big", "moves left")), link="and"),
+    "relation": Scene(groups=(Group("ring", "blue", "big", "grows"), Group("circle", "red", "big", "moves left")),
+                      link="and", relation=Relation(0, "above", 1)),
+}
+
+
+def _render_with_truth(scene, seed, look=None):
+    """The clip and the true object centres (x, y float [K, T]) and visibility (bool [K, T])."""
+    objs, xs, ys = layout(scene, CFG, np.random.default_rng(seed))  # render() draws its layout first, same rng
+    clip = render(scene, CFG, np.random.default_rng(seed), look=look)
+    vis = np.stack([o[4] for o in objs])
+    return clip, xs, ys, vis
+
+
+def _to_pixels(traj):  # [K, T, 6] normalised → x, y in pixels
+    return (traj[..., 1] + 1.0) * CFG.width / 2.0, (traj[..., 2] + 1.0) * CFG.height / 2.0
+
+
+@pytest.mark.parametrize("name", list(SCENES))
+def test_every_object_gets_one_track_that_follows_it(name):
+    clip, xs, ys, vis = _render_with_truth(SCENES[name], seed=3)
+    tr = object_tracks(torch.from_numpy(clip[None]))
+    traj = tr.trajectory[0].numpy()  # [K, T, 6]
+    assert int(tr.present[0].sum()) == len(xs)
+    px, py = _to_pixels(traj)
+    for k in range(len(xs)):
+        # the track whose visible centres are closest to object k's
+        err = [np.abs(px[j] - xs[k])[vis[k]].max() + np.abs(py[j] - ys[k])[vis[k]].max() for j in range(len(traj))]
+        j = int(np.argmin(err))
+        assert err[j] < 1.5, (name, k, err)
+        assert np.array_equal(traj[j, :, 0] > 0, vis[k]), (name, k)
+
+
+def test_relative_position_features_say_which_object_is_above():
+    clip, xs, ys, vis = _render_with_truth(SCENES["relation"], seed=5)
+    traj = object_tracks(torch.from_numpy(clip[None])).trajectory[0].numpy()
+    present = traj[:, :, 0].max(1) > 0
+    top = int(np.argmin(np.where(present, traj[:, :, 2].mean(1), np.inf)))  # smallest y = highest in the image
+    assert (traj[top, :, 4] == 0).all()  # nobody above the top object
+    other = [k for k in np.flatnonzero(present) if k != top][0]
+    assert (traj[other, :, 4] == 1).all()
+
+
+def test_shuffled_frames_permute_every_trajectory_in_time():
+    clip, *_ = _render_with_truth(SCENES["moving"], seed=1)
+    shuffled = shuffle_frames(clip[None], seed=4)[0]
+    perm = [int(np.flatnonzero((clip == f).all(axis=(1, 2, 3)))[0]) for f in shuffled]
+    assert perm != list(range(CFG.frames))
+    plain = object_tracks(torch.from_numpy(clip[None])).trajectory[0].numpy()  # [K, T, 6]
+    mixed = object_tracks(torch.from_numpy(shuffled[None])).trajectory[0].numpy()
+
+    def seen_at(traj, t):  # the detections of frame t, whichever track holds them
+        return traj[traj[:, t, 0] > 0, t]
+
+    for t, source in enumerate(perm):
+        np.testing.assert_allclose(seen_at(mixed, t), seen_at(plain, source), atol=1e-5)
+    assert (np.diff(plain[0, :, 1]) < 0).all()  # the plain track moves left monotonically ...
+    xs = np.array([seen_at(mixed, t)[0, 1] for t in range(CFG.frames)])
+    assert not (np.diff(xs) < 0).all()  # ... the shuffled one does not
+
+
+def test_single_repeated_frame_gives_static_trajectories_and_the_same_appearance():
+    clip, *_ = _render_with_truth(SCENES["two at once"], seed=2)
+    static = object_tracks(torch.from_numpy(single_frame(clip[None])))
+    traj = static.trajectory[0].numpy()
+    np.testing.assert_allclose(traj, np.repeat(traj[:, :1], CFG.frames, axis=1))
+    moving = object_tracks(torch.from_numpy(clip[None]))
+    # colours (first 6 appearance values) do not depend on time, only on which objects are there
+    got = sorted(map(tuple, np.round(static.appearance[0, static.present[0], :3].numpy(), 1)))
+    want = sorted(map(tuple, np.round(moving.appearance[0, moving.present[0], :3].numpy(), 1)))
+    assert got == want
+
+
+def test_silhouettes_are_scale_free_and_tell_shapes_apart():
+    def silhouette(shape, size):
+        scene = Scene(groups=(Group(shape, "red", size, "moves left"),))
+        clip, *_ = _render_with_truth(scene, seed=0)
+        tr = object_tracks(torch.from_numpy(clip[None]))
+        return tr.appearance[0, int(tr.present[0].float().argmax()), 7:].numpy()
+
+    circle_big, circle_small, ring = silhouette("circle", "big"), silhouette("circle", "small"), silhouette("ring", "big")
+    assert np.abs(circle_big - circle_small).mean() < np.abs(circle_big - ring).mean()
+
+
+def test_synthetic_look_at_moderate_strength_keeps_the_object_count():
+    for seed, scene in enumerate(SCENES.values()):
+        clip, xs, *_ = _render_with_truth(scene, seed=seed, look=SyntheticLook(strength=0.5))
+        assert int(object_tracks(torch.from_numpy(clip[None])).present[0].sum()) == len(xs)
+
+
+def test_tiny_model_refuses_videos_with_another_frame_count():
+    from synvita.models.base import build_model
+    from synvita.models.tiny import TinyAlignmentModel
+
+    config = TinyAlignmentModel.example_config(["one red circle moves left"], frames=8)
+    model = build_model("tiny", config, seed=0)
+    with pytest.raises(UserInputError, match="built for 8 frames"):
+        model.encode_videos(np.zeros((1, 6, 32, 32, 3), np.uint8))
+
+
+def test_the_conv_encoder_is_still_available():
+    from synvita.models.base import build_model
+    from synvita.models.tiny import TinyAlignmentModel
+
+    config = {**TinyAlignmentModel.example_config(["one red circle moves left"], frames=8), "encoder": "conv"}
+    model = build_model("tiny", config, seed=0)
+    assert not hasattr(model, "track_mlp")
+    f = model.predict(np.zeros((1, 8, 32, 32, 3), np.uint8), np.array([0]), ["one red circle moves left"])
+    assert f.shape == (1,) and 0.0 <= float(f[0]) <= 1.0
