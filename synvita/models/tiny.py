@@ -73,6 +73,7 @@ class TinyAlignmentModel(AlignmentModel):
         frames: int = 8,
         slots: int = 4,
         crop: int = 8,
+        text_conv: int = 0,
     ) -> None:
         super().__init__()
         if len(vocab) < len(SPECIALS) or tuple(vocab[: len(SPECIALS)]) != SPECIALS:
@@ -80,7 +81,7 @@ class TinyAlignmentModel(AlignmentModel):
         self._config = dict(
             vocab=list(vocab), d=d, heads=heads, channels=list(channels), time_tokens=time_tokens, grid=grid,
             video_layers=video_layers, fusion_layers=fusion_layers, max_len=max_len, frame_diff=frame_diff, stem=stem,
-            norm=norm, encoder=encoder, frames=frames, slots=slots, crop=crop,
+            norm=norm, encoder=encoder, frames=frames, slots=slots, crop=crop, text_conv=text_conv,
         )
         self.word_to_id = {w: i for i, w in enumerate(vocab)}
         self.frame_diff = frame_diff
@@ -90,9 +91,16 @@ class TinyAlignmentModel(AlignmentModel):
         self.encoder = encoder
         self.frames, self.slots, self.crop = frames, slots, crop
         if encoder == "tracks":  # ---- one token per object track (trajectory + appearance), a "nothing" token ----
-            self.track_mlp = nn.Sequential(
-                nn.Linear(frames * TRACK_STEP_FEATURES + 7 + crop * crop, 2 * d), nn.GELU(), nn.Linear(2 * d, d)
-            )
+            # each feature group gets its own normalised embedding, so that 6 colour numbers are not drowned by
+            # 48 trajectory and 64 silhouette numbers (with one shared projection colour was never learned)
+            self.track_parts = nn.ModuleDict({
+                "motion": nn.Sequential(nn.Linear(frames * TRACK_STEP_FEATURES, d), nn.LayerNorm(d)),
+                "colour": nn.Sequential(nn.Linear(6, d), nn.LayerNorm(d)),
+                "extent": nn.Sequential(nn.Linear(2, d), nn.LayerNorm(d)),
+                "shape": nn.Sequential(nn.Linear(crop * crop, d), nn.LayerNorm(d)),
+            })
+            self.slot_emb = nn.Parameter(torch.randn(1, slots, 1, d) * 0.02)  # binds the tokens of one track
+            self.part_emb = nn.Parameter(torch.randn(1, 1, len(self.track_parts), d) * 0.02)
             self.null_token = nn.Parameter(torch.randn(1, 1, d) * 0.02)
         else:  # ---- encoder "conv": space-time stem; time stride 2 in the second conv ----
             c1, c2, c3 = channels
@@ -123,6 +131,11 @@ class TinyAlignmentModel(AlignmentModel):
         # ---- text + fusion ----
         self.word_emb = nn.Embedding(len(vocab), d)
         self.pos_emb = nn.Embedding(max_len + 1, d)
+        if text_conv < 0 or (text_conv and text_conv % 2 == 0):
+            raise UserInputError(f"tiny text_conv must be 0 or an odd kernel size, got {text_conv}", hint="e.g. 5")
+        self.text_conv = (  # n-gram stem: "small red circle", "the square above the ring" bound by relative position
+            nn.Sequential(nn.Conv1d(d, d, text_conv, padding=text_conv // 2), nn.GELU()) if text_conv else None
+        )
         self.fusion = nn.TransformerDecoder(
             nn.TransformerDecoderLayer(d, heads, 2 * d, dropout=0.0, batch_first=True, norm_first=True),
             fusion_layers,
@@ -169,9 +182,16 @@ class TinyAlignmentModel(AlignmentModel):
                 hint="set model config frames to the world's frames",
             )
         tr = object_tracks(x, slots=self.slots, crop=self.crop)
-        feats = torch.cat([tr.trajectory.flatten(2), tr.appearance], -1)  # [V, K, T·4 + 7 + crop²]
-        parts = [self.null_token.expand(len(x), 1, -1), self.track_mlp(feats)]  # [V, 1, d], [V, K, d]
-        tokens = torch.cat(parts, 1)  # [V, 1 + K, d]
+        groups = {
+            "motion": tr.trajectory.flatten(2),  # [V, K, T·6]
+            "colour": tr.appearance[..., :6],  # [V, K, 6] colour, chromaticity
+            "extent": tr.appearance[..., 6:8],  # [V, K, 2] share of frames visible, mean size
+            "shape": tr.appearance[..., 8:],  # [V, K, crop²]
+        }
+        # one token per (track, feature group): a colour word can match a colour token directly
+        embedded = torch.stack([self.track_parts[name](value) for name, value in groups.items()], 2)  # [V, K, G, d]
+        embedded = (embedded + self.slot_emb + self.part_emb).flatten(1, 2)  # [V, K·G, d]
+        tokens = torch.cat([self.null_token.expand(len(x), 1, -1), embedded], 1)  # [V, 1 + K·G, d]
         return self.video_norm(self.video_encoder(tokens))
 
     # ---- text ----------------------------------------------------------------------------------------------
@@ -219,5 +239,8 @@ class TinyAlignmentModel(AlignmentModel):
         """Yes/No logits [S, 2]; video tokens [V, N, d] are gathered per sequence, never re-encoded."""
         memory = video_features[video_index.to(video_features.device)]  # [S, N, d]
         x = self.word_emb(text.ids) + self.pos_emb(text.positions)  # [S, L, d]
+        if self.text_conv is not None:  # masked (c′) and padding tokens contribute nothing to their neighbours
+            keep = text.attention_mask.unsqueeze(-1).float()
+            x = x + self.text_conv((x * keep).transpose(1, 2)).transpose(1, 2)
         x = self.fusion(x, memory, tgt_key_padding_mask=~text.attention_mask)  # [S, L, d]
         return self.head(x[:, 0])  # [CLS] → [S, 2]

@@ -17,7 +17,7 @@ Pipeline, all batched torch ops (no Python loop over videos):
      'appears' / 'disappears');
   5. per track: a trajectory [T, 6] (visible, x, y, √area, and the share of the other visible objects above / left of it;
      zeros where invisible) and an appearance vector
-     (mean colour, chromaticity, mean silhouette, share of frames visible).
+     (mean colour, chromaticity, share of frames visible, mean size, mean silhouette).
 
 Frame order matters only through step 4 and the trajectory's time axis, so shuffled frames scramble every
 trajectory while a single repeated frame gives static ones; appearance is unaffected by either (the controls of
@@ -43,8 +43,8 @@ class Tracks:
     """float [V, K, T, 6]: (visible, x, y, √area, share of the other objects above, share left of it) per frame;
     x, y in [-1, 1], √area / (H/4); zeros when unseen."""
     appearance: torch.Tensor
-    """float [V, K, 7 + crop²]: mean colour (3, centred), chromaticity (3), share of frames visible (1),
-    mean silhouette (crop²)."""
+    """float [V, K, 8 + crop²]: mean colour (3, centred), chromaticity (3), share of frames visible (1), mean √area
+    over the visible frames (1, same scale as the trajectory's), mean silhouette (crop²)."""
     present: torch.Tensor
     """bool [V, K]: the track was seen in at least one frame."""
 
@@ -148,7 +148,7 @@ def _link(valid, centre, colour, silhouette):
     for t in range(1, T):
         ok = valid[:, t]  # [V, K] detections of this frame
         # pairwise cost track j ↔ detection i: [V, K(track), K(det)]
-        d_pos = (last_c.unsqueeze(2) - centre[:, t].unsqueeze(1)).norm(dim=-1) * 4.0  # 1.0 ≈ 4 px at 32 px
+        d_pos = (last_c.unsqueeze(2) - centre[:, t].unsqueeze(1)).norm(dim=-1)  # 1.0 = half the frame (16 px at 32)
         d_col = (last_col.unsqueeze(2) - colour[:, t].unsqueeze(1)).abs().sum(-1) * 4.0
         d_sil = (last_sil.unsqueeze(2) - silhouette[:, t].unsqueeze(1)).abs().mean(-1) * 4.0
         both = seen.unsqueeze(2) & ok.unsqueeze(1)
@@ -197,5 +197,6 @@ def object_tracks(
     sil = gather(silhouette).sum(1) / n
     present = vis.sum(1) > 0
     share = vis.mean(1).unsqueeze(-1)
-    appearance = torch.cat([(col - 0.5) * present.unsqueeze(-1), chroma * present.unsqueeze(-1), share, sil], -1)
+    mean_size = (gather(size).sum(1) / n.squeeze(-1)).unsqueeze(-1)  # [V, K, 1] √area over visible frames
+    appearance = torch.cat([(col - 0.5) * present.unsqueeze(-1), chroma * present.unsqueeze(-1), share, mean_size, sil], -1)
     return Tracks(trajectory=traj.permute(0, 2, 1, 3).contiguous(), appearance=appearance, present=present)

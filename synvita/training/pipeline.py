@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Collection, Sequence
 
 import numpy as np
 
 from synvita.data.types import PairSet
-from synvita.errors import NotFoundError
+from synvita.errors import NotFoundError, UserInputError
 
 INIT_DIR = "init"
 """Under a pretrain run dir: the fine-tuning initialisation (a save_pretrained directory)."""
@@ -41,24 +41,39 @@ def model_vocab(world) -> list[str]:
     return list(SPECIALS) + [w for w in world.vocabulary() if w not in SPECIALS]
 
 
-def extra_negatives(captions_pos: Sequence[str]) -> list[list[str]]:
-    """Caption-derived hard negatives per positive caption (no new videos): the flipped event order, the opposite
-    relation, and each group's action reversed. Captions the world's parser cannot read get none."""
-    from synvita.world.edits import flipped_caption, opposite_direction_captions, opposite_relation_caption
+EXTRA_NEGATIVE_KINDS = ("flip", "relation", "direction", "appearance")
 
+
+def extra_negatives(
+    captions_pos: Sequence[str], kinds: Sequence[str] = EXTRA_NEGATIVE_KINDS, exclude: Collection[str] = ()
+) -> list[list[str]]:
+    """Caption-derived hard negatives per positive caption (no new videos): the flipped event order ("flip"), the
+    opposite relation ("relation"), each group's action reversed ("direction"), and one group's colour, shape or
+    size swapped ("appearance", one per caption; never to a value in `exclude`, the held-out concepts). Captions the world's parser
+    cannot read (paraphrases) get none."""
+    from synvita.world.edits import (appearance_swap_caption, flipped_caption, opposite_direction_captions,
+                                     opposite_relation_caption)
+
+    unknown = sorted(set(kinds) - set(EXTRA_NEGATIVE_KINDS))
+    if unknown:
+        raise UserInputError(f"unknown extra-negative kind(s) {unknown}", hint=f"kinds: {', '.join(EXTRA_NEGATIVE_KINDS)}")
     cache: dict[str, list[str]] = {}
     out = []
     for c in captions_pos:
         if c not in cache:
             xs: list[str] = []
             try:
-                for x in (flipped_caption(c), opposite_relation_caption(c)):
-                    if x is not None and x != c:
-                        xs.append(x)
-                xs.extend(x for x in opposite_direction_captions(c) if x != c)
+                if "flip" in kinds:
+                    xs.append(flipped_caption(c))
+                if "relation" in kinds:
+                    xs.append(opposite_relation_caption(c))
+                if "direction" in kinds:
+                    xs.extend(opposite_direction_captions(c))
+                if "appearance" in kinds:
+                    xs.append(appearance_swap_caption(c, exclude))
             except Exception:  # a paraphrase the canonical parser does not cover: no extra negatives
                 xs = []
-            cache[c] = xs
+            cache[c] = [x for x in xs if x is not None and x != c]
         out.append(cache[c])
     return out
 
@@ -98,7 +113,7 @@ def pretrain_scorer(world, seed: int, steps: int, lr: float = 1e-3, batch_size: 
 
     frames, pairs = pretrain_pairs(world)
     model = new_model(world, model_name, model_overrides, seed=seed)
-    data = TrainData(frames, pairs, extra_negatives=extra_negatives(pairs.caption_pos) if use_extra else None)
+    data = TrainData(frames, pairs, extra_negatives=extra_negatives(pairs.caption_pos, exclude=world.config.held_out) if use_extra else None)
     cfg = TrainConfig(variant="none", steps=steps, lr=lr, batch_size=batch_size, seed=seed, extra_negatives=use_extra,
                       log_every=max(1, steps // 20))
     result = train(model, data, cfg, run_dir=run_dir, callback=callback)
@@ -168,7 +183,7 @@ def training_data(world, variant: str, syn=None, f_target=None, f_other=None, us
                         pairs.misalignment[:max_pairs],
                         None if pairs.syn_video is None else pairs.syn_video[keep],
                         None if pairs.weight is None else pairs.weight[keep])
-    extra = extra_negatives(pairs.caption_pos) if use_extra else None
+    extra = extra_negatives(pairs.caption_pos, exclude=world.config.held_out) if use_extra else None
     return TrainData(bank.frames, pairs, syn_frames, extra_negatives=extra)
 
 

@@ -31,7 +31,7 @@ def render_pairs(cfg, n: int, seed: int, allow_held_out: bool = False, etypes: t
 
     rng = np.random.default_rng(seed)
     frames = np.empty((n, cfg.frames, cfg.height, cfg.width, 3), np.uint8)
-    pos, neg, types, opp, fields = [], [], [], [], []
+    pos, neg, types, opp, fields, n_groups = [], [], [], [], [], []
     i = 0
     while i < n:
         etype = etypes[i % len(etypes)]
@@ -49,27 +49,11 @@ def render_pairs(cfg, n: int, seed: int, allow_held_out: bool = False, etypes: t
         types.append(etype)
         opp.append(etype == "action" and OPPOSITE_ACTION.get(edit.detail.get("old")) == edit.detail.get("new"))
         fields.append(str(edit.detail.get("field", "")))
+        n_groups.append(len(scene.groups))
         i += 1
     pairs = PairSet(video=np.arange(n), caption_pos=pos, caption_neg=neg, misalignment=types)
-    pairs.detail = fields
+    pairs.detail, pairs.groups = fields, n_groups
     return frames, pairs, np.array(opp)
-
-
-def extra_negatives_for(captions_pos: list[str], kinds: tuple[str, ...] = ("flip", "relation", "direction")) -> list[list[str]]:
-    """Caption-derived hard negatives per pair (no new videos): flipped order, opposite relation, reversed actions."""
-    from synvita.world.edits import flipped_caption, opposite_direction_captions, opposite_relation_caption
-
-    out = []
-    for c in captions_pos:
-        xs = []
-        if "flip" in kinds and (f := flipped_caption(c)) is not None:
-            xs.append(f)
-        if "relation" in kinds and (r := opposite_relation_caption(c)) is not None:
-            xs.append(r)
-        if "direction" in kinds:
-            xs.extend(x for x in opposite_direction_captions(c) if x != c)
-        out.append(xs)
-    return out
 
 
 def per_type_auc(model, frames, pairs: PairSet, opp: np.ndarray) -> dict[str, float]:
@@ -90,10 +74,15 @@ def per_type_auc(model, frames, pairs: PairSet, opp: np.ndarray) -> dict[str, fl
     if sel.any():
         out["act_opp"] = roc_auc(labels[sel], f[sel])
     fields = np.array(list(getattr(pairs, "detail", [""] * n)) * 2)
+    groups = np.array(list(getattr(pairs, "groups", [0] * n)) * 2)
     for field in ("colour", "size"):
         sel = (types == "attribute") & (fields == field)
         if sel.any():
             out[f"attr_{field}"] = roc_auc(labels[sel], f[sel])
+        for g in (1, 2):
+            sub = sel & (groups == g)
+            if sub.sum() > 20:
+                out[f"attr_{field}_{g}g"] = roc_auc(labels[sub], f[sub])
     return out
 
 
@@ -104,6 +93,7 @@ def main(argv=None) -> dict:
     from synvita.models.base import build_model
     from synvita.models.tiny import build_vocab
     from synvita.training.loop import TrainConfig, TrainData, train
+    from synvita.training.pipeline import extra_negatives
     from synvita.world import captions
     from synvita.world.config import resolve_config
 
@@ -116,7 +106,8 @@ def main(argv=None) -> dict:
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--train-pairs", type=int, default=20000)
     ap.add_argument("--test-pairs", type=int, default=1400)
-    ap.add_argument("--xneg", default="flip,relation,direction", help="comma list of extra-negative kinds ('' = none)")
+    ap.add_argument("--xneg", default="flip,relation,direction,appearance",
+                    help="comma list of extra-negative kinds ('' = none)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--device", default="cpu")
@@ -131,7 +122,7 @@ def main(argv=None) -> dict:
     frames, pairs, _ = render_pairs(cfg, args.train_pairs, seed=1000 + args.seed, etypes=train_types)
     test_frames, test_pairs, test_opp = render_pairs(cfg, args.test_pairs, seed=999_000 + args.seed)
     kinds = tuple(k for k in args.xneg.split(",") if k)
-    extra = extra_negatives_for(pairs.caption_pos, kinds) if kinds else None
+    extra = extra_negatives(pairs.caption_pos, kinds, exclude=cfg.held_out) if kinds else None
     t_data = time.perf_counter() - t0
     model_cfg = {"vocab": ["<pad>", "<unk>", "<cls>"] + captions.vocabulary(), **json.loads(args.model)}
     model = build_model("tiny", model_cfg, seed=args.seed).to(args.device)

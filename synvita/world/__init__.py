@@ -5,7 +5,8 @@ Public API (numpy only; no torch):
     load_world(out_dir) -> World
     WorldConfig, resolve_config          every knob; presets in synvita.registry.WORLD_PRESETS
     parse, canonical, paraphrase         caption text ↔ scene graph
-    flipped_caption, opposite_relation_caption, opposite_direction_captions   caption-derived hard negatives
+    flipped_caption, opposite_relation_caption, opposite_direction_captions,
+    appearance_swap_caption                     caption-derived hard negatives
     generate_for_split(world, generator, profile, seed, out_dir) -> SyntheticSet;  load_synthetic(dir)
 """
 
@@ -14,6 +15,7 @@ from synvita.world.captions import canonical, paraphrase, parse
 from synvita.world.config import WorldConfig, resolve_config
 from synvita.world.dataset import World, load_world
 from synvita.world.edits import (
+    appearance_swap_caption,
     classify_edit,
     flipped_caption,
     make_edit,
@@ -37,6 +39,7 @@ __all__ = [
     "flipped_caption",
     "opposite_relation_caption",
     "opposite_direction_captions",
+    "appearance_swap_caption",
     "Scene",
     "Group",
     "Relation",

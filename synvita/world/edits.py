@@ -14,8 +14,9 @@ held-out concepts appear in training only inside negative captions.
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Collection
 
 import numpy as np
 
@@ -256,3 +257,20 @@ def opposite_direction_captions(caption: str) -> list[str]:
     for i, g in enumerate(scene.groups):
         out.append(captions.canonical(scene.with_group(i, action=OPPOSITE_ACTION[g.action])))
     return out
+
+
+def appearance_swap_caption(caption: str, exclude: Collection[str] = ()) -> str | None:
+    """The caption with one group's colour, shape or size changed (canonical); group, field and new value are picked
+    by a stable hash of the caption. Values in `exclude` (the world's held-out concepts) are never introduced, so
+    these extra negatives do not change how often held-out words appear; a new shape never repeats another group's
+    shape in a relation scene (the relation clause names groups by shape). None if nothing can change."""
+    scene = captions.parse(caption)
+    choices = []
+    for i, g in enumerate(scene.groups):
+        for name, vocab in (("colour", COLOURS), ("shape", SHAPES), ("size", SIZES)):
+            taken = {h.shape for h in scene.groups} if name == "shape" and scene.relation is not None else set()
+            choices.extend((i, name, v) for v in vocab if v != getattr(g, name) and v not in exclude and v not in taken)
+    if not choices:
+        return None
+    i, name, value = choices[zlib.crc32(caption.encode()) % len(choices)]
+    return captions.canonical(scene.with_group(i, **{name: value}))

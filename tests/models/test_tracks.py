@@ -74,6 +74,7 @@ def test_shuffled_frames_permute_every_trajectory_in_time():
 
     for t, source in enumerate(perm):
         np.testing.assert_allclose(seen_at(mixed, t), seen_at(plain, source), atol=1e-5)
+    assert (mixed[:, :, 0].max(1) > 0).sum() == 1  # linking follows appearance: one object stays one track
     assert (np.diff(plain[0, :, 1]) < 0).all()  # the plain track moves left monotonically ...
     xs = np.array([seen_at(mixed, t)[0, 1] for t in range(CFG.frames)])
     assert not (np.diff(xs) < 0).all()  # ... the shuffled one does not
@@ -96,7 +97,7 @@ def test_silhouettes_are_scale_free_and_tell_shapes_apart():
         scene = Scene(groups=(Group(shape, "red", size, "moves left"),))
         clip, *_ = _render_with_truth(scene, seed=0)
         tr = object_tracks(torch.from_numpy(clip[None]))
-        return tr.appearance[0, int(tr.present[0].float().argmax()), 7:].numpy()
+        return tr.appearance[0, int(tr.present[0].float().argmax()), 8:].numpy()
 
     circle_big, circle_small, ring = silhouette("circle", "big"), silhouette("circle", "small"), silhouette("ring", "big")
     assert np.abs(circle_big - circle_small).mean() < np.abs(circle_big - ring).mean()

@@ -8,6 +8,7 @@ import pytest
 from synvita.data.types import MISALIGNMENT_TYPES
 from synvita.errors import UserInputError
 from synvita.world import (
+    appearance_swap_caption,
     canonical,
     classify_edit,
     flipped_caption,
@@ -107,6 +108,27 @@ def test_caption_derived_hard_negatives():
         "two small red rings shrink then one big blue cross moves down",
     ]
     assert all(OPPOSITE_ACTION[OPPOSITE_ACTION[a]] == a for a in OPPOSITE_ACTION)
+
+
+def test_appearance_swaps_change_one_field_and_never_introduce_held_out_values():
+    scenes, _ = _scenes(400, seed=3)
+    held_out = QUICKSTART.held_out
+    fields_seen = set()
+    for scene in scenes:
+        caption = canonical(scene)
+        swapped = appearance_swap_caption(caption, exclude=held_out)
+        assert swapped == appearance_swap_caption(caption, exclude=held_out)  # deterministic
+        new = parse(swapped)
+        diffs = [(i, f.name) for i, (a, b) in enumerate(zip(scene.groups, new.groups))
+                 for f in fields(a) if getattr(a, f.name) != getattr(b, f.name)]
+        assert len(diffs) == 1 and diffs[0][1] in ("colour", "shape", "size"), (caption, swapped)
+        i, name = diffs[0]
+        assert getattr(new.groups[i], name) not in held_out
+        assert new.link == scene.link and new.relation == scene.relation
+        if scene.relation is not None:
+            assert len({g.shape for g in new.groups}) == len(new.groups)
+        fields_seen.add(name)
+    assert fields_seen == {"colour", "shape", "size"}
 
 
 @pytest.mark.parametrize("bad", ["", "a dog runs", "one big red circle", "one big red circle moves left with the circle above the square"])
