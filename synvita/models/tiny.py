@@ -4,8 +4,10 @@ Design (from WORLD-NOTES' follow-up probe, where a per-frame CNN never learned e
 
 * video, encoder "tracks" (default): the parameter-free object tracker of `synvita.models.tracks` (segmentation,
   per-frame components, linking) → per track a trajectory [T, 6] (visible, x, y, √area, share of the others
-  above / left of it) and an appearance vector (colour, chromaticity, scale-free silhouette) → MLP → one token per
-  track, plus a learned "nothing here" token → `video_layers` transformer layers. Order, direction and relative
+  above / left of it) and an appearance (colour, chromaticity, extent, scale-free silhouette) → one token per
+  (track, feature group), each group with its own projection + LayerNorm (with one shared projection the six
+  colour numbers were never read) plus a per-track embedding that binds them, and a learned "nothing here"
+  token → `video_layers` transformer layers. Order, direction and relative
   position are explicit inputs; what is learned is which words name which track and how trajectories read.
   (On CPU the conv encoder below never learned relations or, within the quickstart budget, event order;
   docs/temporal.md has the measurements.)
@@ -13,8 +15,10 @@ Design (from WORLD-NOTES' follow-up probe, where a per-frame CNN never learned e
   an adaptive pool to `time_tokens` × (2·grid)² cells → 2×2-cell patches projected to d → `time_tokens × grid²`
   video tokens with learned time / row / column embeddings → `video_layers` transformer layers.
   Either way the video is encoded once per batch and shared by all its captions.
-* text: a word-level tokenizer over the world's vocabulary, a [CLS] token, learned positions. A masked token (c′)
-  keeps its position and is only removed from attention (key padding).
+* text: a word-level tokenizer over the world's vocabulary, a [CLS] token, learned positions, and an n-gram
+  convolution (`text_conv` words wide) so "small red circle" is bound by relative position from the first step.
+  A masked token (c′) keeps its position, is only removed from attention (key padding) and feeds nothing into the
+  convolution.
 * fusion: `fusion_layers` decoder layers — text self-attention, then text → video cross-attention (each word can
   look up "where is the circle" in the video tokens), then an MLP; [CLS] → MLP → (Yes, No) logits.
 """
@@ -73,7 +77,7 @@ class TinyAlignmentModel(AlignmentModel):
         frames: int = 8,
         slots: int = 4,
         crop: int = 8,
-        text_conv: int = 0,
+        text_conv: int = 5,
     ) -> None:
         super().__init__()
         if len(vocab) < len(SPECIALS) or tuple(vocab[: len(SPECIALS)]) != SPECIALS:
@@ -158,7 +162,7 @@ class TinyAlignmentModel(AlignmentModel):
     # ---- video ---------------------------------------------------------------------------------------------
 
     def encode_videos(self, videos: np.ndarray | torch.Tensor) -> torch.Tensor:
-        """uint8 [V, T, H, W, 3] → video tokens float [V, time_tokens·grid², d]."""
+        """uint8 [V, T, H, W, 3] → video tokens float [V, N, d] (tracks: N = 1 + 4·slots; conv: time_tokens·grid²)."""
         x = as_video_tensor(videos).to(self.device)
         if self.encoder == "tracks":
             return self._encode_tracks(x)
@@ -173,7 +177,8 @@ class TinyAlignmentModel(AlignmentModel):
         return self.video_norm(self.video_encoder(tokens))
 
     def _encode_tracks(self, x: torch.Tensor) -> torch.Tensor:
-        """uint8 [V, T, H, W, 3] → [V, 1 + slots, d]: a learned "nothing here" token, then one token per track."""
+        """uint8 [V, T, H, W, 3] → [V, 1 + 4·slots, d]: a learned "nothing here" token, then per track one token
+        for each feature group (motion, colour, extent, shape)."""
         from synvita.models.tracks import object_tracks
 
         if x.shape[1] != self.frames:

@@ -6,18 +6,19 @@ it can tell "the ring above the square" from "the ring below the square" or "mov
 darker background, so segmenting them is cheap and exact enough; what is left to learn — which word names which
 object, and how a trajectory reads as an action, an order or a relation — is what the benchmarks are about.
 
-Pipeline, all batched torch ops (no Python loop over videos):
+Pipeline, batched over all videos (no Python loop over videos):
 
-  1. background = per-video, per-channel median colour; foreground = pixels farther than `threshold` from it;
-  2. connected components per frame (8-connectivity) by max-label propagation;
+  1. background = per-video, per-channel median colour; foreground = pixels whose colour distance from it (with
+     brightness changes down-weighted by `grey_weight`: textures and flicker are grey) exceeds `threshold`;
+  2. connected components per frame (8-connectivity; scipy.ndimage.label over the whole batch at once);
   3. the `slots` largest components per frame (at least `min_area` pixels): area, centre, mean colour,
      bounding box, and a scale-normalised `crop`×`crop` silhouette (the shape, independent of size);
   4. tracking: frame by frame, detections are assigned to tracks by the cheapest permutation of a cost that
-     compares colour, silhouette and distance to each track's last-seen state (tracks may be empty for a while:
-     'appears' / 'disappears');
-  5. per track: a trajectory [T, 6] (visible, x, y, √area, and the share of the other visible objects above / left of it;
-     zeros where invisible) and an appearance vector
-     (mean colour, chromaticity, share of frames visible, mean size, mean silhouette).
+     compares colour, silhouette and distance to each track's last-seen state, appearance first (tracks may be
+     empty for a while: 'appears' / 'disappears'; a shuffled clip keeps its objects' tracks);
+  5. per track: a trajectory [T, 6] (visible, x, y, √area, and the share of the other visible objects above /
+     left of it; zeros where invisible) and an appearance vector (mean colour, chromaticity, share of frames
+     visible, mean size, mean silhouette).
 
 Frame order matters only through step 4 and the trajectory's time axis, so shuffled frames scramble every
 trajectory while a single repeated frame gives static ones; appearance is unaffected by either (the controls of

@@ -103,7 +103,7 @@ def main(argv=None) -> dict:
     ap.add_argument("--model", default="{}", help="tiny model config overrides as JSON")
     ap.add_argument("--steps", type=int, default=3000)
     ap.add_argument("--batch-size", type=int, default=32)
-    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--train-pairs", type=int, default=20000)
     ap.add_argument("--test-pairs", type=int, default=1400)
     ap.add_argument("--xneg", default="flip,relation,direction,appearance",

@@ -128,3 +128,22 @@ def test_the_conv_encoder_is_still_available():
     assert not hasattr(model, "track_mlp")
     f = model.predict(np.zeros((1, 8, 32, 32, 3), np.uint8), np.array([0]), ["one red circle moves left"])
     assert f.shape == (1,) and 0.0 <= float(f[0]) <= 1.0
+
+
+def test_a_masked_word_reaches_nothing_through_the_text_convolution():
+    """c′ rows: the masked (non-shared) word must not leak into its neighbours via the n-gram convolution."""
+    from synvita.models.base import build_model
+    from synvita.models.tiny import TinyAlignmentModel
+
+    words = ["one red circle moves left", "one green circle moves left", "one blue circle moves left"]
+    config = TinyAlignmentModel.example_config(words, frames=8)
+    assert config.get("text_conv", 5) == 5
+    model = build_model("tiny", config, seed=0).eval()
+    clip, *_ = _render_with_truth(SCENES["moving"], seed=0)
+    feats = model.encode_videos(clip[None])
+    text = model.prepare_text(words[:2], shared_with=[words[2], words[2]])  # "red" / "green" masked out
+    with torch.no_grad():
+        f = model.score(feats, torch.zeros(2, dtype=torch.long), text)
+        plain = model.score(feats, torch.zeros(2, dtype=torch.long), model.prepare_text(words[:2]))
+    assert torch.allclose(f[0], f[1], atol=1e-6)
+    assert not torch.allclose(plain[0], plain[1], atol=1e-6)
