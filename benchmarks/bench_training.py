@@ -1,12 +1,14 @@
 """Training throughput of the `tiny` model per variant on this machine (sequences/s and s/step).
 
-    .venv/bin/python benchmarks/bench_training.py [--steps 20] [--threads 1] [--variants none naive synvita]
+    .venv/bin/python benchmarks/bench_training.py [--steps 20] [--threads 1] [--variants none naive synvita] \
+        [--encoders tracks conv]
 
 Renders a few hundred quickstart-world pairs (real look) and their "synthetic" partners (a second render of the
 contrast caption), then times `steps` optimisation steps per variant after 2 warm-up steps. One step draws
 `batch_size` pairs: 2 real rows each (+1 caption-derived extra negative per pair), ×2 sequences with synthetic
 videos, ×2 again with the shared-semantic copies. Ratios within one run are the meaningful numbers: the CPU is
-shared, so absolute speeds vary with load (the script prints the load average next to them).
+shared, so absolute speeds vary with load (the script prints the load average next to them). With several
+`--encoders` every (encoder, variant) row is timed in the same run; "rel. cost" is against the first row.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--pairs", type=int, default=256)
     ap.add_argument("--variants", nargs="+", default=["none", "naive", "weighting", "consistency", "synvita"])
+    ap.add_argument("--encoders", nargs="+", default=["tracks"], choices=["tracks", "conv"],
+                    help="tiny video encoders to time (the conv encoder is the one before issue 6's tracks)")
     args = ap.parse_args()
 
     import torch
@@ -42,14 +46,14 @@ def main() -> None:
     syn_frames, _, _ = render_pairs(cfg, args.pairs, seed=1)  # stand-in synthetic clips, same geometry
     pairs.syn_video = np.arange(args.pairs)
     pairs.weight = np.random.default_rng(0).uniform(0, 0.5, args.pairs).astype(np.float32)
-    data = TrainData(frames, pairs, syn_frames, extra_negatives=extra_negatives(pairs.caption_pos))
+    data = TrainData(frames, pairs, syn_frames, extra_negatives=extra_negatives(pairs.caption_pos, exclude=cfg.held_out))
     vocab = ["<pad>", "<unk>", "<cls>"] + captions.vocabulary()
     print(f"tiny model, quickstart clips {frames.shape[1:]}, batch {args.batch_size} pairs, threads {args.threads}, "
           f"load average {os.getloadavg()[0]:.1f}")
-    print(f"{'variant':<12}{'s/step':>9}{'seq/step':>10}{'seq/s':>9}{'pairs/s':>9}{'rel. cost':>11}")
+    print(f"{'encoder':<8}{'variant':<12}{'s/step':>9}{'seq/step':>10}{'seq/s':>9}{'pairs/s':>9}{'rel. cost':>11}")
     base = None
-    for variant in args.variants:
-        model = build_model("tiny", {"vocab": vocab}, seed=0)
+    for encoder, variant in [(e, v) for e in args.encoders for v in args.variants]:
+        model = build_model("tiny", {"vocab": vocab, "encoder": encoder, "frames": cfg.frames}, seed=0)
         tc = TrainConfig(variant=variant, steps=2, batch_size=args.batch_size, lr=1e-3, seed=0)
         train(model, data, tc)  # warm-up
         tc = TrainConfig(variant=variant, steps=args.steps, batch_size=args.batch_size, lr=1e-3, seed=1)
@@ -58,7 +62,7 @@ def main() -> None:
         dt = time.perf_counter() - t0
         s_step = dt / args.steps
         base = base or s_step
-        print(f"{variant:<12}{s_step:>9.3f}{res.sequences / args.steps:>10.0f}{res.sequences / dt:>9.0f}"
+        print(f"{encoder:<8}{variant:<12}{s_step:>9.3f}{res.sequences / args.steps:>10.0f}{res.sequences / dt:>9.0f}"
               f"{args.batch_size / s_step:>9.0f}{s_step / base:>10.2f}x")
 
 
