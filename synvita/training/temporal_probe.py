@@ -108,6 +108,7 @@ def main(argv=None) -> dict:
     ap.add_argument("--test-pairs", type=int, default=1400)
     ap.add_argument("--xneg", default="flip,relation,direction,appearance",
                     help="comma list of extra-negative kinds ('' = none)")
+    ap.add_argument("--extra-per-pair", type=int, default=1, help="extra negatives drawn per pair and step (0 = all)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--device", default="cpu")
@@ -127,7 +128,7 @@ def main(argv=None) -> dict:
     model_cfg = {"vocab": ["<pad>", "<unk>", "<cls>"] + captions.vocabulary(), **json.loads(args.model)}
     model = build_model("tiny", model_cfg, seed=args.seed).to(args.device)
     tc = TrainConfig(variant="none", steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
-                     extra_negatives=bool(kinds), log_every=max(1, args.steps // 10))
+                     extra_negatives=bool(kinds), extra_per_pair=args.extra_per_pair, log_every=max(1, args.steps // 10))
     curve = []
 
     def on_step(step, m):
