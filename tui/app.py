@@ -134,6 +134,11 @@ class SynvitaApp(App):
         self._stop_local_worker(wait_s=10.0)
         self.exit()
 
+    def on_unmount(self) -> None:
+        """Any way out of the app (quit, ctrl+c, an exception, a test's teardown) stops the local worker: its thread
+        loops until stopped, and shutdown waits for worker threads, so a forgotten worker would hang the exit."""
+        self._stop_local_worker(wait_s=10.0)
+
     def get_system_commands(self, screen: Screen):
         yield from super().get_system_commands(screen)
         yield SystemCommand("Runs", "Back to the runs list", self._go_home)

@@ -213,6 +213,19 @@ class TestWatchRun:
             app._local_worker_done.wait(10)
 
 
+    async def test_leaving_the_app_stops_its_local_worker(self, empty_api):
+        """A worker that is still running when the app goes away (here: a test's teardown) must not hang the exit."""
+        app = make_app(empty_api, poll_interval_s=0.2)
+
+        async def session() -> None:
+            async with app.run_test(size=(100, 30)) as pilot:
+                await pilot.press("W")
+                assert app.local_worker is not None
+
+        await asyncio.wait_for(session(), timeout=30)
+        assert app._local_worker_done.wait(10)
+
+
 class TestWeights:
     async def test_histograms_per_type_generator_and_faithful(self, demo_api, demo_db, frozen_clock):
         """`w` on a score run shows the paper's per-type stats; `g` regroups by generator, then ground truth."""
