@@ -11,11 +11,10 @@ from textual.widgets import DataTable, Static
 from synvita.api import Api
 from synvita.store import NewRun
 from tui.app import make_app
-from tui.screens.compare import CompareScreen
 from tui.screens.run_detail import RunDetailScreen
 from tui.widgets.runs_table import RunsTable
 
-from test_flows import table_ids, wait_until
+from test_flows import open_compare_of_both, table_ids, wait_until
 
 
 def claim_for_a_dead_worker(api: Api, submission: str = "s-dead") -> str:
@@ -95,10 +94,7 @@ async def test_compare_asks_for_several_experiments_in_one_call(demo_api, frozen
     monkeypatch.setattr(demo_api, "table", spy)
     app = make_app(demo_api, clock=frozen_clock)
     async with app.run_test(size=(120, 30)) as pilot:
-        app.open_compare(experiments=["quickstart", "quickstart-lavie"])
-        screen = app.screen
-        assert isinstance(screen, CompareScreen)
-        await wait_until(pilot, lambda: screen.table is not None)
+        screen = await open_compare_of_both(app, pilot)
         assert len(calls) == 1 and calls[0]["experiments"] == ["quickstart", "quickstart-lavie"]
         assert calls[0]["run_ids"] is None
         assert {row.experiment for row in screen.table.rows} == {"quickstart", "quickstart-lavie"}

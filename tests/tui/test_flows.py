@@ -30,6 +30,25 @@ async def wait_until(pilot, predicate, timeout: float = 10.0) -> None:
         await pilot.pause(0.05)
 
 
+async def open_queue_form(app, pilot, tmp_path):
+    """Press `n` and point the queue form at a fresh copy of MINI_EXPERIMENT; returns (form, experiment path)."""
+    experiment = tmp_path / "mini.toml"
+    experiment.write_text(MINI_EXPERIMENT)
+    await pilot.press("n")
+    form = app.screen
+    form.query_one("#queue-experiment", Input).value = str(experiment)
+    return form, experiment
+
+
+async def open_compare_of_both(app, pilot) -> CompareScreen:
+    """Open the compare screen on the demo's two experiments and wait for its table."""
+    app.open_compare(experiments=["quickstart", "quickstart-lavie"])
+    screen = app.screen
+    assert isinstance(screen, CompareScreen)
+    await wait_until(pilot, lambda: screen.table is not None)
+    return screen
+
+
 def table_ids(app) -> list[str]:
     return list(app.screen.query_one(RunsTable)._row_ids)
 
@@ -166,13 +185,9 @@ class TestQueueForm:
 
     async def test_queue_a_run(self, empty_api, tmp_path):
         """The form's fields become --seeds/--set; submitting enqueues the plan and closes the form."""
-        experiment = tmp_path / "mini.toml"
-        experiment.write_text(MINI_EXPERIMENT)
         app = make_app(empty_api)
         async with app.run_test(size=(80, 24)) as pilot:
-            await pilot.press("n")
-            form = app.screen
-            form.query_one("#queue-experiment", Input).value = str(experiment)
+            form, experiment = await open_queue_form(app, pilot, tmp_path)
             form.query_one("#queue-variants", Input).value = "none, synvita"
             form.query_one("#queue-seeds", Input).value = "2"
             form.query_one("#queue-lambda", Input).value = "0.5"
@@ -260,10 +275,7 @@ class TestCompare:
         """Compare both experiments: rows per experiment × variant, deltas vs a baseline, export md and csv."""
         app = make_app(demo_api, clock=frozen_clock)
         async with app.run_test(size=(120, 30)) as pilot:
-            app.open_compare(experiments=["quickstart", "quickstart-lavie"])
-            screen = app.screen
-            assert isinstance(screen, CompareScreen)
-            await wait_until(pilot, lambda: screen.table is not None)
+            screen = await open_compare_of_both(app, pilot)
             labels = [row.label for row in screen.table.rows]
             assert labels[0] == "quickstart · none · procedural" and len(labels) == 6
             assert "quickstart-lavie · synvita · lavie-like" in labels
@@ -343,13 +355,9 @@ async def test_read_only_empty_database_points_elsewhere(tmp_path):
 
 async def test_enter_in_the_form_only_checks(empty_api, tmp_path):
     """Enter validates and shows the plan; nothing is queued until ctrl+s."""
-    experiment = tmp_path / "mini.toml"
-    experiment.write_text(MINI_EXPERIMENT)
     app = make_app(empty_api)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("n")
-        form = app.screen
-        form.query_one("#queue-experiment", Input).value = str(experiment)
+        form, experiment = await open_queue_form(app, pilot, tmp_path)
         await pilot.press("enter")
         ok = form.query_one("#queue-ok", Static)
         await wait_until(pilot, lambda: "mini is valid" in str(ok.render()))
