@@ -57,3 +57,16 @@ class StageError(SynvitaError):
     """A stage failed for a reason worth recording on the run (kept as the run's error)."""
 
     exit_code = 1
+
+
+def run_script(main, argv=None) -> int:
+    """Entry point of the `python -m synvita...` research scripts: a SynvitaError becomes one stderr line and its
+    exit code instead of a traceback (what the Typer CLI does for `synvita ...`)."""
+    import sys
+
+    try:
+        result = main(argv)
+    except SynvitaError as err:
+        print(f"error: {err.one_line()}", file=sys.stderr)
+        return err.exit_code
+    return result if isinstance(result, int) else 0

@@ -158,4 +158,8 @@ def main(argv=None) -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    from synvita.errors import run_script
+
+    sys.exit(run_script(main))

@@ -34,3 +34,12 @@ def test_paraphrases_get_none_and_unknown_kinds_are_refused():
     assert extra_negatives(["a large red ring is getting bigger"]) == [[]]
     with pytest.raises(UserInputError, match="unknown extra-negative kind"):
         extra_negatives([THEN], ["colour"])
+
+
+def test_the_probe_reports_a_bad_kind_in_one_line(capsys):
+    from synvita.errors import run_script
+    from synvita.training import temporal_probe
+
+    code = run_script(temporal_probe.main, ["--xneg", "colour", "--steps", "1", "--train-pairs", "8", "--test-pairs", "14"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and err[0].startswith("error: unknown extra-negative kind")
