@@ -7,8 +7,11 @@ Design (from WORLD-NOTES' follow-up probe, where a per-frame CNN never learned e
   above / left of it) and an appearance (colour, chromaticity, extent, scale-free silhouette) → one token per
   (track, feature group), each group with its own projection + LayerNorm (with one shared projection the six
   colour numbers were never read) plus a per-track embedding that binds them, and a learned "nothing here"
-  token → `video_layers` transformer layers. Order, direction and relative
-  position are explicit inputs; what is learned is which words name which track and how trajectories read.
+  token → `video_layers` transformer layers. `extra_groups` adds derived groups: "timing" (default; the track's
+  activity profile over time and its centroid, `tracks.track_timing`: event order became learnable within the
+  quickstart budget with it) and "layout" (mean position and relative position, `tracks.track_layout`).
+  `track_tokens = "fused"` gives one token per track instead (all groups projected together). Order, direction and
+  relative position are explicit inputs; what is learned is which words name which track and how trajectories read.
   (On CPU the conv encoder below never learned relations or, within the quickstart budget, event order;
   docs/temporal.md has the measurements.)
 * video, encoder "conv": RGB + frame-difference channels → a small space-time Conv3d stem that halves time early →
@@ -36,6 +39,10 @@ from synvita.errors import UserInputError
 from synvita.models.base import AlignmentModel, TextBatch, as_video_tensor
 
 TRACK_STEP_FEATURES = 6  # per frame of a track (synvita.models.tracks.Tracks.trajectory)
+EXTRA_GROUP_SIZES = {  # optional per-track feature groups → their width given the frame count
+    "layout": lambda frames: 4,  # mean x, y, share of the others above / left of it
+    "timing": lambda frames: frames,  # activity profile over the T-1 frame steps + its temporal centroid
+}
 PAD, UNK, CLS = "<pad>", "<unk>", "<cls>"
 SPECIALS = (PAD, UNK, CLS)
 _WORD = re.compile(r"[a-z0-9]+|[^\sa-z0-9]")
@@ -78,6 +85,8 @@ class TinyAlignmentModel(AlignmentModel):
         slots: int = 4,
         crop: int = 8,
         text_conv: int = 5,
+        track_tokens: str = "parts",
+        extra_groups: Sequence[str] = ("timing",),
     ) -> None:
         super().__init__()
         if len(vocab) < len(SPECIALS) or tuple(vocab[: len(SPECIALS)]) != SPECIALS:
@@ -86,6 +95,7 @@ class TinyAlignmentModel(AlignmentModel):
             vocab=list(vocab), d=d, heads=heads, channels=list(channels), time_tokens=time_tokens, grid=grid,
             video_layers=video_layers, fusion_layers=fusion_layers, max_len=max_len, frame_diff=frame_diff, stem=stem,
             norm=norm, encoder=encoder, frames=frames, slots=slots, crop=crop, text_conv=text_conv,
+            track_tokens=track_tokens, extra_groups=list(extra_groups),
         )
         self.word_to_id = {w: i for i, w in enumerate(vocab)}
         self.frame_diff = frame_diff
@@ -103,6 +113,16 @@ class TinyAlignmentModel(AlignmentModel):
                 "extent": nn.Sequential(nn.Linear(2, d), nn.LayerNorm(d)),
                 "shape": nn.Sequential(nn.Linear(crop * crop, d), nn.LayerNorm(d)),
             })
+            if track_tokens not in ("parts", "fused"):
+                raise UserInputError(f"unknown tiny track_tokens '{track_tokens}'", hint="parts (a token per feature group) or fused (one per track)")
+            self.track_tokens = track_tokens
+            unknown = sorted(set(extra_groups) - set(EXTRA_GROUP_SIZES))
+            if unknown:
+                raise UserInputError(f"unknown tiny extra_groups {unknown}", hint=f"any of: {', '.join(EXTRA_GROUP_SIZES)}")
+            for name in extra_groups:
+                self.track_parts[name] = nn.Sequential(nn.Linear(EXTRA_GROUP_SIZES[name](frames), d), nn.LayerNorm(d))
+            if track_tokens == "fused":  # one whole-track token: a word that finds the track by its look reads its motion
+                self.track_fuse = nn.Sequential(nn.Linear(len(self.track_parts) * d, d), nn.LayerNorm(d))
             self.slot_emb = nn.Parameter(torch.randn(1, slots, 1, d) * 0.02)  # binds the tokens of one track
             self.part_emb = nn.Parameter(torch.randn(1, 1, len(self.track_parts), d) * 0.02)
             self.null_token = nn.Parameter(torch.randn(1, 1, d) * 0.02)
@@ -179,7 +199,7 @@ class TinyAlignmentModel(AlignmentModel):
     def _encode_tracks(self, x: torch.Tensor) -> torch.Tensor:
         """uint8 [V, T, H, W, 3] → [V, 1 + 4·slots, d]: a learned "nothing here" token, then per track one token
         for each feature group (motion, colour, extent, shape)."""
-        from synvita.models.tracks import object_tracks
+        from synvita.models.tracks import object_tracks, track_layout, track_timing
 
         if x.shape[1] != self.frames:
             raise UserInputError(
@@ -193,9 +213,15 @@ class TinyAlignmentModel(AlignmentModel):
             "extent": tr.appearance[..., 6:8],  # [V, K, 2] share of frames visible, mean size
             "shape": tr.appearance[..., 8:],  # [V, K, crop²]
         }
-        # one token per (track, feature group): a colour word can match a colour token directly
+        if "layout" in self.track_parts:
+            groups["layout"] = track_layout(tr.trajectory)  # [V, K, 4]
+        if "timing" in self.track_parts:
+            groups["timing"] = track_timing(tr.trajectory)  # [V, K, T]
         embedded = torch.stack([self.track_parts[name](value) for name, value in groups.items()], 2)  # [V, K, G, d]
-        embedded = (embedded + self.slot_emb + self.part_emb).flatten(1, 2)  # [V, K·G, d]
+        if self.track_tokens == "fused":  # one whole-track token: a word that finds the track by its look reads its motion
+            embedded = (self.track_fuse(embedded.flatten(2)).unsqueeze(2) + self.slot_emb).flatten(1, 2)  # [V, K, d]
+        else:
+            embedded = (embedded + self.slot_emb + self.part_emb).flatten(1, 2)  # [V, K·G, d]
         tokens = torch.cat([self.null_token.expand(len(x), 1, -1), embedded], 1)  # [V, 1 + K·G, d]
         return self.video_norm(self.video_encoder(tokens))
 

@@ -201,3 +201,21 @@ def object_tracks(
     mean_size = (gather(size).sum(1) / n.squeeze(-1)).unsqueeze(-1)  # [V, K, 1] √area over visible frames
     appearance = torch.cat([(col - 0.5) * present.unsqueeze(-1), chroma * present.unsqueeze(-1), share, mean_size, sil], -1)
     return Tracks(trajectory=traj.permute(0, 2, 1, 3).contiguous(), appearance=appearance, present=present)
+
+
+def track_layout(trajectory: torch.Tensor) -> torch.Tensor:
+    """float [V, K, T, 6] trajectory → [V, K, 4]: mean x, y, share of the others above and share left of the track,
+    over the frames where it is seen (zeros for an empty track). Order-free: where a track is, not when."""
+    vis = trajectory[..., :1]  # [V, K, T, 1]
+    return (trajectory[..., [1, 2, 4, 5]] * vis).sum(2) / vis.sum(2).clamp_min(1.0)
+
+
+def track_timing(trajectory: torch.Tensor) -> torch.Tensor:
+    """float [V, K, T, 6] trajectory → [V, K, T]: when the track changes. The first T-1 numbers are its activity
+    profile over the frame steps (|Δvisible| + |Δx| + |Δy| + |Δsize|, summing to 1; zeros for a track that never
+    changes), the last is the profile's centroid on [-1, 1] (−1: everything happens at the first step). "A then B"
+    is B's centroid minus A's; frame shuffling scrambles the profile, a single repeated frame zeroes it."""
+    change = (trajectory[:, :, 1:, :4] - trajectory[:, :, :-1, :4]).abs().sum(-1)  # [V, K, T-1]
+    profile = change / change.sum(-1, keepdim=True).clamp_min(1e-6)
+    when = torch.linspace(-1.0, 1.0, change.shape[-1], device=change.device)
+    return torch.cat([profile, (profile * when).sum(-1, keepdim=True)], -1)

@@ -104,6 +104,8 @@ def format_tables(evals: dict[str, dict], pretrain_report: dict | None = None) -
     from synvita.benchmarks.world_eval import WORLD_BENCHMARKS
     from synvita.data.types import MISALIGNMENT_TYPES
 
+    CELL = 14
+
     def agg(values):
         values = [v for v in values if v is not None]
         if not values:
@@ -139,16 +141,15 @@ def format_tables(evals: dict[str, dict], pretrain_report: dict | None = None) -
                 row += f"{agg(list(np.mean(np.array(means), axis=0))):>11}"
             lines.append(row)
     types = list(MISALIGNMENT_TYPES)
-    lines += ["", "AUC per misalignment type on entail-llm (x100); [shuffled / single-frame]",
-              f"{'variant':<12}" + "".join(f"{t[:9]:>18}" for t in types)]
-    for variant, runs in evals.items():
-        row = f"{variant:<12}"
+    for prefix, title in (("type", "all test rows"), ("id-type", "in-distribution rows (no held-out concept)")):
+        lines += ["", f"AUC per misalignment type on entail-llm, {title} (x100)",
+                  f"{'type':<14}" + "".join(f"{v + ' ' + c:>{CELL}}" for v in evals for c in ("plain", "shuffled", "1-frame"))]
         for t in types:
-            plain = agg([lookup(r, "entail-llm", "auc", f"type={t}") for r in runs])
-            sh = agg([lookup(r, "entail-llm", "auc", f"type={t}", "shuffled") for r in runs])
-            sf = agg([lookup(r, "entail-llm", "auc", f"type={t}", "single-frame") for r in runs])
-            row += f"{plain + ' [' + sh + '/' + sf + ']':>18}"
-        lines.append(row)
+            row = f"{t:<14}"
+            for runs in evals.values():
+                for control in (None, "shuffled", "single-frame"):
+                    row += f"{agg([lookup(r, 'entail-llm', 'auc', f'{prefix}={t}', control) for r in runs]):>{CELL}}"
+            lines.append(row)
     lines += ["", "Linguistic-bias probe on entail-human: AUC of rows with held-out concepts vs the rest (x100)",
               f"{'variant':<12}{'held-out':>11}{'seen':>11}{'gap':>11}"]
     for variant, runs in evals.items():

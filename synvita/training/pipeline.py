@@ -41,18 +41,22 @@ def model_vocab(world) -> list[str]:
     return list(SPECIALS) + [w for w in world.vocabulary() if w not in SPECIALS]
 
 
-EXTRA_NEGATIVE_KINDS = ("flip", "relation", "direction", "appearance")
+EXTRA_NEGATIVE_KINDS = ("flip", "relation", "direction", "appearance", "relation-noun")
+DEFAULT_EXTRA_NEGATIVE_KINDS = ("flip", "relation", "direction", "appearance")
+"""What training uses. "relation-noun" (a relation clause naming an absent shape) is a research option of
+`temporal_probe`: with it relation was learned once from relation pairs alone, never in the full mix
+(docs/temporal.md)."""
 
 
 def extra_negatives(
-    captions_pos: Sequence[str], kinds: Sequence[str] = EXTRA_NEGATIVE_KINDS, exclude: Collection[str] = ()
+    captions_pos: Sequence[str], kinds: Sequence[str] = DEFAULT_EXTRA_NEGATIVE_KINDS, exclude: Collection[str] = ()
 ) -> list[list[str]]:
     """Caption-derived hard negatives per positive caption (no new videos): the flipped event order ("flip"), the
     opposite relation ("relation"), each group's action reversed ("direction"), and one group's colour, shape or
     size swapped ("appearance", one per caption; never to a value in `exclude`, the held-out concepts). Captions the world's parser
     cannot read (paraphrases) get none."""
     from synvita.world.edits import (appearance_swap_caption, flipped_caption, opposite_direction_captions,
-                                     opposite_relation_caption)
+                                     opposite_relation_caption, relation_noun_caption)
 
     unknown = sorted(set(kinds) - set(EXTRA_NEGATIVE_KINDS))
     if unknown:
@@ -71,6 +75,8 @@ def extra_negatives(
                     xs.extend(opposite_direction_captions(c))
                 if "appearance" in kinds:
                     xs.append(appearance_swap_caption(c, exclude))
+                if "relation-noun" in kinds:
+                    xs.append(relation_noun_caption(c, exclude))
             except Exception:  # a paraphrase the canonical parser does not cover: no extra negatives
                 xs = []
             cache[c] = [x for x in xs if x is not None and x != c]

@@ -274,3 +274,27 @@ def appearance_swap_caption(caption: str, exclude: Collection[str] = ()) -> str 
         return None
     i, name, value = choices[zlib.crc32(caption.encode()) % len(choices)]
     return captions.canonical(scene.with_group(i, **{name: value}))
+
+
+def relation_noun_caption(caption: str, exclude: Collection[str] = ()) -> str | None:
+    """The caption with one noun of its relation clause replaced by a shape the scene does not show ("with the circle
+    above the square" → "with the triangle above the square"); which noun and which shape are picked by a stable
+    hash. Only the relation clause changes, so the words there must be checked against the video on their own, which
+    is the first half of reading a relation (which tracks it names). Not a world caption (the parser refuses a
+    relation over absent shapes): a training-only negative. None without a relation."""
+    scene = captions.parse(caption)
+    if scene.relation is None:
+        return None
+    r = scene.relation
+    shown = {g.shape for g in scene.groups}
+    choices = [(role, s) for role in ("subject", "object") for s in SHAPES if s not in shown and s not in exclude]
+    if not choices:
+        return None
+    role, shape = choices[zlib.crc32(caption.encode()) % len(choices)]
+    subj, obj = scene.groups[r.subject].shape, scene.groups[r.object].shape
+    if role == "subject":
+        subj = shape
+    else:
+        obj = shape
+    head = captions.canonical(replace(scene, relation=None))
+    return f"{head} with the {subj} {r.relation} the {obj}"

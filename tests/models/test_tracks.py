@@ -6,7 +6,7 @@ import torch
 
 from synvita.benchmarks.world_eval import shuffle_frames, single_frame
 from synvita.errors import UserInputError
-from synvita.models.tracks import object_tracks
+from synvita.models.tracks import object_tracks, track_layout, track_timing
 from synvita.world.config import resolve_config
 from synvita.world.render import SyntheticLook, layout, render
 from synvita.world.scene import Group, Relation, Scene
@@ -59,6 +59,32 @@ def test_relative_position_features_say_which_object_is_above():
     assert (traj[top, :, 4] == 0).all()  # nobody above the top object
     other = [k for k in np.flatnonzero(present) if k != top][0]
     assert (traj[other, :, 4] == 1).all()
+
+
+def test_timing_says_which_event_comes_first_and_a_static_clip_has_none():
+    scene = SCENES["then"]  # the triangle moves right in the first half, then the cross shrinks in the second
+    clip, xs, ys, vis = _render_with_truth(scene, seed=4)
+    tr = object_tracks(torch.from_numpy(clip[None]))
+    timing = track_timing(tr.trajectory)[0].numpy()  # [K, T]
+    present = np.flatnonzero(tr.present[0].numpy())
+    assert len(present) == 2
+    px, _ = _to_pixels(tr.trajectory[0].numpy())
+    first = min(present, key=lambda k: abs(px[k, 0] - xs[0][0]))  # the track that starts where the triangle starts
+    second = [k for k in present if k != first][0]
+    np.testing.assert_allclose(timing[present, :-1].sum(1), 1.0, atol=1e-5)  # profiles are distributions
+    assert timing[first, -1] < -0.3 and timing[second, -1] > 0.3, timing[:, -1]
+    static = track_timing(object_tracks(torch.from_numpy(single_frame(clip[None]))).trajectory)
+    assert float(static.abs().max()) == 0.0
+
+
+def test_layout_puts_the_upper_object_above_in_every_frame():
+    clip, *_ = _render_with_truth(SCENES["relation"], seed=5)  # the ring is above the circle
+    tr = object_tracks(torch.from_numpy(clip[None]))
+    lay = track_layout(tr.trajectory)[0].numpy()  # [K, 4]: x, y, share above, share left
+    present = np.flatnonzero(tr.present[0].numpy())
+    top = min(present, key=lambda k: lay[k, 1])
+    other = [k for k in present if k != top][0]
+    assert lay[top, 2] == 0.0 and lay[other, 2] == 1.0
 
 
 def test_shuffled_frames_permute_every_trajectory_in_time():
@@ -147,3 +173,24 @@ def test_a_masked_word_reaches_nothing_through_the_text_convolution():
         plain = model.score(feats, torch.zeros(2, dtype=torch.long), model.prepare_text(words[:2]))
     assert torch.allclose(f[0], f[1], atol=1e-6)
     assert not torch.allclose(plain[0], plain[1], atol=1e-6)
+
+
+@pytest.mark.parametrize("config", [{"track_tokens": "fused"}, {"extra_groups": ["timing", "layout"]}, {"extra_groups": []}])
+def test_tiny_track_token_options_score_videos(config):
+    from synvita.models.base import build_model
+    from synvita.models.tiny import TinyAlignmentModel
+
+    words = ["one red circle moves left", "one red circle moves right"]
+    model = build_model("tiny", {**TinyAlignmentModel.example_config(words, frames=8), **config}, seed=0)
+    clip, *_ = _render_with_truth(SCENES["moving"], seed=0)
+    f = model.predict(clip[None], np.array([0, 0]), words)
+    assert f.shape == (2,) and ((0 < f) & (f < 1)).all()
+
+
+@pytest.mark.parametrize("config", [{"track_tokens": "slots"}, {"extra_groups": ["speed"]}])
+def test_tiny_refuses_unknown_track_options(config):
+    from synvita.models.base import build_model
+    from synvita.models.tiny import TinyAlignmentModel
+
+    with pytest.raises(UserInputError, match="unknown tiny"):
+        build_model("tiny", {**TinyAlignmentModel.example_config(["one red circle moves left"]), **config}, seed=0)

@@ -5,6 +5,7 @@ import pytest
 from synvita.errors import UserInputError
 from synvita.training.pipeline import extra_negatives
 from synvita.world import parse
+from synvita.world.edits import relation_noun_caption
 
 THEN = "two small yellow rings appear then one big red circle shrinks"
 REL = "one small green triangle moves up and one small red circle shrinks with the triangle right of the circle"
@@ -16,7 +17,8 @@ def test_each_kind_adds_its_negatives():
     assert only(["relation"]) == [[], [REL.replace("right of", "left of")]]
     assert [len(x) for x in only(["direction"])] == [2, 2]
     assert [len(x) for x in only(["appearance"])] == [1, 1]
-    everything = extra_negatives([THEN, REL])
+    assert only(["relation-noun"]) == [[], [relation_noun_caption(REL)]]
+    everything = extra_negatives([THEN, REL])  # the default kinds: relation-noun is a research option only
     assert [len(x) for x in everything] == [4, 4] and all(c not in xs for c, xs in zip([THEN, REL], everything))
 
 
@@ -43,3 +45,21 @@ def test_the_probe_reports_a_bad_kind_in_one_line(capsys):
     code = run_script(temporal_probe.main, ["--xneg", "colour", "--steps", "1", "--train-pairs", "8", "--test-pairs", "14"])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and err[0].startswith("error: unknown extra-negative kind")
+
+
+def test_relation_noun_negatives_rename_one_relation_noun_to_an_absent_shape():
+    scene = parse(REL)  # triangle and circle; the relation clause is "with the triangle right of the circle"
+    head = REL.split(" with ")[0]
+    seen = set()
+    for exclude in ((), ("square",), ("square", "ring")):
+        neg = relation_noun_caption(REL, exclude)
+        assert neg == relation_noun_caption(REL, exclude)  # deterministic
+        assert neg.startswith(head + " with the ")  # only the relation clause changes
+        _, subj, rel, _, obj = neg.split(" with ")[1].replace("right of", "right_of").split()
+        assert rel == "right_of"
+        new = {subj, obj} - {g.shape for g in scene.groups}
+        assert len(new) == 1 and not new & set(exclude), neg
+        seen |= new
+    assert relation_noun_caption(THEN) is None
+    with pytest.raises(UserInputError):  # not a world caption: the parser refuses a relation over absent shapes
+        parse(relation_noun_caption(REL))

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from synvita.benchmarks.world_eval import (
-    WORLD_BENCHMARKS, apply_control, evaluate_all, headline, shuffle_frames, single_frame,
+    WORLD_BENCHMARKS, apply_control, evaluate_all, evaluate_benchmark, headline, shuffle_frames, single_frame,
 )
 from synvita.data.types import MISALIGNMENT_TYPES, EntailmentSet, QASet, RetrievalSet
 from synvita.errors import UserInputError
@@ -92,3 +92,34 @@ def test_a_temporal_model_is_perfect_and_falls_to_chance_under_the_controls():
 def test_unknown_benchmark_is_a_clear_error():
     with pytest.raises(UserInputError):
         evaluate_all(OrderModel(), _benchmarks(), names=["entail-llm", "bogus"], controls=())
+
+
+def test_in_distribution_rows_drop_every_row_of_a_video_with_a_held_out_concept():
+    from synvita.benchmarks.world_eval import in_distribution_rows
+
+    # video 0: clean; video 1: only its negative caption names a held-out concept; video 2: the video itself
+    rows = EntailmentSet(
+        video=np.array([0, 0, 1, 1, 2, 2]), caption=["a", "b", "c", "d", "e", "f"], label=np.tile([1, 0], 3),
+        misalignment=["flip"] * 6, hard=np.ones(6, bool), held_out=np.array([False, False, False, True, True, True]),
+    )
+    assert in_distribution_rows(rows).tolist() == [True, True, False, False, False, False]
+
+
+def test_per_type_auc_on_in_distribution_rows_ignores_the_held_out_videos():
+    """A model perfect on clean videos and inverted on held-out ones: "id-type" is 100, "type" is not."""
+
+    class HalfModel:
+        def predict(self, frames, video, captions):
+            video = np.asarray(video)
+            good = np.array([1.0 if c == "yes" else 0.0 for c in captions])
+            return np.where(video % 2 == 0, good, 1.0 - good)
+
+    n = 8
+    ent = EntailmentSet(
+        video=np.repeat(np.arange(n), 2), caption=["yes", "no"] * n, label=np.tile([1, 0], n),
+        misalignment=["flip"] * (2 * n), hard=np.ones(2 * n, bool), held_out=np.repeat(np.arange(n) % 2 == 1, 2),
+    )
+    results, _ = evaluate_benchmark(HalfModel(), "entail-llm", _ramp_videos(n), ent)
+    by_subset = {r.subset: r.value for r in results}
+    assert by_subset["id-type=flip"] == pytest.approx(100.0)
+    assert by_subset["type=flip"] == pytest.approx(50.0)
