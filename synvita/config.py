@@ -81,8 +81,9 @@ class ModelSection:
     path: str | None = None
     """Local directory of pretrained weights (videollm); tiny starts from the pretrain checkpoint."""
     config: dict = field(default_factory=dict)
-    """Architecture overrides for the model (tiny: encoder = "tracks" | "conv", d, heads, video_layers, fusion_layers;
-    tracks: slots, crop; conv: channels, time_tokens, grid, stem, norm)."""
+    """Architecture overrides for the model (tiny: encoder = "tracks" | "conv", d, heads, video_layers, fusion_layers,
+    text_conv; tracks: slots, crop, extra_groups (["timing"] | + "layout"), track_tokens ("parts" | "fused"); conv:
+    channels, time_tokens, grid, stem, norm)."""
 
 
 VARIANTS: dict[str, str] = {

@@ -316,10 +316,15 @@ def differing_config_keys(runs: list[Run]) -> list[str]:
     ]
 
 
+SUBSET_KIND_NAMES = {"id-type": "type, in-distribution rows"}
+"""How a subset kind reads in a block title ("entail-llm by type, in-distribution rows")."""
+
+
 def _extra_column(r: BenchmarkResult, key: str, secondary: bool) -> TableColumn:
     """Where a non-headline result goes: per-subset blocks ("entail-llm by type"), per-control blocks
     ("control: shuffled"), subsets under a control ("entail-llm by type · shuffled"), other metrics."""
     kind, _, value = (r.subset or "").partition("=")
+    kind = SUBSET_KIND_NAMES.get(kind, kind)
     if r.subset and r.control:
         group, label = f"{r.benchmark} by {kind} · {r.control}", value or kind
     elif r.subset:
