@@ -104,6 +104,12 @@ class AlignmentModel(nn.Module, ABC):
     def from_config(cls, config: dict[str, Any]) -> "AlignmentModel":
         """A freshly initialised model of this architecture (uses the global torch RNG for initial weights)."""
 
+    @classmethod
+    def saved_config(cls, config: dict[str, Any]) -> dict[str, Any]:
+        """A config read from a save directory, brought up to this version (a saved config lists every constructor
+        argument, so a missing one means the model was saved before that argument existed)."""
+        return config
+
     @property
     @abstractmethod
     def config(self) -> dict[str, Any]:
@@ -224,7 +230,7 @@ class AlignmentModel(nn.Module, ABC):
             import synvita.models  # noqa: F401  (registers the built-ins)
 
             target = MODELS.get(payload["name"])
-        model = target.from_config(payload["config"])
+        model = target.from_config(target.saved_config(payload["config"]))
         model.load_state_dict(load_file(str(directory / WEIGHTS_NAME)))
         model.eval()
         return model

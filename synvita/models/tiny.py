@@ -170,6 +170,11 @@ class TinyAlignmentModel(AlignmentModel):
     def from_config(cls, config: dict[str, Any]) -> "TinyAlignmentModel":
         return cls(**config)
 
+    @classmethod
+    def saved_config(cls, config: dict[str, Any]) -> dict[str, Any]:
+        """Models saved before the timing group and fused tokens existed were built without them."""
+        return {"extra_groups": [], "track_tokens": "parts", **config}
+
     @property
     def config(self) -> dict[str, Any]:
         return dict(self._config)

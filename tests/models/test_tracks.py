@@ -194,3 +194,23 @@ def test_tiny_refuses_unknown_track_options(config):
 
     with pytest.raises(UserInputError, match="unknown tiny"):
         build_model("tiny", {**TinyAlignmentModel.example_config(["one red circle moves left"]), **config}, seed=0)
+
+
+def test_a_model_saved_before_the_timing_group_loads_as_it_was_built(tmp_path):
+    import json
+
+    from synvita.models.base import build_model, load_model
+    from synvita.models.tiny import TinyAlignmentModel
+
+    words = ["one red circle moves left", "one red circle moves right"]
+    old = build_model("tiny", {**TinyAlignmentModel.example_config(words, frames=8), "extra_groups": []}, seed=0)
+    old.save_pretrained(tmp_path)
+    payload = json.loads((tmp_path / "config.json").read_text())
+    for key in ("extra_groups", "track_tokens"):  # what an older synvita wrote
+        del payload["config"][key]
+    (tmp_path / "config.json").write_text(json.dumps(payload))
+    loaded = load_model(tmp_path)
+    assert loaded.config["extra_groups"] == [] and "timing" not in loaded.track_parts
+    clip, *_ = _render_with_truth(SCENES["moving"], seed=0)
+    np.testing.assert_allclose(loaded.predict(clip[None], np.array([0, 0]), words),
+                               old.eval().predict(clip[None], np.array([0, 0]), words), atol=1e-6)
