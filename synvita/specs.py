@@ -459,6 +459,13 @@ def _check_names(resolved: dict[str, dict[str, Any]], where: _Where, swept: dict
             )
     check(registry.SCORERS, resolved["scorers"]["name"], "name", "scorers")
     check(registry.MODELS, resolved["model"]["name"], "name", "model")
+    if resolved["model"]["name"] == "tiny":
+        from synvita.models.tiny_options import tiny_config_problems
+
+        problems = tiny_config_problems(resolved["model"].get("config") or {})
+        if problems:
+            raise UserInputError(f"{where('config', 'model')}: {problems[0]}{suffix}",
+                                 hint="see experiments/README.md ([model] config) and synvita/models/tiny.py")
     for name in resolved["evaluate"]["benchmarks"]:
         check(registry.BENCHMARKS, name, "benchmarks", "evaluate")
 

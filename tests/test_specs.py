@@ -331,3 +331,33 @@ def test_missing_generator_weights_directory_is_caught_before_anything_runs(tmp_
     (tmp_path / "weights").mkdir()
     specs.load_spec("quickstart", generator="cogvideox", overrides=[f"generation.model_path={tmp_path / 'weights'}"])
     specs.load_spec("quickstart", generator="cogvideox", overrides=["generation.model_path=THUDM/CogVideoX-2b"])  # hub id
+
+
+@pytest.mark.parametrize(
+    "config, expected",
+    [
+        ('{encoder = "cnn"}', "encoder = 'cnn' is not one of tracks, conv"),
+        ('{extra_groups = ["speed"]}', "extra_groups = ['speed']"),
+        ('{track_tokens = "pairs"}', "track_tokens = 'pairs'"),
+        ('{dropout = 0.1}', "unknown tiny model config key(s) ['dropout']"),
+        ("{text_conv = 4}", "text_conv = 4"),
+    ],
+)
+def test_a_bad_tiny_model_config_fails_validation_before_anything_runs(tmp_path, config, expected):
+    err = error_of(specs.load_spec, write(tmp_path, SMALL.replace("[train]", f"[model]\nconfig = {config}\n[train]")))
+    assert expected in err.one_line() and "model" in err.one_line()
+
+
+def test_a_good_tiny_model_config_validates(tmp_path):
+    text = '[model]\nconfig = {track_tokens = "fused", extra_groups = ["timing", "layout"], encoder = "tracks"}\n[train]'
+    spec = specs.load_spec(write(tmp_path, SMALL.replace("[train]", text)))
+    assert spec.section("model").config["track_tokens"] == "fused"
+
+
+def test_the_torch_free_tiny_option_list_matches_the_model():
+    import inspect
+
+    from synvita.models.tiny import TinyAlignmentModel
+    from synvita.models.tiny_options import TINY_CONFIG_KEYS
+
+    assert tuple(inspect.signature(TinyAlignmentModel.__init__).parameters)[1:] == TINY_CONFIG_KEYS

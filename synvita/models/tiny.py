@@ -37,12 +37,9 @@ from torch import nn
 
 from synvita.errors import UserInputError
 from synvita.models.base import AlignmentModel, TextBatch, as_video_tensor
+from synvita.models.tiny_options import EXTRA_GROUP_SIZES
 
 TRACK_STEP_FEATURES = 6  # per frame of a track (synvita.models.tracks.Tracks.trajectory)
-EXTRA_GROUP_SIZES = {  # optional per-track feature groups → their width given the frame count
-    "layout": lambda frames: 4,  # mean x, y, share of the others above / left of it
-    "timing": lambda frames: frames,  # activity profile over the T-1 frame steps + its temporal centroid
-}
 PAD, UNK, CLS = "<pad>", "<unk>", "<cls>"
 SPECIALS = (PAD, UNK, CLS)
 _WORD = re.compile(r"[a-z0-9]+|[^\sa-z0-9]")

@@ -1,0 +1,41 @@
+"""What a `tiny` model config may say, without importing torch: the spec validator checks `[model] config` with it
+before any run starts (a bad key used to fail only when the pretrain run built the model, after the world)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+TINY_CONFIG_KEYS = (
+    "vocab", "d", "heads", "channels", "time_tokens", "grid", "video_layers", "fusion_layers", "max_len", "frame_diff",
+    "stem", "norm", "encoder", "frames", "slots", "crop", "text_conv", "track_tokens", "extra_groups",
+)
+"""Every argument of `TinyAlignmentModel` (a test keeps the two in step)."""
+
+TINY_CHOICES = {
+    "encoder": ("tracks", "conv"),
+    "track_tokens": ("parts", "fused"),
+    "stem": ("coarse", "fine"),
+    "norm": ("group", "none"),
+}
+EXTRA_GROUP_SIZES = {  # optional per-track feature groups → their width given the frame count
+    "layout": lambda frames: 4,  # mean x, y, share of the others above / left of it
+    "timing": lambda frames: frames,  # activity profile over the T-1 frame steps + its temporal centroid
+}
+
+
+def tiny_config_problems(config: dict[str, Any]) -> list[str]:
+    """One line per problem of a `tiny` config override (unknown keys, values outside their choices)."""
+    problems = []
+    unknown = sorted(set(config) - set(TINY_CONFIG_KEYS))
+    if unknown:
+        problems.append(f"unknown tiny model config key(s) {unknown}; keys: {', '.join(TINY_CONFIG_KEYS[1:])}")
+    for key, choices in TINY_CHOICES.items():
+        if key in config and config[key] not in choices:
+            problems.append(f"tiny model config {key} = {config[key]!r} is not one of {', '.join(choices)}")
+    groups = config.get("extra_groups", [])
+    if not isinstance(groups, (list, tuple)) or set(groups) - set(EXTRA_GROUP_SIZES):
+        problems.append(f"tiny model config extra_groups = {groups!r}: a list of {', '.join(EXTRA_GROUP_SIZES)}")
+    text_conv = config.get("text_conv", 5)
+    if not isinstance(text_conv, int) or text_conv < 0 or (text_conv and text_conv % 2 == 0):
+        problems.append(f"tiny model config text_conv = {text_conv!r}: 0 or an odd kernel size")
+    return problems
