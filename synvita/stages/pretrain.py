@@ -45,6 +45,7 @@ def run(ctx: StageContext) -> None:
 
     import torch
 
+    from synvita.config import ScorersSection
     from synvita.models.base import load_model
     from synvita.training.pipeline import INIT_DIR, world_dir, write_json
     from synvita.world import load_world
@@ -52,9 +53,11 @@ def run(ctx: StageContext) -> None:
     wdir = world_dir(ctx.inputs["world"])
     world = load_world(wdir)
     sc = ctx.section("scorers")
-    members = int(sc.get("members", 2))
-    steps, lr, bs = int(sc.get("steps", 1500)), float(sc.get("lr", 1e-3)), int(sc.get("batch_size", 32))
-    use_extra = bool(sc.get("extra_negatives", True))
+    default = ScorersSection()  # one source of defaults for a section the spec left incomplete
+    members = int(sc.get("members", default.members))
+    steps, lr = int(sc.get("steps", default.steps)), float(sc.get("lr", default.lr))
+    bs = int(sc.get("batch_size", default.batch_size))
+    use_extra = bool(sc.get("extra_negatives", default.extra_negatives))
     model_sec = ctx.section("model")
     model_name = "tiny"  # scorers are always embedded tiny models (the stand-in for VQAScore models)
     overrides = dict(model_sec.get("config") or {})
