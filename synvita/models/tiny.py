@@ -37,7 +37,7 @@ from torch import nn
 
 from synvita.errors import UserInputError
 from synvita.models.base import AlignmentModel, TextBatch, as_video_tensor
-from synvita.models.tiny_options import EXTRA_GROUP_SIZES
+from synvita.models.tiny_options import EXTRA_GROUP_SIZES, tiny_config_problems
 
 TRACK_STEP_FEATURES = 6  # per frame of a track (synvita.models.tracks.Tracks.trajectory)
 PAD, UNK, CLS = "<pad>", "<unk>", "<cls>"
@@ -88,6 +88,10 @@ class TinyAlignmentModel(AlignmentModel):
         super().__init__()
         if len(vocab) < len(SPECIALS) or tuple(vocab[: len(SPECIALS)]) != SPECIALS:
             raise UserInputError("tiny model vocab must start with <pad>, <unk>, <cls>", hint="build it with build_vocab(captions)")
+        problems = tiny_config_problems(dict(encoder=encoder, track_tokens=track_tokens, stem=stem, norm=norm,
+                                             extra_groups=list(extra_groups), text_conv=text_conv))
+        if problems:
+            raise UserInputError(problems[0], hint="see experiments/README.md ([model] config)")
         self._config = dict(
             vocab=list(vocab), d=d, heads=heads, channels=list(channels), time_tokens=time_tokens, grid=grid,
             video_layers=video_layers, fusion_layers=fusion_layers, max_len=max_len, frame_diff=frame_diff, stem=stem,
@@ -97,8 +101,6 @@ class TinyAlignmentModel(AlignmentModel):
         self.word_to_id = {w: i for i, w in enumerate(vocab)}
         self.frame_diff = frame_diff
         self.max_len = max_len
-        if encoder not in ("conv", "tracks"):
-            raise UserInputError(f"unknown tiny encoder '{encoder}'", hint="conv (space-time CNN) or tracks (object tracks)")
         self.encoder = encoder
         self.frames, self.slots, self.crop = frames, slots, crop
         if encoder == "tracks":  # ---- one token per object track (trajectory + appearance), a "nothing" token ----
@@ -110,12 +112,7 @@ class TinyAlignmentModel(AlignmentModel):
                 "extent": nn.Sequential(nn.Linear(2, d), nn.LayerNorm(d)),
                 "shape": nn.Sequential(nn.Linear(crop * crop, d), nn.LayerNorm(d)),
             })
-            if track_tokens not in ("parts", "fused"):
-                raise UserInputError(f"unknown tiny track_tokens '{track_tokens}'", hint="parts (a token per feature group) or fused (one per track)")
             self.track_tokens = track_tokens
-            unknown = sorted(set(extra_groups) - set(EXTRA_GROUP_SIZES))
-            if unknown:
-                raise UserInputError(f"unknown tiny extra_groups {unknown}", hint=f"any of: {', '.join(EXTRA_GROUP_SIZES)}")
             for name in extra_groups:
                 self.track_parts[name] = nn.Sequential(nn.Linear(EXTRA_GROUP_SIZES[name](frames), d), nn.LayerNorm(d))
             if track_tokens == "fused":  # one whole-track token: a word that finds the track by its look reads its motion
@@ -126,11 +123,7 @@ class TinyAlignmentModel(AlignmentModel):
         else:  # ---- encoder "conv": space-time stem; time stride 2 in the second conv ----
             c1, c2, c3 = channels
             in_ch = 6 if frame_diff else 3
-            if stem not in ("coarse", "fine"):
-                raise UserInputError(f"unknown tiny stem '{stem}'", hint="coarse (halve space first) or fine (full resolution first)")
             s1, s3 = ((1, 2, 2), 1) if stem == "coarse" else (1, (1, 2, 2))
-            if norm not in ("group", "none"):
-                raise UserInputError(f"unknown tiny norm '{norm}'", hint="group (GroupNorm after each conv) or none")
 
             def block(cin: int, cout: int, stride) -> list[nn.Module]:
                 layers: list[nn.Module] = [nn.Conv3d(cin, cout, 3, stride=stride, padding=1)]
@@ -152,8 +145,6 @@ class TinyAlignmentModel(AlignmentModel):
         # ---- text + fusion ----
         self.word_emb = nn.Embedding(len(vocab), d)
         self.pos_emb = nn.Embedding(max_len + 1, d)
-        if text_conv < 0 or (text_conv and text_conv % 2 == 0):
-            raise UserInputError(f"tiny text_conv must be 0 or an odd kernel size, got {text_conv}", hint="e.g. 5")
         self.text_conv = (  # n-gram stem: "small red circle", "the square above the ring" bound by relative position
             nn.Sequential(nn.Conv1d(d, d, text_conv, padding=text_conv // 2), nn.GELU()) if text_conv else None
         )

@@ -1,5 +1,6 @@
-"""What a `tiny` model config may say, without importing torch: the spec validator checks `[model] config` with it
-before any run starts (a bad key used to fail only when the pretrain run built the model, after the world)."""
+"""What a `tiny` model config may say, without importing torch. One check, two callers: the spec validator (before
+any run starts; a bad key used to fail only when the pretrain run built the model, after the world) and the
+model's constructor."""
 
 from __future__ import annotations
 
@@ -31,10 +32,10 @@ def tiny_config_problems(config: dict[str, Any]) -> list[str]:
         problems.append(f"unknown tiny model config key(s) {unknown}; keys: {', '.join(TINY_CONFIG_KEYS[1:])}")
     for key, choices in TINY_CHOICES.items():
         if key in config and config[key] not in choices:
-            problems.append(f"tiny model config {key} = {config[key]!r} is not one of {', '.join(choices)}")
+            problems.append(f"unknown tiny model config value: {key} = {config[key]!r} is not one of {', '.join(choices)}")
     groups = config.get("extra_groups", [])
     if not isinstance(groups, (list, tuple)) or set(groups) - set(EXTRA_GROUP_SIZES):
-        problems.append(f"tiny model config extra_groups = {groups!r}: a list of {', '.join(EXTRA_GROUP_SIZES)}")
+        problems.append(f"unknown tiny model config value: extra_groups = {groups!r}: a list of {', '.join(EXTRA_GROUP_SIZES)}")
     text_conv = config.get("text_conv", 5)
     if not isinstance(text_conv, int) or text_conv < 0 or (text_conv and text_conv % 2 == 0):
         problems.append(f"tiny model config text_conv = {text_conv!r}: 0 or an odd kernel size")

@@ -93,7 +93,7 @@ def main(argv=None) -> dict:
     from synvita.models.base import build_model
     from synvita.models.tiny import build_vocab
     from synvita.training.loop import TrainConfig, TrainData, train
-    from synvita.training.pipeline import extra_negatives
+    from synvita.training.pipeline import DEFAULT_EXTRA_NEGATIVE_KINDS, extra_negatives
     from synvita.world import captions
     from synvita.world.config import resolve_config
 
@@ -106,7 +106,7 @@ def main(argv=None) -> dict:
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--train-pairs", type=int, default=20000)
     ap.add_argument("--test-pairs", type=int, default=1400)
-    ap.add_argument("--xneg", default="flip,relation,direction,appearance",
+    ap.add_argument("--xneg", default=",".join(DEFAULT_EXTRA_NEGATIVE_KINDS),
                     help="comma list of extra-negative kinds ('' = none)")
     ap.add_argument("--extra-per-pair", type=int, default=1, help="extra negatives drawn per pair and step (0 = all)")
     ap.add_argument("--seed", type=int, default=0)
