@@ -459,6 +459,12 @@ def _check_names(resolved: dict[str, dict[str, Any]], where: _Where, swept: dict
             )
     check(registry.SCORERS, resolved["scorers"]["name"], "name", "scorers")
     check(registry.MODELS, resolved["model"]["name"], "name", "model")
+    if resolved["model"]["name"] != "tiny":  # every experiment has train runs, and they would fail after pretraining
+        raise UserInputError(
+            f"{where('name', 'model')}: model.name = '{resolved['model']['name']}': the train stage fine-tunes only the "
+            f"embedded `tiny` model so far{suffix}",
+            hint="the videollm backend is usable from Python (synvita.training.loop.train); see docs/backends.md",
+        )
     if resolved["model"]["name"] == "tiny":
         from synvita.models.tiny_options import tiny_config_problems
 
