@@ -84,19 +84,21 @@ class TinyAlignmentModel(AlignmentModel):
         text_conv: int = 5,
         track_tokens: str = "parts",
         extra_groups: Sequence[str] = ("timing",),
+        grounding: bool = True,
     ) -> None:
         super().__init__()
         if len(vocab) < len(SPECIALS) or tuple(vocab[: len(SPECIALS)]) != SPECIALS:
             raise UserInputError("tiny model vocab must start with <pad>, <unk>, <cls>", hint="build it with build_vocab(captions)")
         problems = tiny_config_problems(dict(encoder=encoder, track_tokens=track_tokens, stem=stem, norm=norm,
-                                             extra_groups=list(extra_groups), text_conv=text_conv))
+                                             extra_groups=list(extra_groups), text_conv=text_conv,
+                                             grounding=grounding))
         if problems:
             raise UserInputError(problems[0], hint="see experiments/README.md ([model] config)")
         self._config = dict(
             vocab=list(vocab), d=d, heads=heads, channels=list(channels), time_tokens=time_tokens, grid=grid,
             video_layers=video_layers, fusion_layers=fusion_layers, max_len=max_len, frame_diff=frame_diff, stem=stem,
             norm=norm, encoder=encoder, frames=frames, slots=slots, crop=crop, text_conv=text_conv,
-            track_tokens=track_tokens, extra_groups=list(extra_groups),
+            track_tokens=track_tokens, extra_groups=list(extra_groups), grounding=grounding,
         )
         self.word_to_id = {w: i for i, w in enumerate(vocab)}
         self.frame_diff = frame_diff
@@ -153,6 +155,22 @@ class TinyAlignmentModel(AlignmentModel):
             fusion_layers,
         )
         self.head = nn.Sequential(nn.LayerNorm(d), nn.Linear(d, d), nn.GELU(), nn.Linear(d, 2))
+        self.grounding = grounding and encoder == "tracks"
+        if self.grounding:  # each word finds a track by its look and reads where / when / how that track moves
+            self.ground_q = nn.Linear(d, d)  # from the bare word embedding: "red" finds the red track in any clause
+            self.ground_k = nn.Linear(d, d)  # from the track's look only (colour, extent, shape)
+            self.ground_v = nn.Linear(d, d)  # from the track's dynamics only (trajectory, timing, layout)
+            self.ground_out = nn.Linear(d, d)
+            self.ground_null = nn.Parameter(torch.randn(1, 1, d) * 0.02)  # key of "no track looks like this"
+            self.ground_dynamics = nn.ModuleDict({  # one normalised projection each, so layout's 4 numbers count
+                "motion": nn.Sequential(nn.Linear(frames * TRACK_STEP_FEATURES, d), nn.LayerNorm(d)),
+                "timing": nn.Sequential(nn.Linear(EXTRA_GROUP_SIZES["timing"](frames), d), nn.LayerNorm(d)),
+                "layout": nn.Sequential(nn.Linear(EXTRA_GROUP_SIZES["layout"](frames), d), nn.LayerNorm(d)),
+            })
+            width = max(text_conv, 3)  # compares what neighbouring words found: "red circle above the blue square"
+            self.ground_conv = nn.Sequential(nn.Conv1d(d, d, width, padding=width // 2), nn.GELU())
+            self.word_gate = nn.Embedding(len(vocab), 1)  # how much finding (or missing) each word's thing counts
+            nn.init.constant_(self.word_gate.weight, 0.1)
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> "TinyAlignmentModel":
@@ -160,8 +178,8 @@ class TinyAlignmentModel(AlignmentModel):
 
     @classmethod
     def saved_config(cls, config: dict[str, Any]) -> dict[str, Any]:
-        """Models saved before the timing group and fused tokens existed were built without them."""
-        return {"extra_groups": [], "track_tokens": "parts", **config}
+        """Models saved before the timing group, fused tokens and grounding existed were built without them."""
+        return {"extra_groups": [], "track_tokens": "parts", "grounding": False, **config}
 
     @property
     def config(self) -> dict[str, Any]:
@@ -210,13 +228,23 @@ class TinyAlignmentModel(AlignmentModel):
             groups["layout"] = track_layout(tr.trajectory)  # [V, K, 4]
         if "timing" in self.track_parts:
             groups["timing"] = track_timing(tr.trajectory)  # [V, K, T]
-        embedded = torch.stack([self.track_parts[name](value) for name, value in groups.items()], 2)  # [V, K, G, d]
+        parts = {name: self.track_parts[name](value) for name, value in groups.items()}  # name → [V, K, d]
+        embedded = torch.stack(list(parts.values()), 2)  # [V, K, G, d]
         if self.track_tokens == "fused":  # one whole-track token: a word that finds the track by its look reads its motion
             embedded = (self.track_fuse(embedded.flatten(2)).unsqueeze(2) + self.slot_emb).flatten(1, 2)  # [V, K, d]
         else:
             embedded = (embedded + self.slot_emb + self.part_emb).flatten(1, 2)  # [V, K·G, d]
         tokens = torch.cat([self.null_token.expand(len(x), 1, -1), embedded], 1)  # [V, 1 + K·G, d]
-        return self.video_norm(self.video_encoder(tokens))
+        tokens = self.video_norm(self.video_encoder(tokens))
+        if not self.grounding:
+            return tokens
+        # grounding lookup table, appended after the fusion tokens: per track a look key and a dynamics value
+        look = parts["colour"] + parts["extent"] + parts["shape"]  # [V, K, d]
+        look = look.masked_fill(~tr.present.unsqueeze(-1), 0.0)
+        g = self.ground_dynamics
+        dynamics = (g["motion"](tr.trajectory.flatten(2)) + g["timing"](track_timing(tr.trajectory))
+                    + g["layout"](track_layout(tr.trajectory)))  # [V, K, d]
+        return torch.cat([tokens, look, dynamics], 1)  # [V, N + 2K, d]
 
     # ---- text ----------------------------------------------------------------------------------------------
 
@@ -259,12 +287,40 @@ class TinyAlignmentModel(AlignmentModel):
 
     # ---- fusion --------------------------------------------------------------------------------------------
 
+    def _ground(self, query: torch.Tensor, look: torch.Tensor, dynamics: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Each word picks a track by its look (or the null key) and reads that track's dynamics.
+
+        query [S, L, d] (word embeddings), look / dynamics [S, K, d] (zero look = empty slot) →
+        (found [S, L, d], evidence [S, L]). Keys see only appearance and values only trajectories, so "red circle"
+        carries the red circle's position and timing into the text, where "above" or "then" compares the two
+        objects it names. evidence = log p(some track) − log p(no track): how well the word's thing is found."""
+        S = query.shape[0]
+        keys = torch.cat([self.ground_null.expand(S, 1, -1), self.ground_k(look)], 1)  # [S, 1 + K, d]
+        values = torch.cat([dynamics.new_zeros(S, 1, dynamics.shape[-1]), self.ground_v(dynamics)], 1)  # [S, 1 + K, d]
+        logits = torch.einsum("sld,skd->slk", self.ground_q(query), keys) / keys.shape[-1] ** 0.5  # [S, L, 1 + K]
+        empty = torch.cat([look.new_zeros(S, 1, dtype=torch.bool), look.abs().sum(-1) == 0], 1)  # [S, 1 + K]
+        logits = logits.masked_fill(empty.unsqueeze(1), float("-inf"))
+        evidence = logits[:, :, 1:].logsumexp(-1).clamp_min(-30.0) - logits[:, :, 0]  # [S, L]
+        return self.ground_out(torch.einsum("slk,skd->sld", logits.softmax(-1), values)), evidence
+
     def forward(self, video_features: torch.Tensor, video_index: torch.Tensor, text: TextBatch) -> torch.Tensor:
         """Yes/No logits [S, 2]; video tokens [V, N, d] are gathered per sequence, never re-encoded."""
         memory = video_features[video_index.to(video_features.device)]  # [S, N, d]
+        keep = text.attention_mask.unsqueeze(-1).float()  # [S, L, 1]
         x = self.word_emb(text.ids) + self.pos_emb(text.positions)  # [S, L, d]
         if self.text_conv is not None:  # masked (c′) and padding tokens contribute nothing to their neighbours
-            keep = text.attention_mask.unsqueeze(-1).float()
             x = x + self.text_conv((x * keep).transpose(1, 2)).transpose(1, 2)
+        evidence = None
+        if self.grounding:  # the last 2K video "tokens" are the grounding table (see _encode_tracks)
+            K = self.slots
+            memory, look, dynamics = memory[:, : -2 * K], memory[:, -2 * K : -K], memory[:, -K:]
+            found, evidence = self._ground(self.word_emb(text.ids), look, dynamics)
+            x = x + found
+            x = x + self.ground_conv((x * keep).transpose(1, 2)).transpose(1, 2)
         x = self.fusion(x, memory, tgt_key_padding_mask=~text.attention_mask)  # [S, L, d]
-        return self.head(x[:, 0])  # [CLS] → [S, 2]
+        logits = self.head(x[:, 0])  # [CLS] → [S, 2]
+        if evidence is not None:  # plus a per-word, time-free content score: every thing the caption names is found
+            gate = self.word_gate(text.ids).squeeze(-1) * text.attention_mask.float()  # [S, L]; masked (c′) words: 0
+            score = (gate.masked_fill(text.positions == 0, 0.0) * evidence).sum(1)  # [S]; [CLS] names nothing
+            logits = logits + torch.stack([score, -score], -1) / 2
+        return logits

@@ -9,6 +9,7 @@ from typing import Any
 TINY_CONFIG_KEYS = (
     "vocab", "d", "heads", "channels", "time_tokens", "grid", "video_layers", "fusion_layers", "max_len", "frame_diff",
     "stem", "norm", "encoder", "frames", "slots", "crop", "text_conv", "track_tokens", "extra_groups",
+    "grounding",
 )
 """Every argument of `TinyAlignmentModel` (a test keeps the two in step)."""
 
@@ -36,6 +37,8 @@ def tiny_config_problems(config: dict[str, Any]) -> list[str]:
     groups = config.get("extra_groups", [])
     if not isinstance(groups, (list, tuple)) or set(groups) - set(EXTRA_GROUP_SIZES):
         problems.append(f"unknown tiny model config value: extra_groups = {groups!r}: a list of {', '.join(EXTRA_GROUP_SIZES)}")
+    if not isinstance(config.get("grounding", True), bool):
+        problems.append(f"tiny model config grounding = {config['grounding']!r}: true or false")
     text_conv = config.get("text_conv", 5)
     if not isinstance(text_conv, int) or text_conv < 0 or (text_conv and text_conv % 2 == 0):
         problems.append(f"tiny model config text_conv = {text_conv!r}: 0 or an odd kernel size")

@@ -116,8 +116,15 @@ def canonical(scene: Scene) -> str:
     text = f"{clauses[0]} {scene.link} {clauses[1]}"
     if scene.relation is not None:
         r = scene.relation
-        text += f" with the {scene.groups[r.subject].shape} {r.relation} the {scene.groups[r.object].shape}"
+        text += f" with the {relation_noun(scene.groups[r.subject])} {r.relation} the {relation_noun(scene.groups[r.object])}"
     return text
+
+
+def relation_noun(g: Group) -> str:
+    """How a relation clause names a group: colour and shape ("the red circle"). With the shape alone, a model had to
+    learn to find objects by shape from the relation clauses alone, and never did within the quickstart budget
+    (docs/temporal.md); colour words are grounded by every other caption."""
+    return f"{g.colour} {g.shape}"
 
 
 # paraphrase --------------------------------------------------------------------------------------------------------
@@ -148,8 +155,10 @@ def paraphrase(scene: Scene, rng: np.random.Generator) -> str:
     text = f"{c[0]} {_pick(rng, ('while', 'as'))} {c[1]}"
     if scene.relation is not None:
         r = scene.relation
-        subj = _pick(rng, PARA_SHAPE[scene.groups[r.subject].shape])[0]
-        obj = _pick(rng, PARA_SHAPE[scene.groups[r.object].shape])[0]
+        subj, obj = (
+            f"{_pick(rng, PARA_COLOUR[g.colour])} {_pick(rng, PARA_SHAPE[g.shape])[0]}"
+            for g in (scene.groups[r.subject], scene.groups[r.object])
+        )
         if rng.random() < 0.5:
             text += f", with the {subj} {_pick(rng, PARA_RELATION[r.relation])} the {obj}"
         else:
@@ -204,17 +213,32 @@ def _split_relation(tokens: list[str]) -> tuple[list[str], list[str] | None]:
     return tokens, None
 
 
-def _parse_relation(tokens: list[str]) -> tuple[str, str, str]:
-    """'the S REL the S' or 'the S is REL the S' → (subject shape, relation, object shape)."""
+def _match_optional(tokens: list[str], pos: int, table: dict[tuple[str, ...], object]) -> tuple[object, int]:
+    try:
+        return _match(tokens, pos, table)
+    except _ParseFailure:
+        return None, pos
+
+
+def _parse_relation_noun(tokens: list[str], pos: int) -> tuple[tuple[str, str | None], int]:
+    """'[colour] S' → ((shape, colour or None), new position); the colour is optional (older worlds left it out)."""
+    colour, pos = _match_optional(tokens, pos, _COLOURS)
+    shape, pos = _match(tokens, pos, _SHAPES)
+    return (shape, colour), pos
+
+
+def _parse_relation(tokens: list[str]) -> tuple[tuple[str, str | None], str, tuple[str, str | None]]:
+    """'the [C] S REL the [C] S' or 'the [C] S is REL the [C] S' → (subject look, relation, object look), a look
+    being (shape, colour or None)."""
     if not tokens or tokens[0] != "the":
         raise _ParseFailure("relation must start with 'the'")
-    subj, pos = _match(tokens, 1, _SHAPES)
+    subj, pos = _parse_relation_noun(tokens, 1)
     if pos < len(tokens) and tokens[pos] == "is":
         pos += 1
     rel, pos = _match(tokens, pos, _RELATIONS)
     if pos >= len(tokens) or tokens[pos] != "the":
         raise _ParseFailure("expected 'the' after the relation word")
-    obj, pos = _match(tokens, pos + 1, _SHAPES)
+    obj, pos = _parse_relation_noun(tokens, pos + 1)
     if pos != len(tokens):
         raise _ParseFailure(f"unexpected '{' '.join(tokens[pos:])}'")
     return subj, rel, obj
@@ -253,9 +277,12 @@ def _finish(groups: tuple[Group, ...], link: str, rel_tokens: list[str] | None) 
     if rel_tokens is not None:
         if link != "and" or len(groups) != 2:
             raise _ParseFailure("a relation needs two objects joined by 'and'")
-        subj, rel, obj = _parse_relation(rel_tokens)
+        (subj, subj_colour), rel, (obj, obj_colour) = _parse_relation(rel_tokens)
         shapes = [g.shape for g in groups]
         if subj == obj or subj not in shapes or obj not in shapes or shapes[0] == shapes[1]:
             raise _ParseFailure("the relation must name the two different shapes of the caption")
+        for shape, colour in ((subj, subj_colour), (obj, obj_colour)):
+            if colour is not None and groups[shapes.index(shape)].colour != colour:
+                raise _ParseFailure(f"the relation names a {colour} {shape} but the {shape} is {groups[shapes.index(shape)].colour}")
         relation = Relation(shapes.index(subj), rel, shapes.index(obj))
     return Scene(groups=groups, link=link, relation=relation)

@@ -277,8 +277,8 @@ def appearance_swap_caption(caption: str, exclude: Collection[str] = ()) -> str 
 
 
 def relation_noun_caption(caption: str, exclude: Collection[str] = ()) -> str | None:
-    """The caption with one noun of its relation clause replaced by a shape the scene does not show ("with the circle
-    above the square" → "with the triangle above the square"); which noun and which shape are picked by a stable
+    """The caption with one noun of its relation clause replaced by a shape the scene does not show ("with the red
+    circle above the blue square" → "with the red triangle above the blue square"); which noun and which shape are picked by a stable
     hash. Only the relation clause changes, so the words there must be checked against the video on their own, which
     is the first half of reading a relation (which tracks it names). Not a world caption (the parser refuses a
     relation over absent shapes): a training-only negative. None without a relation."""
@@ -291,10 +291,10 @@ def relation_noun_caption(caption: str, exclude: Collection[str] = ()) -> str | 
     if not choices:
         return None
     role, shape = choices[zlib.crc32(caption.encode()) % len(choices)]
-    subj, obj = scene.groups[r.subject].shape, scene.groups[r.object].shape
+    subj, obj = (captions.relation_noun(scene.groups[r.subject]), captions.relation_noun(scene.groups[r.object]))
     if role == "subject":
-        subj = shape
+        subj = captions.relation_noun(replace(scene.groups[r.subject], shape=shape))
     else:
-        obj = shape
+        obj = captions.relation_noun(replace(scene.groups[r.object], shape=shape))
     head = captions.canonical(replace(scene, relation=None))
     return f"{head} with the {subj} {r.relation} the {obj}"

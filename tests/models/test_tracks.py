@@ -187,12 +187,12 @@ def test_tiny_track_token_options_score_videos(config):
     assert f.shape == (2,) and ((0 < f) & (f < 1)).all()
 
 
-@pytest.mark.parametrize("config", [{"track_tokens": "slots"}, {"extra_groups": ["speed"]}])
+@pytest.mark.parametrize("config", [{"track_tokens": "slots"}, {"extra_groups": ["speed"]}, {"grounding": "yes"}])
 def test_tiny_refuses_unknown_track_options(config):
     from synvita.models.base import build_model
     from synvita.models.tiny import TinyAlignmentModel
 
-    with pytest.raises(UserInputError, match="unknown tiny"):
+    with pytest.raises(UserInputError, match="tiny model config"):
         build_model("tiny", {**TinyAlignmentModel.example_config(["one red circle moves left"]), **config}, seed=0)
 
 
@@ -203,14 +203,61 @@ def test_a_model_saved_before_the_timing_group_loads_as_it_was_built(tmp_path):
     from synvita.models.tiny import TinyAlignmentModel
 
     words = ["one red circle moves left", "one red circle moves right"]
-    old = build_model("tiny", {**TinyAlignmentModel.example_config(words, frames=8), "extra_groups": []}, seed=0)
+    old = build_model("tiny", {**TinyAlignmentModel.example_config(words, frames=8), "extra_groups": [],
+                               "grounding": False}, seed=0)
     old.save_pretrained(tmp_path)
     payload = json.loads((tmp_path / "config.json").read_text())
-    for key in ("extra_groups", "track_tokens"):  # what an older synvita wrote
+    for key in ("extra_groups", "track_tokens", "grounding"):  # what an older synvita wrote
         del payload["config"][key]
     (tmp_path / "config.json").write_text(json.dumps(payload))
     loaded = load_model(tmp_path)
-    assert loaded.config["extra_groups"] == [] and "timing" not in loaded.track_parts
+    assert loaded.config["extra_groups"] == [] and "timing" not in loaded.track_parts and not loaded.grounding
     clip, *_ = _render_with_truth(SCENES["moving"], seed=0)
     np.testing.assert_allclose(loaded.predict(clip[None], np.array([0, 0]), words),
                                old.eval().predict(clip[None], np.array([0, 0]), words), atol=1e-6)
+
+
+def _grounding(model, clip, caption):
+    """(found [L, d], evidence [L]) of one caption's words on one clip, straight from the model's grounding step."""
+    K = model.slots
+    feats = model.encode_videos(clip[None])  # [1, N + 2K, d]
+    text = model.prepare_text([caption])
+    with torch.no_grad():
+        found, evidence = model._ground(model.word_emb(text.ids), feats[:, -2 * K : -K], feats[:, -K:])
+    return found[0], evidence[0]
+
+
+def test_grounding_finds_tracks_by_look_alone_and_reads_their_motion():
+    """Keys are appearance only: shuffling time leaves every word's evidence (and which track it picks) as it was,
+    while what it reads (trajectory, timing) changes; an empty clip leaves every word with nothing to read."""
+    from synvita.models.base import build_model
+    from synvita.models.tiny import TinyAlignmentModel
+
+    caption = "one big red circle moves left then one small blue square grows"
+    model = build_model("tiny", TinyAlignmentModel.example_config([caption], frames=8), seed=0).eval()
+    assert model.grounding  # the default
+    clip, *_ = _render_with_truth(SCENES["moving"], seed=0)
+    found, evidence = _grounding(model, clip, caption)
+    found_shuffled, evidence_shuffled = _grounding(model, shuffle_frames(clip[None], seed=3)[0], caption)
+    torch.testing.assert_close(evidence_shuffled, evidence, atol=1e-4, rtol=1e-4)
+    assert not torch.allclose(found_shuffled, found, atol=1e-3)
+    found_empty, evidence_empty = _grounding(model, np.zeros_like(clip), caption)
+    assert torch.count_nonzero(found_empty - model.ground_out.bias) == 0  # only the null key: zero value
+    assert (evidence_empty < evidence).all()
+
+
+def test_the_evidence_of_masked_words_does_not_count():
+    """c′ rows: a masked word's gate is zero, so what it names (found or not) cannot move f(V, c′)."""
+    from synvita.models.base import build_model
+    from synvita.models.tiny import TinyAlignmentModel
+
+    words = ["one red circle moves left", "one green circle moves left", "one blue circle moves left"]
+    model = build_model("tiny", TinyAlignmentModel.example_config(words, frames=8), seed=0).eval()
+    with torch.no_grad():
+        model.word_gate.weight.fill_(3.0)  # make the content score dominate
+    clip, *_ = _render_with_truth(SCENES["moving"], seed=0)
+    feats = model.encode_videos(clip[None])
+    with torch.no_grad():
+        masked = model.score(feats, torch.zeros(2, dtype=torch.long), model.prepare_text(words[:2], shared_with=[words[2]] * 2))
+        plain = model.score(feats, torch.zeros(2, dtype=torch.long), model.prepare_text(words[:2]))
+    assert torch.allclose(masked[0], masked[1], atol=1e-6) and not torch.allclose(plain[0], plain[1], atol=1e-4)

@@ -8,7 +8,7 @@ from synvita.world import parse
 from synvita.world.edits import relation_noun_caption
 
 THEN = "two small yellow rings appear then one big red circle shrinks"
-REL = "one small green triangle moves up and one small red circle shrinks with the triangle right of the circle"
+REL = "one small green triangle moves up and one small red circle shrinks with the green triangle right of the red circle"
 
 
 def test_each_kind_adds_its_negatives():
@@ -48,15 +48,15 @@ def test_the_probe_reports_a_bad_kind_in_one_line(capsys):
 
 
 def test_relation_noun_negatives_rename_one_relation_noun_to_an_absent_shape():
-    scene = parse(REL)  # triangle and circle; the relation clause is "with the triangle right of the circle"
+    scene = parse(REL)  # triangle and circle; the relation clause is "with the green triangle right of the red circle"
     head = REL.split(" with ")[0]
     seen = set()
     for exclude in ((), ("square",), ("square", "ring")):
         neg = relation_noun_caption(REL, exclude)
         assert neg == relation_noun_caption(REL, exclude)  # deterministic
         assert neg.startswith(head + " with the ")  # only the relation clause changes
-        _, subj, rel, _, obj = neg.split(" with ")[1].replace("right of", "right_of").split()
-        assert rel == "right_of"
+        _, subj_colour, subj, rel, _, obj_colour, obj = neg.split(" with ")[1].replace("right of", "right_of").split()
+        assert (subj_colour, rel, obj_colour) == ("green", "right_of", "red")  # only a shape is renamed
         new = {subj, obj} - {g.shape for g in scene.groups}
         assert len(new) == 1 and not new & set(exclude), neg
         seen |= new

@@ -21,7 +21,7 @@ from synvita.world import (
 from synvita.world.captions import tokenize, vocabulary
 from synvita.world.config import QUICKSTART, TINY
 from synvita.world.sampling import KINDS, sample_scene
-from synvita.world.scene import OPPOSITE_ACTION, Group
+from synvita.world.scene import OPPOSITE_ACTION, Group, Relation
 
 
 def _scenes(n, seed=0):
@@ -99,7 +99,7 @@ def test_caption_derived_hard_negatives():
         "one small blue square grows then one big red circle moves left"
     )
     assert flipped_caption("one big red circle moves left") is None
-    rel = "one big red circle moves left and one small blue square grows with the circle above the square"
+    rel = "one big red circle moves left and one small blue square grows with the red circle above the blue square"
     assert opposite_relation_caption(rel) == rel.replace("above", "below")
     assert opposite_relation_caption("two small red rings shrink") is None
     opp = opposite_direction_captions("two small red rings shrink then one big blue cross moves up")
@@ -131,7 +131,17 @@ def test_appearance_swaps_change_one_field_and_never_introduce_held_out_values()
     assert fields_seen == {"colour", "shape", "size"}
 
 
-@pytest.mark.parametrize("bad", ["", "a dog runs", "one big red circle", "one big red circle moves left with the circle above the square"])
+def test_relation_clauses_name_colour_and_shape_and_older_bare_shapes_still_parse():
+    scene = parse("one big red circle moves left and one small blue square grows with the red circle above the blue square")
+    assert scene.relation == Relation(0, "above", 1)
+    older = "one big red circle moves left and one small blue square grows with the circle above the square"
+    assert parse(older) == scene  # worlds built before colours were named in relation clauses
+    para = "a large scarlet disc slides to the left as a tiny navy box expands, where the navy box is under the scarlet disc"
+    assert parse(para) == scene
+
+
+@pytest.mark.parametrize("bad", ["", "a dog runs", "one big red circle", "one big red circle moves left with the circle above the square",
+                                 "one big red circle moves left and one small blue square grows with the blue circle above the blue square"])
 def test_unparseable_prompt_names_the_prompt(bad):
     with pytest.raises(UserInputError) as info:
         parse(bad)
