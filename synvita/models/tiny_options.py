@@ -9,7 +9,7 @@ from typing import Any
 TINY_CONFIG_KEYS = (
     "vocab", "d", "heads", "channels", "time_tokens", "grid", "video_layers", "fusion_layers", "max_len", "frame_diff",
     "stem", "norm", "encoder", "frames", "slots", "crop", "text_conv", "track_tokens", "extra_groups",
-    "grounding",
+    "grounding", "fusion_sees",
 )
 """Every argument of `TinyAlignmentModel` (a test keeps the two in step)."""
 
@@ -18,6 +18,7 @@ TINY_CHOICES = {
     "track_tokens": ("parts", "fused"),
     "stem": ("coarse", "fine"),
     "norm": ("group", "none"),
+    "fusion_sees": ("all", "dynamics"),
 }
 EXTRA_GROUP_SIZES = {  # optional per-track feature groups → their width given the frame count
     "layout": lambda frames: 4,  # mean x, y, share of the others above / left of it
@@ -39,6 +40,12 @@ def tiny_config_problems(config: dict[str, Any]) -> list[str]:
         problems.append(f"unknown tiny model config value: extra_groups = {groups!r}: a list of {', '.join(EXTRA_GROUP_SIZES)}")
     if not isinstance(config.get("grounding", True), bool):
         problems.append(f"tiny model config grounding = {config['grounding']!r}: true or false")
+    if config.get("fusion_sees", "all") == "dynamics" and not (
+        config.get("grounding", True) and config.get("encoder", "tracks") == "tracks"
+        and config.get("track_tokens", "parts") == "parts"
+    ):
+        problems.append("tiny model config fusion_sees = 'dynamics' needs encoder 'tracks', track_tokens 'parts' and "
+                        "grounding on (otherwise nothing would see what the objects look like)")
     text_conv = config.get("text_conv", 5)
     if not isinstance(text_conv, int) or text_conv < 0 or (text_conv and text_conv % 2 == 0):
         problems.append(f"tiny model config text_conv = {text_conv!r}: 0 or an odd kernel size")

@@ -5,6 +5,9 @@ canonical  the "LLM" style of the training data: fixed words, fixed order
 paraphrase the "human" style: other words and other word order
            ("two tiny navy boxes expand after a large scarlet disc slides to the left")
 
+A relation clause names each object by colour and shape ("... with the red circle above the blue square"); the
+parser also reads the shape-only clauses of worlds built before that ("with the circle above the square").
+
 `parse` maps text of either family back to the scene graph (the round trip is asserted in tests); the procedural
 generator reads prompts with it, as a text-to-video model reads a prompt.
 """

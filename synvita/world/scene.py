@@ -5,7 +5,7 @@ A scene is 1–2 object *groups* (each: shape × colour × size × count, doing 
     and       two groups acting at the same time          "... and ..."
     then      two groups acting one after the other       "... then ..." (first half / second half of the clip)
 plus, for "and" scenes of two single objects, an optional spatial *relation* that holds at every frame
-("... with the circle above the square"). Groups are stored in caption order; in a "then" scene that order is
+("... with the red circle above the blue square"). Groups are stored in caption order; in a "then" scene that order is
 the event order, so an event-order flip is a swap of the two groups.
 """
 

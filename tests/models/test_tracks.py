@@ -175,7 +175,8 @@ def test_a_masked_word_reaches_nothing_through_the_text_convolution():
     assert not torch.allclose(plain[0], plain[1], atol=1e-6)
 
 
-@pytest.mark.parametrize("config", [{"track_tokens": "fused"}, {"extra_groups": ["timing", "layout"]}, {"extra_groups": []}])
+@pytest.mark.parametrize("config", [{"track_tokens": "fused"}, {"extra_groups": ["timing", "layout"]}, {"extra_groups": []},
+                                    {"grounding": False}, {"fusion_sees": "dynamics"}])
 def test_tiny_track_token_options_score_videos(config):
     from synvita.models.base import build_model
     from synvita.models.tiny import TinyAlignmentModel
@@ -187,7 +188,8 @@ def test_tiny_track_token_options_score_videos(config):
     assert f.shape == (2,) and ((0 < f) & (f < 1)).all()
 
 
-@pytest.mark.parametrize("config", [{"track_tokens": "slots"}, {"extra_groups": ["speed"]}, {"grounding": "yes"}])
+@pytest.mark.parametrize("config", [{"track_tokens": "slots"}, {"extra_groups": ["speed"]}, {"grounding": "yes"},
+                                    {"fusion_sees": "looks"}, {"fusion_sees": "dynamics", "grounding": False}])
 def test_tiny_refuses_unknown_track_options(config):
     from synvita.models.base import build_model
     from synvita.models.tiny import TinyAlignmentModel
