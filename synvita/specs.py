@@ -600,8 +600,9 @@ def plan_runs(spec: ExperimentSpec) -> list[PlannedRun]:
 
     The `none` variant trains on real data only: one train run per seed, with no generate/score dependency.
     Every run depends directly on each run whose output it reads (the worker gives a stage the run directories
-    of its direct dependencies only, as `ctx.inputs[stage]`). Runs are listed in dependency order; identical runs
-    from different sweep points are created once.
+    of its direct dependencies only, as `ctx.inputs[stage]`). Runs are listed in dependency order, and within a seed
+    the train runs come costliest variant first, then their evaluations (workers claim the oldest ready run);
+    identical runs from different sweep points are created once.
     """
     plan: list[PlannedRun] = []
     index: dict[str, int] = {}
@@ -633,18 +634,26 @@ def plan_runs(spec: ExperimentSpec) -> list[PlannedRun]:
                 generate = add("generate", resolved, [world], swept, generator=generator)
                 score = add("score", resolved, [world, generate, pretrain], swept, generator=generator)
                 upstream[generator] = (generate, score)
+        from synvita.training.variants import relative_step_cost
+
+        # the costliest training first: runs are claimed oldest first, and a cheap run or an evaluation claimed ahead
+        # of `synvita` training only lengthens the critical path (quickstart: 9 min 56 s → about 9 min on 2 cores)
+        by_cost = sorted(variants, key=lambda v: -relative_step_cost(v))
         for seed in spec.seeds:
-            for variant in variants:
+            trained = []
+            for variant in by_cost:
                 if variant == "none":
                     train = add("train", resolved, [world, pretrain], swept, variant=variant, seed=seed)
-                    add("evaluate", resolved, [train, world], swept, variant=variant, seed=seed)
+                    trained.append((train, dict(variant=variant, seed=seed)))
                     continue
                 for generator, (generate, score) in upstream.items():
                     train = add(
                         "train", resolved, [world, pretrain, generate, score], swept,
                         variant=variant, seed=seed, generator=generator,
                     )
-                    add("evaluate", resolved, [train, world], swept, variant=variant, seed=seed, generator=generator)
+                    trained.append((train, dict(variant=variant, seed=seed, generator=generator)))
+            for train, own in trained:
+                add("evaluate", resolved, [train, world], swept, **own)
     return plan
 
 

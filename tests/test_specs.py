@@ -229,6 +229,16 @@ def test_plan_has_the_pipeline_shape(tmp_path):
     assert "seed" not in plan[by_stage["world"]].config  # runs without a seed do not carry one
 
 
+def test_costliest_training_is_claimed_first_and_evaluations_wait_behind_training(tmp_path):
+    """Workers claim the oldest ready run: within a seed, synvita's training (4× the sequences of none) is created
+    before naive's and none's, and every evaluation after the seed's train runs."""
+    plan = specs.plan_runs(specs.load_spec(write(tmp_path, SMALL)))
+    for seed in (0, 1):
+        order = [(p.stage, p.variant) for p in plan if p.seed == seed]
+        assert order == [("train", "synvita"), ("train", "naive"), ("train", "none"),
+                         ("evaluate", "synvita"), ("evaluate", "naive"), ("evaluate", "none")]
+
+
 def test_only_none_needs_no_generation(tmp_path):
     spec = specs.load_spec(write(tmp_path, SMALL), overrides=["train.variants=none"])
     assert {p.stage for p in specs.plan_runs(spec)} == {"world", "pretrain", "train", "evaluate"}

@@ -37,6 +37,13 @@ _SPECS = {
 }
 
 
+def relative_step_cost(name: str) -> int:
+    """How many sequences a training step of `name` scores, relative to `none` (the real rows only): synthetic videos
+    double them and the consistency term's c′ copies double them again. The planner starts the costliest first."""
+    v = get_variant(name)
+    return (2 if v.synthetic else 1) * (2 if v.consistency else 1)
+
+
 def get_variant(name: str) -> Variant:
     if name not in _SPECS or name not in VARIANTS:
         raise UnknownNameError(f"unknown training variant '{name}'", hint=f"one of: {', '.join(VARIANTS)}")
