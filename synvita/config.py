@@ -82,8 +82,9 @@ class ModelSection:
     """Local directory of pretrained weights (videollm); tiny starts from the pretrain checkpoint."""
     config: dict = field(default_factory=dict)
     """Architecture overrides for the model (tiny: encoder = "tracks" | "conv", d, heads, video_layers, fusion_layers,
-    text_conv; tracks: slots, crop, extra_groups (["timing"] | + "layout"), track_tokens ("parts" | "fused"); conv:
-    channels, time_tokens, grid, stem, norm)."""
+    text_conv; tracks: slots, crop, extra_groups (["timing"] | + "layout"), track_tokens ("parts" | "fused"),
+    grounding (true: words find tracks by look and read their motion; docs/temporal.md), fusion_sees ("all" |
+    "dynamics"); conv: channels, time_tokens, grid, stem, norm)."""
 
 
 VARIANTS: dict[str, str] = {

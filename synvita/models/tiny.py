@@ -257,7 +257,7 @@ class TinyAlignmentModel(AlignmentModel):
         if not self.grounding:
             return tokens
         # grounding lookup table, appended after the fusion tokens: per track a look key and a dynamics value
-        look = parts["colour"] + parts["extent"] + parts["shape"]  # [V, K, d]
+        look = sum(parts[name] for name in LOOK_GROUPS)  # [V, K, d]
         look = look.masked_fill(~tr.present.unsqueeze(-1), 0.0)
         g = self.ground_dynamics
         dynamics = (g["motion"](tr.trajectory.flatten(2)) + g["timing"](track_timing(tr.trajectory))
