@@ -102,7 +102,8 @@ class TinyAlignmentModel(AlignmentModel):
             raise UserInputError("tiny model vocab must start with <pad>, <unk>, <cls>", hint="build it with build_vocab(captions)")
         problems = tiny_config_problems(dict(encoder=encoder, track_tokens=track_tokens, stem=stem, norm=norm,
                                              extra_groups=list(extra_groups), text_conv=text_conv,
-                                             grounding=grounding, fusion_sees=fusion_sees))
+                                             grounding=grounding, fusion_sees=fusion_sees,
+                                             video_layers=video_layers, fusion_layers=fusion_layers))
         if problems:
             raise UserInputError(problems[0], hint="see experiments/README.md ([model] config)")
         self._config = dict(
@@ -155,7 +156,7 @@ class TinyAlignmentModel(AlignmentModel):
         self.video_encoder = nn.TransformerEncoder(
             nn.TransformerEncoderLayer(d, heads, 2 * d, dropout=0.0, batch_first=True, norm_first=True),
             video_layers, enable_nested_tensor=False,
-        )
+        ) if video_layers else nn.Identity()  # 0: video tokens are not mixed (looks stay free of motion)
         self.video_norm = nn.LayerNorm(d)
         # ---- text + fusion ----
         self.word_emb = nn.Embedding(len(vocab), d)

@@ -46,6 +46,10 @@ def tiny_config_problems(config: dict[str, Any]) -> list[str]:
     ):
         problems.append("tiny model config fusion_sees = 'dynamics' needs encoder 'tracks', track_tokens 'parts' and "
                         "grounding on (otherwise nothing would see what the objects look like)")
+    for key, least in (("video_layers", 0), ("fusion_layers", 1)):
+        value = config.get(key, least)
+        if not isinstance(value, int) or isinstance(value, bool) or value < least:
+            problems.append(f"tiny model config {key} = {value!r}: an integer ≥ {least}")
     text_conv = config.get("text_conv", 5)
     if not isinstance(text_conv, int) or text_conv < 0 or (text_conv and text_conv % 2 == 0):
         problems.append(f"tiny model config text_conv = {text_conv!r}: 0 or an odd kernel size")

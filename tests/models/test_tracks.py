@@ -176,7 +176,7 @@ def test_a_masked_word_reaches_nothing_through_the_text_convolution():
 
 
 @pytest.mark.parametrize("config", [{"track_tokens": "fused"}, {"extra_groups": ["timing", "layout"]}, {"extra_groups": []},
-                                    {"grounding": False}, {"fusion_sees": "dynamics"}])
+                                    {"grounding": False}, {"fusion_sees": "dynamics"}, {"video_layers": 0}])
 def test_tiny_track_token_options_score_videos(config):
     from synvita.models.base import build_model
     from synvita.models.tiny import TinyAlignmentModel
@@ -189,7 +189,8 @@ def test_tiny_track_token_options_score_videos(config):
 
 
 @pytest.mark.parametrize("config", [{"track_tokens": "slots"}, {"extra_groups": ["speed"]}, {"grounding": "yes"},
-                                    {"fusion_sees": "looks"}, {"fusion_sees": "dynamics", "grounding": False}])
+                                    {"fusion_sees": "looks"}, {"fusion_sees": "dynamics", "grounding": False},
+                                    {"fusion_layers": 0}, {"video_layers": -1}])
 def test_tiny_refuses_unknown_track_options(config):
     from synvita.models.base import build_model
     from synvita.models.tiny import TinyAlignmentModel
