@@ -637,7 +637,7 @@ def plan_runs(spec: ExperimentSpec) -> list[PlannedRun]:
         from synvita.training.variants import relative_step_cost
 
         # the costliest training first: runs are claimed oldest first, and a cheap run or an evaluation claimed ahead
-        # of `synvita` training only lengthens the critical path (quickstart: 9 min 56 s → about 9 min on 2 cores)
+        # of `synvita` training only lengthens the critical path (quickstart: 9 min 56 s → 9 min 21 s on 2 cores)
         by_cost = sorted(variants, key=lambda v: -relative_step_cost(v))
         for seed in spec.seeds:
             trained = []
