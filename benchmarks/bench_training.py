@@ -15,6 +15,7 @@ same run; "rel. cost" is against the first row.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import time
 
@@ -33,8 +34,6 @@ def main() -> None:
     ap.add_argument("--models", nargs="+", default=["default={}"],
                     help="NAME=JSON tiny config overrides to time side by side, e.g. plain='{\"grounding\": false}'")
     args = ap.parse_args()
-    import json
-
     models = {}
     for spec in args.models:
         name, _, overrides = spec.partition("=")

@@ -604,6 +604,8 @@ def plan_runs(spec: ExperimentSpec) -> list[PlannedRun]:
     the train runs come costliest variant first, then their evaluations (workers claim the oldest ready run);
     identical runs from different sweep points are created once.
     """
+    from synvita.training.variants import relative_step_cost
+
     plan: list[PlannedRun] = []
     index: dict[str, int] = {}
 
@@ -634,8 +636,6 @@ def plan_runs(spec: ExperimentSpec) -> list[PlannedRun]:
                 generate = add("generate", resolved, [world], swept, generator=generator)
                 score = add("score", resolved, [world, generate, pretrain], swept, generator=generator)
                 upstream[generator] = (generate, score)
-        from synvita.training.variants import relative_step_cost
-
         # the costliest training first: runs are claimed oldest first, and a cheap run or an evaluation claimed ahead
         # of `synvita` training only lengthens the critical path (quickstart: 9 min 56 s → 9 min 21 s on 2 cores)
         by_cost = sorted(variants, key=lambda v: -relative_step_cost(v))

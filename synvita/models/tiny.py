@@ -55,6 +55,11 @@ SPECIALS = (PAD, UNK, CLS)
 _WORD = re.compile(r"[a-z0-9]+|[^\sa-z0-9]")
 
 
+def _projection(width: int, d: int) -> nn.Sequential:
+    """One feature group's own normalised embedding: [..., width] → [..., d]."""
+    return nn.Sequential(nn.Linear(width, d), nn.LayerNorm(d))
+
+
 def tokenize_words(caption: str) -> list[str]:
     """Lower-cased words and single punctuation marks: "One red circle, then..." → ["one", "red", "circle", ",", ...]."""
     return _WORD.findall(caption.lower())
@@ -123,16 +128,16 @@ class TinyAlignmentModel(AlignmentModel):
             # each feature group gets its own normalised embedding, so that 6 colour numbers are not drowned by
             # 48 trajectory and 64 silhouette numbers (with one shared projection colour was never learned)
             self.track_parts = nn.ModuleDict({
-                "motion": nn.Sequential(nn.Linear(frames * TRACK_STEP_FEATURES, d), nn.LayerNorm(d)),
-                "colour": nn.Sequential(nn.Linear(6, d), nn.LayerNorm(d)),
-                "extent": nn.Sequential(nn.Linear(2, d), nn.LayerNorm(d)),
-                "shape": nn.Sequential(nn.Linear(crop * crop, d), nn.LayerNorm(d)),
+                "motion": _projection(frames * TRACK_STEP_FEATURES, d),
+                "colour": _projection(6, d),
+                "extent": _projection(2, d),
+                "shape": _projection(crop * crop, d),
             })
             self.track_tokens = track_tokens
             for name in extra_groups:
-                self.track_parts[name] = nn.Sequential(nn.Linear(EXTRA_GROUP_SIZES[name](frames), d), nn.LayerNorm(d))
+                self.track_parts[name] = _projection(EXTRA_GROUP_SIZES[name](frames), d)
             if track_tokens == "fused":  # one whole-track token: a word that finds the track by its look reads its motion
-                self.track_fuse = nn.Sequential(nn.Linear(len(self.track_parts) * d, d), nn.LayerNorm(d))
+                self.track_fuse = _projection(len(self.track_parts) * d, d)
             self.slot_emb = nn.Parameter(torch.randn(1, slots, 1, d) * 0.02)  # binds the tokens of one track
             self.part_emb = nn.Parameter(torch.randn(1, 1, len(self.track_parts), d) * 0.02)
             self.null_token = nn.Parameter(torch.randn(1, 1, d) * 0.02)
@@ -177,9 +182,9 @@ class TinyAlignmentModel(AlignmentModel):
             self.ground_out = nn.Linear(d, d)
             self.ground_null = nn.Parameter(torch.randn(1, 1, d) * 0.02)  # key of "no track looks like this"
             self.ground_dynamics = nn.ModuleDict({  # one normalised projection each, so layout's 4 numbers count
-                "motion": nn.Sequential(nn.Linear(frames * TRACK_STEP_FEATURES, d), nn.LayerNorm(d)),
-                "timing": nn.Sequential(nn.Linear(EXTRA_GROUP_SIZES["timing"](frames), d), nn.LayerNorm(d)),
-                "layout": nn.Sequential(nn.Linear(EXTRA_GROUP_SIZES["layout"](frames), d), nn.LayerNorm(d)),
+                "motion": _projection(frames * TRACK_STEP_FEATURES, d),
+                "timing": _projection(EXTRA_GROUP_SIZES["timing"](frames), d),
+                "layout": _projection(EXTRA_GROUP_SIZES["layout"](frames), d),
             })
             width = max(text_conv, 3)  # compares what neighbouring words found: "red circle above the blue square"
             self.ground_conv = nn.Sequential(nn.Conv1d(d, d, width, padding=width // 2), nn.GELU())
@@ -240,10 +245,10 @@ class TinyAlignmentModel(AlignmentModel):
             "extent": tr.appearance[..., 6:8],  # [V, K, 2] share of frames visible, mean size
             "shape": tr.appearance[..., 8:],  # [V, K, crop²]
         }
-        if "layout" in self.track_parts:
-            groups["layout"] = track_layout(tr.trajectory)  # [V, K, 4]
-        if "timing" in self.track_parts:
-            groups["timing"] = track_timing(tr.trajectory)  # [V, K, T]
+        derived = {"layout": track_layout, "timing": track_timing}  # each computed once, shared with grounding
+        derived = {name: derived[name](tr.trajectory) for name in derived
+                   if name in self.track_parts or self.grounding}  # layout [V, K, 4], timing [V, K, T]
+        groups.update({name: value for name, value in derived.items() if name in self.track_parts})
         parts = {name: self.track_parts[name](value) for name, value in groups.items()}  # name → [V, K, d]
         embedded = torch.stack(list(parts.values()), 2)  # [V, K, G, d]
         if self.track_tokens == "fused":  # one whole-track token: a word that finds the track by its look reads its motion
@@ -261,8 +266,8 @@ class TinyAlignmentModel(AlignmentModel):
         look = sum(parts[name] for name in LOOK_GROUPS)  # [V, K, d]
         look = look.masked_fill(~tr.present.unsqueeze(-1), 0.0)
         g = self.ground_dynamics
-        dynamics = (g["motion"](tr.trajectory.flatten(2)) + g["timing"](track_timing(tr.trajectory))
-                    + g["layout"](track_layout(tr.trajectory)))  # [V, K, d]
+        dynamics = (g["motion"](tr.trajectory.flatten(2)) + g["timing"](derived["timing"])
+                    + g["layout"](derived["layout"]))  # [V, K, d]
         return torch.cat([tokens, look, dynamics], 1)  # [V, N + 2K, d]
 
     # ---- text ----------------------------------------------------------------------------------------------
