@@ -9,7 +9,8 @@ in-distribution rows alone: videos and captions without held-out concepts), and 
 entail-human the bias probe (subset "held-out=yes" / "held-out=no": rows with / without a held-out concept).
 
 Controls re-run everything on transformed videos (control "shuffled" / "single-frame"): a fixed random
-non-identity permutation of the frames of each video, and the middle frame repeated T times. A benchmark that
+non-identity permutation of the frames of each video, and one frame repeated T times (the frame showing the most
+objects, nearest the middle on ties). A benchmark that
 measures time must fall towards chance under both; object/attribute AUC should barely move.
 """
 
@@ -67,11 +68,38 @@ def shuffle_frames(frames: np.ndarray, seed: int = 0) -> np.ndarray:
     return out
 
 
-def single_frame(frames: np.ndarray) -> np.ndarray:
-    """uint8 [N, T, H, W, 3] → each video's middle frame repeated T times (a static video)."""
+def visible_objects(frames: np.ndarray, chunk: int = 256) -> np.ndarray:
+    """int [N, T]: objects visible in each frame of uint8 [N, T, H, W, 3] videos (the parameter-free detector of
+    `synvita.models.tracks`: flat-coloured shapes on a darker background; at most 8 per frame)."""
+    import torch
+
+    from synvita.models.tracks import detect_objects
+
     frames = np.asarray(frames)
-    t = frames.shape[1]
-    return np.repeat(frames[:, t // 2 : t // 2 + 1], t, axis=1)
+    counts = []
+    for start in range(0, len(frames), chunk):
+        part = torch.from_numpy(np.array(frames[start : start + chunk]))  # a writable copy (frames may be a memmap)
+        valid = detect_objects(part, slots=8, crop=4, threshold=40.0, min_area=4)[0]  # [n, T, 8]
+        counts.append(valid.sum(-1).numpy())
+    return np.concatenate(counts) if counts else np.zeros(frames.shape[:2], dtype=np.int64)
+
+
+def single_frame(frames: np.ndarray, frame: str = "most-objects") -> np.ndarray:
+    """uint8 [N, T, H, W, 3] → each video's one frame repeated T times (a static video).
+
+    frame "most-objects" (the control): the frame showing the most objects, the one nearest the middle on ties, so
+    the static clip keeps the content (an object that appears or disappears is missing from the middle frame of
+    about one video in six in the quickstart world) and loses only time; "middle": the middle frame."""
+    frames = np.asarray(frames)
+    n, t = frames.shape[:2]
+    if frame == "middle":
+        pick = np.full(n, t // 2)
+    elif frame == "most-objects":
+        distance = np.abs(np.arange(t) - t // 2)  # [T] ties: nearest the middle, then the earlier
+        pick = (visible_objects(frames) * (t + 1) - distance[None]).argmax(1)  # [N]
+    else:
+        raise UserInputError(f"unknown single-frame choice '{frame}'", hint="'most-objects' or 'middle'")
+    return np.repeat(frames[np.arange(n), pick][:, None], t, axis=1)
 
 
 def apply_control(frames: np.ndarray, control: str | None, seed: int = 0) -> np.ndarray:

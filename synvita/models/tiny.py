@@ -26,17 +26,25 @@ Design (from WORLD-NOTES' follow-up probe, where a per-frame CNN never learned e
   (colour, extent, shape; or a learned "nothing" key) and adds that track's *dynamics* (trajectory, timing,
   layout) to its text token; a second n-gram convolution then compares what neighbouring words found ("red circle
   above the blue square", "... moves left then ..."). The same lookup gives each word an evidence score,
-  log p(some track) − log p(nothing), and a learned per-word gate sums them into a content score added to the
-  Yes/No logits. Keys never see time, so that score is the same for a clip and its shuffled or static controls.
-  Without grounding the spatial relation stayed at chance in every configuration tried; with it, relation,
-  order and direction are learned within the quickstart budget (docs/temporal.md, fourth pass).
+  log p(some track) − log p(nothing); with `content_query = "both"` (default) the word in context (the n-gram
+  token: "big" of "one big red circle") asks the looks a second time, so colour, size and shape are checked
+  together. Learned per-word gates sum both into a content score. Keys are colour, mean size and shape
+  (`look_keys = "size"`; "extent" adds the share of frames visible), never time, so that score is the same for a
+  clip and its shuffled frames. Without grounding the spatial relation stayed at chance in every configuration
+  tried; with it, relation, order and direction are learned within the quickstart budget (docs/temporal.md).
 * fusion: `fusion_layers` decoder layers — text self-attention, then text → video cross-attention (each word can
-  look up "where is the circle" in the video tokens), then an MLP; [CLS] → MLP → (Yes, No) logits (+ the
-  grounding content score).
+  look up "where is the circle" in the video tokens), then an MLP; [CLS] → MLP → a Yes − No margin.
+* readout "and" (default, with grounding): f = σ(content) · (ε + (1 − ε)·σ(margin)), ε = e^−`cls_nats`. What a
+  clip shows must match what the caption names, and the [CLS] path (time, relations, counts) can take at most
+  `cls_nats` off log f, so a clip whose time is wrong still ranks captions by their content: with the [CLS] margin
+  simply added ("sum", the fourth pass) it pushed every caption of a shuffled clip to "No" by amounts that varied
+  from clip to clip, and object / attribute AUC fell 10 to 25 points under the controls (docs/temporal.md, fifth
+  pass).
 """
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any, Iterable, Sequence
 
@@ -101,6 +109,11 @@ class TinyAlignmentModel(AlignmentModel):
         extra_groups: Sequence[str] = ("timing",),
         grounding: bool = True,
         fusion_sees: str = "all",
+        readout: str = "and",
+        cls_nats: float = 1.5,
+        content_query: str = "both",
+        look_keys: str = "size",
+        context_gate_init: float = 0.5,
     ) -> None:
         super().__init__()
         if len(vocab) < len(SPECIALS) or tuple(vocab[: len(SPECIALS)]) != SPECIALS:
@@ -108,7 +121,9 @@ class TinyAlignmentModel(AlignmentModel):
         problems = tiny_config_problems(dict(encoder=encoder, track_tokens=track_tokens, stem=stem, norm=norm,
                                              extra_groups=list(extra_groups), text_conv=text_conv,
                                              grounding=grounding, fusion_sees=fusion_sees,
-                                             video_layers=video_layers, fusion_layers=fusion_layers))
+                                             video_layers=video_layers, fusion_layers=fusion_layers,
+                                             readout=readout, cls_nats=cls_nats, content_query=content_query,
+                                             look_keys=look_keys, context_gate_init=context_gate_init))
         if problems:
             raise UserInputError(problems[0], hint="see experiments/README.md ([model] config)")
         self._config = dict(
@@ -116,7 +131,8 @@ class TinyAlignmentModel(AlignmentModel):
             video_layers=video_layers, fusion_layers=fusion_layers, max_len=max_len, frame_diff=frame_diff, stem=stem,
             norm=norm, encoder=encoder, frames=frames, slots=slots, crop=crop, text_conv=text_conv,
             track_tokens=track_tokens, extra_groups=list(extra_groups), grounding=grounding,
-            fusion_sees=fusion_sees,
+            fusion_sees=fusion_sees, readout=readout, cls_nats=cls_nats, content_query=content_query,
+            look_keys=look_keys, context_gate_init=context_gate_init,
         )
         self.word_to_id = {w: i for i, w in enumerate(vocab)}
         self.frame_diff = frame_diff
@@ -177,7 +193,7 @@ class TinyAlignmentModel(AlignmentModel):
         self.grounding = grounding and encoder == "tracks"
         if self.grounding:  # each word finds a track by its look and reads where / when / how that track moves
             self.ground_q = nn.Linear(d, d)  # from the bare word embedding: "red" finds the red track in any clause
-            self.ground_k = nn.Linear(d, d)  # from the track's look only (colour, extent, shape)
+            self.ground_k = nn.Linear(d, d)  # from the track's look only (colour, size or extent, shape)
             self.ground_v = nn.Linear(d, d)  # from the track's dynamics only (trajectory, timing, layout)
             self.ground_out = nn.Linear(d, d)
             self.ground_null = nn.Parameter(torch.randn(1, 1, d) * 0.02)  # key of "no track looks like this"
@@ -190,6 +206,17 @@ class TinyAlignmentModel(AlignmentModel):
             self.ground_conv = nn.Sequential(nn.Conv1d(d, d, width, padding=width // 2), nn.GELU())
             self.word_gate = nn.Embedding(len(vocab), 1)  # how much finding (or missing) each word's thing counts
             nn.init.constant_(self.word_gate.weight, 0.1)
+            self.content_query, self.look_keys, self.readout, self.cls_nats = content_query, look_keys, readout, cls_nats
+            if content_query in ("context", "both"):  # the word in context asks too: "big" of "one big red circle"
+                self.content_q = nn.Linear(d, d)
+                self.content_k = nn.Linear(d, d)
+                self.content_null = nn.Parameter(torch.randn(1, 1, d) * 0.02)
+                self.context_gate = nn.Embedding(len(vocab), 1)
+                nn.init.constant_(self.context_gate.weight, context_gate_init)
+            if look_keys == "size":  # keys from colour, mean size and shape; the share of frames visible is time
+                self.look_size = _projection(1, d)
+            if readout == "and":
+                self.content_bias = nn.Parameter(torch.zeros(1))
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> "TinyAlignmentModel":
@@ -198,7 +225,8 @@ class TinyAlignmentModel(AlignmentModel):
     @classmethod
     def saved_config(cls, config: dict[str, Any]) -> dict[str, Any]:
         """Models saved before the timing group, fused tokens and grounding existed were built without them."""
-        return {"extra_groups": [], "track_tokens": "parts", "grounding": False, **config}
+        return {"extra_groups": [], "track_tokens": "parts", "grounding": False, "readout": "sum", "content_query": "word",
+                "look_keys": "extent", **config}
 
     @property
     def config(self) -> dict[str, Any]:
@@ -263,7 +291,10 @@ class TinyAlignmentModel(AlignmentModel):
         if not self.grounding:
             return tokens
         # grounding lookup table, appended after the fusion tokens: per track a look key and a dynamics value
-        look = sum(parts[name] for name in LOOK_GROUPS)  # [V, K, d]
+        if self.look_keys == "size":
+            look = parts["colour"] + parts["shape"] + self.look_size(groups["extent"][..., 1:])  # [V, K, d]
+        else:
+            look = sum(parts[name] for name in LOOK_GROUPS)  # [V, K, d]
         look = look.masked_fill(~tr.present.unsqueeze(-1), 0.0)
         g = self.ground_dynamics
         dynamics = (g["motion"](tr.trajectory.flatten(2)) + g["timing"](derived["timing"])
@@ -319,13 +350,19 @@ class TinyAlignmentModel(AlignmentModel):
         carries the red circle's position and timing into the text, where "above" or "then" compares the two
         objects it names. evidence = log p(some track) − log p(no track): how well the word's thing is found."""
         S = query.shape[0]
-        keys = torch.cat([self.ground_null.expand(S, 1, -1), self.ground_k(look)], 1)  # [S, 1 + K, d]
         values = torch.cat([dynamics.new_zeros(S, 1, dynamics.shape[-1]), self.ground_v(dynamics)], 1)  # [S, 1 + K, d]
-        logits = torch.einsum("sld,skd->slk", self.ground_q(query), keys) / keys.shape[-1] ** 0.5  # [S, L, 1 + K]
-        empty = torch.cat([look.new_zeros(S, 1, dtype=torch.bool), look.abs().sum(-1) == 0], 1)  # [S, 1 + K]
-        logits = logits.masked_fill(empty.unsqueeze(1), float("-inf"))
+        logits = self._look_logits(self.ground_q(query), self.ground_k(look), self.ground_null, look)  # [S, L, 1 + K]
         evidence = logits[:, :, 1:].logsumexp(-1).clamp_min(-30.0) - logits[:, :, 0]  # [S, L]
         return self.ground_out(torch.einsum("slk,skd->sld", logits.softmax(-1), values)), evidence
+
+    @staticmethod
+    def _look_logits(query: torch.Tensor, keys: torch.Tensor, null: torch.Tensor, look: torch.Tensor) -> torch.Tensor:
+        """query [S, L, d] against the null key and K track keys [S, K, d] → logits [S, L, 1 + K]; empty slots −inf."""
+        S = query.shape[0]
+        keys = torch.cat([null.expand(S, 1, -1), keys], 1)  # [S, 1 + K, d]
+        logits = torch.einsum("sld,skd->slk", query, keys) / keys.shape[-1] ** 0.5
+        empty = torch.cat([look.new_zeros(S, 1, dtype=torch.bool), look.abs().sum(-1) == 0], 1)  # [S, 1 + K]
+        return logits.masked_fill(empty.unsqueeze(1), float("-inf"))
 
     def forward(self, video_features: torch.Tensor, video_index: torch.Tensor, text: TextBatch) -> torch.Tensor:
         """Yes/No logits [S, 2]; video tokens [V, N, d] are gathered per sequence, never re-encoded."""
@@ -339,12 +376,35 @@ class TinyAlignmentModel(AlignmentModel):
             K = self.slots
             memory, look, dynamics = memory[:, : -2 * K], memory[:, -2 * K : -K], memory[:, -K:]
             found, evidence = self._ground(self.word_emb(text.ids), look, dynamics)
+            if self.content_query in ("context", "both"):  # the n-gram token (before grounding) asks the looks too
+                asked = self._look_logits(self.content_q(x), self.content_k(look), self.content_null, look)
+                context_evidence = asked[:, :, 1:].logsumexp(-1).clamp_min(-30.0) - asked[:, :, 0]  # [S, L]
             x = x + found
             x = x + self.ground_conv((x * keep).transpose(1, 2)).transpose(1, 2)
         x = self.fusion(x, memory, tgt_key_padding_mask=~text.attention_mask)  # [S, L, d]
         logits = self.head(x[:, 0])  # [CLS] → [S, 2]
-        if evidence is not None:  # plus a per-word, time-free content score: every thing the caption names is found
-            gate = self.word_gate(text.ids).squeeze(-1) * text.attention_mask.float()  # [S, L]; masked (c′) words: 0
-            score = (gate.masked_fill(text.positions == 0, 0.0) * evidence).sum(1)  # [S]; [CLS] names nothing
-            logits = logits + torch.stack([score, -score], -1) / 2
-        return logits
+        if evidence is None:
+            return logits
+        # the time-free content score: every thing the caption names is found (masked c′ words and [CLS] count 0)
+        counted = text.attention_mask.float().masked_fill(text.positions == 0, 0.0)  # [S, L]
+        score = torch.zeros_like(counted[:, 0])  # [S]
+        if self.content_query in ("word", "both"):
+            score = score + (self.word_gate(text.ids).squeeze(-1) * counted * evidence).sum(1)
+        if self.content_query in ("context", "both"):
+            score = score + (self.context_gate(text.ids).squeeze(-1) * counted * context_evidence).sum(1)
+        if self.readout == "sum":  # content score added to the [CLS] margin
+            return logits + torch.stack([score, -score], -1) / 2
+        return self._and_readout(score + self.content_bias, logits[:, 0] - logits[:, 1])
+
+    def _and_readout(self, content: torch.Tensor, margin: torch.Tensor) -> torch.Tensor:
+        """f = σ(content) · (ε + (1 − ε)·σ(margin)), ε = e^−cls_nats, as Yes/No logits (log f, log(1 − f)) [S, 2].
+
+        content, margin [S]. The [CLS] path (time, relations, counts: everything the looks alone cannot tell) can
+        lower log f by at most cls_nats, so a clip whose time is wrong (shuffled, static) still ranks captions by
+        what they name, while a wrong look lowers f without bound."""
+        log_eps = -self.cls_nats
+        log_f = nn.functional.logsigmoid(content) + torch.logaddexp(
+            torch.full_like(content, log_eps), math.log1p(-math.exp(log_eps)) + nn.functional.logsigmoid(margin))
+        log_f = log_f.clamp_max(-1e-6)  # [S]; f < 1 so that log(1 − f) is finite
+        log_not = torch.where(log_f > -math.log(2), torch.log(-torch.expm1(log_f)), torch.log1p(-torch.exp(log_f)))
+        return torch.stack([log_f, log_not], -1)

@@ -9,7 +9,7 @@ from typing import Any
 TINY_CONFIG_KEYS = (
     "vocab", "d", "heads", "channels", "time_tokens", "grid", "video_layers", "fusion_layers", "max_len", "frame_diff",
     "stem", "norm", "encoder", "frames", "slots", "crop", "text_conv", "track_tokens", "extra_groups",
-    "grounding", "fusion_sees",
+    "grounding", "fusion_sees", "readout", "cls_nats", "content_query", "look_keys", "context_gate_init",
 )
 """Every argument of `TinyAlignmentModel` (a test keeps the two in step)."""
 
@@ -19,6 +19,9 @@ TINY_CHOICES = {
     "stem": ("coarse", "fine"),
     "norm": ("group", "none"),
     "fusion_sees": ("all", "dynamics"),
+    "readout": ("and", "sum"),
+    "content_query": ("both", "word", "context"),
+    "look_keys": ("size", "extent"),
 }
 EXTRA_GROUP_SIZES = {  # optional per-track feature groups → their width given the frame count
     "layout": lambda frames: 4,  # mean x, y, share of the others above / left of it
@@ -50,6 +53,10 @@ def tiny_config_problems(config: dict[str, Any]) -> list[str]:
         value = config.get(key, least)
         if not isinstance(value, int) or isinstance(value, bool) or value < least:
             problems.append(f"tiny model config {key} = {value!r}: an integer ≥ {least}")
+    for key, default, least, strict in (("cls_nats", 1.5, 0.0, True), ("context_gate_init", 0.5, 0.0, False)):
+        value = config.get(key, default)
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or value < least or (strict and value == least):
+            problems.append(f"tiny model config {key} = {value!r}: a number {'>' if strict else '≥'} {least:g}")
     text_conv = config.get("text_conv", 5)
     if not isinstance(text_conv, int) or text_conv < 0 or (text_conv and text_conv % 2 == 0):
         problems.append(f"tiny model config text_conv = {text_conv!r}: 0 or an odd kernel size")

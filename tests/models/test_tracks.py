@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from synvita.benchmarks.world_eval import shuffle_frames, single_frame
+from synvita.benchmarks.world_eval import shuffle_frames, single_frame, visible_objects
 from synvita.errors import UserInputError
 from synvita.models.tracks import object_tracks, track_layout, track_timing
 from synvita.world.config import resolve_config
@@ -118,6 +118,23 @@ def test_single_repeated_frame_gives_static_trajectories_and_the_same_appearance
     assert got == want
 
 
+def test_single_frame_control_keeps_an_object_that_is_missing_from_the_middle_frame():
+    clips, vis = [], []
+    for seed in range(40):  # the red square appears at a random frame; find clips where it is not yet there mid-way
+        clip, _, _, v = _render_with_truth(SCENES["appears"], seed=seed)
+        clips.append(clip)
+        vis.append(v.sum(0))  # [T] objects visible per frame, from the renderer
+    clips, vis = np.stack(clips), np.stack(vis)
+    np.testing.assert_array_equal(visible_objects(clips), vis)  # the detector counts what the renderer drew
+    late = vis[:, CFG.frames // 2] < vis.max(1)
+    assert late.any() and (~late).any()
+    static = single_frame(clips)
+    middle = single_frame(clips, "middle")
+    assert (visible_objects(static)[:, 0] == vis.max(1)).all()  # every object is in the static clip ...
+    assert (visible_objects(middle)[late, 0] < vis.max(1)[late]).all()  # ... the middle frame misses one
+    np.testing.assert_array_equal(static[~late], middle[~late])  # and the middle frame is kept when it shows all
+
+
 def test_silhouettes_are_scale_free_and_tell_shapes_apart():
     def silhouette(shape, size):
         scene = Scene(groups=(Group(shape, "red", size, "moves left"),))
@@ -176,7 +193,9 @@ def test_a_masked_word_reaches_nothing_through_the_text_convolution():
 
 
 @pytest.mark.parametrize("config", [{"track_tokens": "fused"}, {"extra_groups": ["timing", "layout"]}, {"extra_groups": []},
-                                    {"grounding": False}, {"fusion_sees": "dynamics"}, {"video_layers": 0}])
+                                    {"grounding": False}, {"fusion_sees": "dynamics"}, {"video_layers": 0},
+                                    {"readout": "sum"}, {"content_query": "word"}, {"content_query": "context"},
+                                    {"look_keys": "extent"}, {"cls_nats": 3}, {"context_gate_init": 0}])
 def test_tiny_track_token_options_score_videos(config):
     from synvita.models.base import build_model
     from synvita.models.tiny import TinyAlignmentModel
@@ -190,7 +209,9 @@ def test_tiny_track_token_options_score_videos(config):
 
 @pytest.mark.parametrize("config", [{"track_tokens": "slots"}, {"extra_groups": ["speed"]}, {"grounding": "yes"},
                                     {"fusion_sees": "looks"}, {"fusion_sees": "dynamics", "grounding": False},
-                                    {"fusion_layers": 0}, {"video_layers": -1}])
+                                    {"fusion_layers": 0}, {"video_layers": -1}, {"readout": "or"}, {"cls_nats": 0},
+                                    {"cls_nats": "2"}, {"content_query": "all"}, {"look_keys": "time"},
+                                    {"context_gate_init": -1.0}])
 def test_tiny_refuses_unknown_track_options(config):
     from synvita.models.base import build_model
     from synvita.models.tiny import TinyAlignmentModel
@@ -210,11 +231,13 @@ def test_a_model_saved_before_the_timing_group_loads_as_it_was_built(tmp_path):
                                "grounding": False}, seed=0)
     old.save_pretrained(tmp_path)
     payload = json.loads((tmp_path / "config.json").read_text())
-    for key in ("extra_groups", "track_tokens", "grounding"):  # what an older synvita wrote
+    for key in ("extra_groups", "track_tokens", "grounding", "readout", "cls_nats", "content_query", "look_keys",
+                "context_gate_init"):  # what an older synvita wrote
         del payload["config"][key]
     (tmp_path / "config.json").write_text(json.dumps(payload))
     loaded = load_model(tmp_path)
     assert loaded.config["extra_groups"] == [] and "timing" not in loaded.track_parts and not loaded.grounding
+    assert loaded.config["readout"] == "sum"
     clip, *_ = _render_with_truth(SCENES["moving"], seed=0)
     np.testing.assert_allclose(loaded.predict(clip[None], np.array([0, 0]), words),
                                old.eval().predict(clip[None], np.array([0, 0]), words), atol=1e-6)
@@ -264,3 +287,76 @@ def test_the_evidence_of_masked_words_does_not_count():
         masked = model.score(feats, torch.zeros(2, dtype=torch.long), model.prepare_text(words[:2], shared_with=[words[2]] * 2))
         plain = model.score(feats, torch.zeros(2, dtype=torch.long), model.prepare_text(words[:2]))
     assert torch.allclose(masked[0], masked[1], atol=1e-6) and not torch.allclose(plain[0], plain[1], atol=1e-4)
+
+
+def test_a_grounding_model_saved_before_the_and_readout_loads_as_it_was_built(tmp_path):
+    import json
+
+    from synvita.models.base import build_model, load_model
+    from synvita.models.tiny import TinyAlignmentModel
+
+    words = ["one red circle moves left", "one red circle moves right"]
+    old = build_model("tiny", {**TinyAlignmentModel.example_config(words, frames=8), "readout": "sum",
+                               "content_query": "word", "look_keys": "extent"}, seed=0)
+    old.save_pretrained(tmp_path)
+    payload = json.loads((tmp_path / "config.json").read_text())
+    for key in ("readout", "cls_nats", "content_query", "look_keys", "context_gate_init"):  # the previous release
+        del payload["config"][key]
+    (tmp_path / "config.json").write_text(json.dumps(payload))
+    loaded = load_model(tmp_path)
+    assert loaded.grounding and not hasattr(loaded, "content_q") and not hasattr(loaded, "look_size")
+    clip, *_ = _render_with_truth(SCENES["moving"], seed=0)
+    np.testing.assert_allclose(loaded.predict(clip[None], np.array([0, 0]), words),
+                               old.eval().predict(clip[None], np.array([0, 0]), words), atol=1e-6)
+
+
+def _and_model(words, **config):
+    from synvita.models.base import build_model
+    from synvita.models.tiny import TinyAlignmentModel
+
+    model = build_model("tiny", {**TinyAlignmentModel.example_config(words, frames=8), **config}, seed=0).eval()
+    assert model.readout == "and" and model.content_query == "both" and model.look_keys == "size"  # the defaults
+    return model
+
+
+def _set_cls_margin(model, margin: float) -> None:
+    """Make the [CLS] head say Yes − No = margin for every input (weights of its last layer zero)."""
+    with torch.no_grad():
+        last = model.head[-1]
+        last.weight.zero_()
+        last.bias.copy_(torch.tensor([margin / 2, -margin / 2]))
+
+
+def test_the_and_readout_lets_the_cls_path_take_at_most_cls_nats_off_log_f():
+    """f = σ(content)·(ε + (1 − ε)·σ(margin)): a [CLS] path sure of No lowers log f by cls_nats, no more, so captions
+    keep the order their content gives them; Yes and No logits are log f and log(1 − f)."""
+    words = ["one big red circle moves left", "one big blue square moves left"]
+    clip, *_ = _render_with_truth(SCENES["moving"], seed=0)  # a big red circle moving left
+    for nats in (1.5, 4.0):
+        model = _and_model(words, cls_nats=nats)
+        with torch.no_grad():
+            model.word_gate.weight.fill_(1.0)
+        _set_cls_margin(model, 60.0)
+        sure_yes = model.predict(clip[None], np.array([0, 0]), words)
+        _set_cls_margin(model, -60.0)
+        sure_no = model.predict(clip[None], np.array([0, 0]), words)
+        np.testing.assert_allclose(np.log(sure_no) - np.log(sure_yes), [-nats, -nats], atol=1e-4)
+        assert (np.argsort(sure_no) == np.argsort(sure_yes)).all() and sure_yes[0] != sure_yes[1]
+        feats = model.encode_videos(clip[None])
+        with torch.no_grad():
+            logits = model(feats, torch.zeros(2, dtype=torch.long), model.prepare_text(words))
+        np.testing.assert_allclose(logits.exp().sum(-1).numpy(), [1.0, 1.0], atol=1e-5)  # f + (1 − f) = 1
+
+
+def test_the_content_score_is_the_same_for_a_clip_and_its_shuffled_frames():
+    """With the [CLS] margin held fixed, f is the content score alone: it reads looks (colour, mean size, shape),
+    never time, so shuffling the frames leaves it exactly as it was; another object changes it."""
+    words = ["one big red circle moves left", "one small red circle moves left", "one big blue circle moves right"]
+    model = _and_model(words)
+    _set_cls_margin(model, 0.0)
+    clip, *_ = _render_with_truth(SCENES["moving"], seed=0)
+    plain = model.predict(clip[None], np.zeros(3, int), words)
+    shuffled = model.predict(shuffle_frames(clip[None], seed=3), np.zeros(3, int), words)
+    np.testing.assert_allclose(shuffled, plain, rtol=1e-4)
+    other, *_ = _render_with_truth(SCENES["two at once"], seed=0)
+    assert not np.allclose(model.predict(other[None], np.zeros(3, int), words), plain, rtol=1e-3)

@@ -28,10 +28,18 @@ def test_shuffling_really_permutes_time():
 
 def test_single_frame_video_is_static():
     clips = _clips()
-    out = single_frame(clips)
-    assert out.shape == clips.shape
-    assert np.all(out == out[:, :1])
-    np.testing.assert_array_equal(out[:, 0], clips[:, 4])
+    for frame in ("most-objects", "middle"):
+        out = single_frame(clips, frame)
+        assert out.shape == clips.shape
+        assert np.all(out == out[:, :1])
+        for v in range(len(clips)):  # one of the video's own frames
+            assert any(np.array_equal(out[v, 0], clips[v, t]) for t in range(clips.shape[1]))
+    np.testing.assert_array_equal(single_frame(clips, "middle")[:, 0], clips[:, 4])
+    flat = np.zeros_like(clips)  # nothing visible anywhere: the tie goes to the middle frame
+    flat[:, :, 0, 0] = np.arange(8, dtype=np.uint8)[None, :, None]  # (frames differ, below the detector's threshold)
+    np.testing.assert_array_equal(single_frame(flat)[:, 0], flat[:, 4])
+    with pytest.raises(UserInputError):
+        single_frame(clips, "first")
     with pytest.raises(UserInputError):
         apply_control(clips, "reversed")
 
