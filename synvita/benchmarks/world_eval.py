@@ -70,17 +70,16 @@ def shuffle_frames(frames: np.ndarray, seed: int = 0) -> np.ndarray:
 
 def visible_objects(frames: np.ndarray, chunk: int = 256) -> np.ndarray:
     """int [N, T]: objects visible in each frame of uint8 [N, T, H, W, 3] videos (the parameter-free detector of
-    `synvita.models.tracks`: flat-coloured shapes on a darker background; at most 8 per frame)."""
+    `synvita.models.tracks`: flat-coloured shapes on a darker background)."""
     import torch
 
-    from synvita.models.tracks import detect_objects
+    from synvita.models.tracks import count_objects
 
     frames = np.asarray(frames)
     counts = []
     for start in range(0, len(frames), chunk):
         part = torch.from_numpy(np.array(frames[start : start + chunk]))  # a writable copy (frames may be a memmap)
-        valid = detect_objects(part, slots=8, crop=4, threshold=40.0, min_area=4)[0]  # [n, T, 8]
-        counts.append(valid.sum(-1).numpy())
+        counts.append(count_objects(part).numpy())  # [n, T]
     return np.concatenate(counts) if counts else np.zeros(frames.shape[:2], dtype=np.int64)
 
 

@@ -69,6 +69,26 @@ def _components(fg: torch.Tensor) -> tuple[torch.Tensor, int]:
     return local, int(local.max()) if local.numel() else 0
 
 
+def foreground(x: torch.Tensor, threshold: float, grey_weight: float) -> torch.Tensor:
+    """float [V, T, H, W, 3] (0..255) → bool [V·T, H, W]: pixels whose colour differs from the video's background
+    (per-video, per-channel median) by more than `threshold`, brightness changes counting `grey_weight` as much."""
+    V, T, H, W, _ = x.shape
+    bg = x[:, ::2, ::3, ::3].reshape(V, -1, 3).median(dim=1).values  # [V, 3] (objects cover well under half)
+    delta = x - bg.view(V, 1, 1, 1, 3)  # [V, T, H, W, 3]
+    grey = delta.mean(-1, keepdim=True)  # brightness change (textures, flicker) ...
+    dist = ((delta - grey).square().sum(-1) + grey_weight**2 * 3.0 * grey.squeeze(-1).square()).sqrt()  # ... counts less
+    return (dist > threshold).reshape(V * T, H, W)
+
+
+def count_objects(videos: torch.Tensor, threshold: float = 40.0, min_area: int = 4, grey_weight: float = 0.3) -> torch.Tensor:
+    """uint8 [V, T, H, W, 3] → int [V, T]: objects (components of at least `min_area` pixels) visible per frame, as
+    `detect_objects` finds them, without measuring them."""
+    V, T = videos.shape[:2]
+    local, M = _components(foreground(videos.float(), threshold, grey_weight))  # [V·T, H, W]
+    area = torch.zeros(V * T, M + 1).scatter_add_(1, local.flatten(1), torch.ones(local.flatten(1).shape))
+    return (area[:, 1:] >= min_area).sum(1).reshape(V, T)
+
+
 def detect_objects(
     videos: torch.Tensor, slots: int, crop: int, threshold: float, min_area: int, grey_weight: float = 0.3
 ):
@@ -79,12 +99,7 @@ def detect_objects(
     """
     V, T, H, W, _ = videos.shape
     x = videos.float()  # [V, T, H, W, 3]
-    bg = x[:, ::2, ::3, ::3].reshape(V, -1, 3).median(dim=1).values  # [V, 3] (objects cover well under half)
-    delta = x - bg.view(V, 1, 1, 1, 3)  # [V, T, H, W, 3]
-    grey = delta.mean(-1, keepdim=True)  # brightness change (textures, flicker) ...
-    dist = ((delta - grey).square().sum(-1) + grey_weight**2 * 3.0 * grey.squeeze(-1).square()).sqrt()  # ... counts less
-    fg = (dist > threshold).reshape(V * T, H, W)
-    local, M = _components(fg)
+    local, M = _components(foreground(x, threshold, grey_weight))
     labels = local.reshape(V * T, H * W)  # [N, HW]
     N, L = V * T, max(M, slots) + 1
     ys, xs = torch.meshgrid(
