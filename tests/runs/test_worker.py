@@ -3,6 +3,7 @@
 import json
 import os
 import signal
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -150,6 +151,20 @@ def test_worker_reaper_marks_runs_of_dead_workers_lost(store, db_path):
     assert store.get_run(run.id).status == "lost"
 
 
+def _exit_code(proc, timeout=15.0):
+    """The worker's exit status; if it does not exit in time, fail with every thread's stack (SIGUSR1 →
+    faulthandler) and whatever it wrote, so that a hang in CI says where it hangs."""
+    try:
+        proc.communicate(timeout=timeout)  # reads the pipes while waiting: a chatty worker cannot block on them
+        return proc.returncode
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGUSR1)
+        time.sleep(1.0)
+        proc.kill()
+        out, err = proc.communicate()
+        pytest.fail(f"worker did not exit within {timeout} s; stderr:\n{err[-6000:]}\nstdout:\n{(out or '')[-2000:]}")
+
+
 def test_ctrl_c_marks_the_running_run_cancelled(store, db_path, start_worker_process, wait_for):
     (run,) = store.create_runs([NewRun("exp", "s", "debug.sleep", config={"seconds": 60})])
     proc = start_worker_process(db_path, "--poll", "0.02", "--heartbeat", "0.1")
@@ -157,7 +172,7 @@ def test_ctrl_c_marks_the_running_run_cancelled(store, db_path, start_worker_pro
         wait_for(lambda: store.get_run(run.id).progress)
         stage_pid = int(store.job_id(run.id))
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=15) == 130
+        assert _exit_code(proc) == 130
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -172,7 +187,7 @@ def test_sigterm_marks_the_running_run_cancelled(store, db_path, start_worker_pr
     try:
         wait_for(lambda: store.get_run(run.id).progress)
         proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=15) == 130
+        assert _exit_code(proc) == 130
     finally:
         if proc.poll() is None:
             proc.kill()
