@@ -295,8 +295,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-runs", type=int, default=None)
     parser.add_argument("--print-claims", action="store_true", help="print each started run id on stdout")
     args = parser.parse_args(argv)
-    if hasattr(signal, "SIGUSR1") and threading.current_thread() is threading.main_thread():
-        faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1 <pid>`: every thread's stack on stderr
+    if threading.current_thread() is threading.main_thread():
+        # Ctrl-C / kill -INT stops the worker even when it was started from a script in the background, where the
+        # shell hands it SIGINT ignored (and Python then keeps it ignored): runs would otherwise never be cancelled
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        if hasattr(signal, "SIGUSR1"):
+            faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1 <pid>`: every thread's stack
     options = {"max_parallel": args.parallel} if args.parallel else {}
     try:
         worker = Worker(
