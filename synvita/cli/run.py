@@ -131,6 +131,9 @@ def worker(
     lost_after: Annotated[float, typer.Option("--lost-after", help="Seconds without a heartbeat before a run is `lost`.")] = 30.0,
 ) -> None:
     """Execute queued runs (all submissions, oldest first) until stopped with Ctrl-C; progress on stderr."""
+    from synvita.runs.worker import dump_stacks_on_sigusr1
+
+    dump_stacks_on_sigusr1()
     api = get_api()
     options = {"max_parallel": parallel} if parallel else {}
     worker = api.start_worker(submission=submission, executor=executor, executor_options=options, lost_after_s=lost_after)

@@ -58,6 +58,15 @@ class WorkerInterrupted(KeyboardInterrupt):
     """Raised in the worker loop by SIGTERM (Ctrl-C raises plain KeyboardInterrupt); front ends treat both alike."""
 
 
+def dump_stacks_on_sigusr1() -> None:
+    """`kill -USR1 <pid>` prints every thread's stack on stderr (where is a worker stuck?)."""
+    if hasattr(signal, "SIGUSR1") and threading.current_thread() is threading.main_thread():
+        try:
+            faulthandler.register(signal.SIGUSR1, all_threads=True)
+        except (AttributeError, ValueError, OSError):  # stderr is not a real file (captured output): no dumps
+            pass
+
+
 def default_worker_id() -> str:
     return f"w-{socket.gethostname().split('.')[0]}-{os.getpid()}"
 
@@ -267,17 +276,21 @@ class Worker:
             del self._active[run_id]
 
     def _install_sigterm(self) -> Any:
+        """SIGTERM raises WorkerInterrupted; SIGINT raises KeyboardInterrupt even when the worker was started with
+        SIGINT ignored (a script's background job: the shell hands it ignored and Python keeps it so), or Ctrl-C /
+        kill -INT would never cancel its runs. Returns the previous handlers."""
         if threading.current_thread() is not threading.main_thread():
             return None
 
         def _raise(signum: int, frame: Any) -> None:
             raise WorkerInterrupted()
 
-        return signal.signal(signal.SIGTERM, _raise)
+        return signal.signal(signal.SIGTERM, _raise), signal.signal(signal.SIGINT, signal.default_int_handler)
 
     def _restore_sigterm(self, previous: Any) -> None:
         if previous is not None and threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGTERM, previous)
+            signal.signal(signal.SIGTERM, previous[0])
+            signal.signal(signal.SIGINT, previous[1])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -295,12 +308,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-runs", type=int, default=None)
     parser.add_argument("--print-claims", action="store_true", help="print each started run id on stdout")
     args = parser.parse_args(argv)
-    if threading.current_thread() is threading.main_thread():
-        # Ctrl-C / kill -INT stops the worker even when it was started from a script in the background, where the
-        # shell hands it SIGINT ignored (and Python then keeps it ignored): runs would otherwise never be cancelled
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        if hasattr(signal, "SIGUSR1"):
-            faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1 <pid>`: every thread's stack
+    dump_stacks_on_sigusr1()
     options = {"max_parallel": args.parallel} if args.parallel else {}
     try:
         worker = Worker(
