@@ -352,8 +352,12 @@ class TinyAlignmentModel(AlignmentModel):
         S = query.shape[0]
         values = torch.cat([dynamics.new_zeros(S, 1, dynamics.shape[-1]), self.ground_v(dynamics)], 1)  # [S, 1 + K, d]
         logits = self._look_logits(self.ground_q(query), self.ground_k(look), self.ground_null, look)  # [S, L, 1 + K]
-        evidence = logits[:, :, 1:].logsumexp(-1).clamp_min(-30.0) - logits[:, :, 0]  # [S, L]
-        return self.ground_out(torch.einsum("slk,skd->sld", logits.softmax(-1), values)), evidence
+        return self.ground_out(torch.einsum("slk,skd->sld", logits.softmax(-1), values)), self._evidence(logits)
+
+    @staticmethod
+    def _evidence(logits: torch.Tensor) -> torch.Tensor:
+        """[S, L, 1 + K] look logits (null key first) → [S, L] log p(some track) − log p(nothing)."""
+        return logits[:, :, 1:].logsumexp(-1).clamp_min(-30.0) - logits[:, :, 0]
 
     @staticmethod
     def _look_logits(query: torch.Tensor, keys: torch.Tensor, null: torch.Tensor, look: torch.Tensor) -> torch.Tensor:
@@ -377,8 +381,8 @@ class TinyAlignmentModel(AlignmentModel):
             memory, look, dynamics = memory[:, : -2 * K], memory[:, -2 * K : -K], memory[:, -K:]
             found, evidence = self._ground(self.word_emb(text.ids), look, dynamics)
             if self.content_query in ("context", "both"):  # the n-gram token (before grounding) asks the looks too
-                asked = self._look_logits(self.content_q(x), self.content_k(look), self.content_null, look)
-                context_evidence = asked[:, :, 1:].logsumexp(-1).clamp_min(-30.0) - asked[:, :, 0]  # [S, L]
+                context_evidence = self._evidence(  # [S, L]
+                    self._look_logits(self.content_q(x), self.content_k(look), self.content_null, look))
             x = x + found
             x = x + self.ground_conv((x * keep).transpose(1, 2)).transpose(1, 2)
         x = self.fusion(x, memory, tgt_key_padding_mask=~text.attention_mask)  # [S, L, d]

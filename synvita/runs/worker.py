@@ -115,7 +115,7 @@ class Worker:
         this worker's submission); `max_runs`: return after starting that many and finishing them.
         Returns the ids of the runs this call started."""
         started: list[str] = []
-        previous = self._install_sigterm()
+        previous = self._install_signals()
         last_reap = 0.0
         try:
             self._adopt_orphans()
@@ -150,7 +150,7 @@ class Worker:
             self._abandon(f"worker crashed: {type(exc).__name__}: {exc}")
             raise
         finally:
-            self._restore_sigterm(previous)
+            self._restore_signals(previous)
         return started
 
     def close(self) -> None:
@@ -275,7 +275,7 @@ class Worker:
                 pass  # the reaper will mark it lost
             del self._active[run_id]
 
-    def _install_sigterm(self) -> Any:
+    def _install_signals(self) -> Any:
         """SIGTERM raises WorkerInterrupted; SIGINT raises KeyboardInterrupt even when the worker was started with
         SIGINT ignored (a script's background job: the shell hands it ignored and Python keeps it so), or Ctrl-C /
         kill -INT would never cancel its runs. Returns the previous handlers."""
@@ -287,7 +287,7 @@ class Worker:
 
         return signal.signal(signal.SIGTERM, _raise), signal.signal(signal.SIGINT, signal.default_int_handler)
 
-    def _restore_sigterm(self, previous: Any) -> None:
+    def _restore_signals(self, previous: Any) -> None:
         if previous is not None and threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, previous[0])
             signal.signal(signal.SIGINT, previous[1])

@@ -20,11 +20,11 @@ def store(db_path):
     s.close()
 
 
-def _start_worker_process(db_path, *args, stdout=subprocess.PIPE):
+def _start_worker_process(db_path, *args, stdout=subprocess.PIPE, preexec_fn=None):
     """`python -m synvita.runs.worker` as a separate process (a real second writer)."""
     return subprocess.Popen(
         [sys.executable, "-m", "synvita.runs.worker", "--db", str(db_path), *args],
-        stdout=stdout, stderr=subprocess.PIPE, text=True, env=dict(os.environ),
+        stdout=stdout, stderr=subprocess.PIPE, text=True, env=dict(os.environ), preexec_fn=preexec_fn,
     )
 
 

@@ -181,32 +181,18 @@ def test_ctrl_c_marks_the_running_run_cancelled(store, db_path, start_worker_pro
     assert not _pid_alive(stage_pid)
 
 
-def test_ctrl_c_stops_a_worker_that_was_started_with_sigint_ignored(store, db_path, wait_for):
-    """A script's background job (`synvita worker &`) inherits SIGINT ignored; the worker still obeys it."""
-    import sys
+def _ignore_sigint() -> None:  # what a script's background job (`synvita worker &`) inherits
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
+
+@pytest.mark.parametrize("sig, preexec_fn", [(signal.SIGTERM, None), (signal.SIGINT, _ignore_sigint)],
+                         ids=["sigterm", "sigint-though-started-ignored"])
+def test_a_signal_marks_the_running_run_cancelled(store, db_path, start_worker_process, wait_for, sig, preexec_fn):
     (run,) = store.create_runs([NewRun("exp", "s", "debug.sleep", config={"seconds": 60})])
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "synvita.runs.worker", "--db", str(db_path), "--poll", "0.02", "--heartbeat", "0.1"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ),
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
-    )
+    proc = start_worker_process(db_path, "--poll", "0.02", "--heartbeat", "0.1", preexec_fn=preexec_fn)
     try:
         wait_for(lambda: store.get_run(run.id).progress)
-        proc.send_signal(signal.SIGINT)
-        assert _exit_code(proc) == 130
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert store.get_run(run.id).status == "cancelled"
-
-
-def test_sigterm_marks_the_running_run_cancelled(store, db_path, start_worker_process, wait_for):
-    (run,) = store.create_runs([NewRun("exp", "s", "debug.sleep", config={"seconds": 60})])
-    proc = start_worker_process(db_path, "--poll", "0.02", "--heartbeat", "0.1")
-    try:
-        wait_for(lambda: store.get_run(run.id).progress)
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(sig)
         assert _exit_code(proc) == 130
     finally:
         if proc.poll() is None:
