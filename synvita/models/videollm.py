@@ -31,6 +31,7 @@ directory or the HF cache (`synvita.hub.resolve_weights`); bf16 on GPU, fp32 on 
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 from pathlib import Path
@@ -271,7 +272,7 @@ class VideoLLMAlignmentModel(AlignmentModel):
         for video in arr[:, idx]:
             frames = list(video)  # F × uint8 [H, W, 3]
             if self.arch == "video_llava":
-                px = self.image_processor(images=frames, return_tensors="pt", return_legacy_image_output=False)["pixel_values"]
+                px = _video_llava_preprocess(frames, self.image_processor)
             else:
                 px = _clip_preprocess(frames, self.image_processor, self.frame_size)
             out.append(px)
@@ -414,6 +415,18 @@ class VideoLLMAlignmentModel(AlignmentModel):
                                  hint="call sequence_ce(model(...), labels), or set eos_in_ce=false")
         ce = ce - torch.where(yes, eos[:, 0], eos[:, 1])
         return ce, torch.full_like(ce, 2, dtype=torch.long)
+
+
+def _video_llava_preprocess(frames: list[np.ndarray], processor) -> torch.Tensor:
+    """F × uint8 [H, W, 3] → float [F, 3, s, s] by VideoLlavaImageProcessor, across transformers releases.
+
+    From 5.23 the processor returns "pixel_values" when asked with return_legacy_image_output=False; before, it
+    returns "pixel_values_images" and knows no such argument (it warns and ignores it)."""
+    kwargs = {}
+    if "return_legacy_image_output" in inspect.signature(processor.preprocess).parameters:
+        kwargs["return_legacy_image_output"] = False
+    out = processor(images=frames, return_tensors="pt", **kwargs)
+    return out["pixel_values"] if "pixel_values" in out else out["pixel_values_images"]
 
 
 def _clip_preprocess(frames: list[np.ndarray], processor, size: int) -> torch.Tensor:

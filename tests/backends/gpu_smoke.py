@@ -2,9 +2,10 @@
 
     python tests/backends/gpu_smoke.py        # prints one line per check, exits non-zero on a failure
 
-Checks the paths CI (CPU only) cannot: device="auto" picks CUDA and bf16; CogVideoX / Wan generate on the GPU
-with the same CPU-seeded noise; the video-LLM scores in bf16 close to the fp32 CPU value, keeps LoRA in fp32,
-and a LoRA step on the GPU changes only adapter weights.
+Checks the paths CI (CPU only) cannot: the embedded `tiny` model (object tracker, grounding, "and" readout) scores
+rendered clips on the GPU as on the CPU and trains there with the SynViTA losses; device="auto" picks CUDA and bf16;
+CogVideoX / Wan generate on the GPU with the same CPU-seeded noise; the video-LLM scores in bf16 close to the fp32
+CPU value, keeps LoRA in fp32, and a LoRA step on the GPU changes only adapter weights.
 """
 
 import os
@@ -21,9 +22,55 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 
+def check_tiny() -> None:
+    """The `tiny` model on CUDA: same scores as on the CPU (fp32), and the synvita variant trains there."""
+    from synvita.data.types import PairSet
+    from synvita.models.base import build_model
+    from synvita.models.tiny import TinyAlignmentModel
+    from synvita.training.loop import TrainConfig, TrainData, train
+    from synvita.world.config import resolve_config
+    from synvita.world.render import render
+    from synvita.world.scene import Group, Relation, Scene
+
+    cfg = resolve_config("quickstart")
+    scenes = [
+        (Scene(groups=(Group("circle", "red", "big", "moves left"),)), "one big red circle moves left", "one big red circle moves right"),
+        (Scene(groups=(Group("triangle", "green", "big", "moves right"), Group("cross", "red", "big", "shrinks")), link="then"),
+         "one big green triangle moves right then one big red cross shrinks",
+         "one big red cross shrinks then one big green triangle moves right"),
+        (Scene(groups=(Group("ring", "blue", "big", "grows"), Group("circle", "red", "big", "moves left")), link="and",
+               relation=Relation(0, "above", 1)),
+         "one big blue ring grows above one big red circle moves left", "one big blue ring grows below one big red circle moves left"),
+    ]
+    frames = np.stack([render(sc, cfg, np.random.default_rng(i)) for i, (sc, _, _) in enumerate(scenes)])  # [3, T, H, W, 3]
+    pos, neg = [p for _, p, _ in scenes], [n for _, _, n in scenes]
+    config = {**TinyAlignmentModel.example_config(pos + neg, frames=frames.shape[1]), "d": 32, "heads": 4}
+    cpu = build_model("tiny", config, seed=0)
+    gpu = build_model("tiny", config, seed=0).cuda()
+    idx = np.array([0, 1, 2, 0, 1, 2])
+    f_cpu, f_gpu = cpu.predict(frames, idx, pos + neg), gpu.predict(frames, idx, pos + neg)
+    print("tiny f cpu", np.round(f_cpu, 4), "gpu", np.round(f_gpu, 4), "max|diff|", float(np.abs(f_cpu - f_gpu).max()))
+    assert gpu.device.type == "cuda" and np.abs(f_cpu - f_gpu).max() < 1e-3
+    pairs = PairSet(video=np.arange(3), caption_pos=pos, caption_neg=neg, misalignment=["action", "flip", "relation"],
+                    syn_video=np.arange(3), weight=np.array([0.2, 0.5, 0.9], dtype=np.float32))
+    data = TrainData(real_frames=frames, pairs=pairs, syn_frames=frames[:, ::-1].copy(), extra_negatives=[[], [], []])
+    logged = []
+    t = time.perf_counter()
+    train(gpu, data, TrainConfig(variant="synvita", steps=150, batch_size=3, lr=3e-3, log_every=50),
+          callback=lambda step, m: logged.append(m))
+    dt = time.perf_counter() - t
+    assert all(np.isfinite(m["loss"]) for m in logged) and logged[-1]["loss_scr"] >= 0
+    assert all(p.device.type == "cuda" for p in gpu.parameters())
+    f = gpu.predict(frames, idx, pos + neg)
+    print(f"tiny synvita training on GPU: loss {logged[0]['loss']:.3f} -> {logged[-1]['loss']:.3f} in {dt:.1f}s; "
+          f"f(pos) {np.round(f[:3], 3)} f(neg) {np.round(f[3:], 3)}")
+    assert logged[-1]["loss"] < logged[0]["loss"] and (f[:3] - f[3:]).mean() > 0.1
+
+
 def main() -> int:
     assert torch.cuda.is_available(), "no CUDA device"
     print("device", torch.cuda.get_device_name(0), "torch", torch.__version__)
+    check_tiny()
     from tiny_pipelines import tiny_cogvideox, tiny_wan
 
     from synvita.generators.cogvideox import CogVideoXGenerator

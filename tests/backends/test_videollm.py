@@ -188,3 +188,25 @@ def test_gradient_checkpointing_gives_the_same_gradients(videollm_dir):
     assert grads[0].keys() == grads[1].keys() and len(grads[0]) > 0
     for k in grads[0]:
         torch.testing.assert_close(grads[0][k], grads[1][k], rtol=1e-4, atol=1e-6)
+
+
+def test_video_llava_frames_preprocess_the_same_under_the_pre_5_23_processor_output(model):
+    """transformers < 5.23 (clusters pin older releases): VideoLlavaImageProcessor knows no
+    return_legacy_image_output and names its output "pixel_values_images". Same pixels either way."""
+    from synvita.models.videollm import _video_llava_preprocess
+
+    current = model.image_processor
+    if model.arch != "video_llava":
+        pytest.skip("the fixture model is not Video-LLaVA")
+
+    class PreFiveTwentyThree(type(current)):
+        def preprocess(self, images, return_tensors=None, **kwargs):  # the old signature: no legacy switch
+            out = super().preprocess(images, return_tensors=return_tensors, return_legacy_image_output=False, **kwargs)
+            out["pixel_values_images"] = out.pop("pixel_values")
+            return out
+
+    old = PreFiveTwentyThree(**current.to_dict())
+    frames = list(_videos(n=1, t=4)[0])
+    new_px = _video_llava_preprocess(frames, current)
+    assert new_px.shape[0] == 4 and new_px.shape[1] == 3
+    torch.testing.assert_close(_video_llava_preprocess(frames, old), new_px)
