@@ -72,6 +72,9 @@ class ScorersSection:
     """Pretraining pairs (video, positive, negative) per step."""
     extra_negatives: bool = True
     """Add caption-derived hard negatives (flipped order, opposite relation, reversed actions) in pretraining."""
+    broken_time: float = 0.5
+    """Share of each step's pairs whose real video is shown again with its time broken (frames shuffled, or one
+    frame repeated) under its positive caption, as a No: every action of the world is a change over time. 0 = off."""
 
 
 @dataclass
@@ -121,6 +124,10 @@ class TrainSection:
     """Real items per step (each expands to up to 4 sequences with synthetic data)."""
     extra_negatives: bool = True
     """Add caption-derived hard negatives of the real videos (flipped order, opposite relation, reversed actions)."""
+    broken_time: float = 0.25
+    """Share of each step's real pairs whose video is shown again with its time broken (frames shuffled, or one
+    frame repeated) under its positive caption, as a No: every action of the world is a change over time. 0 = off
+    (the paper's recipe); docs/temporal.md."""
 
 
 @dataclass

@@ -51,6 +51,9 @@ POSITIVE_INTS = ("scorers.members", "train.batch_size", "generation.shards", "tr
 NON_NEGATIVE = ("world.seed", "train.lambda_scr", "train.margin", "train.lr", "train.epochs")
 """Numeric keys that must be ≥ 0 when set."""
 
+SHARES = ("train.broken_time", "scorers.broken_time")
+"""Numeric keys that must lie in [0, 1] when set."""
+
 
 #### The spec ####
 
@@ -342,6 +345,8 @@ def _build_section(section_name: str, cls: type, table: dict[str, Any], where: A
             raise UserInputError(f"{where(key, section_name)}: {dotted} = {value} must be ≥ 1")
         if value is not None and dotted in NON_NEGATIVE and value < 0:
             raise UserInputError(f"{where(key, section_name)}: {dotted} = {value} must be ≥ 0")
+        if value is not None and dotted in SHARES and not 0 <= value <= 1:
+            raise UserInputError(f"{where(key, section_name)}: {dotted} = {value} must be a share between 0 and 1")
     values = {k: (float(v) if hints[k] in (float, float | None) and isinstance(v, int) else v) for k, v in table.items()}
     return cls(**values)
 

@@ -104,6 +104,8 @@ def test_unknown_section_and_top_level_key(tmp_path):
         ('variants = ["none", "naive", "synvita"]', 'variants = "synvita"', "train.variants must be a list of strings"),
         ("[train]", "[train]\nsteps = true", "train.steps must be an integer"),
         ('preset = "tiny"', "preset = 3", "world.preset must be a string"),
+        ("[train]", "[train]\nbroken_time = 1.5", "train.broken_time = 1.5 must be a share between 0 and 1"),
+        ("[train]", "[train]\nbroken_time = -0.1", "train.broken_time = -0.1 must be a share between 0 and 1"),
     ],
 )
 def test_wrong_type(tmp_path, old, new, expected):

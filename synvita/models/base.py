@@ -138,6 +138,27 @@ class AlignmentModel(nn.Module, ABC):
         """
         raise NotImplementedError(f"{cls.__name__} has no example_config")
 
+    # ---- optional: parameter-free video inputs, computed once per video (see VideoInputCache) ---------------
+
+    @property
+    def caches_video_inputs(self) -> bool:
+        """True when `video_inputs` is a parameter-free, deterministic function of the pixels, cheaper to keep than
+        to recompute (the tiny model's object tracks): training and scoring then compute it once per video."""
+        return False
+
+    @property
+    def video_inputs_key(self) -> tuple:
+        """Models with equal keys compute the same `video_inputs` (an ensemble shares one cache)."""
+        return (self.name, id(self))
+
+    def video_inputs(self, videos: np.ndarray | torch.Tensor) -> dict[str, torch.Tensor]:
+        """uint8 [V, T, H, W, 3] → what `encode_inputs` reads: tensors with a leading V dimension (default: pixels)."""
+        return {"pixels": as_video_tensor(videos)}
+
+    def encode_inputs(self, inputs: dict[str, torch.Tensor]) -> Any:
+        """`video_inputs` of V videos → the features `encode_videos` gives for them."""
+        return self.encode_videos(inputs["pixels"])
+
     # ---- shared behaviour (override only with care) --------------------------------------------------------
 
     def score(self, video_features: Any, video_index: torch.Tensor, text: TextBatch) -> torch.Tensor:
@@ -166,11 +187,13 @@ class AlignmentModel(nn.Module, ABC):
         shared_with: Sequence[str | None] | None = None,
         batch_videos: int = 64,
         batch_sequences: int = 512,
+        inputs: "VideoInputCache | None" = None,
     ) -> np.ndarray:
         """f float64 [S] for sequences (videos[video_index[s]], captions[s]), in inference mode.
 
         Works in chunks of at most `batch_videos` distinct videos; each video is encoded once per chunk. `videos`
-        may be a whole bank (a memmap is fine): only the referenced rows are read.
+        may be a whole bank (a memmap is fine): only the referenced rows are read. `inputs`, a `VideoInputCache`
+        over the same `videos` for a model with the same `video_inputs_key`, serves (and keeps) their video inputs.
         """
         video_index = np.asarray(video_index, dtype=np.int64)
         if len(video_index) != len(captions):
@@ -184,8 +207,11 @@ class AlignmentModel(nn.Module, ABC):
             for start in range(0, len(uniq), batch_videos):
                 chunk = uniq[start : start + batch_videos]
                 rows = order[np.isin(video_index[order], chunk)]
-                clips = np.asarray(videos[chunk]) if isinstance(videos, np.ndarray) else videos[torch.as_tensor(chunk)]
-                feats = self.encode_videos(as_video_tensor(clips).to(self.device))
+                if inputs is not None:
+                    feats = self.encode_inputs(inputs.get(chunk))
+                else:
+                    clips = np.asarray(videos[chunk]) if isinstance(videos, np.ndarray) else videos[torch.as_tensor(chunk)]
+                    feats = self.encode_videos(as_video_tensor(clips).to(self.device))
                 local = torch.as_tensor(np.searchsorted(chunk, video_index[rows]), device=self.device)
                 for s in range(0, len(rows), batch_sequences):
                     r = rows[s : s + batch_sequences]
@@ -259,3 +285,41 @@ def build_model(name: str, config: dict[str, Any], seed: int | None = None) -> A
 def load_model(directory: str | Path) -> AlignmentModel:
     """Load any saved alignment model (the registered name is read from its config.json)."""
     return AlignmentModel.from_pretrained(directory)
+
+
+class VideoInputCache:
+    """The `video_inputs` of one bank of videos, computed on first use and kept (on the CPU).
+
+    The tiny model's object tracker has no parameters, so a video's tracks never change: a scorer's pretraining reads
+    each pretrain video about 16 times, and the K scorers of an ensemble score the same synthetic videos. Results
+    are those of `encode_videos` on the same videos (tests/models/test_video_inputs.py)."""
+
+    def __init__(self, model: AlignmentModel, frames: np.ndarray) -> None:
+        if not model.caches_video_inputs:
+            raise UserInputError(f"model '{model.name}' has no parameter-free video inputs to cache")
+        self.model, self.frames, self.key = model, frames, model.video_inputs_key
+        self._have = np.zeros(len(frames), dtype=bool)
+        self._store: dict[str, torch.Tensor] | None = None
+
+    def serves(self, model: AlignmentModel) -> bool:
+        return model.caches_video_inputs and model.video_inputs_key == self.key
+
+    def get(self, index: np.ndarray) -> dict[str, torch.Tensor]:
+        """The inputs of videos `index` (int [V], any order, repeats allowed), each [V, ...]."""
+        index = np.asarray(index, dtype=np.int64)
+        missing = np.unique(index[~self._have[index]])
+        if len(missing):
+            new = self.model.video_inputs(np.asarray(self.frames[missing]))  # memmaps: sorted reads
+            if self._store is None:
+                self._store = {k: torch.zeros((len(self.frames),) + v.shape[1:], dtype=v.dtype) for k, v in new.items()}
+            rows = torch.from_numpy(missing)
+            for k, v in new.items():
+                self._store[k][rows] = v.cpu()
+            self._have[missing] = True
+        rows = torch.from_numpy(index)
+        return {k: v[rows] for k, v in self._store.items()}
+
+
+def concat_inputs(parts: Sequence[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+    """Video inputs of several groups of videos → one group, in the given order."""
+    return {k: torch.cat([p[k].cpu() for p in parts]) for k in parts[0]}

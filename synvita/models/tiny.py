@@ -13,7 +13,9 @@ Design (from WORLD-NOTES' follow-up probe, where a per-frame CNN never learned e
   `track_tokens = "fused"` gives one token per track instead (all groups projected together). Order, direction and
   relative position are explicit inputs; what is learned is which words name which track and how trajectories read.
   (On CPU the conv encoder below never learned relations or, within the quickstart budget, event order;
-  docs/temporal.md has the measurements.)
+  docs/temporal.md has the measurements.) The tracker has no parameters, so `video_inputs` (tracks and derived
+  groups) is computed once per video and kept by training and scoring (`VideoInputCache`); `encode_inputs` is
+  the learned part.
 * video, encoder "conv": RGB + frame-difference channels → a small space-time Conv3d stem that halves time early →
   an adaptive pool to `time_tokens` × (2·grid)² cells → 2×2-cell patches projected to d → `time_tokens × grid²`
   video tokens with learned time / row / column embeddings → `video_layers` transformer layers.
@@ -46,6 +48,7 @@ from __future__ import annotations
 
 import math
 import re
+from contextlib import contextmanager
 from typing import Any, Iterable, Sequence
 
 import numpy as np
@@ -116,6 +119,9 @@ class TinyAlignmentModel(AlignmentModel):
         context_gate_init: float = 0.5,
     ) -> None:
         super().__init__()
+        self._readout_record: list[tuple[torch.Tensor, torch.Tensor]] | None = None  # see recording_readout
+        self._ids_memo: dict[str, list[int]] = {}
+        self._keep_memo: dict[tuple[str, str], list[bool]] = {}
         if len(vocab) < len(SPECIALS) or tuple(vocab[: len(SPECIALS)]) != SPECIALS:
             raise UserInputError("tiny model vocab must start with <pad>, <unk>, <cls>", hint="build it with build_vocab(captions)")
         problems = tiny_config_problems(dict(encoder=encoder, track_tokens=track_tokens, stem=stem, norm=norm,
@@ -239,12 +245,43 @@ class TinyAlignmentModel(AlignmentModel):
 
     # ---- video ---------------------------------------------------------------------------------------------
 
+    @property
+    def caches_video_inputs(self) -> bool:
+        return self.encoder == "tracks"  # the tracker has no parameters; the conv encoder learns from pixels
+
+    @property
+    def video_inputs_key(self) -> tuple:
+        return ("tiny-tracks", self.frames, self.slots, self.crop) if self.encoder == "tracks" else super().video_inputs_key
+
+    def video_inputs(self, videos: np.ndarray | torch.Tensor) -> dict[str, torch.Tensor]:
+        """tracks encoder: uint8 [V, T, H, W, 3] → the object tracks and their derived groups, parameter-free:
+        trajectory [V, K, T, 6], appearance [V, K, 8 + crop²], present bool [V, K], layout [V, K, 4], timing
+        [V, K, T] (`synvita.models.tracks`)."""
+        if self.encoder != "tracks":
+            return super().video_inputs(videos)
+        from synvita.models.tracks import object_tracks, track_layout, track_timing
+
+        x = as_video_tensor(videos).to(self.device)
+        if x.shape[1] != self.frames:
+            raise UserInputError(
+                f"tiny model (encoder 'tracks') was built for {self.frames} frames, got videos with {x.shape[1]}",
+                hint="set model config frames to the world's frames",
+            )
+        tr = object_tracks(x, slots=self.slots, crop=self.crop)
+        return {"trajectory": tr.trajectory, "appearance": tr.appearance, "present": tr.present,
+                "layout": track_layout(tr.trajectory), "timing": track_timing(tr.trajectory)}
+
+    def encode_inputs(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
+        if self.encoder != "tracks":
+            return super().encode_inputs(inputs)
+        return self._encode_tracks({k: v.to(self.device) for k, v in inputs.items()})
+
     def encode_videos(self, videos: np.ndarray | torch.Tensor) -> torch.Tensor:
         """uint8 [V, T, H, W, 3] → video features float [V, N, d] (tracks: N = 1 + G·slots tokens, plus 2·slots rows
         of grounding table with grounding on; conv: time_tokens·grid²)."""
-        x = as_video_tensor(videos).to(self.device)
         if self.encoder == "tracks":
-            return self._encode_tracks(x)
+            return self.encode_inputs(self.video_inputs(videos))
+        x = as_video_tensor(videos).to(self.device)
         x = x.permute(0, 4, 1, 2, 3).float() / 255.0 - 0.5  # [V, 3, T, H, W]
         if self.frame_diff:
             diff = torch.zeros_like(x)
@@ -255,27 +292,18 @@ class TinyAlignmentModel(AlignmentModel):
         tokens = h.flatten(1, 3)  # [V, Tt·g·g, d]
         return self.video_norm(self.video_encoder(tokens))
 
-    def _encode_tracks(self, x: torch.Tensor) -> torch.Tensor:
-        """uint8 [V, T, H, W, 3] → [V, 1 + G·slots, d]: a learned "nothing here" token, then per track one token
+    def _encode_tracks(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
+        """`video_inputs` of V videos → [V, 1 + G·slots, d]: a learned "nothing here" token, then per track one token
         for each feature group (motion, colour, extent, shape, extra groups); with grounding, then [V, slots, d] looks
         (zero for an empty slot) and [V, slots, d] dynamics, split off again in `forward`."""
-        from synvita.models.tracks import object_tracks, track_layout, track_timing
-
-        if x.shape[1] != self.frames:
-            raise UserInputError(
-                f"tiny model (encoder 'tracks') was built for {self.frames} frames, got videos with {x.shape[1]}",
-                hint="set model config frames to the world's frames",
-            )
-        tr = object_tracks(x, slots=self.slots, crop=self.crop)
+        trajectory, appearance = inputs["trajectory"], inputs["appearance"]
         groups = {
-            "motion": tr.trajectory.flatten(2),  # [V, K, T·6]
-            "colour": tr.appearance[..., :6],  # [V, K, 6] colour, chromaticity
-            "extent": tr.appearance[..., 6:8],  # [V, K, 2] share of frames visible, mean size
-            "shape": tr.appearance[..., 8:],  # [V, K, crop²]
+            "motion": trajectory.flatten(2),  # [V, K, T·6]
+            "colour": appearance[..., :6],  # [V, K, 6] colour, chromaticity
+            "extent": appearance[..., 6:8],  # [V, K, 2] share of frames visible, mean size
+            "shape": appearance[..., 8:],  # [V, K, crop²]
         }
-        derived = {"layout": track_layout, "timing": track_timing}  # each computed once, shared with grounding
-        derived = {name: derived[name](tr.trajectory) for name in derived
-                   if name in self.track_parts or self.grounding}  # layout [V, K, 4], timing [V, K, T]
+        derived = {"layout": inputs["layout"], "timing": inputs["timing"]}  # [V, K, 4], [V, K, T]
         groups.update({name: value for name, value in derived.items() if name in self.track_parts})
         parts = {name: self.track_parts[name](value) for name, value in groups.items()}  # name → [V, K, d]
         embedded = torch.stack(list(parts.values()), 2)  # [V, K, G, d]
@@ -286,7 +314,7 @@ class TinyAlignmentModel(AlignmentModel):
             if self.fusion_sees == "dynamics":  # looks reach the text only through grounding
                 embedded = embedded[:, :, [i for i, name in enumerate(parts) if name not in LOOK_GROUPS]]
             embedded = embedded.flatten(1, 2)  # [V, K·G', d]
-        tokens = torch.cat([self.null_token.expand(len(x), 1, -1), embedded], 1)  # [V, 1 + K·G, d]
+        tokens = torch.cat([self.null_token.expand(len(trajectory), 1, -1), embedded], 1)  # [V, 1 + K·G, d]
         tokens = self.video_norm(self.video_encoder(tokens))
         if not self.grounding:
             return tokens
@@ -295,17 +323,29 @@ class TinyAlignmentModel(AlignmentModel):
             look = parts["colour"] + parts["shape"] + self.look_size(groups["extent"][..., 1:])  # [V, K, d]
         else:
             look = sum(parts[name] for name in LOOK_GROUPS)  # [V, K, d]
-        look = look.masked_fill(~tr.present.unsqueeze(-1), 0.0)
+        look = look.masked_fill(~inputs["present"].unsqueeze(-1), 0.0)
         g = self.ground_dynamics
-        dynamics = (g["motion"](tr.trajectory.flatten(2)) + g["timing"](derived["timing"])
+        dynamics = (g["motion"](trajectory.flatten(2)) + g["timing"](derived["timing"])
                     + g["layout"](derived["layout"]))  # [V, K, d]
         return torch.cat([tokens, look, dynamics], 1)  # [V, N + 2K, d]
 
     # ---- text ----------------------------------------------------------------------------------------------
 
     def _ids(self, caption: str) -> list[int]:
-        unk = self.word_to_id[UNK]
-        return [self.word_to_id.get(w, unk) for w in tokenize_words(caption)]
+        ids = self._ids_memo.get(caption)  # training re-reads the same captions every epoch
+        if ids is None:
+            unk = self.word_to_id[UNK]
+            ids = self._ids_memo[caption] = [self.word_to_id.get(w, unk) for w in tokenize_words(caption)]
+        return ids
+
+    def _shared_keep(self, caption: str, other: str) -> list[bool]:
+        """The shared-semantic mask of `caption` against `other` (synvita.method.mask), memoised per pair."""
+        keep = self._keep_memo.get((caption, other))
+        if keep is None:
+            from synvita.method.mask import shared_semantic_mask
+
+            keep = self._keep_memo[(caption, other)] = list(shared_semantic_mask(self._ids(caption), self._ids(other), mode="token"))
+        return keep
 
     def prepare_text(self, captions: Sequence[str], shared_with: Sequence[str | None] | None = None) -> TextBatch:
         """[CLS] + word ids, right-padded; c′ rows get the non-shared words masked out of attention."""
@@ -319,26 +359,23 @@ class TinyAlignmentModel(AlignmentModel):
                     f"caption has {len(ids)} words, more than the tiny model's max_len {self.max_len}: {caption[:60]!r}",
                     hint="raise model config max_len",
                 )
-            keep = [True] * len(ids)
             other = None if shared_with is None else shared_with[i]
-            if other is not None:
-                from synvita.method.mask import shared_semantic_mask
-
-                keep = list(shared_semantic_mask(ids, self._ids(other), mode="token"))
-            rows.append([self.word_to_id[CLS]] + ids)
-            keeps.append([True] + keep)
-        length = max(len(r) for r in rows)
+            rows.append(ids)
+            keeps.append(None if other is None else self._shared_keep(caption, other))
+        length = 1 + max(len(r) for r in rows)
         S = len(rows)
-        ids_t = torch.zeros(S, length, dtype=torch.long)
-        real = torch.zeros(S, length, dtype=torch.bool)
-        attend = torch.zeros(S, length, dtype=torch.bool)
+        ids_np = np.zeros((S, length), dtype=np.int64)
+        ids_np[:, 0] = self.word_to_id[CLS]
+        real = np.zeros((S, length), dtype=bool)
+        attend = np.zeros((S, length), dtype=bool)
         for i, (r, k) in enumerate(zip(rows, keeps)):
-            ids_t[i, : len(r)] = torch.tensor(r)
-            real[i, : len(r)] = True
-            attend[i, : len(r)] = torch.tensor(k)
+            ids_np[i, 1 : 1 + len(r)] = r
+            real[i, : 1 + len(r)] = True
+            attend[i, : 1 + len(r)] = True if k is None else [True] + k
         positions = torch.arange(length).unsqueeze(0).expand(S, length).clone()
         dev = self.device
-        return TextBatch(ids_t.to(dev), attend.to(dev), positions.to(dev), real.to(dev))
+        return TextBatch(torch.from_numpy(ids_np).to(dev), torch.from_numpy(attend).to(dev), positions.to(dev),
+                         torch.from_numpy(real).to(dev))
 
     # ---- fusion --------------------------------------------------------------------------------------------
 
@@ -400,12 +437,27 @@ class TinyAlignmentModel(AlignmentModel):
             return logits + torch.stack([score, -score], -1) / 2
         return self._and_readout(score + self.content_bias, logits[:, 0] - logits[:, 1])
 
+    @contextmanager
+    def recording_readout(self):
+        """Within the block, every forward of the "and" readout appends (content + b [S], [CLS] margin [S]) to the
+        yielded list: the two factors of f, for diagnostics (`python -m synvita.training.decompose`)."""
+        if not self.grounding or self.readout != "and":
+            raise UserInputError("only the tiny model's \"and\" readout has two factors to record",
+                                 hint="a model built with readout = \"and\" and grounding on (the defaults)")
+        self._readout_record = []
+        try:
+            yield self._readout_record
+        finally:
+            self._readout_record = None
+
     def _and_readout(self, content: torch.Tensor, margin: torch.Tensor) -> torch.Tensor:
         """f = σ(content) · (ε + (1 − ε)·σ(margin)), ε = e^−cls_nats, as Yes/No logits (log f, log(1 − f)) [S, 2].
 
         content, margin [S]. The [CLS] path (time, relations, counts: everything the looks alone cannot tell) can
         lower log f by at most cls_nats, so a clip whose time is wrong (shuffled, static) still ranks captions by
         what they name, while a wrong look lowers f without bound."""
+        if self._readout_record is not None:
+            self._readout_record.append((content.detach(), margin.detach()))
         log_eps = -self.cls_nats
         log_f = nn.functional.logsigmoid(content) + torch.logaddexp(
             torch.full_like(content, log_eps), math.log1p(-math.exp(log_eps)) + nn.functional.logsigmoid(margin))

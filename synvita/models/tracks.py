@@ -75,9 +75,10 @@ def foreground(x: torch.Tensor, threshold: float, grey_weight: float) -> torch.T
     V, T, H, W, _ = x.shape
     bg = x[:, ::2, ::3, ::3].reshape(V, -1, 3).median(dim=1).values  # [V, 3] (objects cover well under half)
     delta = x - bg.view(V, 1, 1, 1, 3)  # [V, T, H, W, 3]
-    grey = delta.mean(-1, keepdim=True)  # brightness change (textures, flicker) ...
-    dist = ((delta - grey).square().sum(-1) + grey_weight**2 * 3.0 * grey.squeeze(-1).square()).sqrt()  # ... counts less
-    return (dist > threshold).reshape(V * T, H, W)
+    grey = delta.mean(-1)  # [V, T, H, W] brightness change (textures, flicker) ...
+    # ... counts less: |delta − grey|² + 3·w²·grey² = |delta|² − 3·(1 − w²)·grey², compared squared
+    dist2 = delta.square().sum(-1) - 3.0 * (1.0 - grey_weight**2) * grey.square()
+    return (dist2 > threshold**2).reshape(V * T, H, W)
 
 
 def count_objects(videos: torch.Tensor, threshold: float = 40.0, min_area: int = 4, grey_weight: float = 0.3) -> torch.Tensor:
@@ -109,24 +110,27 @@ def detect_objects(
     )
     xs, ys = xs.reshape(1, -1).expand(N, -1), ys.reshape(1, -1).expand(N, -1)  # [N, HW]
 
-    def per_label(values: torch.Tensor, reduce: str, init: float) -> torch.Tensor:  # [N, HW] → [N, L]
-        out = torch.full((N, L), init, device=x.device)
-        return out.scatter_reduce_(1, labels, values, reduce=reduce, include_self=True)
-
-    counts = per_label(torch.ones_like(xs), "sum", 0.0)
+    # per-component sums of (1, x, y, r, g, b) in one pass: rows n·L + label of a [N·L, 6] table
+    slot = (labels + torch.arange(N, device=x.device).unsqueeze(1) * L).reshape(-1)  # [N·HW]
+    values = torch.cat([torch.ones(N, H * W, 1, device=x.device), xs.unsqueeze(-1), ys.unsqueeze(-1),
+                        x.reshape(N, H * W, 3)], -1).reshape(-1, 6)  # [N·HW, 6]
+    sums = torch.zeros(N * L, 6, device=x.device).index_add_(0, slot, values).view(N, L, 6)
+    counts = sums[..., 0].clone()  # [N, L]
     counts[:, 0] = 0
     area, ids = counts.topk(slots, dim=1)  # [N, K] the largest components
     valid = area >= min_area
     area = area.clamp_min(1.0)
+    picked = sums.gather(1, ids.unsqueeze(-1).expand(N, slots, 6))  # [N, K, 6]
+    cx, cy = picked[..., 1] / area, picked[..., 2] / area
+    colour = picked[..., 3:] / area.unsqueeze(-1) / 255.0
+    # bounding boxes: min and max of (x, y) per component, both coordinates in one scatter each
+    both = torch.stack([labels, labels + L], 1).reshape(N, 2 * H * W)  # [N, 2·HW]: x entries, then y entries
+    coords = torch.cat([xs, ys], 1)  # [N, 2·HW]
+    lo = torch.full((N, 2 * L), 1e4, device=x.device).scatter_reduce_(1, both, coords, reduce="amin")
+    hi = torch.full((N, 2 * L), -1e4, device=x.device).scatter_reduce_(1, both, coords, reduce="amax")
     pick = lambda t: t.gather(1, ids)  # noqa: E731  [N, L] → [N, K]
-    cx = pick(per_label(xs, "sum", 0.0)) / area
-    cy = pick(per_label(ys, "sum", 0.0)) / area
-    rgb = x.reshape(N, H * W, 3)
-    colour = torch.stack([pick(per_label(rgb[..., c], "sum", 0.0)) for c in range(3)], -1) / area.unsqueeze(-1) / 255.0
-    x0 = pick(per_label(xs, "amin", 1e4)) - 0.5
-    x1 = pick(per_label(xs, "amax", -1e4)) + 0.5
-    y0 = pick(per_label(ys, "amin", 1e4)) - 0.5
-    y1 = pick(per_label(ys, "amax", -1e4)) + 0.5
+    x0, y0 = pick(lo[:, :L]) - 0.5, pick(lo[:, L:]) - 0.5
+    x1, y1 = pick(hi[:, :L]) + 0.5, pick(hi[:, L:]) + 0.5
     # scale-normalised silhouette: sample the label map over each component's bounding box (made square, centred)
     half = torch.maximum(x1 - x0, y1 - y0).clamp(1.0, float(max(H, W))) / 2.0  # [N, K]
     mx, my = (x0 + x1) / 2.0, (y0 + y1) / 2.0

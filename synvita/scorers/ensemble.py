@@ -12,7 +12,7 @@ from typing import Sequence
 import numpy as np
 
 from synvita.errors import NotFoundError
-from synvita.models.base import AlignmentModel, load_model
+from synvita.models.base import AlignmentModel, VideoInputCache, load_model
 
 MEMBERS_DIR = "scorers"
 """Under a pretrain run directory: scorers/0, scorers/1, ... (save_pretrained directories)."""
@@ -45,8 +45,11 @@ class EnsembleScorer:
         idx = np.concatenate([np.asarray(video_index), np.asarray(video_index)])
         caps = list(target_captions) + list(other_captions)
         ft, fo = [], []
+        shared = None  # members with the same parameter-free video inputs (tracks) compute them once between them
         for model in self.members:
-            f = model.predict(frames, idx, caps)
+            if shared is None and model.caches_video_inputs:
+                shared = VideoInputCache(model, frames)
+            f = model.predict(frames, idx, caps, inputs=shared if shared is not None and shared.serves(model) else None)
             ft.append(f[:n])
             fo.append(f[n:])
         return np.stack(ft), np.stack(fo)

@@ -17,7 +17,7 @@ from synvita.stages import StageContext
 
 
 def _train_member(world_path: str, out: str, seed: int, steps: int, lr: float, batch_size: int, use_extra: bool,
-                  model_name: str, overrides: dict, threads: int) -> dict:
+                  broken_time: float, model_name: str, overrides: dict, threads: int) -> dict:
     import torch
 
     from synvita.training.pipeline import pretrain_scorer
@@ -27,7 +27,8 @@ def _train_member(world_path: str, out: str, seed: int, steps: int, lr: float, b
     world = load_world(world_path)
     curve = []
     model, result = pretrain_scorer(world, seed, steps, lr, batch_size, use_extra, model_name, overrides,
-                                    run_dir=Path(out) / "ckpt", callback=lambda s, m: curve.append((s, m["loss"])))
+                                    run_dir=Path(out) / "ckpt", callback=lambda s, m: curve.append((s, m["loss"])),
+                                    broken_time=broken_time)
     model.save_pretrained(out)
     return {"seconds": result.seconds, "curve": curve, "sequences": result.sequences}
 
@@ -58,6 +59,7 @@ def run(ctx: StageContext) -> None:
     steps, lr = int(sc.get("steps", default.steps)), float(sc.get("lr", default.lr))
     bs = int(sc.get("batch_size", default.batch_size))
     use_extra = bool(sc.get("extra_negatives", default.extra_negatives))
+    broken_time = float(sc.get("broken_time", default.broken_time))
     model_sec = ctx.section("model")
     model_name = "tiny"  # scorers are always embedded tiny models (the stand-in for VQAScore models)
     overrides = dict(model_sec.get("config") or {})
@@ -66,7 +68,8 @@ def run(ctx: StageContext) -> None:
     seeds = [ctx.seed * 100 + k for k in range(members)]
     ctx.events.log(f"pretraining {members} scorer(s) for {steps} steps each on {len(world.pretrain[1].caption)} rows")
     t0 = time.perf_counter()
-    jobs = [(str(wdir), str(root / str(k)), s, steps, lr, bs, use_extra, model_name, overrides) for k, s in enumerate(seeds)]
+    jobs = [(str(wdir), str(root / str(k)), s, steps, lr, bs, use_extra, broken_time, model_name, overrides)
+            for k, s in enumerate(seeds)]
     parallel = members >= 2 and (os.cpu_count() or 1) >= 2
     if parallel:
         with ProcessPoolExecutor(max_workers=min(members, os.cpu_count() or 1), mp_context=get_context("spawn")) as pool:

@@ -15,6 +15,7 @@ DEFAULT_LR = 1e-3
 def run(ctx: StageContext) -> None:
     import time
 
+    from synvita.config import TrainSection
     from synvita.models.base import load_model
     from synvita.training.loop import TrainConfig, train
     from synvita.training.pipeline import (INIT_DIR, MODEL_DIR, load_scores, synthetic_dir, training_data, world_dir,
@@ -53,6 +54,7 @@ def run(ctx: StageContext) -> None:
         variant=variant, steps=int(steps), batch_size=int(ts.get("batch_size", 32)),
         lr=float(ts.get("lr") or DEFAULT_LR), lambda_scr=float(ts.get("lambda_scr", 1.0)),
         margin=float(ts.get("margin", 0.2)), seed=ctx.seed, extra_negatives=use_extra,
+        broken_time=float(ts.get("broken_time", TrainSection.broken_time)),
         log_every=max(1, int(steps) // 50),
     )
     ctx.events.log(f"training variant={variant} seed={ctx.seed} steps={cfg.steps} on {len(data.pairs)} pairs")

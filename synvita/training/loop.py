@@ -27,7 +27,7 @@ from synvita.data.types import PairSet
 from synvita.errors import UserInputError
 from synvita.method.batch import RealRows, build_sequence_batch, rows_from_pairs
 from synvita.method.losses import scr_from_scores, weighted_cross_entropy
-from synvita.models.base import AlignmentModel, as_video_tensor, f_from_logits
+from synvita.models.base import AlignmentModel, VideoInputCache, as_video_tensor, concat_inputs, f_from_logits
 from synvita.training.variants import get_variant
 
 CHECKPOINT = "checkpoint.pt"
@@ -52,6 +52,13 @@ class TrainConfig:
     """Caption-derived extra 'No' rows on real videos (flipped order, opposite relation/direction; WORLD-NOTES)."""
     extra_per_pair: int = 1
     """Extra negatives drawn per pair and step from its candidates (0 = all of them)."""
+    cache_video_inputs: bool = True
+    """Keep each video's parameter-free inputs (the tiny model's object tracks) after the first step that reads it;
+    the results are the same either way."""
+    broken_time: float = 0.0
+    """Share of each step's drawn pairs whose real video is shown again with its time broken (frames shuffled, or
+    one frame repeated) under its positive caption, label No. Valid where every caption names a change over time, as
+    in the embedded world (every action moves, resizes, appears or disappears); 0 = off, the paper's recipe."""
 
 
 @dataclass
@@ -101,23 +108,63 @@ def _gather(frames: np.ndarray, index: np.ndarray) -> torch.Tensor:
     return as_video_tensor(out)
 
 
-def step_rows(data: TrainData, pair_ids: np.ndarray, cfg: TrainConfig, step: int = 0) -> RealRows:
+class _VideoEncoder:
+    """Encodes a step's real (and broken-time) or synthetic videos, from cached video inputs where the model has
+    them (VideoInputCache), else from pixels."""
+
+    def __init__(self, model: AlignmentModel, frames: np.ndarray | None, cache: bool) -> None:
+        self.model, self.frames = model, frames
+        self.cache = VideoInputCache(model, frames) if cache and frames is not None and model.caches_video_inputs else None
+
+    def __call__(self, index: np.ndarray, broken: np.ndarray | None = None):
+        """index int [U], sorted; index len(frames) + j is broken-time clip j (see step_rows)."""
+        if self.cache is None:
+            return self.model.encode_videos(_gather_real(self.frames, broken, index))
+        known = index < len(self.frames)
+        parts = [self.cache.get(index[known])]
+        if (~known).any():  # sorted, so the broken clips come last
+            parts.append(self.model.video_inputs(broken[index[~known] - len(self.frames)]))
+        return self.model.encode_inputs(concat_inputs(parts) if len(parts) > 1 else parts[0])
+
+
+def _gather_real(frames: np.ndarray, broken: np.ndarray | None, index: np.ndarray) -> torch.Tensor:
+    """Real videos by index; index len(frames) + j is the step's broken-time clip j (see step_rows)."""
+    if broken is None:
+        return _gather(frames, index)
+    n = len(frames)
+    known = index < n
+    out = np.empty((len(index),) + frames.shape[1:], dtype=np.uint8)
+    out[known] = _gather(frames, index[known]).numpy()
+    out[~known] = broken[index[~known] - n]
+    return as_video_tensor(out)
+
+
+def step_rows(data: TrainData, pair_ids: np.ndarray, cfg: TrainConfig, step: int = 0) -> tuple[RealRows, np.ndarray | None]:
     """The real rows of one step: two per drawn pair (tʳ → Yes, tˢ → No), then the extra caption-derived
-    negatives of those pairs' real videos (unpaired: no synthetic partner, no copy)."""
+    negatives of those pairs' real videos, then the broken-time negatives (all unpaired: no synthetic partner, no
+    copy). Returns (rows, broken): a broken-time row's real_video is len(real_frames) + j, j indexing the uint8
+    [J, T, H, W, 3] clips `broken` (None when there are none)."""
     rows = rows_from_pairs(data.pairs, pair_ids)
-    if not (cfg.extra_negatives and data.extra_negatives is not None):
-        return rows
     vids, caps = [], []
-    rng = np.random.default_rng([cfg.seed, step, 1])  # stateless, like the pair draw
-    for p in pair_ids:
-        candidates = data.extra_negatives[p]
-        if cfg.extra_per_pair and len(candidates) > cfg.extra_per_pair:
-            candidates = [candidates[i] for i in sorted(rng.choice(len(candidates), cfg.extra_per_pair, replace=False))]
-        for caption in candidates:
-            vids.append(int(data.pairs.video[p]))
-            caps.append(caption)
+    if cfg.extra_negatives and data.extra_negatives is not None:
+        rng = np.random.default_rng([cfg.seed, step, 1])  # stateless, like the pair draw
+        for p in pair_ids:
+            candidates = data.extra_negatives[p]
+            if cfg.extra_per_pair and len(candidates) > cfg.extra_per_pair:
+                candidates = [candidates[i] for i in sorted(rng.choice(len(candidates), cfg.extra_per_pair, replace=False))]
+            for caption in candidates:
+                vids.append(int(data.pairs.video[p]))
+                caps.append(caption)
+    broken = None
+    if cfg.broken_time > 0:
+        rng = np.random.default_rng([cfg.seed, step, 2])
+        chosen = pair_ids[rng.random(len(pair_ids)) < cfg.broken_time]
+        if len(chosen):
+            broken = break_time(data.real_frames[np.asarray(data.pairs.video)[chosen]], rng)
+            vids += list(len(data.real_frames) + np.arange(len(chosen)))
+            caps += [data.pairs.caption_pos[p] for p in chosen]
     if not caps:
-        return rows
+        return rows, broken
     n = len(caps)
     return RealRows(
         real_video=np.concatenate([rows.real_video, np.asarray(vids, np.int64)]),
@@ -126,7 +173,26 @@ def step_rows(data: TrainData, pair_ids: np.ndarray, cfg: TrainConfig, step: int
         other_caption=rows.other_caption + [""] * n,
         syn_video=np.concatenate([rows.syn_video, np.full(n, -1, np.int64)]),
         omega=np.concatenate([rows.omega, np.full(n, np.nan, np.float32)]),
-    )
+    ), broken
+
+
+def break_time(frames: np.ndarray, rng: np.random.Generator, max_rank_corr: float = 0.5) -> np.ndarray:
+    """uint8 [J, T, H, W, 3] → the same clips with time broken, half of them (by coin) with frames shuffled, the
+    others one random frame repeated. A shuffle keeps a rank correlation with the true order of at most
+    `max_rank_corr`, so that it is not a near-copy of the clip (which would still show its caption)."""
+    frames = np.asarray(frames)
+    J, T = frames.shape[:2]
+    out = np.empty_like(frames)
+    order = np.arange(T) - (T - 1) / 2
+    for j in range(J):
+        if T < 2 or rng.random() < 0.5:
+            out[j] = frames[j, rng.integers(T)]  # broadcast one frame over time
+            continue
+        perm = rng.permutation(T)
+        while (perm - (T - 1) / 2) @ order / (order @ order) > max_rank_corr:  # Spearman ρ of a permutation
+            perm = rng.permutation(T)
+        out[j] = frames[j, perm]
+    return out
 
 
 def _to(batch, dev):
@@ -193,20 +259,22 @@ def train(
         torch.set_rng_state(state["torch_rng"])
         start = int(state["step"])
     model.train()
+    encode_real = _VideoEncoder(model, data.real_frames, cfg.cache_video_inputs)
+    encode_syn = _VideoEncoder(model, data.syn_frames, cfg.cache_video_inputs)
     t0 = time.perf_counter()
     n_seq = 0
     last: dict[str, float] = {}
     end = cfg.steps if stop_after is None else min(cfg.steps, start + stop_after)
     for step in range(start, end):
         # ---- 1-2: the batch: rows → [(Vʳ,c), (Vʳ,c′), (Vˢ,c), (Vˢ,c′)] per variant ----
-        rows = step_rows(data, draw_pairs(cfg.seed, step, len(data.pairs), cfg.batch_size), cfg, step)
+        rows, broken = step_rows(data, draw_pairs(cfg.seed, step, len(data.pairs), cfg.batch_size), cfg, step)
         batch = build_sequence_batch(rows, include_synthetic=variant.synthetic, include_copies=variant.consistency)
         dev = model.device
         # ---- 3: encode each distinct video once; all sequences reuse the tokens ----
         real_ids, syn_ids, slot = batch.unique_videos()
-        feats = model.encode_videos(_gather(data.real_frames, real_ids.numpy()))
+        feats = encode_real(real_ids.numpy(), broken)
         if syn_ids.numel():
-            feats = torch.cat([feats, model.encode_videos(_gather(data.syn_frames, syn_ids.numpy()))])
+            feats = torch.cat([feats, encode_syn(syn_ids.numpy())])
         text = model.prepare_text(batch.captions, batch.shared_with)
         logits = model(feats, slot.to(dev), text)  # [S, 2]
         # ---- 4: losses (synvita.method) ----

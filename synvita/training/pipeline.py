@@ -113,7 +113,7 @@ def new_model(world, name: str = "tiny", overrides: dict | None = None, seed: in
 
 def pretrain_scorer(world, seed: int, steps: int, lr: float = 1e-3, batch_size: int = 32, use_extra: bool = True,
                     model_name: str = "tiny", model_overrides: dict | None = None, run_dir: Path | None = None,
-                    callback: Callable | None = None):
+                    callback: Callable | None = None, broken_time: float = 0.0):
     """One scorer (and potential init): a fresh model trained real-only on the pretrain corpus."""
     from synvita.training.loop import TrainConfig, TrainData, train
 
@@ -121,7 +121,7 @@ def pretrain_scorer(world, seed: int, steps: int, lr: float = 1e-3, batch_size: 
     model = new_model(world, model_name, model_overrides, seed=seed)
     data = TrainData(frames, pairs, extra_negatives=extra_negatives(pairs.caption_pos, exclude=world.config.held_out) if use_extra else None)
     cfg = TrainConfig(variant="none", steps=steps, lr=lr, batch_size=batch_size, seed=seed, extra_negatives=use_extra,
-                      log_every=max(1, steps // 20))
+                      broken_time=broken_time, log_every=max(1, steps // 20))
     result = train(model, data, cfg, run_dir=run_dir, callback=callback)
     return model, result
 

@@ -109,6 +109,8 @@ def main(argv=None) -> dict:
     ap.add_argument("--xneg", default=",".join(DEFAULT_EXTRA_NEGATIVE_KINDS),
                     help="comma list of extra-negative kinds ('' = none)")
     ap.add_argument("--extra-per-pair", type=int, default=1, help="extra negatives drawn per pair and step (0 = all)")
+    ap.add_argument("--broken-time", type=float, default=0.0,
+                    help="share of pairs per step also shown with time broken, as a No (train.broken_time)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--device", default="cpu")
@@ -128,7 +130,8 @@ def main(argv=None) -> dict:
     model_cfg = {"vocab": ["<pad>", "<unk>", "<cls>"] + captions.vocabulary(), **json.loads(args.model)}
     model = build_model("tiny", model_cfg, seed=args.seed).to(args.device)
     tc = TrainConfig(variant="none", steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
-                     extra_negatives=bool(kinds), extra_per_pair=args.extra_per_pair, log_every=max(1, args.steps // 10))
+                     extra_negatives=bool(kinds), extra_per_pair=args.extra_per_pair, broken_time=args.broken_time,
+                     log_every=max(1, args.steps // 10))
     curve = []
 
     def on_step(step, m):

@@ -9,7 +9,7 @@ from synvita.data.types import PairSet
 from synvita.errors import UnknownNameError, UserInputError
 from synvita.models.base import build_model
 from synvita.models.tiny import TinyAlignmentModel
-from synvita.training.loop import CHECKPOINT, TrainConfig, TrainData, draw_pairs, train
+from synvita.training.loop import CHECKPOINT, TrainConfig, TrainData, _gather_real, break_time, draw_pairs, step_rows, train
 from synvita.training.variants import compute_weights, get_variant
 
 POS = ["one big red circle moves left", "two small blue squares grow", "one green ring moves up then one red cross shrinks"]
@@ -118,3 +118,62 @@ def test_zero_weights_remove_the_synthetic_loss():
     logged = []
     train(tiny_model(), data, cfg("synvita"), callback=lambda s, m: logged.append(m))
     assert all(m["loss_synth"] == 0.0 and m["loss_scr"] == 0.0 for m in logged)
+
+
+def _spearman(perm):
+    order = np.arange(len(perm)) - (len(perm) - 1) / 2
+    return float((np.asarray(perm) - (len(perm) - 1) / 2) @ order / (order @ order))
+
+
+def test_broken_time_clips_are_static_or_far_shuffled_copies():
+    T = 8
+    clips = np.broadcast_to(np.arange(T, dtype=np.uint8)[None, :, None, None, None], (100, T, 2, 2, 3)).copy()  # frame t = t
+    clips += (np.arange(100)[:, None, None, None, None] * 7 % 240).astype(np.uint8)  # a clip's own values
+    out = break_time(clips, np.random.default_rng(0))
+    kinds = []
+    for src, got in zip(clips, out):
+        order = [int(np.flatnonzero((src == f).all(axis=(1, 2, 3)))[0]) for f in got]  # which source frame each is
+        if len(set(order)) == 1:
+            kinds.append("static")
+        else:
+            assert sorted(order) == list(range(T)) and _spearman(order) <= 0.5, order  # a permutation, far from time
+            kinds.append("shuffled")
+    assert 30 < kinds.count("static") < 70  # a coin per clip (1 random shuffle in 10 is closer to time than 0.5)
+    np.testing.assert_array_equal(out, break_time(clips, np.random.default_rng(0)))  # stateless given the rng
+
+
+def test_broken_time_rows_are_no_rows_of_the_positive_caption_on_the_broken_clip():
+    data = tiny_data(n_pairs=6, synthetic=False)
+    pair_ids = np.arange(6)
+    plain, none = step_rows(data, pair_ids, cfg("none", extra_negatives=False))
+    assert none is None and len(plain) == 12
+    rows, broken = step_rows(data, pair_ids, cfg("none", extra_negatives=False, broken_time=1.0))
+    assert len(rows) == 18 and broken.shape == (6,) + data.real_frames.shape[1:]
+    extra = slice(12, 18)
+    assert rows.real_label[extra].tolist() == [0] * 6 and rows.syn_video[extra].tolist() == [-1] * 6
+    assert rows.caption[extra] == [data.pairs.caption_pos[p] for p in pair_ids]
+    np.testing.assert_array_equal(rows.real_video[extra], len(data.real_frames) + np.arange(6))
+    gathered = _gather_real(data.real_frames, broken, rows.real_video).numpy()  # what the loop encodes
+    np.testing.assert_array_equal(gathered[:12], data.real_frames[rows.real_video[:12]])
+    np.testing.assert_array_equal(gathered[12:], broken)
+    for p in pair_ids:  # each broken clip is made of its own pair's frames
+        assert set(map(bytes, broken[p])) <= set(map(bytes, data.real_frames[data.pairs.video[p]]))
+    assert len(step_rows(data, np.arange(6), cfg("none", extra_negatives=False, broken_time=0.5), step=3)[0]) in range(12, 19)
+
+
+def test_broken_time_negatives_train_and_add_sequences():
+    data = tiny_data(synthetic=False)
+    base = train(tiny_model(), data, cfg("none", steps=2, extra_negatives=False))
+    more = train(tiny_model(), data, cfg("none", steps=2, extra_negatives=False, broken_time=1.0))
+    assert more.sequences == base.sequences + 2 * 3 and np.isfinite(more.last["loss"])
+
+
+@pytest.mark.parametrize("variant", ["none", "synvita"])
+def test_cached_video_inputs_train_the_same_weights(variant):
+    runs = []
+    for cache in (True, False):
+        model = tiny_model()
+        train(model, tiny_data(), cfg(variant, steps=3, broken_time=0.5, cache_video_inputs=cache))
+        runs.append(model.state_dict())
+    for key in runs[0]:
+        torch.testing.assert_close(runs[0][key], runs[1][key], rtol=0, atol=1e-5, msg=key)
