@@ -121,7 +121,7 @@ class _VideoEncoder:
         if self.cache is None:
             return self.model.encode_videos(_gather_real(self.frames, broken, index))
         known = index < len(self.frames)
-        parts = [self.cache.get(index[known])]
+        parts = [self.cache.get(index[known])] if known.any() else []
         if (~known).any():  # sorted, so the broken clips come last
             parts.append(self.model.video_inputs(broken[index[~known] - len(self.frames)]))
         return self.model.encode_inputs(concat_inputs(parts) if len(parts) > 1 else parts[0])
