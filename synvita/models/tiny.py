@@ -439,8 +439,9 @@ class TinyAlignmentModel(AlignmentModel):
 
     @contextmanager
     def recording_readout(self):
-        """Within the block, every forward of the "and" readout appends (content + b [S], [CLS] margin [S]) to the
-        yielded list: the two factors of f, for diagnostics (`python -m synvita.training.decompose`)."""
+        """Within the block, every forward of the "and" readout appends the two log factors of f to the yielded
+        list: (log σ(content + b) [S], log(ε + (1 − ε)·σ(margin)) [S]), for diagnostics
+        (`python -m synvita.training.decompose`)."""
         if not self.grounding or self.readout != "and":
             raise UserInputError("only the tiny model's \"and\" readout has two factors to record",
                                  hint="a model built with readout = \"and\" and grounding on (the defaults)")
@@ -456,11 +457,12 @@ class TinyAlignmentModel(AlignmentModel):
         content, margin [S]. The [CLS] path (time, relations, counts: everything the looks alone cannot tell) can
         lower log f by at most cls_nats, so a clip whose time is wrong (shuffled, static) still ranks captions by
         what they name, while a wrong look lowers f without bound."""
-        if self._readout_record is not None:
-            self._readout_record.append((content.detach(), margin.detach()))
         log_eps = -self.cls_nats
-        log_f = nn.functional.logsigmoid(content) + torch.logaddexp(
-            torch.full_like(content, log_eps), math.log1p(-math.exp(log_eps)) + nn.functional.logsigmoid(margin))
-        log_f = log_f.clamp_max(-1e-6)  # [S]; f < 1 so that log(1 − f) is finite
+        log_content = nn.functional.logsigmoid(content)  # [S]
+        log_cls = torch.logaddexp(torch.full_like(content, log_eps),
+                                  math.log1p(-math.exp(log_eps)) + nn.functional.logsigmoid(margin))  # [S], ≥ log ε
+        if self._readout_record is not None:
+            self._readout_record.append((log_content.detach(), log_cls.detach()))
+        log_f = (log_content + log_cls).clamp_max(-1e-6)  # [S]; f < 1 so that log(1 − f) is finite
         log_not = torch.where(log_f > -math.log(2), torch.log(-torch.expm1(log_f)), torch.log1p(-torch.exp(log_f)))
         return torch.stack([log_f, log_not], -1)

@@ -12,7 +12,6 @@ drop under a control comes from the content the frames show or from the [CLS] pa
 from __future__ import annotations
 
 import argparse
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,12 +36,9 @@ def readout_factors(model, frames: np.ndarray, video_index, captions) -> Factors
         f = model.predict(frames, video_index, captions)
     # predict scores the rows sorted by video (stable), chunk after chunk: put the records back in row order
     processed = np.argsort(np.asarray(video_index, dtype=np.int64), kind="stable")
-    content, margin = np.empty(len(processed)), np.empty(len(processed))  # [R]
-    content[processed] = np.concatenate([c.double().cpu().numpy() for c, _ in record])
-    margin[processed] = np.concatenate([m.double().cpu().numpy() for _, m in record])
-    log_eps = -model.cls_nats
-    log_content = -np.logaddexp(0.0, -content)  # log σ(c)
-    log_cls = np.logaddexp(log_eps, math.log1p(-math.exp(log_eps)) - np.logaddexp(0.0, -margin))
+    log_content, log_cls = np.empty(len(processed)), np.empty(len(processed))  # [R]
+    log_content[processed] = np.concatenate([c.double().cpu().numpy() for c, _ in record])
+    log_cls[processed] = np.concatenate([k.double().cpu().numpy() for _, k in record])
     return Factors(np.asarray(f), log_content, log_cls)
 
 
