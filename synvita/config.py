@@ -1,8 +1,9 @@
 """Typed sections of an experiment spec (torch-free). `synvita.specs` validates TOML against these dataclasses.
 
-Each section is a dataclass whose fields are the allowed keys, with defaults; field docstrings become the
-documentation in experiments/README.md. Owners: [world]/[generation] the world, the rest the method/training code.
-Edit with small additive changes (several people extend this file).
+Each section is a dataclass whose fields are the allowed keys, with their defaults (written here and nowhere
+else); field docstrings become the documentation in experiments/README.md. A spec's sections are validated into
+these dataclasses at submission, serialised once into each run's `config.json`, and rebuilt by the stage
+(`StageContext.section`), so every stage reads typed values with the defaults below.
 """
 
 from __future__ import annotations
@@ -114,20 +115,21 @@ class TrainSection:
     """λ, weight of the semantic-consistency loss."""
     margin: float = 0.2
     """γ, the hinge margin."""
-    lr: float | None = None
-    """Learning rate (None = the model's default)."""
+    lr: float = 1e-3
+    """Peak learning rate (AdamW, linear warm-up then cosine decay)."""
+    steps: int = 1000
+    """Optimisation steps (ignored when `epochs` is set)."""
     epochs: float | None = None
-    """Epochs over the real training pairs (None = preset default)."""
-    steps: int | None = None
-    """Optimisation steps (overrides epochs when set)."""
+    """Epochs over the real training pairs; when set, steps = round(epochs × pairs / batch_size)."""
     batch_size: int = 32
     """Real items per step (each expands to up to 4 sequences with synthetic data)."""
     extra_negatives: bool = True
     """Add caption-derived hard negatives of the real videos (flipped order, opposite relation, reversed actions)."""
     broken_time: float = 0.25
     """Share of each step's real pairs whose video is shown again with its time broken (frames shuffled, or one
-    frame repeated) under its positive caption, as a No: every action of the world is a change over time. 0 = off
-    (the paper's recipe); docs/temporal.md."""
+    frame repeated) under its positive caption, as a No: every action of the embedded world is a change over time.
+    0 = off, the paper's recipe and the right setting for real data, where a still scene shuffled may still entail
+    its caption (docs/temporal.md)."""
 
 
 @dataclass
@@ -151,3 +153,19 @@ SECTIONS: dict[str, type] = {
     "evaluate": EvaluateSection,
 }
 """TOML table name → dataclass. Top-level keys (name, description, seeds) are validated by synvita.specs."""
+
+
+def section_from_dict(name: str, data: dict | None) -> object:
+    """The typed section `name` rebuilt from its serialised form (a run's `config.json`); missing keys take the
+    defaults above. A key the section does not have is an error: the spec was validated against these fields."""
+    from dataclasses import fields
+
+    from synvita.errors import UserInputError
+
+    cls = SECTIONS[name]
+    data = dict(data or {})
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise UserInputError(f"[{name}] has no key {', '.join(unknown)}", hint=f"[{name}] keys: {', '.join(sorted(known))}")
+    return cls(**data)

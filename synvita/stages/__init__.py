@@ -37,8 +37,11 @@ class StageContext:
     def seed(self) -> int:
         return int(self.config.get("seed", 0))
 
-    def section(self, name: str) -> dict[str, Any]:
-        return dict(self.config.get(name, {}))
+    def section(self, name: str) -> Any:
+        """The typed [name] section of the spec (a `synvita.config` dataclass, defaults filled in)."""
+        from synvita.config import section_from_dict
+
+        return section_from_dict(name, self.config.get(name))
 
     def write_config(self) -> None:
         payload = {

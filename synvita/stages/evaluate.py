@@ -11,7 +11,7 @@ from synvita.stages import StageContext
 def run(ctx: StageContext) -> None:
     import time
 
-    from synvita.benchmarks.world_eval import CONTROLS, WORLD_BENCHMARKS, evaluate_all, headline
+    from synvita.benchmarks.world_eval import WORLD_BENCHMARKS, evaluate_all, headline
     from synvita.models.base import load_model
     from synvita.training.pipeline import MODEL_DIR, benchmark_inputs, export_predictions, world_dir, write_json
     from synvita.world import load_world
@@ -20,8 +20,8 @@ def run(ctx: StageContext) -> None:
     model_dir = ctx.inputs["train"] / MODEL_DIR
     model = load_model(model_dir if model_dir.exists() else ctx.inputs["train"])
     es = ctx.section("evaluate")
-    names = list(es.get("benchmarks") or WORLD_BENCHMARKS)
-    controls = list(es.get("controls") if es.get("controls") is not None else CONTROLS)
+    names = list(es.benchmarks or WORLD_BENCHMARKS)
+    controls = list(es.controls)
     t0 = time.perf_counter()
     done = [0]
     total = len(names) * (1 + len(controls))

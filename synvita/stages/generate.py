@@ -13,6 +13,7 @@ Missing weights surface as the generator's one-line `NotFoundError`, i.e. the ru
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import time
@@ -103,9 +104,9 @@ def run(ctx: StageContext) -> None:
 
     world = load_world(world_dir(ctx.inputs["world"]))
     section = ctx.section("generation")
-    generator = str(ctx.config.get("generator") or (section.get("generators") or ["procedural"])[0])
-    profile = str(section.get("profile", "default"))
-    options = generator_options(generator, section)
+    generator = str(ctx.config.get("generator") or section.generators[0])
+    profile = section.profile
+    options = generator_options(generator, dataclasses.asdict(section))
     out = ctx.run_dir / "synthetic"
     n_pairs = len(world.split("train")[1])
     t0 = time.perf_counter()

@@ -46,7 +46,6 @@ def run(ctx: StageContext) -> None:
 
     import torch
 
-    from synvita.config import ScorersSection
     from synvita.models.base import load_model
     from synvita.training.pipeline import INIT_DIR, world_dir, write_json
     from synvita.world import load_world
@@ -54,15 +53,10 @@ def run(ctx: StageContext) -> None:
     wdir = world_dir(ctx.inputs["world"])
     world = load_world(wdir)
     sc = ctx.section("scorers")
-    default = ScorersSection()  # one source of defaults for a section the spec left incomplete
-    members = int(sc.get("members", default.members))
-    steps, lr = int(sc.get("steps", default.steps)), float(sc.get("lr", default.lr))
-    bs = int(sc.get("batch_size", default.batch_size))
-    use_extra = bool(sc.get("extra_negatives", default.extra_negatives))
-    broken_time = float(sc.get("broken_time", default.broken_time))
-    model_sec = ctx.section("model")
+    members, steps, lr, bs = sc.members, sc.steps, sc.lr, sc.batch_size
+    use_extra, broken_time = sc.extra_negatives, sc.broken_time
     model_name = "tiny"  # scorers are always embedded tiny models (the stand-in for VQAScore models)
-    overrides = dict(model_sec.get("config") or {})
+    overrides = dict(ctx.section("model").config)
     root = ctx.run_dir / "scorers"
     root.mkdir(parents=True, exist_ok=True)
     seeds = [ctx.seed * 100 + k for k in range(members)]

@@ -29,7 +29,7 @@ def run(ctx: StageContext) -> None:
     syn = load_synthetic(synthetic_dir(ctx.inputs["generate"]))
     _, pairs = world.split("train")
     sc = ctx.section("scorers")
-    name = str(sc.get("name", "ensemble"))
+    name = sc.name
     SCORERS.check(name)
     if name == "oracle":
         if not syn.knows_faithful:
@@ -48,7 +48,7 @@ def run(ctx: StageContext) -> None:
         if name == "vqascore":  # K off-the-shelf video-LLMs from [scorers] paths (the paper's VQAScore ensemble)
             scorer = SCORERS.get("vqascore").from_section(sc)
         else:
-            scorer = EnsembleScorer.from_pretrain_dir(ctx.inputs["pretrain"], int(sc.get("members", 2)))
+            scorer = EnsembleScorer.from_pretrain_dir(ctx.inputs["pretrain"], sc.members)
         t0 = time.perf_counter()
         f_target, f_other = score_pairs(scorer, syn, pairs)
         ctx.events.metric("score_s", time.perf_counter() - t0, 0)

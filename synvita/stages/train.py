@@ -8,14 +8,10 @@ from __future__ import annotations
 
 from synvita.stages import StageContext
 
-DEFAULT_STEPS = 400
-DEFAULT_LR = 1e-3
-
 
 def run(ctx: StageContext) -> None:
     import time
 
-    from synvita.config import TrainSection
     from synvita.models.base import load_model
     from synvita.training.loop import TrainConfig, train
     from synvita.training.pipeline import (INIT_DIR, MODEL_DIR, load_scores, synthetic_dir, training_data, world_dir,
@@ -23,7 +19,7 @@ def run(ctx: StageContext) -> None:
     from synvita.training.variants import get_variant
     from synvita.world import load_world
 
-    model_name = str(ctx.section("model").get("name", "tiny"))
+    model_name = ctx.section("model").name
     if model_name != "tiny":
         from synvita.errors import UserInputError
 
@@ -42,21 +38,9 @@ def run(ctx: StageContext) -> None:
         syn = load_synthetic(synthetic_dir(ctx.inputs["generate"]))
         if spec.weight_rule != "one":
             f_target, f_other = load_scores(ctx.inputs["score"])
-    use_extra = bool(ts.get("extra_negatives", True))
-    data = training_data(world, variant, syn, f_target, f_other, use_extra=use_extra)
+    data = training_data(world, variant, syn, f_target, f_other, use_extra=ts.extra_negatives)
     model = load_model(ctx.inputs["pretrain"] / INIT_DIR if (ctx.inputs["pretrain"] / INIT_DIR).exists() else ctx.inputs["pretrain"])
-    steps = ts.get("steps")
-    if steps is None:
-        epochs = ts.get("epochs")
-        bs = int(ts.get("batch_size", 32))
-        steps = int(round(float(epochs) * len(data.pairs) / bs)) if epochs is not None else DEFAULT_STEPS
-    cfg = TrainConfig(
-        variant=variant, steps=int(steps), batch_size=int(ts.get("batch_size", 32)),
-        lr=float(ts.get("lr") or DEFAULT_LR), lambda_scr=float(ts.get("lambda_scr", 1.0)),
-        margin=float(ts.get("margin", 0.2)), seed=ctx.seed, extra_negatives=use_extra,
-        broken_time=float(ts.get("broken_time", TrainSection.broken_time)),
-        log_every=max(1, int(steps) // 50),
-    )
+    cfg = TrainConfig.from_section(ts, variant=variant, seed=ctx.seed, n_pairs=len(data.pairs))
     ctx.events.log(f"training variant={variant} seed={ctx.seed} steps={cfg.steps} on {len(data.pairs)} pairs")
 
     def on_step(step: int, m: dict) -> None:

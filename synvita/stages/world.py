@@ -13,8 +13,7 @@ def run(ctx: StageContext) -> None:
     from synvita.world.stats import world_stats
 
     section = ctx.section("world")
-    preset = section.get("preset", "quickstart")
-    seed = int(section.get("seed", 0))
+    preset, seed = section.preset, section.seed
     out = ctx.run_dir / "world"
     ctx.events.log(f"building world preset={preset} seed={seed} into {out}")
     t0 = time.perf_counter()
@@ -26,7 +25,7 @@ def run(ctx: StageContext) -> None:
             last[0] = now
             ctx.events.progress(done, total, msg)
 
-    world = build_world(preset, seed, out, progress=progress, overrides=section.get("overrides") or None)
+    world = build_world(preset, seed, out, progress=progress, overrides=section.overrides or None)
     ctx.events.metric("world_build_s", time.perf_counter() - t0, 0)
     ctx.events.log("world sets: " + ", ".join(f"{k}={v}" for k, v in world.meta["sets"].items()))
     (out / "stats.json").write_text(json.dumps(world_stats(out), indent=2))

@@ -23,6 +23,7 @@ from typing import Callable
 import numpy as np
 import torch
 
+from synvita.config import TrainSection
 from synvita.data.types import PairSet
 from synvita.errors import UserInputError
 from synvita.method.batch import RealRows, build_sequence_batch, rows_from_pairs
@@ -35,30 +36,47 @@ CHECKPOINT = "checkpoint.pt"
 
 @dataclass
 class TrainConfig:
+    """Everything one fine-tuning run needs. The keys a spec can set come from `[train]` (`TrainSection`), whose
+    defaults are reused here; the rest are loop mechanics."""
+
     variant: str = "none"
-    steps: int = 1000
-    batch_size: int = 32
+    steps: int = TrainSection.steps
+    batch_size: int = TrainSection.batch_size
     """Real pairs per step; each gives two real rows, and each row up to 4 sequences."""
-    lr: float = 2e-3
+    lr: float = TrainSection.lr
     weight_decay: float = 0.01
     warmup_frac: float = 0.05
     grad_clip: float = 1.0
-    lambda_scr: float = 1.0
-    margin: float = 0.2
+    lambda_scr: float = TrainSection.lambda_scr
+    margin: float = TrainSection.margin
     seed: int = 0
     checkpoint_every: int = 250
     log_every: int = 10
-    extra_negatives: bool = True
+    extra_negatives: bool = TrainSection.extra_negatives
     """Caption-derived extra 'No' rows on real videos (flipped order, opposite relation/direction; WORLD-NOTES)."""
     extra_per_pair: int = 1
     """Extra negatives drawn per pair and step from its candidates (0 = all of them)."""
     cache_video_inputs: bool = True
     """Keep each video's parameter-free inputs (the tiny model's object tracks) after the first step that reads it;
     the results are the same either way."""
-    broken_time: float = 0.0
+    broken_time: float = TrainSection.broken_time
     """Share of each step's drawn pairs whose real video is shown again with its time broken (frames shuffled, or
     one frame repeated) under its positive caption, label No. Valid where every caption names a change over time, as
     in the embedded world (every action moves, resizes, appears or disappears); 0 = off, the paper's recipe."""
+
+    @classmethod
+    def from_section(cls, section: TrainSection, *, variant: str, seed: int, n_pairs: int) -> "TrainConfig":
+        """The loop settings of one run of `variant` from the spec's [train] section (`n_pairs` real training pairs,
+        which turn `epochs` into steps)."""
+        steps = section.steps
+        if section.epochs is not None:
+            steps = max(1, int(round(section.epochs * n_pairs / section.batch_size)))
+        return cls(
+            variant=variant, steps=steps, batch_size=section.batch_size, lr=section.lr,
+            lambda_scr=section.lambda_scr, margin=section.margin, seed=seed,
+            extra_negatives=section.extra_negatives, broken_time=section.broken_time,
+            log_every=max(1, steps // 50),
+        )
 
 
 @dataclass

@@ -12,6 +12,7 @@ from typing import Any, Callable, Collection, Sequence
 
 import numpy as np
 
+from synvita.config import ScorersSection
 from synvita.data.types import PairSet
 from synvita.errors import NotFoundError, UserInputError
 
@@ -111,9 +112,10 @@ def new_model(world, name: str = "tiny", overrides: dict | None = None, seed: in
     return build_model(name, config, seed=seed)
 
 
-def pretrain_scorer(world, seed: int, steps: int, lr: float = 1e-3, batch_size: int = 32, use_extra: bool = True,
+def pretrain_scorer(world, seed: int, steps: int = ScorersSection.steps, lr: float = ScorersSection.lr,
+                    batch_size: int = ScorersSection.batch_size, use_extra: bool = ScorersSection.extra_negatives,
                     model_name: str = "tiny", model_overrides: dict | None = None, run_dir: Path | None = None,
-                    callback: Callable | None = None, broken_time: float = 0.0):
+                    callback: Callable | None = None, broken_time: float = ScorersSection.broken_time):
     """One scorer (and potential init): a fresh model trained real-only on the pretrain corpus."""
     from synvita.training.loop import TrainConfig, TrainData, train
 

@@ -157,7 +157,8 @@ def test_trains_in_the_synvita_loop_with_adapter_only_checkpoints(videollm_dir, 
     )
     model = build_model("videollm", {"model_path": str(videollm_dir), "lora": {"r": 4, "alpha": 8, "dropout": 0.0}}, seed=0)
     logged = []
-    cfg = TrainConfig(variant="synvita", steps=2, batch_size=2, lr=1e-3, log_every=1, checkpoint_every=1, extra_negatives=False)
+    cfg = TrainConfig(variant="synvita", steps=2, batch_size=2, lr=1e-3, log_every=1, checkpoint_every=1, extra_negatives=False,
+                      broken_time=0.0)
     result = train(model, data, cfg, run_dir=tmp_path, callback=lambda step, m: logged.append(m))
     assert result.steps == 2 and result.sequences == 32  # 2 steps × 2 pairs × 2 rows × 4 sequences
     assert all(np.isfinite(m["loss"]) and m["loss_real"] > 0 and m["loss_synth"] > 0 for m in logged)

@@ -38,7 +38,7 @@ def tiny_model(seed=0):
 
 
 def cfg(variant, **kw):
-    base = dict(variant=variant, steps=4, batch_size=3, lr=1e-3, log_every=1, checkpoint_every=2)
+    base = dict(variant=variant, steps=4, batch_size=3, lr=1e-3, log_every=1, checkpoint_every=2, broken_time=0.0)
     base.update(kw)
     return TrainConfig(**base)
 
