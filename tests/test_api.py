@@ -13,7 +13,6 @@ import pytest
 
 from synvita import report
 from synvita.api import Api
-from synvita.entities import SampleWeight
 from synvita.errors import NotFoundError, UserInputError
 from synvita.store import NewRun
 
@@ -330,29 +329,6 @@ def test_upgrade_db_creates_a_fresh_database(tmp_path):
     assert api.upgrade_db() == (after, after)
 
 
-#### report helpers ####
-
-
-def test_auroc_matches_sklearn_with_ties():
-    from sklearn.metrics import roc_auc_score
-
-    pos = [0.9, 0.5, 0.5, 0.1, 0.7]
-    neg = [0.5, 0.2, 0.0, 0.5]
-    expected = roc_auc_score([1] * len(pos) + [0] * len(neg), pos + neg)
-    assert report.auroc(pos, neg) == pytest.approx(expected)
-    assert report.auroc([], neg) is None
-
-
-def test_quantile_std_and_sparkline():
-    assert report.quantile([0.0, 1.0, 2.0, 3.0], 0.5) == pytest.approx(1.5)
-    assert report.std([1.0]) is None and report.std([1.0, 3.0]) == pytest.approx(math.sqrt(2))
-    assert report.sparkline([0, 4, 8]) == [" " + report.BLOCKS[4] + report.BLOCKS[8]]
-    tall = report.sparkline([1, 8], height=2)
-    assert len(tall) == 2 and tall[0][1] == report.BLOCKS[8] and tall[1][0] == report.BLOCKS[2]  # 1/8 of two rows = 2 eighths
-    summary = report.summarize_weights("r", [SampleWeight("r", "s", "g", "count", 0.5, 0.4, 0.1)])
-    assert summary.by_faithful == {} and summary.overall.count == 1
-
-
 def test_table_keeps_runs_with_different_settings_apart(api):
     """The same experiment submitted twice with different λ: two rows per variant, never one average."""
     for lam, value in ((1.0, 40.0), (0.5, 44.0)):
@@ -392,17 +368,6 @@ def test_a_database_we_cannot_write_is_opened_read_only(tmp_path, monkeypatch):
         assert [r.id for r in reader.list_runs()] == [rid] and reader.store.read_only
         with pytest.raises(StoreError, match="read-only"):
             reader.cancel(rid)
-
-
-def test_diff_histogram_range_adapts_to_the_data():
-    narrow = [SampleWeight("r", f"s{i}", "g", "flip", 0.5 + d, 0.5, max(0.0, d)) for i, d in enumerate([-0.04, 0.0, 0.03])]
-    assert report.summarize_weights("r", narrow, bins=4).overall.diff_hist.edges[-1] == 1.0  # the API default
-    summary = report.summarize_weights("r", narrow, bins=4, diff_range=None)
-    assert summary.overall.diff_hist.edges == pytest.approx([-0.05, -0.025, 0.0, 0.025, 0.05])
-    assert summary.by_type["flip"].diff_hist.counts == [1, 0, 1, 1]
-    assert "−0.05 … 0.05" in report.format_weights(summary)
-    wide = narrow + [SampleWeight("r", "w", "g", "count", 0.9, 0.1, 0.8)]
-    assert report.summarize_weights("r", wide, diff_range=None).overall.diff_hist.edges[-1] == 1.0
 
 
 #### artifacts, several experiments, threads, reaping ####
