@@ -14,6 +14,7 @@ import pytest
 from synvita import report
 from synvita.api import Api
 from synvita.errors import NotFoundError, UserInputError
+from synvita.runs.ingest import parse_events
 from synvita.store import NewRun
 
 BENCHMARKS = report.default_benchmarks()
@@ -41,7 +42,8 @@ def finish_run(api: Api, submission: str, stage: str, *, events=(), weights=None
         Path(run.run_dir).mkdir(parents=True, exist_ok=True)
         (Path(run.run_dir) / "weights.jsonl").write_text("".join(json.dumps(w) + "\n" for w in weights))
         payload.append({"kind": "weights", "path": "weights.jsonl"})
-    store.ingest_events(run.id, [{"seq": i, "ts": 0.0, **e} for i, e in enumerate(payload)])
+    lines = [{"seq": i, "ts": 0.0, **e} for i, e in enumerate(payload)]
+    store.ingest_events(run.id, parse_events(lines, run.run_dir))
     store.finish(run.id, status, error=None if status == "succeeded" else "boom")
     return run.id
 
@@ -215,7 +217,7 @@ def test_table_defaults_to_the_latest_submission_and_accepts_train_runs(api):
         [NewRun(experiment="exp", submission="s-x", stage="evaluate", variant="synvita", seed=3, depends_on=[train])]
     )
     api.store.claim_next("w", submission="s-x")
-    api.store.ingest_events(evaluate.id, [{"seq": 0, "ts": 0, **result("qa-hard", 40.0)}])
+    api.store.ingest_events(evaluate.id, parse_events([{"seq": 0, "ts": 0, **result("qa-hard", 40.0)}], evaluate.run_dir))
     api.store.finish(evaluate.id, "succeeded")
     assert api.table_runs(run_ids=[train]) == [api.get_run(evaluate.id)]
     assert api.table(run_ids=[train]).rows[0].runs == [evaluate.id]
