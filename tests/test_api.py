@@ -382,10 +382,10 @@ def test_a_database_we_cannot_write_is_opened_read_only(tmp_path, monkeypatch):
     db = tmp_path / "shared.db"
     with Api(db=db) as writer:
         rid = finish_run(writer, "s-ro", "evaluate", events=headline({"qa-hard": 1.0}), variant="none", seed=0)
-    import synvita.api.core as core
+    import os
 
-    real_access = core.os.access
-    monkeypatch.setattr(core.os, "access", lambda p, mode: False if mode == core.os.W_OK else real_access(p, mode))
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode: False if mode == os.W_OK else real_access(p, mode))
     from synvita.errors import StoreError
 
     with Api(db=db) as reader:

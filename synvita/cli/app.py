@@ -31,9 +31,9 @@ app = typer_factory(
 
 def _print_version(value: bool) -> None:
     if value:
-        import synvita
+        from synvita.api import __version__
 
-        typer.echo(synvita.__version__)
+        typer.echo(__version__)
         raise typer.Exit()
 
 
