@@ -110,7 +110,7 @@ class SynvitaApp(App):
     @work(thread=True, exclusive=True, group="local-worker", exit_on_error=False)
     def _run_local_worker(self, stop: threading.Event) -> None:
         """Executes queued runs in this process until `stop` is set; an error (e.g. a database it may not write)
-        ends here and `report_worker_error` shows it."""
+        propagates to `report_worker_error`, which shows it."""
         try:
             self.api.run_worker(stop=stop)
         finally:
