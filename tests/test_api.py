@@ -360,10 +360,10 @@ def test_a_database_we_cannot_write_is_opened_read_only(tmp_path, monkeypatch):
     db = tmp_path / "shared.db"
     with Api(db=db) as writer:
         rid = finish_run(writer, "s-ro", "evaluate", events=headline({"qa-hard": 1.0}), variant="none", seed=0)
-    import synvita.api.core as core
+    import os
 
-    real_access = core.os.access
-    monkeypatch.setattr(core.os, "access", lambda p, mode: False if mode == core.os.W_OK else real_access(p, mode))
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode: False if mode == os.W_OK else real_access(p, mode))
     from synvita.errors import StoreError
 
     with Api(db=db) as reader:
@@ -499,3 +499,45 @@ def test_reap_lost_never_writes_where_it_may_not(tmp_path, monkeypatch):
         blocker.close()
     with Api(db=db) as writer:
         assert [r.id for r in writer.reap_lost()] == [rid]
+
+
+#### workers ####
+
+
+def test_run_worker_executes_a_submission_and_says_what_it_did(api):
+    ok, bad = api.store.create_runs([NewRun("exp", "s-w", "debug.noop"), NewRun("exp", "s-w", "debug.fail")])
+    [other] = api.store.create_runs([NewRun("exp", "s-other", "debug.noop")])
+    calls: list[tuple] = []
+    summary = api.run_worker(
+        submission="s-w", until_idle=True,
+        on_start=lambda worker_id: calls.append(("start", worker_id)),
+        on_event=lambda run, event: calls.append((run.id, event.get("status"))) if event["kind"] == "status" else None,
+    )
+    assert calls[0] == ("start", summary.worker_id)
+    assert (ok.id, "succeeded") in calls and (bad.id, "failed") in calls
+    assert summary.runs == [ok.id, bad.id] and summary.statuses == {"succeeded": 1, "failed": 1}
+    assert api.get_run(other.id).status == "queued"  # another submission's run stays for another worker
+
+
+def test_run_worker_stops_when_its_stop_event_is_set(api):
+    import threading
+
+    [run] = api.store.create_runs([NewRun("exp", "s-stop", "debug.sleep", config={"seconds": 60})])
+    stop = threading.Event()
+    summaries = []
+    thread = threading.Thread(target=lambda: summaries.append(api.run_worker(stop=stop)))
+    thread.start()
+    deadline = time.time() + 30
+    while api.get_run(run.id).status != "running" and time.time() < deadline:
+        time.sleep(0.05)
+    stop.set()
+    thread.join(30)
+    assert not thread.is_alive()
+    assert summaries[0].runs == [run.id] and summaries[0].statuses == {"cancelled": 1}
+
+
+def test_run_worker_refuses_an_unknown_executor_before_it_starts(api):
+    started = []
+    with pytest.raises(UserInputError, match="unknown executor 'cloud'"):
+        api.run_worker(executor="cloud", on_start=started.append)
+    assert started == []
