@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from synvita import report, specs
+from synvita.runs import plan
 from synvita.api.database import Database
 from synvita.entities import Run
 
@@ -33,9 +34,9 @@ class ExperimentsApi(Database):
 
     validate_experiment = load_experiment
 
-    def plan(self, spec: specs.ExperimentSpec) -> list[specs.PlannedRun]:
+    def plan(self, spec: specs.ExperimentSpec) -> list[plan.PlannedRun]:
         """The runs `submit` would create, without touching the database."""
-        return specs.plan_runs(spec)
+        return plan.plan_runs(spec)
 
     def submit(self, spec: specs.ExperimentSpec) -> Submission:
         """Enqueue every run of the experiment (one transaction: all or nothing)."""
@@ -53,7 +54,7 @@ class ExperimentsApi(Database):
                 depends_on=list(p.depends_on),
                 config=p.config,
             )
-            for p in specs.plan_runs(spec)
+            for p in plan.plan_runs(spec)
         ]
         return Submission(submission, spec.name, self.store.create_runs(new_runs))
 

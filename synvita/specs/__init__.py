@@ -5,11 +5,10 @@ A spec is one TOML file: top-level keys (`name`, `description`, `seeds`, `sweep`
 field added there is accepted here (and documented in experiments/README.md) without touching this package.
 
 `load` finds and reads experiments into an `ExperimentSpec`, `validate` checks values and registered names,
-`overrides` applies `--set` changes, `docs` generates the key reference. Planning an experiment into runs lives in
-`synvita.runs.plan` and is re-exported here.
+`overrides` applies `--set` changes, `docs` generates the key reference. Planning an experiment into runs is a layer
+up, in `synvita.runs.plan`.
 """
 
-from synvita.runs.plan import STAGE_SECTIONS, PlannedRun, plan_runs
 from synvita.specs.docs import field_docs, keys_reference, readme_with_reference, write_readme
 from synvita.specs.load import (
     DEFAULT_EXPERIMENT,
@@ -26,10 +25,8 @@ from synvita.specs.validate import TOP_LEVEL_KEYS, load_component_registries
 __all__ = [
     "DEFAULT_EXPERIMENT",
     "EXPERIMENTS_ENV",
-    "STAGE_SECTIONS",
     "TOP_LEVEL_KEYS",
     "ExperimentSpec",
-    "PlannedRun",
     "experiment_dirs",
     "experiment_names",
     "field_docs",
@@ -37,7 +34,6 @@ __all__ = [
     "keys_reference",
     "load_component_registries",
     "load_spec",
-    "plan_runs",
     "readme_with_reference",
     "spec_from_dict",
     "write_readme",

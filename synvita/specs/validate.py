@@ -20,7 +20,7 @@ from synvita.config import VARIANTS
 from synvita.errors import UserInputError
 
 if TYPE_CHECKING:
-    from synvita.specs.load import _Where
+    from synvita.specs.where import _Where
 
 TOP_LEVEL_KEYS: dict[str, str] = {
     "name": "Experiment name (default: the file name); runs are grouped by it in `synvita runs ls --experiment`.",
