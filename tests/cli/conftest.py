@@ -12,11 +12,6 @@ from synvita.store import NewRun
 
 
 @pytest.fixture
-def db_path(tmp_path) -> Path:
-    return tmp_path / "db" / "synvita.db"
-
-
-@pytest.fixture
 def experiment_file(tmp_path) -> Path:
     path = tmp_path / "tiny-cli.toml"
     path.write_text(TINY_EXPERIMENT)

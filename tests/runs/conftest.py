@@ -1,23 +1,11 @@
+"""Fixtures for worker tests: a real second process writing to the same database, and polling."""
+
 import os
 import subprocess
 import sys
 import time
 
 import pytest
-
-from synvita.store import Store
-
-
-@pytest.fixture
-def db_path(tmp_path):
-    return tmp_path / "db" / "synvita.db"
-
-
-@pytest.fixture
-def store(db_path):
-    s = Store.open(db_path)
-    yield s
-    s.close()
 
 
 def _start_worker_process(db_path, *args, stdout=subprocess.PIPE, preexec_fn=None):

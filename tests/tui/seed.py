@@ -148,3 +148,15 @@ def seed_demo(store: Store) -> dict[str, str]:
             set_state(store.path, run.id, "succeeded", created=t, started=t + 5, finished=t + 5 + 60 + 7 * len(events))
         t += 60
     return ids
+
+
+MINI_EXPERIMENT = """\
+name = "mini"
+seeds = [0]
+[train]
+variants = ["none", "naive", "synvita"]
+[evaluate]
+benchmarks = []
+controls = []
+"""
+"""A three-variant experiment with no benchmarks, for the queue form (spec validation only, nothing runs)."""

@@ -10,6 +10,7 @@ from textual.widgets import DataTable, Input, Log, Static
 
 from synvita.api import Api
 from synvita.store import NewRun
+from seed import MINI_EXPERIMENT
 from tui.app import make_app
 from tui.messages import RunsLoaded
 from tui.screens.compare import CompareScreen, ExportModal
@@ -153,15 +154,6 @@ class TestRuns:
         api.close()
 
 
-MINI_EXPERIMENT = """\
-name = "mini"
-seeds = [0]
-[train]
-variants = ["none", "naive", "synvita"]
-[evaluate]
-benchmarks = []
-controls = []
-"""
 
 
 class TestQueueForm:

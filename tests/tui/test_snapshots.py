@@ -9,17 +9,9 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Input
 
+from seed import MINI_EXPERIMENT
 from tui.app import make_app
 
-MINI_EXPERIMENT = """\
-name = "mini"
-seeds = [0]
-[train]
-variants = ["none", "naive", "synvita"]
-[evaluate]
-benchmarks = []
-controls = []
-"""
 
 SIZE = (100, 32)
 """Larger than 80×24 so that every panel shows; the pilot tests cover 80×24."""
