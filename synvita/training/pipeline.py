@@ -36,7 +36,7 @@ def synthetic_dir(path: str | Path) -> Path:
 
 
 def model_vocab(world) -> list[str]:
-    from synvita.models.tiny import SPECIALS
+    from synvita.models.tiny.text import SPECIALS
 
     return list(SPECIALS) + [w for w in world.vocabulary() if w not in SPECIALS]
 
