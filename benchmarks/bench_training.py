@@ -18,7 +18,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -48,7 +50,9 @@ def main() -> None:
     from synvita.models.base import build_model
     from synvita.training.loop import TrainConfig, TrainData, train
     from synvita.training.pipeline import extra_negatives
-    from synvita.training.temporal_probe import render_pairs
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "research"))  # research/ is not installed
+    from temporal_probe import render_pairs
     from synvita.world import captions
     from synvita.world.config import resolve_config
 

@@ -85,12 +85,8 @@ class ModelSection:
     path: str | None = None
     """Local directory of pretrained weights (videollm); tiny starts from the pretrain checkpoint."""
     config: dict = field(default_factory=dict)
-    """Architecture overrides for the model (tiny: encoder = "tracks" | "conv", d, heads, video_layers, fusion_layers,
-    text_conv; tracks: slots, crop, extra_groups (["timing"] | + "layout"), track_tokens ("parts" | "fused"),
-    grounding (true: words find tracks by look and read their motion; docs/temporal.md), fusion_sees ("all" |
-    "dynamics"), readout ("and": f = σ(content)·(ε + (1 − ε)·σ([CLS] margin)), ε = e^−cls_nats | "sum"), cls_nats
-    (1.5), content_query ("both" | "word" | "context"), look_keys ("size" | "extent"), context_gate_init (0.5);
-    conv: channels, time_tokens, grid, stem, norm)."""
+    """Architecture overrides for the model. tiny: any field of `TinyConfig` (synvita/models/tiny/config.py, where
+    each key has its default and meaning), e.g. {encoder = "conv"} or {grounding = false}."""
 
 
 VARIANTS: dict[str, str] = {

@@ -367,15 +367,6 @@ def test_a_good_tiny_model_config_validates(tmp_path):
     assert spec.section("model").config["track_tokens"] == "fused"
 
 
-def test_the_torch_free_tiny_option_list_matches_the_model():
-    import inspect
-
-    from synvita.models.tiny import TinyAlignmentModel
-    from synvita.models.tiny_options import TINY_CONFIG_KEYS
-
-    assert tuple(inspect.signature(TinyAlignmentModel.__init__).parameters)[1:] == TINY_CONFIG_KEYS
-
-
 def test_a_model_the_train_stage_cannot_fine_tune_fails_validation(tmp_path):
     err = error_of(specs.load_spec, write(tmp_path, SMALL.replace("[train]", '[model]\nname = "videollm"\n[train]')))
     assert "fine-tunes only the embedded `tiny` model" in err.one_line() and "videollm" in err.one_line()

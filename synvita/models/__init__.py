@@ -1,6 +1,6 @@
 """Alignment models f(V, t) ∈ [0, 1] behind one interface, registered by name.
 
-    tiny      embedded space-time CNN + text encoder + fusion; trains on 2 CPU cores
+    tiny      embedded object tracks + word-level text, grounded in each other, + fusion; trains on 2 CPU cores
     videollm  transformers Video-LLaVA / LLaVA-NeXT-Video with LoRA (peft); f from the Yes/No token probabilities
 """
 

@@ -1,4 +1,4 @@
-"""The steps the pretrain / score / train / evaluate stages share with the Python-API comparison.
+"""The steps the pretrain / score / train / evaluate stages are made of.
 
 Each function takes loaded objects (a `World`, a `SyntheticSet`, a model) and returns loaded objects; the stages
 only add file I/O and events around them.
@@ -37,27 +37,24 @@ def synthetic_dir(path: str | Path) -> Path:
 
 
 def model_vocab(world) -> list[str]:
-    from synvita.models.tiny import SPECIALS
+    from synvita.models.tiny.text import SPECIALS
 
     return list(SPECIALS) + [w for w in world.vocabulary() if w not in SPECIALS]
 
 
-EXTRA_NEGATIVE_KINDS = ("flip", "relation", "direction", "appearance", "relation-noun")
-DEFAULT_EXTRA_NEGATIVE_KINDS = ("flip", "relation", "direction", "appearance")
-"""What training uses. "relation-noun" (a relation clause naming an absent shape) is a research option of
-`temporal_probe`: with it relation was learned once from relation pairs alone, never in the full mix
-(docs/temporal.md)."""
+EXTRA_NEGATIVE_KINDS = ("flip", "relation", "direction", "appearance")
+"""The caption-derived negatives training adds (all of them, unless a caller names fewer)."""
 
 
 def extra_negatives(
-    captions_pos: Sequence[str], kinds: Sequence[str] = DEFAULT_EXTRA_NEGATIVE_KINDS, exclude: Collection[str] = ()
+    captions_pos: Sequence[str], kinds: Sequence[str] = EXTRA_NEGATIVE_KINDS, exclude: Collection[str] = ()
 ) -> list[list[str]]:
     """Caption-derived hard negatives per positive caption (no new videos): the flipped event order ("flip"), the
     opposite relation ("relation"), each group's action reversed ("direction"), and one group's colour, shape or
     size swapped ("appearance", one per caption; never to a value in `exclude`, the held-out concepts). The world's
     parser reads both caption families, so paraphrases get canonical negatives; text it cannot read gets none."""
     from synvita.world.edits import (appearance_swap_caption, flipped_caption, opposite_direction_captions,
-                                     opposite_relation_caption, relation_noun_caption)
+                                     opposite_relation_caption)
 
     unknown = sorted(set(kinds) - set(EXTRA_NEGATIVE_KINDS))
     if unknown:
@@ -76,8 +73,6 @@ def extra_negatives(
                     xs.extend(opposite_direction_captions(c))
                 if "appearance" in kinds:
                     xs.append(appearance_swap_caption(c, exclude))
-                if "relation-noun" in kinds:
-                    xs.append(relation_noun_caption(c, exclude))
             except Exception:  # a paraphrase the canonical parser does not cover: no extra negatives
                 xs = []
             cache[c] = [x for x in xs if x is not None and x != c]

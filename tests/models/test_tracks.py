@@ -168,7 +168,7 @@ def test_the_conv_encoder_is_still_available():
 
     config = {**TinyAlignmentModel.example_config(["one red circle moves left"], frames=8), "encoder": "conv"}
     model = build_model("tiny", config, seed=0)
-    assert not hasattr(model, "track_mlp")
+    assert not model.caches_video_inputs  # pixels in, nothing to track
     f = model.predict(np.zeros((1, 8, 32, 32, 3), np.uint8), np.array([0]), ["one red circle moves left"])
     assert f.shape == (1,) and 0.0 <= float(f[0]) <= 1.0
 
@@ -236,7 +236,7 @@ def test_a_model_saved_before_the_timing_group_loads_as_it_was_built(tmp_path):
         del payload["config"][key]
     (tmp_path / "config.json").write_text(json.dumps(payload))
     loaded = load_model(tmp_path)
-    assert loaded.config["extra_groups"] == [] and "timing" not in loaded.track_parts and not loaded.grounding
+    assert loaded.config["extra_groups"] == [] and "timing" not in loaded.video.parts and loaded.grounding is None
     assert loaded.config["readout"] == "sum"
     clip, *_ = _render_with_truth(SCENES["moving"], seed=0)
     np.testing.assert_allclose(loaded.predict(clip[None], np.array([0, 0]), words),
@@ -245,11 +245,11 @@ def test_a_model_saved_before_the_timing_group_loads_as_it_was_built(tmp_path):
 
 def _grounding(model, clip, caption):
     """(found [L, d], evidence [L]) of one caption's words on one clip, straight from the model's grounding step."""
-    K = model.slots
+    K = model.tiny_config.slots
     feats = model.encode_videos(clip[None])  # [1, N + 2K, d]
     text = model.prepare_text([caption])
     with torch.no_grad():
-        found, evidence = model._ground(model.word_emb(text.ids), feats[:, -2 * K : -K], feats[:, -K:])
+        found, evidence = model.grounding.find(model.text.word_emb(text.ids), feats[:, -2 * K : -K], feats[:, -K:])
     return found[0], evidence[0]
 
 
@@ -261,14 +261,14 @@ def test_grounding_finds_tracks_by_look_alone_and_reads_their_motion():
 
     caption = "one big red circle moves left then one small blue square grows"
     model = build_model("tiny", TinyAlignmentModel.example_config([caption], frames=8), seed=0).eval()
-    assert model.grounding  # the default
+    assert model.grounding is not None  # the default
     clip, *_ = _render_with_truth(SCENES["moving"], seed=0)
     found, evidence = _grounding(model, clip, caption)
     found_shuffled, evidence_shuffled = _grounding(model, shuffle_frames(clip[None], seed=3)[0], caption)
     torch.testing.assert_close(evidence_shuffled, evidence, atol=1e-4, rtol=1e-4)
     assert not torch.allclose(found_shuffled, found, atol=1e-3)
     found_empty, evidence_empty = _grounding(model, np.zeros_like(clip), caption)
-    assert torch.count_nonzero(found_empty - model.ground_out.bias) == 0  # only the null key: zero value
+    assert torch.count_nonzero(found_empty - model.grounding.out.bias) == 0  # only the null key: zero value
     assert (evidence_empty < evidence).all()
 
 
@@ -280,7 +280,7 @@ def test_the_evidence_of_masked_words_does_not_count():
     words = ["one red circle moves left", "one green circle moves left", "one blue circle moves left"]
     model = build_model("tiny", TinyAlignmentModel.example_config(words, frames=8), seed=0).eval()
     with torch.no_grad():
-        model.word_gate.weight.fill_(3.0)  # make the content score dominate
+        model.grounding.word_gate.weight.fill_(3.0)  # make the content score dominate
     clip, *_ = _render_with_truth(SCENES["moving"], seed=0)
     feats = model.encode_videos(clip[None])
     with torch.no_grad():
@@ -304,7 +304,8 @@ def test_a_grounding_model_saved_before_the_and_readout_loads_as_it_was_built(tm
         del payload["config"][key]
     (tmp_path / "config.json").write_text(json.dumps(payload))
     loaded = load_model(tmp_path)
-    assert loaded.grounding and not hasattr(loaded, "content_q") and not hasattr(loaded, "look_size")
+    assert loaded.grounding is not None and loaded.readout is None
+    assert not hasattr(loaded.grounding, "context_query") and not hasattr(loaded.grounding, "look_size")
     clip, *_ = _render_with_truth(SCENES["moving"], seed=0)
     np.testing.assert_allclose(loaded.predict(clip[None], np.array([0, 0]), words),
                                old.eval().predict(clip[None], np.array([0, 0]), words), atol=1e-6)
@@ -315,7 +316,8 @@ def _and_model(words, **config):
     from synvita.models.tiny import TinyAlignmentModel
 
     model = build_model("tiny", {**TinyAlignmentModel.example_config(words, frames=8), **config}, seed=0).eval()
-    assert model.readout == "and" and model.content_query == "both" and model.look_keys == "size"  # the defaults
+    config = model.tiny_config
+    assert config.readout == "and" and config.content_query == "both" and config.look_keys == "size"  # the defaults
     return model
 
 
@@ -335,7 +337,7 @@ def test_the_and_readout_lets_the_cls_path_take_at_most_cls_nats_off_log_f():
     for nats in (1.5, 4.0):
         model = _and_model(words, cls_nats=nats)
         with torch.no_grad():
-            model.word_gate.weight.fill_(1.0)
+            model.grounding.word_gate.weight.fill_(1.0)
         _set_cls_margin(model, 60.0)
         sure_yes = model.predict(clip[None], np.array([0, 0]), words)
         _set_cls_margin(model, -60.0)

@@ -1,4 +1,4 @@
-"""The readout decomposition behind docs/temporal.md: the two factors multiply back to f, row by row."""
+"""research/decompose.py: the two factors of the "and" readout, read by a forward hook, multiply back to f."""
 
 import numpy as np
 import pytest
@@ -7,10 +7,11 @@ from synvita.data.types import EntailmentSet
 from synvita.errors import UserInputError
 from synvita.models.base import build_model
 from synvita.models.tiny import TinyAlignmentModel
-from synvita.training.decompose import decompose, format_table, readout_factors
 from synvita.world.config import resolve_config
 from synvita.world.render import render
 from synvita.world.scene import Group, Scene
+
+from decompose import decompose, format_table, readout_factors, recording_readout
 
 CFG = resolve_config("quickstart")
 SCENES = [Scene(groups=(Group("circle", "red", "big", "moves left"),)),
@@ -37,8 +38,9 @@ def test_the_factors_multiply_back_to_f_in_row_order(clips):
     captions = [POS[2], POS[0], NEG[1], NEG[0], NEG[2], POS[1]]
     parts = readout_factors(model, clips, video, captions)
     np.testing.assert_allclose(np.exp(parts.log_content + parts.log_cls), parts.f, rtol=1e-5)
-    assert (parts.log_cls >= -model.cls_nats - 1e-9).all() and (parts.log_cls <= 0).all()
+    assert (parts.log_cls >= -model.tiny_config.cls_nats - 1e-9).all() and (parts.log_cls <= 0).all()
     np.testing.assert_allclose(parts.f, model.predict(clips, video, captions))  # recording changes nothing
+    assert not model.readout._forward_hooks  # and leaves no hook behind
 
 
 def test_decompose_gives_one_row_per_control_and_type(clips):
@@ -55,5 +57,5 @@ def test_decompose_gives_one_row_per_control_and_type(clips):
 
 def test_only_the_and_readout_can_be_decomposed():
     with pytest.raises(UserInputError, match="and"):
-        with _model(readout="sum").recording_readout():
+        with recording_readout(_model(readout="sum")):
             pass

@@ -1,11 +1,14 @@
-"""Can the real-only `tiny` model learn time? Train it on fresh world pairs and report per-type AUC with controls.
+"""Research script, not part of the product: can the real-only `tiny` model learn time? Train it on fresh world
+pairs and report per-type AUC with controls.
 
-    python -m synvita.training.temporal_probe --steps 3000 --train-pairs 20000 --seed 0 [--set motion_px=14]
+    python research/temporal_probe.py --steps 3000 --train-pairs 20000 --seed 0 [--set motion_px=14]
 
 Renders balanced training/test pairs straight from the world's scene sampler, contrast edits and renderer (no
-mp4, no store), trains the real-only variant (with the caption-derived flip / relation / direction negatives),
-and prints AUC per misalignment type, the direction-reversal subset ("act_opp"), and the same model on
-time-shuffled and single-frame test videos. This is the measurement behind docs/temporal.md.
+mp4, no store), trains the real-only variant (with the caption-derived flip / relation / direction / appearance
+negatives of training, and optionally "relation-noun" ones: a relation clause naming an absent shape), and prints
+AUC per misalignment type, the direction-reversal subset ("act_opp"), and the same model on time-shuffled and
+single-frame test videos. docs/temporal.md reports its probes. `benchmarks/bench_training.py` renders its pairs
+with `render_pairs`.
 """
 
 from __future__ import annotations
@@ -17,6 +20,34 @@ import time
 import numpy as np
 
 from synvita.data.types import MISALIGNMENT_TYPES, PairSet
+
+RESEARCH_KINDS = ("relation-noun",)
+"""Extra-negative kinds only this probe offers, next to the training's (`synvita.training.pipeline`)."""
+
+
+def probe_negatives(captions_pos, kinds, exclude=()) -> list[list[str]]:
+    """The training's caption-derived negatives of `kinds`, plus "relation-noun": the relation clause renamed to a
+    shape the clip does not show (never a value in `exclude`). With it relation was learned once from relation
+    pairs alone, never in the full mix (docs/temporal.md)."""
+    from synvita.errors import UserInputError
+    from synvita.training.pipeline import EXTRA_NEGATIVE_KINDS, extra_negatives
+    from synvita.world.edits import relation_noun_caption
+
+    unknown = sorted(set(kinds) - set(EXTRA_NEGATIVE_KINDS) - set(RESEARCH_KINDS))
+    if unknown:
+        raise UserInputError(f"unknown extra-negative kind(s) {unknown}",
+                             hint=f"kinds: {', '.join(EXTRA_NEGATIVE_KINDS + RESEARCH_KINDS)}")
+    out = extra_negatives(captions_pos, [k for k in kinds if k not in RESEARCH_KINDS], exclude=exclude)
+    if "relation-noun" not in kinds:
+        return out
+    with_nouns = []
+    for caption, negatives in zip(captions_pos, out):
+        try:
+            renamed = relation_noun_caption(caption, exclude)
+        except Exception:  # a paraphrase the canonical parser does not cover: none, as for the other kinds
+            renamed = None
+        with_nouns.append(negatives + ([renamed] if renamed is not None and renamed != caption else []))
+    return with_nouns
 
 
 def render_pairs(cfg, n: int, seed: int, allow_held_out: bool = False, etypes: tuple[str, ...] = MISALIGNMENT_TYPES):
@@ -57,10 +88,7 @@ def render_pairs(cfg, n: int, seed: int, allow_held_out: bool = False, etypes: t
 
 
 def per_type_auc(model, frames, pairs: PairSet, opp: np.ndarray) -> dict[str, float]:
-    try:
-        from synvita.benchmarks.metrics import roc_auc
-    except ImportError:  # before synvita.benchmarks.metrics landed
-        from sklearn.metrics import roc_auc_score as roc_auc
+    from synvita.benchmarks.metrics import roc_auc
 
     n = len(pairs)
     f = model.predict(frames, np.concatenate([pairs.video, pairs.video]), pairs.caption_pos + pairs.caption_neg)
@@ -91,9 +119,8 @@ def main(argv=None) -> dict:
 
     from synvita.benchmarks.world_eval import shuffle_frames, single_frame
     from synvita.models.base import build_model
-    from synvita.models.tiny import build_vocab
     from synvita.training.loop import TrainConfig, TrainData, train
-    from synvita.training.pipeline import DEFAULT_EXTRA_NEGATIVE_KINDS, extra_negatives
+    from synvita.training.pipeline import EXTRA_NEGATIVE_KINDS
     from synvita.world import captions
     from synvita.world.config import resolve_config
 
@@ -106,8 +133,8 @@ def main(argv=None) -> dict:
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--train-pairs", type=int, default=20000)
     ap.add_argument("--test-pairs", type=int, default=1400)
-    ap.add_argument("--xneg", default=",".join(DEFAULT_EXTRA_NEGATIVE_KINDS),
-                    help="comma list of extra-negative kinds ('' = none)")
+    ap.add_argument("--xneg", default=",".join(EXTRA_NEGATIVE_KINDS),
+                    help=f"comma list of extra-negative kinds ('' = none; {', '.join(RESEARCH_KINDS)} also)")
     ap.add_argument("--extra-per-pair", type=int, default=1, help="extra negatives drawn per pair and step (0 = all)")
     ap.add_argument("--broken-time", type=float, default=0.0,
                     help="share of pairs per step also shown with time broken, as a No (train.broken_time)")
@@ -125,7 +152,7 @@ def main(argv=None) -> dict:
     frames, pairs, _ = render_pairs(cfg, args.train_pairs, seed=1000 + args.seed, etypes=train_types)
     test_frames, test_pairs, test_opp = render_pairs(cfg, args.test_pairs, seed=999_000 + args.seed)
     kinds = tuple(k for k in args.xneg.split(",") if k)
-    extra = extra_negatives(pairs.caption_pos, kinds, exclude=cfg.held_out) if kinds else None
+    extra = probe_negatives(pairs.caption_pos, kinds, exclude=cfg.held_out) if kinds else None
     t_data = time.perf_counter() - t0
     model_cfg = {"vocab": ["<pad>", "<unk>", "<cls>"] + captions.vocabulary(), **json.loads(args.model)}
     model = build_model("tiny", model_cfg, seed=args.seed).to(args.device)

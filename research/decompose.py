@@ -1,22 +1,28 @@
-"""Split the `tiny` model's "and" readout into its two factors on entail-llm, per misalignment type and control.
+"""Research script, not part of the product: split the `tiny` model's "and" readout into its two factors on
+entail-llm, per misalignment type and control.
 
-    python -m synvita.training.decompose --world OUT/world --model OUT/train-none-s0/model [--rows all]
+    python research/decompose.py --world RUN_DIR_OF_WORLD --model RUN_DIR_OF_TRAIN/model [--rows all]
 
 log f = log σ(content + b) + log(ε + (1 − ε)·σ(m)): the time-free content factor (what the clip's tracks look like
 against what the caption names) plus the [CLS] factor (time, relations, counts; at most `cls_nats` below 0). For
 each type and control (none, frames shuffled, one frame repeated) it prints the AUC of f and of each factor alone,
 and each factor's mean ± std on the positive and the negative rows. This is how docs/temporal.md tells whether a
-drop under a control comes from the content the frames show or from the [CLS] path.
+drop under a control comes from the content the frames show or from the [CLS] path. The factors are read from
+outside the model, with a forward hook on its readout module (`synvita.models.tiny.readout.AndReadout`).
+`synvita runs show RUN` prints a run's directory.
 """
 
 from __future__ import annotations
 
 import argparse
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Iterator
 
 import numpy as np
 
 from synvita.data.types import MISALIGNMENT_TYPES
+from synvita.errors import UserInputError
 
 CONTROLS = (None, "shuffled", "single-frame")
 
@@ -30,9 +36,28 @@ class Factors:
     log_cls: np.ndarray
 
 
+@contextmanager
+def recording_readout(model) -> Iterator[list[tuple]]:
+    """Within the block, every forward of the model's "and" readout appends its two log factors to the yielded
+    list: (log σ(content + b) [S], log(ε + (1 − ε)·σ(margin)) [S])."""
+    from synvita.models.tiny.readout import AndReadout
+
+    readout = getattr(model, "readout", None)
+    if not isinstance(readout, AndReadout):
+        raise UserInputError("only the tiny model's \"and\" readout has two factors to record",
+                             hint="a model built with readout = \"and\" and grounding on (the defaults)")
+    record: list[tuple] = []
+    handle = readout.register_forward_hook(
+        lambda module, inputs, output: record.append((output.log_content.detach(), output.log_cls.detach())))
+    try:
+        yield record
+    finally:
+        handle.remove()
+
+
 def readout_factors(model, frames: np.ndarray, video_index, captions) -> Factors:
     """f and the log factors of the "and" readout for every (video, caption) row."""
-    with model.recording_readout() as record:
+    with recording_readout(model) as record:
         f = model.predict(frames, video_index, captions)
     # predict scores the rows sorted by video (stable), chunk after chunk: put the records back in row order
     processed = np.argsort(np.asarray(video_index, dtype=np.int64), kind="stable")
@@ -64,7 +89,8 @@ def decompose(model, frames: np.ndarray, rows, in_distribution_only: bool = True
             for name, value in (("content", parts.log_content), ("cls", parts.log_cls)):
                 for label, tag in ((1, "pos"), (0, "neg")):
                     v = value[sel][y == label]
-                    row[f"{name}_{tag}"] = (float(v.mean()), float(v.std()))
+                    spread = float(v.std(ddof=1)) if len(v) > 1 else float("nan")  # the sample std, as everywhere
+                    row[f"{name}_{tag}"] = (float(v.mean()), spread)
             out.append(row)
     return out
 
@@ -92,7 +118,7 @@ def main(argv=None) -> list[dict]:
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--world", required=True, help="the world run dir (or world dir) the model was trained on")
-    ap.add_argument("--model", required=True, help="a saved tiny model directory (e.g. OUT/train-none-s0/model)")
+    ap.add_argument("--model", required=True, help="a saved tiny model directory (a train run dir's model/)")
     ap.add_argument("--rows", choices=["in-distribution", "all"], default="in-distribution")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args(argv)
@@ -102,10 +128,14 @@ def main(argv=None) -> list[dict]:
     model.eval()
     bank, rows = world.benchmark("entail-llm")
     results = decompose(model, bank.frames, rows, in_distribution_only=args.rows == "in-distribution")
-    print(f"entail-llm, {args.rows} rows, log f = log σ(content) + [CLS] factor (≥ −{model.cls_nats:g})\n")
+    print(f"entail-llm, {args.rows} rows, log f = log σ(content) + [CLS] factor (≥ −{model.tiny_config.cls_nats:g})\n")
     print(format_table(results))
     return results
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    from synvita.errors import run_script
+
+    sys.exit(run_script(main))
