@@ -13,7 +13,7 @@ through `synvita.api`, and prints per variant:
 * the linguistic-bias probe: entail-human AUC of the rows with held-out concepts against the rest;
 * the scorer ensemble members' AUC per type (from the pretrain run's metrics).
 
-Every cell is a mean ± std over seeds computed by `synvita.report.mean` / `synvita.report.std` (the sample std,
+Every cell is a mean ± std over seeds computed by `synvita.report.mean` / `synvita.report.sample_std` (the sample std,
 ddof 1), so the numbers it shares with `synvita table --controls` are the same.
 """
 
@@ -44,7 +44,7 @@ def cell(values: Sequence[float | None]) -> str:
     present = [v for v in values if v is not None]
     if not present:
         return "—"
-    std = report.std(present)
+    std = report.sample_std(present)
     return f"{report.mean(present):.2f}" + (f"±{std:.2f}" if std is not None else "")
 
 

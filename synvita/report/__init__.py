@@ -10,7 +10,7 @@ Both front ends reach these through `synvita.api`; the names below are the ones 
 """
 
 from synvita.report.formats import format_table
-from synvita.report.stats import Histogram, auroc, quantile, sample_std
+from synvita.report.stats import Histogram, auroc, mean, quantile, sample_std
 from synvita.report.table import (
     BenchmarkTable,
     Cell,
@@ -39,6 +39,7 @@ __all__ = [
     "format_duration",
     "format_table",
     "format_weights",
+    "mean",
     "quantile",
     "sample_std",
     "sparkline",

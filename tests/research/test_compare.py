@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from synvita.api import Api
+from synvita.runs.ingest import parse_events
 from synvita.store import NewRun
 
 import compare
@@ -23,7 +24,8 @@ def finished_evaluate_run(api, submission, variant, seed, results):
     assert api.store.claim_next("w-test", submission=submission).id == run.id
     events = [{"kind": "result", "benchmark": b, "metric": "auc", "subset": subset, "control": control, "value": value}
               for b, subset, control, value in results]
-    api.store.ingest_events(run.id, [{"seq": i, "ts": 1.0e9 + i, **e} for i, e in enumerate(events)])
+    api.store.ingest_events(run.id, parse_events([{"seq": i, "ts": 1.0e9 + i, **e} for i, e in enumerate(events)],
+                                                 run.run_dir))
     api.store.finish(run.id, "succeeded")
 
 
