@@ -20,6 +20,7 @@ from typing import Any
 
 from synvita.entities import Run
 from synvita.errors import UnknownNameError, UserInputError
+from synvita.runs.lifeline import signal_group
 from synvita.runs.rundir import STDERR_FILE, STDOUT_FILE, error_from_stderr
 
 EXECUTORS = ("local", "slurm")
@@ -94,7 +95,8 @@ def threads_per_run(max_parallel: int) -> int:
 
 
 class LocalExecutor(Executor):
-    """One subprocess per run, in its own session (so Ctrl-C reaches the worker, which then stops the job)."""
+    """One subprocess per run, leading its own session and process group: Ctrl-C reaches the worker only (which
+    then stops the job), and stopping the group stops everything the stage started (synvita.runs.lifeline)."""
 
     name = "local"
 
@@ -121,6 +123,7 @@ class LocalExecutor(Executor):
         rc = job.handle.poll()
         if rc is None:
             return None
+        signal_group(job.handle.pid, signal.SIGKILL)  # whatever the stage started and left behind
         if rc == 0:
             return Outcome("succeeded")
         if rc < 0:
@@ -128,21 +131,16 @@ class LocalExecutor(Executor):
         return Outcome("failed", _failure_error(job.run_dir, f"stage exited with code {rc}"))
 
     def kill(self, job: Job) -> None:
+        """SIGTERM the stage's process group (the stage passes it on to what it started), SIGKILL the group if the
+        stage has not exited after the grace period, and SIGKILL whatever of the group is left once it has."""
         proc: subprocess.Popen = job.handle
-        if proc.poll() is not None:
-            return
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            return
-        try:
-            proc.wait(timeout=self.kill_grace_s)
-        except subprocess.TimeoutExpired:
+        if proc.poll() is None and signal_group(proc.pid, signal.SIGTERM):
             try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            proc.wait()
+                proc.wait(timeout=self.kill_grace_s)
+            except subprocess.TimeoutExpired:
+                signal_group(proc.pid, signal.SIGKILL)
+                proc.wait()
+        signal_group(proc.pid, signal.SIGKILL)
 
 
 # ---------------------------------------------------------------------------------------------------- Slurm
