@@ -152,6 +152,51 @@ ACTIVE_SLURM_STATES = {
 FAILED_SLURM_STATES = {"FAILED", "NODE_FAIL", "OUT_OF_MEMORY", "TIMEOUT", "BOOT_FAIL", "DEADLINE"}
 
 
+SBATCH_VALUE = re.compile(r"[A-Za-z0-9_.:,=+/@%-]+")
+"""What an option value in an `#SBATCH` line may hold (partition lists, times, gres, memory, accounts): no
+whitespace, newline, '#' (sbatch would read the rest as a comment or a new option), quote or shell metacharacter."""
+
+SBATCH_EXTRA = re.compile(r"--?[A-Za-z][A-Za-z0-9-]*(=[A-Za-z0-9_.:,=+/@%|&*\[\]()!-]+)?")
+"""A raw sbatch option (`extra`): one `--name` or `--name=value`; a value may also hold the operators of
+`--constraint` (| & * [ ] ( ) !), which sbatch reads itself (an `#SBATCH` line never reaches a shell)."""
+
+
+def check_sbatch_value(key: str, value: Any, pattern: re.Pattern[str]) -> None:
+    """One line naming `key` when `value` does not fit in an `#SBATCH` line."""
+    text = str(value)
+    if pattern.fullmatch(text):
+        return
+    bad = next((c for c in text if not pattern.fullmatch(c)), None) if pattern is SBATCH_VALUE else None
+    because = f"the character {bad!r} is not allowed" if bad is not None else "it is not one sbatch option"
+    allowed = ("letters, digits and _ . : , = + / @ % -" if pattern is SBATCH_VALUE
+               else "one option per entry, e.g. '--exclusive' or '--constraint=a100|h100'")
+    raise UserInputError(f"slurm option '{key}' = {text!r}: {because} in a batch script", hint=f"allowed: {allowed}")
+
+
+def check_slurm_options(options: dict[str, Any]) -> None:
+    """Every Slurm option value that goes into a batch script: one line naming the first bad key."""
+    for key, value in options.items():
+        if value in (None, ""):
+            continue
+        if key == "extra":
+            if isinstance(value, str) or not isinstance(value, (list, tuple)):
+                raise UserInputError(f"slurm option 'extra' must be a list of sbatch options, got {value!r}")
+            for raw in value:
+                check_sbatch_value("extra", raw, SBATCH_EXTRA)
+        else:
+            check_sbatch_value(key, value, SBATCH_VALUE)
+
+
+def check_sbatch_path(what: str, path: str) -> None:
+    """A path written into an `#SBATCH` line: no whitespace, control character, '#', quote or backslash."""
+    bad = next((c for c in path if c.isspace() or not c.isprintable() or c in "#'\"\\"), None)
+    if bad is not None:
+        raise UserInputError(
+            f"the {what} {path!r} has the character {bad!r}, which an #SBATCH line cannot hold",
+            hint="keep the database (--db / SYNVITA_HOME) and the working directory in folders whose paths have none",
+        )
+
+
 def _run_cmd(argv: list[str], timeout: float = 30.0) -> subprocess.CompletedProcess:
     return subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
 
@@ -174,13 +219,20 @@ class SlurmExecutor(Executor):
         unknown = sorted(set(options) - set(self.OPTION_KEYS))
         if unknown:
             raise UserInputError(f"unknown slurm option '{unknown[0]}'", hint=f"one of: {', '.join(self.OPTION_KEYS)}")
+        check_slurm_options(options)
         self.max_parallel = max(1, int(max_parallel))
         self.python = python or sys.executable
         self.options = options
         self._squeue: dict[str, tuple[str, str]] = {}
 
     def script(self, run: Run, run_dir: Path) -> str:
+        """The batch script of one run; every value in an `#SBATCH` line is checked (`check_slurm_options`,
+        `check_sbatch_path`) and everything the shell runs is quoted."""
         opts = {**self.options, **{k: v for k, v in dict(run.config.get("slurm", {})).items() if k in self.OPTION_KEYS}}
+        check_slurm_options(opts)
+        check_sbatch_path("run directory", str(run_dir))
+        check_sbatch_path("working directory", os.getcwd())
+        check_sbatch_value("run id", run.id, SBATCH_VALUE)
         lines = [
             "#!/bin/bash",
             f"#SBATCH --job-name=synvita-{run.id}",
@@ -199,7 +251,7 @@ class SlurmExecutor(Executor):
         cmd = " ".join(shlex.quote(a) for a in [self.python, "-m", "synvita.stages", str(run_dir)])
         lines += [
             f"export SYNVITA_RUN_ID={shlex.quote(run.id)} PYTHONUNBUFFERED=1",
-            f"echo \"synvita {run.id}: job $SLURM_JOB_ID on $(hostname), restart ${{SLURM_RESTART_COUNT:-0}}\"",
+            f"echo {shlex.quote(f'synvita {run.id}:')} \"job $SLURM_JOB_ID on $(hostname), restart ${{SLURM_RESTART_COUNT:-0}}\"",
             cmd,
             "rc=$?",
             f"echo \"$rc\" > {shlex.quote(str(run_dir))}/exitcode.$SLURM_JOB_ID",
