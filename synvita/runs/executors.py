@@ -80,6 +80,14 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child between 
         pass
 
 
+def check_parallel(max_parallel: Any) -> int:
+    """Runs executed at once: an integer ≥ 1 (0 or a negative count would claim nothing, or everything)."""
+    if isinstance(max_parallel, bool) or not isinstance(max_parallel, int) or max_parallel < 1:
+        raise UserInputError(f"--parallel {max_parallel!r}: runs executed at once must be an integer ≥ 1",
+                             hint="omit it for the default (local: 1 per worker, `synvita run`: one per core up to 4; slurm: 64)")
+    return max_parallel
+
+
 def _failure_error(run_dir: Path, fallback: str) -> str:
     return error_from_stderr(run_dir / STDERR_FILE) or fallback
 
@@ -101,7 +109,7 @@ class LocalExecutor(Executor):
     name = "local"
 
     def __init__(self, *, max_parallel: int = 1, kill_grace_s: float = 5.0) -> None:
-        self.max_parallel = max(1, int(max_parallel))
+        self.max_parallel = check_parallel(max_parallel)
         self.kill_grace_s = kill_grace_s
 
     def start(self, run: Run, run_dir: Path) -> Job:
@@ -220,7 +228,7 @@ class SlurmExecutor(Executor):
         if unknown:
             raise UserInputError(f"unknown slurm option '{unknown[0]}'", hint=f"one of: {', '.join(self.OPTION_KEYS)}")
         check_slurm_options(options)
-        self.max_parallel = max(1, int(max_parallel))
+        self.max_parallel = check_parallel(max_parallel)
         self.python = python or sys.executable
         self.options = options
         self._squeue: dict[str, tuple[str, str]] = {}
