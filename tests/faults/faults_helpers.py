@@ -18,7 +18,8 @@ def synvita_cli(*args, timeout=60, env_extra=None) -> subprocess.CompletedProces
     if not SYNVITA.exists():
         pytest.skip("console script not installed in this environment")
     env = {**os.environ, "NO_COLOR": "1", **(env_extra or {})}
-    return subprocess.run([str(SYNVITA), *map(str, args)], capture_output=True, text=True, env=env, timeout=timeout)
+    return subprocess.run([str(SYNVITA), *map(str, args)], capture_output=True, text=True, env=env, timeout=timeout,
+                          check=False)
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess, code: int, *fragments: str) -> str:

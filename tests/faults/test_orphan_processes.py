@@ -71,11 +71,12 @@ def test_a_stage_whose_parent_died_without_a_signal_exits(store, tmp_path):
     (run,) = store.create_runs([NewRun("exp", "s", "debug.sleep", config={"seconds": 60})])
     run_dir = prepare_run_dir(run, [], worker_id="w-test", executor="local")
     starter = subprocess.Popen(
-        [sys.executable, "-c",
-         "import subprocess, sys\n"
-         f"p = subprocess.Popen([sys.executable, '-m', 'synvita.stages', {str(run_dir)!r}], start_new_session=True)\n"
-         "print(p.pid, flush=True)\n"
-         "p.wait()\n"],
+        [sys.executable, "-c", (
+            "import subprocess, sys\n"
+            f"p = subprocess.Popen([sys.executable, '-m', 'synvita.stages', {str(run_dir)!r}], start_new_session=True)\n"
+            "print(p.pid, flush=True)\n"
+            "p.wait()\n"
+        )],
         stdout=subprocess.PIPE, text=True,
     )
     stage_pid = int(starter.stdout.readline())
