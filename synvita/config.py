@@ -18,7 +18,7 @@ class WorldSection:
     seed: int = 0
     """World seed: same preset + seed → byte-identical datasets."""
     overrides: dict = field(default_factory=dict)
-    """Preset fields to change, e.g. {frames = 8, held_out_colour = "purple"} (see `synvita world presets`)."""
+    """Preset fields to change, e.g. {frames = 8, held_out_colours = ["purple"]} (see `synvita world presets`); checked at submission."""
 
 
 @dataclass
@@ -68,7 +68,7 @@ class ScorersSection:
     steps: int = 1200
     """Pretraining steps per scorer on the world's pretrain corpus (member 0 is also the fine-tuning init)."""
     lr: float = 1e-3
-    """Pretraining learning rate (AdamW, warm-up + cosine)."""
+    """Pretraining learning rate (AdamW, warm-up + cosine); 0 < lr ≤ 1."""
     batch_size: int = 32
     """Pretraining pairs (video, positive, negative) per step."""
     extra_negatives: bool = True
@@ -112,7 +112,7 @@ class TrainSection:
     margin: float = 0.2
     """γ, the hinge margin."""
     lr: float = 1e-3
-    """Peak learning rate (AdamW, linear warm-up then cosine decay)."""
+    """Peak learning rate (AdamW, linear warm-up then cosine decay); 0 < lr ≤ 1."""
     steps: int = 1000
     """Optimisation steps (ignored when `epochs` is set)."""
     epochs: float | None = None

@@ -15,6 +15,8 @@ Exit codes (documented in the README):
 
 from __future__ import annotations
 
+from synvita.text import sanitize_terminal_text
+
 
 class SynvitaError(Exception):
     """Base class: a failure the user can understand and fix."""
@@ -27,8 +29,10 @@ class SynvitaError(Exception):
         self.hint = hint
 
     def one_line(self) -> str:
-        """The message shown to the user: what went wrong, and how to fix it."""
-        return f"{self.what} ({self.hint})" if self.hint else self.what
+        """The message shown to the user: what went wrong, and how to fix it. It quotes user input (names, paths,
+        values), so escape sequences and control characters are stripped and it stays one line."""
+        text = f"{self.what} ({self.hint})" if self.hint else self.what
+        return sanitize_terminal_text(text)
 
 
 class UserInputError(SynvitaError):

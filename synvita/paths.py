@@ -54,3 +54,20 @@ def runs_root(db_path: str | Path) -> Path:
 
 def run_dir_for(db_path: str | Path, run_id: str) -> Path:
     return runs_root(db_path) / run_id
+
+
+def confine(root: str | Path, path: str | Path, *, where: str) -> Path:
+    """`path` (relative to `root`, or absolute) resolved, symlinks followed; a path that ends up outside `root`
+    is refused with one line starting with `where` (e.g. "manifest x.csv line 7"). Files named by manifests and
+    run directories go through here, so a hostile row (`../../etc/passwd`) is never opened."""
+    from synvita.errors import UserInputError
+
+    base = Path(root).expanduser().resolve()
+    candidate = Path(os.path.expanduser(str(path)))
+    resolved = (candidate if candidate.is_absolute() else base / candidate).resolve()
+    if resolved != base and base not in resolved.parents:
+        raise UserInputError(
+            f"{where}: path '{path}' points outside {base}",
+            hint=f"name files inside {base} (relative to it, or absolute under it; a symlink counts where it points)",
+        )
+    return resolved

@@ -313,8 +313,8 @@ def test_experiments_readme_documents_every_key_and_is_current():
 
 
 def test_set_reaches_into_table_valued_keys(tmp_path):
-    spec = specs.load_spec(write(tmp_path, SMALL), overrides=["world.overrides.frames=8", "world.overrides.held_out_colour=purple"])
-    assert spec.section("world").overrides == {"frames": 8, "held_out_colour": "purple"}
+    spec = specs.load_spec(write(tmp_path, SMALL), overrides=["world.overrides.frames=8", "world.overrides.motion_px=10.0"])
+    assert spec.section("world").overrides == {"frames": 8, "motion_px": 10.0}
     err = error_of(specs.load_spec, write(tmp_path, SMALL), overrides=["world.preset.x=1"])
     assert "unknown key 'preset.x' in [world]" in err.one_line()
 

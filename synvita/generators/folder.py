@@ -20,6 +20,7 @@ import numpy as np
 from synvita.errors import NotFoundError, UserInputError
 from synvita.generators.base import GeneratedVideo
 from synvita.generators.sharded import MANIFEST, read_mp4
+from synvita.paths import confine
 
 
 def _norm(prompt: str) -> str:
@@ -79,8 +80,8 @@ class FolderGenerator:
             for line, row in enumerate(reader, start=2):
                 if not (row["prompt"] or "").strip() or not (row["videopath"] or "").strip():
                     raise UserInputError(f"manifest {self.manifest_path} line {line} has an empty prompt or videopath")
-                path = Path(row["videopath"]).expanduser()
-                self.videos.setdefault(_norm(row["prompt"]), []).append(path if path.is_absolute() else self.folder / path)
+                path = confine(self.folder, row["videopath"], where=f"manifest {self.manifest_path} line {line}")
+                self.videos.setdefault(_norm(row["prompt"]), []).append(path)
 
     def __len__(self) -> int:
         return sum(len(v) for v in self.videos.values())

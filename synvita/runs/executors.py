@@ -20,6 +20,7 @@ from typing import Any
 
 from synvita.entities import Run
 from synvita.errors import UnknownNameError, UserInputError
+from synvita.runs.lifeline import signal_group
 from synvita.runs.rundir import STDERR_FILE, STDOUT_FILE, error_from_stderr
 
 EXECUTORS = ("local", "slurm")
@@ -79,6 +80,14 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child between 
         pass
 
 
+def check_parallel(max_parallel: Any) -> int:
+    """Runs executed at once: an integer ≥ 1 (0 or a negative count would claim nothing, or everything)."""
+    if isinstance(max_parallel, bool) or not isinstance(max_parallel, int) or max_parallel < 1:
+        raise UserInputError(f"--parallel {max_parallel!r}: runs executed at once must be an integer ≥ 1",
+                             hint="omit it for the default (local: 1 per worker, `synvita run`: one per core up to 4; slurm: 64)")
+    return max_parallel
+
+
 def _failure_error(run_dir: Path, fallback: str) -> str:
     return error_from_stderr(run_dir / STDERR_FILE) or fallback
 
@@ -94,12 +103,13 @@ def threads_per_run(max_parallel: int) -> int:
 
 
 class LocalExecutor(Executor):
-    """One subprocess per run, in its own session (so Ctrl-C reaches the worker, which then stops the job)."""
+    """One subprocess per run, leading its own session and process group: Ctrl-C reaches the worker only (which
+    then stops the job), and stopping the group stops everything the stage started (synvita.runs.lifeline)."""
 
     name = "local"
 
     def __init__(self, *, max_parallel: int = 1, kill_grace_s: float = 5.0) -> None:
-        self.max_parallel = max(1, int(max_parallel))
+        self.max_parallel = check_parallel(max_parallel)
         self.kill_grace_s = kill_grace_s
 
     def start(self, run: Run, run_dir: Path) -> Job:
@@ -121,6 +131,7 @@ class LocalExecutor(Executor):
         rc = job.handle.poll()
         if rc is None:
             return None
+        signal_group(job.handle.pid, signal.SIGKILL)  # whatever the stage started and left behind
         if rc == 0:
             return Outcome("succeeded")
         if rc < 0:
@@ -128,21 +139,16 @@ class LocalExecutor(Executor):
         return Outcome("failed", _failure_error(job.run_dir, f"stage exited with code {rc}"))
 
     def kill(self, job: Job) -> None:
+        """SIGTERM the stage's process group (the stage passes it on to what it started), SIGKILL the group if the
+        stage has not exited after the grace period, and SIGKILL whatever of the group is left once it has."""
         proc: subprocess.Popen = job.handle
-        if proc.poll() is not None:
-            return
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            return
-        try:
-            proc.wait(timeout=self.kill_grace_s)
-        except subprocess.TimeoutExpired:
+        if proc.poll() is None and signal_group(proc.pid, signal.SIGTERM):
             try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            proc.wait()
+                proc.wait(timeout=self.kill_grace_s)
+            except subprocess.TimeoutExpired:
+                signal_group(proc.pid, signal.SIGKILL)
+                proc.wait()
+        signal_group(proc.pid, signal.SIGKILL)
 
 
 # ---------------------------------------------------------------------------------------------------- Slurm
@@ -152,6 +158,51 @@ ACTIVE_SLURM_STATES = {
     "RESIZING", "SUSPENDED", "STAGE_OUT", "SIGNALING", "STOPPED", "RESV_DEL_HOLD", "SPECIAL_EXIT",
 }
 FAILED_SLURM_STATES = {"FAILED", "NODE_FAIL", "OUT_OF_MEMORY", "TIMEOUT", "BOOT_FAIL", "DEADLINE"}
+
+
+SBATCH_VALUE = re.compile(r"[A-Za-z0-9_.:,=+/@%-]+")
+"""What an option value in an `#SBATCH` line may hold (partition lists, times, gres, memory, accounts): no
+whitespace, newline, '#' (sbatch would read the rest as a comment or a new option), quote or shell metacharacter."""
+
+SBATCH_EXTRA = re.compile(r"--?[A-Za-z][A-Za-z0-9-]*(=[A-Za-z0-9_.:,=+/@%|&*\[\]()!-]+)?")
+"""A raw sbatch option (`extra`): one `--name` or `--name=value`; a value may also hold the operators of
+`--constraint` (| & * [ ] ( ) !), which sbatch reads itself (an `#SBATCH` line never reaches a shell)."""
+
+
+def check_sbatch_value(key: str, value: Any, pattern: re.Pattern[str]) -> None:
+    """One line naming `key` when `value` does not fit in an `#SBATCH` line."""
+    text = str(value)
+    if pattern.fullmatch(text):
+        return
+    bad = next((c for c in text if not pattern.fullmatch(c)), None) if pattern is SBATCH_VALUE else None
+    because = f"the character {bad!r} is not allowed" if bad is not None else "it is not one sbatch option"
+    allowed = ("letters, digits and _ . : , = + / @ % -" if pattern is SBATCH_VALUE
+               else "one option per entry, e.g. '--exclusive' or '--constraint=a100|h100'")
+    raise UserInputError(f"slurm option '{key}' = {text!r}: {because} in a batch script", hint=f"allowed: {allowed}")
+
+
+def check_slurm_options(options: dict[str, Any]) -> None:
+    """Every Slurm option value that goes into a batch script: one line naming the first bad key."""
+    for key, value in options.items():
+        if value in (None, ""):
+            continue
+        if key == "extra":
+            if isinstance(value, str) or not isinstance(value, (list, tuple)):
+                raise UserInputError(f"slurm option 'extra' must be a list of sbatch options, got {value!r}")
+            for raw in value:
+                check_sbatch_value("extra", raw, SBATCH_EXTRA)
+        else:
+            check_sbatch_value(key, value, SBATCH_VALUE)
+
+
+def check_sbatch_path(what: str, path: str) -> None:
+    """A path written into an `#SBATCH` line: no whitespace, control character, '#', quote or backslash."""
+    bad = next((c for c in path if c.isspace() or not c.isprintable() or c in "#'\"\\"), None)
+    if bad is not None:
+        raise UserInputError(
+            f"the {what} {path!r} has the character {bad!r}, which an #SBATCH line cannot hold",
+            hint="keep the database (--db / SYNVITA_HOME) and the working directory in folders whose paths have none",
+        )
 
 
 def _run_cmd(argv: list[str], timeout: float = 30.0) -> subprocess.CompletedProcess:
@@ -176,13 +227,20 @@ class SlurmExecutor(Executor):
         unknown = sorted(set(options) - set(self.OPTION_KEYS))
         if unknown:
             raise UserInputError(f"unknown slurm option '{unknown[0]}'", hint=f"one of: {', '.join(self.OPTION_KEYS)}")
-        self.max_parallel = max(1, int(max_parallel))
+        check_slurm_options(options)
+        self.max_parallel = check_parallel(max_parallel)
         self.python = python or sys.executable
         self.options = options
         self._squeue: dict[str, tuple[str, str]] = {}
 
     def script(self, run: Run, run_dir: Path) -> str:
+        """The batch script of one run; every value in an `#SBATCH` line is checked (`check_slurm_options`,
+        `check_sbatch_path`) and everything the shell runs is quoted."""
         opts = {**self.options, **{k: v for k, v in dict(run.config.get("slurm", {})).items() if k in self.OPTION_KEYS}}
+        check_slurm_options(opts)
+        check_sbatch_path("run directory", str(run_dir))
+        check_sbatch_path("working directory", os.getcwd())
+        check_sbatch_value("run id", run.id, SBATCH_VALUE)
         lines = [
             "#!/bin/bash",
             f"#SBATCH --job-name=synvita-{run.id}",
@@ -201,7 +259,7 @@ class SlurmExecutor(Executor):
         cmd = " ".join(shlex.quote(a) for a in [self.python, "-m", "synvita.stages", str(run_dir)])
         lines += [
             f"export SYNVITA_RUN_ID={shlex.quote(run.id)} PYTHONUNBUFFERED=1",
-            f"echo \"synvita {run.id}: job $SLURM_JOB_ID on $(hostname), restart ${{SLURM_RESTART_COUNT:-0}}\"",
+            f"echo {shlex.quote(f'synvita {run.id}:')} \"job $SLURM_JOB_ID on $(hostname), restart ${{SLURM_RESTART_COUNT:-0}}\"",
             cmd,
             "rc=$?",
             f"echo \"$rc\" > {shlex.quote(str(run_dir))}/exitcode.$SLURM_JOB_ID",

@@ -17,6 +17,7 @@ from typing import Any
 
 from synvita.entities import Run
 from synvita.stages import StageContext
+from synvita.text import sanitize_terminal_text
 
 ENV_FILE = "env.json"
 STDERR_FILE = "stderr.log"
@@ -130,7 +131,8 @@ def prepare_run_dir(
 
 def error_from_stderr(path: str | Path, max_bytes: int = 65536) -> str | None:
     """The exception line of a failed stage: the last non-empty line of stderr, with the module path of a
-    qualified exception name dropped ("synvita.errors.StageError: x" → "StageError: x")."""
+    qualified exception name dropped ("synvita.errors.StageError: x" → "StageError: x") and control characters
+    stripped."""
     try:
         with open(path, "rb") as fh:
             fh.seek(0, os.SEEK_END)
@@ -146,4 +148,4 @@ def error_from_stderr(path: str | Path, max_bytes: int = 65536) -> str | None:
     head, sep, rest = last.partition(":")
     if sep and " " not in head and "." in head and head.rsplit(".", 1)[-1][:1].isupper():
         last = head.rsplit(".", 1)[-1] + ":" + rest
-    return last[:2000]
+    return sanitize_terminal_text(last)[:2000]  # recorded on the run and shown in listings and the TUI

@@ -16,6 +16,7 @@ import argparse
 import contextlib
 import faulthandler
 import logging
+import math
 import os
 import signal
 import socket
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from synvita.entities import Run
-from synvita.errors import SynvitaError
+from synvita.errors import SynvitaError, UserInputError
 from synvita.events import EVENTS_FILE, EventWriter
 from synvita.runs.executors import Executor, Job, make_executor
 from synvita.runs.ingest import ingest_run_dir, terminate_partial_line
@@ -67,6 +68,23 @@ def dump_stacks_on_sigusr1() -> None:
             pass
 
 
+def check_heartbeat_timing(heartbeat_s: float, lost_after_s: float) -> None:
+    """The heartbeat timeout must be a finite number of seconds > 0 and longer than the heartbeat interval: with 0
+    every running run (this worker's own included) would count as lost at once, and with less than the interval
+    the other workers would mark this worker's live runs lost between two beats."""
+    if not (isinstance(lost_after_s, (int, float)) and math.isfinite(lost_after_s) and lost_after_s > 0):
+        raise UserInputError(f"--lost-after {lost_after_s!r}: the heartbeat timeout must be a number of seconds > 0",
+                             hint="e.g. --lost-after 30 (the default)")
+    if not (isinstance(heartbeat_s, (int, float)) and math.isfinite(heartbeat_s) and heartbeat_s > 0):
+        raise UserInputError(f"--heartbeat {heartbeat_s!r}: the heartbeat interval must be a number of seconds > 0")
+    if lost_after_s <= heartbeat_s:
+        raise UserInputError(
+            f"--lost-after {lost_after_s:g}: the heartbeat timeout must be longer than the heartbeat interval "
+            f"({heartbeat_s:g} s), or live runs would be marked lost between two beats",
+            hint=f"use at least {3 * heartbeat_s:g} s",
+        )
+
+
 def default_worker_id() -> str:
     return f"w-{socket.gethostname().split('.')[0]}-{os.getpid()}"
 
@@ -88,6 +106,7 @@ class Worker:
         retry_lost: int = 0,
         stop: threading.Event | None = None,
     ) -> None:
+        check_heartbeat_timing(heartbeat_s, lost_after_s)
         self.store = Store.open(store_path, busy_timeout_s=busy_timeout_s)
         self.worker_id = worker_id or default_worker_id()
         self.executor = executor if isinstance(executor, Executor) else make_executor(executor, **(executor_options or {}))
@@ -124,6 +143,7 @@ class Worker:
             while not self._stop.is_set():
                 now = time.time()
                 if now - last_reap >= min(self.lost_after_s / 3, 5.0):
+                    self._beat_all()  # after a stall of this process, its own runs must not look dead to itself
                     for lost in self.store.reap_lost(self.lost_after_s, retry_budget=self.retry_lost):
                         self._emit(lost, {"kind": "status", "status": lost.status, "error": lost.error, "seq": None})
                     last_reap = now
@@ -238,17 +258,8 @@ class Worker:
         self.executor.refresh(jobs)
         for run_id, (run, job, last_hb) in list(self._active.items()):
             self._ingest(run)
-            now = time.time()
-            if now - last_hb >= self.heartbeat_s:
-                status = self.store.heartbeat(run_id, self.worker_id, progress_msg=job.note or None)
-                self._active[run_id] = (run, job, now)
-                if status != "running":
-                    self.executor.kill(job)
-                    self._ingest(run, force=True)
-                    del self._active[run_id]
-                    final = self.store.get_run(run_id)
-                    self._emit(final, {"kind": "status", "status": final.status, "error": final.error, "seq": None})
-                    continue
+            if time.time() - last_hb >= self.heartbeat_s and not self._beat(run_id):
+                continue
             outcome = self.executor.poll(job)
             if outcome is None:
                 continue
@@ -256,6 +267,25 @@ class Worker:
             final = self.store.finish(run_id, outcome.status, outcome.error, worker_id=self.worker_id)
             del self._active[run_id]
             self._emit(final, {"kind": "status", "status": final.status, "error": final.error, "seq": None})
+
+    def _beat(self, run_id: str) -> bool:
+        """Heartbeat one active run; a run that is no longer `running` (cancelled, or lost to another worker's
+        reaper) has its job stopped and leaves the active set. Returns whether the run is still active."""
+        run, job, _ = self._active[run_id]
+        status = self.store.heartbeat(run_id, self.worker_id, progress_msg=job.note or None)
+        self._active[run_id] = (run, job, time.time())
+        if status == "running":
+            return True
+        self.executor.kill(job)
+        self._ingest(run, force=True)
+        del self._active[run_id]
+        final = self.store.get_run(run_id)
+        self._emit(final, {"kind": "status", "status": final.status, "error": final.error, "seq": None})
+        return False
+
+    def _beat_all(self) -> None:
+        for run_id in list(self._active):
+            self._beat(run_id)
 
     def _abandon(self, why: str) -> None:
         """Stop every active job and mark its run cancelled: never leave a run `running` behind.

@@ -32,6 +32,7 @@ from synvita.specs.validate import (
     _type_name,
     _validate_seeds,
 )
+from synvita.text import check_run_name
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -209,7 +210,8 @@ def spec_from_dict(
 
     name = raw.get("name", Path(source).stem if source else "experiment")
     _check_type(name, str, where("name"), "name")
-    if not name or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name):
+    check_run_name(name, where=where("name"))
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name):
         raise UserInputError(f"{where('name')}: name '{name}' must be letters, digits, '.', '_' or '-'")
     description = raw.get("description", "")
     _check_type(description, str, where("description"), "description")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import json
+import math
 import os
 import types
 import typing
@@ -31,14 +32,25 @@ TOP_LEVEL_KEYS: dict[str, str] = {
 }
 """Keys allowed outside the section tables (documented in experiments/README.md)."""
 
-POSITIVE_INTS = ("scorers.members", "train.batch_size", "generation.shards", "train.steps")
+POSITIVE_INTS = (
+    "scorers.members", "scorers.steps", "scorers.batch_size", "train.batch_size", "train.steps",
+    "generation.shards", "generation.num_frames", "generation.height", "generation.width", "generation.steps",
+    "generation.batch_size",
+)
 """Integer keys that must be ≥ 1 when set."""
 
-NON_NEGATIVE = ("world.seed", "train.lambda_scr", "train.margin", "train.lr", "train.epochs")
+NON_NEGATIVE = ("world.seed", "train.lambda_scr", "train.margin")
 """Numeric keys that must be ≥ 0 when set."""
+
+POSITIVE = ("train.epochs",)
+"""Numeric keys that must be > 0 when set."""
 
 SHARES = ("train.broken_time", "scorers.broken_time")
 """Numeric keys that must lie in [0, 1] when set."""
+
+MAX_LR = 1.0
+LEARNING_RATES = ("train.lr", "scorers.lr")
+"""Learning rates: finite, > 0 and ≤ MAX_LR (AdamW diverges to NaN long before 1; 1e9 is a typo, not a setting)."""
 
 def _validate_seeds(value: Any, where: str) -> list[int]:
     if isinstance(value, int) and not isinstance(value, bool):
@@ -69,14 +81,33 @@ def _build_section(section_name: str, cls: type, table: dict[str, Any], where: A
             )
         _check_type(value, hints[key], where(key, section_name), f"{section_name}.{key}")
         dotted = f"{section_name}.{key}"
+        if isinstance(value, float) and not math.isfinite(value):
+            raise UserInputError(f"{where(key, section_name)}: {dotted} = {value} must be a finite number")
         if value is not None and dotted in POSITIVE_INTS and value < 1:
             raise UserInputError(f"{where(key, section_name)}: {dotted} = {value} must be ≥ 1")
         if value is not None and dotted in NON_NEGATIVE and value < 0:
             raise UserInputError(f"{where(key, section_name)}: {dotted} = {value} must be ≥ 0")
+        if value is not None and dotted in POSITIVE and value <= 0:
+            raise UserInputError(f"{where(key, section_name)}: {dotted} = {value} must be > 0")
         if value is not None and dotted in SHARES and not 0 <= value <= 1:
             raise UserInputError(f"{where(key, section_name)}: {dotted} = {value} must be a share between 0 and 1")
+        if value is not None and dotted in LEARNING_RATES and not 0 < value <= MAX_LR:
+            raise UserInputError(f"{where(key, section_name)}: {dotted} = {value:g} must be > 0 and ≤ {MAX_LR:g}",
+                                 hint="typical learning rates are 1e-5 to 1e-2")
+    if section_name == "world" and table.get("overrides"):
+        _check_world_overrides(table, where)
     values = {k: (float(v) if hints[k] in (float, float | None) and isinstance(v, int) else v) for k, v in table.items()}
     return cls(**values)
+
+
+def _check_world_overrides(table: dict[str, Any], where: Any) -> None:
+    """`[world] overrides` against the world's settings (torch-free: nothing is built)."""
+    from synvita.world.config import check_overrides
+
+    try:
+        check_overrides(table["overrides"], table.get("preset"))
+    except UserInputError as exc:
+        raise UserInputError(f"{where('overrides', 'world')}: world.overrides: {exc.what}", hint=exc.hint) from None
 
 
 def _check_type(value: Any, expected: Any, where: str, key: str) -> None:

@@ -25,7 +25,7 @@ import torch
 
 from synvita.config import TrainSection
 from synvita.data.types import PairSet
-from synvita.errors import UserInputError
+from synvita.errors import StageError, UserInputError
 from synvita.method.batch import RealRows, build_sequence_batch, rows_from_pairs
 from synvita.method.losses import scr_from_scores, weighted_cross_entropy
 from synvita.models.base import AlignmentModel, VideoInputCache, as_video_tensor, concat_inputs, f_from_logits
@@ -242,7 +242,33 @@ def save_checkpoint(path: Path, model: AlignmentModel, opt: torch.optim.Optimize
 
 
 def load_checkpoint(path: Path) -> dict:
-    return torch.load(path, map_location="cpu", weights_only=False)
+    """The checkpoint at `path`, read with `weights_only=True`: tensors and plain containers only, so a file from
+    a shared folder cannot run code when it is loaded. Anything else is refused with one line naming the file."""
+    import pickle
+
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        raise StageError(
+            f"checkpoint {path} holds more than tensors and plain containers and was not loaded{_refused_global(exc)}",
+            hint="delete it to restart this run from step 0, or put back the file this run wrote",
+        ) from None
+    except (RuntimeError, EOFError, OSError) as exc:
+        raise StageError(f"checkpoint {path} cannot be read ({_first_line(exc)})",
+                         hint="delete it to restart this run from step 0") from None
+
+
+def _refused_global(exc: BaseException) -> str:
+    """The object torch's weights-only unpickler refused (its message names it on a line of its own), if any."""
+    import re
+
+    match = re.search(r"unsupported GLOBAL (\S+)", str(exc), re.IGNORECASE)
+    return f" (it names {match.group(1)})" if match else ""
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
 
 
 def train(

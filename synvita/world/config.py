@@ -218,6 +218,38 @@ WORLD_PRESETS.register("paper", "synvita.world.config:PAPER", "55k train pairs, 
 WORLD_PRESETS.register("tiny", "synvita.world.config:TINY", "a few hundred clips, for tests and smoke runs")
 
 
+def check_overrides(overrides: dict[str, Any], preset: str | None = None) -> None:
+    """Check `[world] overrides` without building anything (what submission runs): every key a setting, every
+    value of its setting's type (finite numbers; a list for a tuple setting), and the preset (or the defaults,
+    when `preset` is not a registered name) with them applied passing the config's own checks."""
+    import math
+
+    if not isinstance(overrides, dict):
+        raise UserInputError(f"overrides must be a table of world settings, got {overrides!r}")
+    base = WORLD_PRESETS.get(preset) if preset in WORLD_PRESETS else WorldConfig()
+    known = {f.name for f in fields(WorldConfig)}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise UserInputError(f"unknown world setting(s) {', '.join(unknown)}", hint=f"valid settings: {', '.join(sorted(known))}")
+    for key, value in overrides.items():
+        current = getattr(base, key)
+        if isinstance(current, bool):
+            ok = isinstance(value, bool)
+        elif isinstance(current, int):
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        elif isinstance(current, float):
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        elif isinstance(current, tuple):
+            ok = isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value)
+        else:
+            ok = isinstance(value, type(current))
+        if not ok:
+            kind = {bool: "true or false", int: "an integer", float: "a finite number", tuple: "a list of strings",
+                    str: "a string"}.get(type(current), type(current).__name__)
+            raise UserInputError(f"{key} = {value!r} must be {kind}", hint=f"the preset has {key} = {current!r}")
+    base.with_overrides(overrides)
+
+
 def resolve_config(config_or_preset: "WorldConfig | str", overrides: dict[str, Any] | None = None) -> WorldConfig:
     """A WorldConfig from a preset name (UnknownNameError lists the presets) or a config, plus overrides."""
     if isinstance(config_or_preset, WorldConfig):

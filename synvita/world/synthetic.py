@@ -30,6 +30,7 @@ from synvita.data.manifest import as_bool, file_sha256, read_csv, write_csv
 from synvita.data.types import VideoBank
 from synvita.data.video_io import fit_clip
 from synvita.errors import NotFoundError, UserInputError
+from synvita.paths import confine
 from synvita.registry import GENERATORS
 
 SYNTHETIC_FILE = "synthetic.json"
@@ -285,10 +286,10 @@ def _folder_paths_by_index(folder_gen) -> dict[int, tuple[str, Path]]:
         return {}
     root = Path(folder_gen.folder)
     out = {}
-    for r in rows:
+    for line, r in enumerate(rows, start=2):
         if (r.get("index") or "").isdigit():
-            video = Path(r["videopath"])
-            out[int(r["index"])] = (" ".join(r["prompt"].split()), video if video.is_absolute() else root / video)
+            video = confine(root, r["videopath"], where=f"manifest {path} line {line}")
+            out[int(r["index"])] = (" ".join(r["prompt"].split()), video)
     return out
 
 

@@ -163,7 +163,7 @@ def test_trains_in_the_synvita_loop_with_adapter_only_checkpoints(videollm_dir, 
     assert result.steps == 2 and result.sequences == 32  # 2 steps × 2 pairs × 2 rows × 4 sequences
     assert all(np.isfinite(m["loss"]) and m["loss_real"] > 0 and m["loss_synth"] > 0 for m in logged)
     assert any(m["loss_scr"] > 0 for m in logged)
-    state = torch.load(tmp_path / CHECKPOINT, weights_only=False)
+    state = torch.load(tmp_path / CHECKPOINT, weights_only=True)
     assert set(state["model"]) == set(model.state_dict()) and all("lora_" in k for k in state["model"])
 
 
