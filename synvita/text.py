@@ -4,7 +4,7 @@ Run names, run ids typed by the user, spec values and stage error lines end up i
 the TUI. A terminal interprets escape sequences in them (set the window title, clear the screen, recolour or
 hide what follows, write hyperlinks), so every such text is passed through `sanitize_terminal_text` before it is
 shown. Names (an experiment's `name`, which every run carries) are also checked where they enter
-(`check_run_name`): printable, and at most `MAX_NAME_CHARS` characters.
+(`run_name_problem`): printable, and at most `MAX_NAME_CHARS` characters.
 """
 
 from __future__ import annotations
@@ -38,15 +38,13 @@ def sanitize_terminal_text(text: str, *, multiline: bool = False) -> str:
     return _CONTROL.sub("", text)
 
 
-def check_run_name(name: str, *, where: str = "name") -> None:
-    """A run (experiment) name: non-empty, printable, at most MAX_NAME_CHARS characters; one line otherwise."""
-    from synvita.errors import UserInputError
-
+def run_name_problem(name: object) -> tuple[str, str] | None:
+    """Why `name` cannot be a run (experiment) name, as (problem, how to fix), or None when it can: non-empty,
+    printable, at most MAX_NAME_CHARS characters. The caller raises its own error with these words."""
     if not isinstance(name, str) or not name:
-        raise UserInputError(f"{where}: the name must be a non-empty string")
+        return "the name must be a non-empty string", "give the experiment a name"
     if len(name) > MAX_NAME_CHARS:
-        raise UserInputError(f"{where}: the name is {len(name)} characters long, at most {MAX_NAME_CHARS} are allowed",
-                             hint="choose a shorter name")
+        return f"the name is {len(name)} characters long, at most {MAX_NAME_CHARS} are allowed", "choose a shorter name"
     if not name.isprintable():
-        raise UserInputError(f"{where}: the name '{sanitize_terminal_text(name)}' holds control characters",
-                             hint="use letters, digits, '.', '_' or '-'")
+        return f"the name '{sanitize_terminal_text(name)}' holds control characters", "use letters, digits, '.', '_' or '-'"
+    return None

@@ -20,7 +20,7 @@ from typing import Any
 
 from synvita.entities import Run
 from synvita.errors import UnknownNameError, UserInputError
-from synvita.runs.lifeline import signal_group
+from synvita.stages.lifeline import signal_group
 from synvita.runs.rundir import STDERR_FILE, STDOUT_FILE, error_from_stderr
 
 EXECUTORS = ("local", "slurm")
@@ -104,7 +104,7 @@ def threads_per_run(max_parallel: int) -> int:
 
 class LocalExecutor(Executor):
     """One subprocess per run, leading its own session and process group: Ctrl-C reaches the worker only (which
-    then stops the job), and stopping the group stops everything the stage started (synvita.runs.lifeline)."""
+    then stops the job), and stopping the group stops everything the stage started (synvita.stages.lifeline)."""
 
     name = "local"
 

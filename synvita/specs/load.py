@@ -32,7 +32,7 @@ from synvita.specs.validate import (
     _type_name,
     _validate_seeds,
 )
-from synvita.text import check_run_name
+from synvita.text import run_name_problem
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -210,7 +210,9 @@ def spec_from_dict(
 
     name = raw.get("name", Path(source).stem if source else "experiment")
     _check_type(name, str, where("name"), "name")
-    check_run_name(name, where=where("name"))
+    problem = run_name_problem(name)
+    if problem:
+        raise UserInputError(f"{where('name')}: {problem[0]}", hint=problem[1])
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name):
         raise UserInputError(f"{where('name')}: name '{name}' must be letters, digits, '.', '_' or '-'")
     description = raw.get("description", "")

@@ -43,12 +43,13 @@ def test_a_run_name_longer_than_the_limit_is_refused_at_submission():
 
 
 def test_a_run_name_with_control_characters_is_refused():
-    from synvita.text import check_run_name
+    from synvita.text import run_name_problem
 
-    check_run_name("paper-ablations.v2")
+    assert run_name_problem("paper-ablations.v2") is None
     for bad in ("a\x1b[31mb", "a\nb", "", "x" * 1000):
+        assert run_name_problem(bad) is not None
         with pytest.raises(UserInputError):
-            check_run_name(bad)
+            spec_from_dict({"name": bad, "world": {"preset": "tiny"}})
 
 
 def test_a_stage_error_line_is_recorded_without_control_characters(tmp_path):
