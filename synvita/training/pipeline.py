@@ -195,38 +195,23 @@ def training_data(world, variant: str, syn=None, f_target=None, f_other=None, us
     return TrainData(bank.frames, pairs, syn_frames, extra_negatives=extra)
 
 
-def benchmark_inputs(world, names: Sequence[str]) -> dict[str, tuple[np.ndarray, Any]]:
-    out = {}
-    for name in names:
-        bank, data = world.benchmark(name)
-        out[name] = (bank.frames, data)
-    return out
+def export_predictions(world, out_dir: Path, benchmarks: Sequence[tuple[Any, np.ndarray, Any]],
+                       raw: dict[str, np.ndarray]) -> list[Path]:
+    """Write each benchmark's plain scores as a SynViTA inference CSV (videopath, prompt, entailment) under out_dir.
 
-
-def export_predictions(world, out_dir: Path, raw: dict[str, np.ndarray]) -> list[Path]:
-    """Write each benchmark's scores as a SynViTA inference CSV (videopath, prompt, entailment) under out_dir."""
+    `benchmarks`: (Benchmark, frames, items) as evaluated; the video paths are those of the world's bank of each
+    benchmark's set. A benchmark that is not one of the world's sets writes no CSV."""
     from synvita.benchmarks import formats
     from synvita.world.build import BENCHMARK_BANK
 
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, scores in raw.items():
-        _, data = world.benchmark(name)
-        paths = [r["videopath"] for r in world.video_meta(BENCHMARK_BANK[name])]
-        if name.startswith("entail"):
-            rows = data
-            if name == "entail-human-hard":
-                sel = np.flatnonzero(np.asarray(rows.hard, bool))
-                videos = [paths[int(rows.video[i])] for i in sel]
-                caps = [rows.caption[i] for i in sel]
-            else:
-                videos = [paths[int(v)] for v in rows.video]
-                caps = list(rows.caption)
-        elif name.startswith("retrieval"):
-            videos, caps, scores = formats.retrieval_prediction_rows(data, paths, scores)
-        else:
-            videos, caps, scores = formats.qa_prediction_rows(data, paths, scores)
-        written.append(formats.write_predictions_csv(out_dir / f"{name}.csv", videos, caps, scores))
+    for bench, _, items in benchmarks:
+        if bench.name not in raw or bench.name not in BENCHMARK_BANK:
+            continue
+        paths = [r["videopath"] for r in world.video_meta(BENCHMARK_BANK[bench.name])]
+        videos, caps, scores = bench.prediction_rows(items, paths, raw[bench.name])
+        written.append(formats.write_predictions_csv(out_dir / f"{bench.name}.csv", videos, caps, scores))
     return written
 
 

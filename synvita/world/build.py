@@ -21,6 +21,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from synvita.benchmarks.world import WORLD_BENCHMARKS
 from synvita.data.cache import FRAMES_FILE, write_bank
 from synvita.data.manifest import file_sha256, write_csv
 from synvita.data.types import MISALIGNMENT_TYPES
@@ -46,7 +47,8 @@ SPLIT_CODES = {
 }
 BANKS = tuple(SPLIT_CODES)
 PAIR_SPLITS = ("train", "val", "test")
-BENCHMARKS = ("entail-llm", "entail-human", "entail-human-hard", "retrieval-temporal", "retrieval-events", "qa-hard")
+BENCHMARKS = WORLD_BENCHMARKS
+"""The benchmark sets every world holds (one per registered world benchmark)."""
 BENCHMARK_BANK = {
     "entail-llm": "test",
     "entail-human": "human",
