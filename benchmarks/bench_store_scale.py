@@ -14,6 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from synvita.runs.ingest import parse_events
 from synvita.store import NewRun, Store
 
 
@@ -55,7 +56,7 @@ def main() -> None:
             events = [{"seq": i, "ts": 0.0, "kind": "metric", "name": ("loss" if i % 2 else "lr"), "value": 1.0 / (i + 1),
                        "step": i // 2} for i in range(per_run)]
             for i in range(0, per_run, 20_000):
-                big.ingest_events(run.id, events[i : i + 20_000])
+                big.ingest_events(run.id, parse_events(events[i : i + 20_000], run.run_dir))
         ingest_s = time.perf_counter() - t0
         print(f"ingested {per_run * len(runs):,} metric events in {ingest_s:.1f} s "
               f"({per_run * len(runs) / ingest_s:,.0f} events/s)")

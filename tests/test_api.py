@@ -13,8 +13,8 @@ import pytest
 
 from synvita import report
 from synvita.api import Api
-from synvita.entities import SampleWeight
 from synvita.errors import NotFoundError, UserInputError
+from synvita.runs.ingest import parse_events
 from synvita.store import NewRun
 
 BENCHMARKS = report.default_benchmarks()
@@ -42,7 +42,8 @@ def finish_run(api: Api, submission: str, stage: str, *, events=(), weights=None
         Path(run.run_dir).mkdir(parents=True, exist_ok=True)
         (Path(run.run_dir) / "weights.jsonl").write_text("".join(json.dumps(w) + "\n" for w in weights))
         payload.append({"kind": "weights", "path": "weights.jsonl"})
-    store.ingest_events(run.id, [{"seq": i, "ts": 0.0, **e} for i, e in enumerate(payload)])
+    lines = [{"seq": i, "ts": 0.0, **e} for i, e in enumerate(payload)]
+    store.ingest_events(run.id, parse_events(lines, run.run_dir))
     store.finish(run.id, status, error=None if status == "succeeded" else "boom")
     return run.id
 
@@ -216,7 +217,7 @@ def test_table_defaults_to_the_latest_submission_and_accepts_train_runs(api):
         [NewRun(experiment="exp", submission="s-x", stage="evaluate", variant="synvita", seed=3, depends_on=[train])]
     )
     api.store.claim_next("w", submission="s-x")
-    api.store.ingest_events(evaluate.id, [{"seq": 0, "ts": 0, **result("qa-hard", 40.0)}])
+    api.store.ingest_events(evaluate.id, parse_events([{"seq": 0, "ts": 0, **result("qa-hard", 40.0)}], evaluate.run_dir))
     api.store.finish(evaluate.id, "succeeded")
     assert api.table_runs(run_ids=[train]) == [api.get_run(evaluate.id)]
     assert api.table(run_ids=[train]).rows[0].runs == [evaluate.id]
@@ -330,29 +331,6 @@ def test_upgrade_db_creates_a_fresh_database(tmp_path):
     assert api.upgrade_db() == (after, after)
 
 
-#### report helpers ####
-
-
-def test_auroc_matches_sklearn_with_ties():
-    from sklearn.metrics import roc_auc_score
-
-    pos = [0.9, 0.5, 0.5, 0.1, 0.7]
-    neg = [0.5, 0.2, 0.0, 0.5]
-    expected = roc_auc_score([1] * len(pos) + [0] * len(neg), pos + neg)
-    assert report.auroc(pos, neg) == pytest.approx(expected)
-    assert report.auroc([], neg) is None
-
-
-def test_quantile_std_and_sparkline():
-    assert report.quantile([0.0, 1.0, 2.0, 3.0], 0.5) == pytest.approx(1.5)
-    assert report.std([1.0]) is None and report.std([1.0, 3.0]) == pytest.approx(math.sqrt(2))
-    assert report.sparkline([0, 4, 8]) == [" " + report.BLOCKS[4] + report.BLOCKS[8]]
-    tall = report.sparkline([1, 8], height=2)
-    assert len(tall) == 2 and tall[0][1] == report.BLOCKS[8] and tall[1][0] == report.BLOCKS[2]  # 1/8 of two rows = 2 eighths
-    summary = report.summarize_weights("r", [SampleWeight("r", "s", "g", "count", 0.5, 0.4, 0.1)])
-    assert summary.by_faithful == {} and summary.overall.count == 1
-
-
 def test_table_keeps_runs_with_different_settings_apart(api):
     """The same experiment submitted twice with different λ: two rows per variant, never one average."""
     for lam, value in ((1.0, 40.0), (0.5, 44.0)):
@@ -382,27 +360,16 @@ def test_a_database_we_cannot_write_is_opened_read_only(tmp_path, monkeypatch):
     db = tmp_path / "shared.db"
     with Api(db=db) as writer:
         rid = finish_run(writer, "s-ro", "evaluate", events=headline({"qa-hard": 1.0}), variant="none", seed=0)
-    import synvita.api.core as core
+    import os
 
-    real_access = core.os.access
-    monkeypatch.setattr(core.os, "access", lambda p, mode: False if mode == core.os.W_OK else real_access(p, mode))
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode: False if mode == os.W_OK else real_access(p, mode))
     from synvita.errors import StoreError
 
     with Api(db=db) as reader:
         assert [r.id for r in reader.list_runs()] == [rid] and reader.store.read_only
         with pytest.raises(StoreError, match="read-only"):
             reader.cancel(rid)
-
-
-def test_diff_histogram_range_adapts_to_the_data():
-    narrow = [SampleWeight("r", f"s{i}", "g", "flip", 0.5 + d, 0.5, max(0.0, d)) for i, d in enumerate([-0.04, 0.0, 0.03])]
-    assert report.summarize_weights("r", narrow, bins=4).overall.diff_hist.edges[-1] == 1.0  # the API default
-    summary = report.summarize_weights("r", narrow, bins=4, diff_range=None)
-    assert summary.overall.diff_hist.edges == pytest.approx([-0.05, -0.025, 0.0, 0.025, 0.05])
-    assert summary.by_type["flip"].diff_hist.counts == [1, 0, 1, 1]
-    assert "−0.05 … 0.05" in report.format_weights(summary)
-    wide = narrow + [SampleWeight("r", "w", "g", "count", 0.9, 0.1, 0.8)]
-    assert report.summarize_weights("r", wide, diff_range=None).overall.diff_hist.edges[-1] == 1.0
 
 
 #### artifacts, several experiments, threads, reaping ####
@@ -532,3 +499,45 @@ def test_reap_lost_never_writes_where_it_may_not(tmp_path, monkeypatch):
         blocker.close()
     with Api(db=db) as writer:
         assert [r.id for r in writer.reap_lost()] == [rid]
+
+
+#### workers ####
+
+
+def test_run_worker_executes_a_submission_and_says_what_it_did(api):
+    ok, bad = api.store.create_runs([NewRun("exp", "s-w", "debug.noop"), NewRun("exp", "s-w", "debug.fail")])
+    [other] = api.store.create_runs([NewRun("exp", "s-other", "debug.noop")])
+    calls: list[tuple] = []
+    summary = api.run_worker(
+        submission="s-w", until_idle=True,
+        on_start=lambda worker_id: calls.append(("start", worker_id)),
+        on_event=lambda run, event: calls.append((run.id, event.get("status"))) if event["kind"] == "status" else None,
+    )
+    assert calls[0] == ("start", summary.worker_id)
+    assert (ok.id, "succeeded") in calls and (bad.id, "failed") in calls
+    assert summary.runs == [ok.id, bad.id] and summary.statuses == {"succeeded": 1, "failed": 1}
+    assert api.get_run(other.id).status == "queued"  # another submission's run stays for another worker
+
+
+def test_run_worker_stops_when_its_stop_event_is_set(api):
+    import threading
+
+    [run] = api.store.create_runs([NewRun("exp", "s-stop", "debug.sleep", config={"seconds": 60})])
+    stop = threading.Event()
+    summaries = []
+    thread = threading.Thread(target=lambda: summaries.append(api.run_worker(stop=stop)))
+    thread.start()
+    deadline = time.time() + 30
+    while api.get_run(run.id).status != "running" and time.time() < deadline:
+        time.sleep(0.05)
+    stop.set()
+    thread.join(30)
+    assert not thread.is_alive()
+    assert summaries[0].runs == [run.id] and summaries[0].statuses == {"cancelled": 1}
+
+
+def test_run_worker_refuses_an_unknown_executor_before_it_starts(api):
+    started = []
+    with pytest.raises(UserInputError, match="unknown executor 'cloud'"):
+        api.run_worker(executor="cloud", on_start=started.append)
+    assert started == []

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from synvita import specs
+from synvita.runs.plan import plan_runs
 from synvita.config import SECTIONS, VARIANTS
 from synvita.errors import NotFoundError, SynvitaError, UserInputError
 from synvita.registry import GENERATORS
@@ -204,7 +205,7 @@ def test_bad_set_overrides_name_the_option(tmp_path, item, expected):
 
 def test_plan_has_the_pipeline_shape(tmp_path):
     spec = specs.load_spec(write(tmp_path, SMALL))
-    plan = specs.plan_runs(spec)
+    plan = plan_runs(spec)
     stages = Counter(p.stage for p in plan)
     # world, pretrain, generate, score + (none + naive + synvita) × 2 seeds train and evaluate
     assert stages == {"world": 1, "pretrain": 1, "generate": 1, "score": 1, "train": 6, "evaluate": 6}
@@ -234,7 +235,7 @@ def test_plan_has_the_pipeline_shape(tmp_path):
 def test_costliest_training_is_claimed_first_and_evaluations_wait_behind_training(tmp_path):
     """Workers claim the oldest ready run: within a seed, synvita's training (4× the sequences of none) is created
     before naive's and none's, and every evaluation after the seed's train runs."""
-    plan = specs.plan_runs(specs.load_spec(write(tmp_path, SMALL)))
+    plan = plan_runs(specs.load_spec(write(tmp_path, SMALL)))
     for seed in (0, 1):
         order = [(p.stage, p.variant) for p in plan if p.seed == seed]
         assert order == [("train", "synvita"), ("train", "naive"), ("train", "none"),
@@ -243,12 +244,12 @@ def test_costliest_training_is_claimed_first_and_evaluations_wait_behind_trainin
 
 def test_only_none_needs_no_generation(tmp_path):
     spec = specs.load_spec(write(tmp_path, SMALL), overrides=["train.variants=none"])
-    assert {p.stage for p in specs.plan_runs(spec)} == {"world", "pretrain", "train", "evaluate"}
+    assert {p.stage for p in plan_runs(spec)} == {"world", "pretrain", "train", "evaluate"}
 
 
 def test_several_generators_multiply_synthetic_variants_only(tmp_path):
     spec = specs.load_spec(write(tmp_path, SMALL), overrides=['generation.generators=["procedural", "folder"]'])
-    plan = specs.plan_runs(spec)
+    plan = plan_runs(spec)
     stages = Counter(p.stage for p in plan)
     assert stages["generate"] == 2 and stages["score"] == 2
     assert stages["train"] == 2 * (1 + 2 * 2)  # per seed: none once, naive and synvita per generator
@@ -257,7 +258,7 @@ def test_several_generators_multiply_synthetic_variants_only(tmp_path):
 def test_sweep_shares_runs_that_do_not_depend_on_the_swept_key(tmp_path):
     text = SMALL + '\n[sweep]\n"generation.profile" = ["clean", "lavie-like", "default"]\n'
     spec = specs.load_spec(write(tmp_path, text))
-    plan = specs.plan_runs(spec)
+    plan = plan_runs(spec)
     stages = Counter(p.stage for p in plan)
     assert stages["world"] == 1 and stages["pretrain"] == 1
     assert stages["generate"] == 3 and stages["score"] == 3
@@ -283,7 +284,7 @@ def test_sweep_values_are_validated(tmp_path):
 @pytest.mark.parametrize("name", sorted(p.stem for p in EXPERIMENTS.glob("*.toml")))
 def test_shipped_experiments_validate_against_the_real_registries(name):
     spec = specs.load_spec(name)
-    plan = specs.plan_runs(spec)
+    plan = plan_runs(spec)
     assert plan and plan[0].stage == "world"
 
 
@@ -291,7 +292,7 @@ def test_paper_ablations_covers_every_variant_with_three_seeds():
     spec = specs.load_spec(EXPERIMENTS / "paper-ablations.toml")
     assert spec.section("world").preset == "paper" and spec.seeds == [0, 1, 2]
     assert set(spec.section("train").variants) == set(VARIANTS)
-    assert sum(1 for p in specs.plan_runs(spec) if p.stage == "evaluate") == len(VARIANTS) * 3
+    assert sum(1 for p in plan_runs(spec) if p.stage == "evaluate") == len(VARIANTS) * 3
 
 
 def test_every_section_field_has_a_docstring():
@@ -322,7 +323,7 @@ def test_every_stage_depends_on_the_runs_whose_inputs_it_reads(tmp_path):
     """Cross-check against the stage code: each `ctx.inputs["x"]` a stage reads must be a direct dependency."""
     import re
 
-    plan = specs.plan_runs(specs.load_spec(write(tmp_path, SMALL)))
+    plan = plan_runs(specs.load_spec(write(tmp_path, SMALL)))
     stages_dir = REPO / "synvita" / "stages"
     for planned in plan:
         source = stages_dir / f"{planned.stage}.py"

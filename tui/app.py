@@ -46,8 +46,8 @@ class SynvitaApp(App):
         """Seconds between re-reads of what the visible screen shows."""
         self.clock = clock
         """Source of "now" for live durations; tests freeze it for deterministic snapshots."""
-        self.local_worker: Any = None
-        """Handle from `api.start_worker` while this app runs a worker in-process, else None."""
+        self.local_worker: threading.Event | None = None
+        """While this app runs a worker in-process (`api.run_worker`): the event that stops it; else None."""
         self._local_worker_done = threading.Event()
 
     def on_mount(self) -> None:
@@ -99,13 +99,7 @@ class SynvitaApp(App):
             self.notify("read-only: started with --read-only", severity="warning")
             return
         if self.local_worker is None:
-            from synvita.errors import SynvitaError
-
-            try:
-                self.local_worker = self.api.start_worker()
-            except SynvitaError as err:
-                self.notify(err.one_line(), severity="error", title="worker", timeout=8)
-                return
+            self.local_worker = threading.Event()
             self._local_worker_done.clear()
             self._run_local_worker(self.local_worker)
             self.notify("local worker started: it runs queued runs until you press W again or quit")
@@ -114,19 +108,19 @@ class SynvitaApp(App):
             self.notify("local worker stopped: runs it was executing are marked cancelled (retry re-queues them)")
 
     @work(thread=True, exclusive=True, group="local-worker", exit_on_error=False)
-    def _run_local_worker(self, worker: Any) -> None:
-        """Runs `synvita.runs.worker.Worker.run` in this process until `stop()` is called."""
+    def _run_local_worker(self, stop: threading.Event) -> None:
+        """Executes queued runs in this process until `stop` is set; an error (e.g. a database it may not write)
+        propagates to `report_worker_error`, which shows it."""
         try:
-            worker.run()
+            self.api.run_worker(stop=stop)
         finally:
-            worker.close()
             self._local_worker_done.set()
 
     def _stop_local_worker(self, wait_s: float = 0.0) -> None:
         handle, self.local_worker = self.local_worker, None
         if handle is None:
             return
-        handle.stop()
+        handle.set()
         if wait_s:
             self._local_worker_done.wait(wait_s)
 

@@ -165,6 +165,25 @@ def render_prompt(
     return {**info, "path": str(out), "frames": frames}
 
 
+def export(
+    world_dir: str | Path,
+    out_dir: str | Path,
+    synthetic_dir: str | Path | None = None,
+    *,
+    include_train: bool = False,
+    prompt: bool = True,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> dict[str, Path]:
+    """Write a built world in the original datasets' layouts (see `synvita.world.export.export_original`); returns
+    the file written per set."""
+    from synvita.world import load_world
+    from synvita.world.export import export_original
+
+    return export_original(
+        load_world(world_dir), out_dir, synthetic_dir, include_train=include_train, prompt=prompt, progress=progress
+    )
+
+
 def contact_sheet(items: list[Sample], path: str | Path, scale: int = 2) -> Path:
     """PNG: one row per sample, real frames then synthetic frames left to right, captions above each row."""
     from PIL import Image, ImageDraw, ImageFont

@@ -15,8 +15,8 @@ from typing import Annotated, Any, Optional
 import typer
 from typer.core import TyperGroup
 
+from synvita.api import Api, format_duration
 from synvita.errors import SynvitaError
-from synvita.report import format_duration
 
 DEBUG_ENV = "SYNVITA_DEBUG"
 EXIT_INTERRUPTED = 130
@@ -133,17 +133,13 @@ def set_global_options(*, db: str | None) -> None:
     _GLOBAL_OPTIONS["db"] = db
 
 
-def get_api(read_only: bool = False) -> Any:
+def get_api(read_only: bool = False) -> Api:
     """A `synvita.api.Api` on the database chosen by the global --db (else SYNVITA_DB, SYNVITA_HOME, ./.synvita/)."""
-    from synvita.api import Api
-
     return Api(db=_GLOBAL_OPTIONS["db"], read_only=read_only)
 
 
 def _complete_run_id(incomplete: str) -> list[str]:
     try:
-        from synvita.api import Api
-
         return [r.id for r in Api().list_runs(limit=200) if r.id.startswith(incomplete)]
     except Exception:  # completion must never fail loudly
         return []

@@ -20,6 +20,7 @@ from synvita.cli import runs as runs_module
 from synvita.cli import table as table_module
 from synvita.cli import tui as tui_module
 from synvita.cli import weights as weights_module
+from synvita.cli import world as world_module
 from synvita.cli._utils import SynvitaGroup, debug_enabled, error, set_global_options, typer_factory
 
 app = typer_factory(
@@ -31,9 +32,9 @@ app = typer_factory(
 
 def _print_version(value: bool) -> None:
     if value:
-        import synvita
+        from synvita.api import __version__
 
-        typer.echo(synvita.__version__)
+        typer.echo(__version__)
         raise typer.Exit()
 
 
@@ -59,14 +60,7 @@ app.command("diff")(diff_module.diff)
 app.command("doctor")(doctor_module.doctor)
 app.add_typer(db_module.db_cli, name="db")
 app.command("tui")(tui_module.tui)
-
-try:  # the world commands live in their own module (H1); the CLI works without it
-    from synvita.cli.world import app as world_app
-except ModuleNotFoundError as exc:
-    if exc.name != "synvita.cli.world":
-        raise
-else:
-    app.add_typer(world_app, name="world", help="The embedded procedural world: presets, samples, statistics.")
+app.add_typer(world_module.app, name="world", help="The embedded procedural world: presets, samples, statistics.")
 
 
 def main(argv: list[str] | None = None) -> None:

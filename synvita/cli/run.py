@@ -20,8 +20,8 @@ from synvita.cli._utils import (
     print_json,
     use_color,
 )
+from synvita.api import DEFAULT_EXPERIMENT, default_local_parallel
 from synvita.errors import SynvitaError
-from synvita.specs import DEFAULT_EXPERIMENT
 
 ExperimentArg = Annotated[
     str,
@@ -89,18 +89,12 @@ def run(
         return
 
     if parallel is None and executor == "local":
-        from synvita.runs.executors import default_local_parallel
-
         parallel = default_local_parallel()
-    options = {"max_parallel": parallel} if parallel else {}
-    worker = api.start_worker(submission=submission.id, executor=executor, executor_options=options)
     started_at = time.time()
-    try:
-        with make_reporter(total=len(submission.runs)) as reporter:
-            worker.on_event = reporter.on_event
-            worker.run(until_idle=True)
-    finally:
-        worker.close()
+    with make_reporter(total=len(submission.runs)) as reporter:
+        api.run_worker(
+            submission=submission.id, executor=executor, parallel=parallel, until_idle=True, on_event=reporter.on_event
+        )
     progress = api.progress(submission.id)
     table = api.table(submission=submission.id, include_controls=True)  # headline, then controls and per-type AUC
     if json_output:
@@ -131,17 +125,15 @@ def worker(
     lost_after: Annotated[float, typer.Option("--lost-after", help="Seconds without a heartbeat before a run is `lost`.")] = 30.0,
 ) -> None:
     """Execute queued runs (all submissions, oldest first) until stopped with Ctrl-C; progress on stderr."""
-    from synvita.runs.worker import dump_stacks_on_sigusr1
-
-    dump_stacks_on_sigusr1()
     api = get_api()
-    options = {"max_parallel": parallel} if parallel else {}
-    worker = api.start_worker(submission=submission, executor=executor, executor_options=options, lost_after_s=lost_after)
-    info(f"worker {worker.worker_id} on {api.db_path} ({executor}); Ctrl-C stops it and cancels its running runs")
-    try:
-        with make_reporter(total=None) as reporter:
-            worker.on_event = reporter.on_event
-            started = worker.run(until_idle=until_idle, max_runs=max_runs)
-    finally:
-        worker.close()
-    info(f"worker {worker.worker_id} executed {len(started)} runs")
+
+    def started(worker_id: str) -> None:
+        info(f"worker {worker_id} on {api.db_path} ({executor}); Ctrl-C stops it and cancels its running runs")
+
+    with make_reporter(total=None) as reporter:
+        summary = api.run_worker(
+            submission=submission, executor=executor, parallel=parallel, until_idle=until_idle, max_runs=max_runs,
+            lost_after_s=lost_after, on_event=reporter.on_event, on_start=started,
+        )
+    outcome = ", ".join(f"{n} {status}" for status, n in sorted(summary.statuses.items()))
+    info(f"worker {summary.worker_id} executed {len(summary.runs)} runs" + (f" ({outcome})" if outcome else ""))

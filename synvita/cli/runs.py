@@ -94,14 +94,14 @@ def show(run_id: RunIdArg, json_output: JsonOpt = False) -> None:
     _reap_lost(api)
     run = api.get_run(run_id)
     results = api.results(run.id)
-    metrics = api.store.latest_metrics(run.id).get(run.id, {})
+    metrics = api.latest_metrics(run.id)
     events = api.logs(run.id, kinds=["log"], tail=10)
     if json_output:
         data = run.to_dict()
         data["results"] = [r.__dict__ for r in results]
         data["metrics"] = {name: {"step": p.step, "value": p.value} for name, p in metrics.items()}
         data["artifacts"] = [a.__dict__ for a in api.artifacts(run.id)]
-        data["dependants"] = api.store.dependants(run.id)
+        data["dependants"] = api.dependants(run.id)
         print_json(data)
         return
     lines = [

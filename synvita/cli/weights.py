@@ -29,10 +29,9 @@ def weights(
         raise UserInputError(f"--height {height}: must be ≥ 1")
     if diff_range < 0:
         raise UserInputError(f"--range {diff_range}: must be ≥ 0")
-    summary = get_api().weights_summary(run_id, bins=bins, diff_range=diff_range or None)
+    api = get_api()
+    summary = api.weights_summary(run_id, bins=bins, diff_range=diff_range or None)
     if json_output:
         print_json(summary.to_dict())
         return
-    from synvita.report import format_weights
-
-    out(format_weights(summary, hist=hist, height=height, color=use_color()))
+    out(api.format_weights(summary, hist=hist, height=height, color=use_color()))

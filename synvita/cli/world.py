@@ -134,11 +134,10 @@ def export(
     bare: Annotated[bool, typer.Option("--bare", help="Bare captions instead of the mPLUG-Owl prompt.")] = False,
 ) -> None:
     """Write the world in the original layouts (VideoCon, SSv2, ATP-Hard CSVs; one mp4 per clip) for the original scripts."""
-    from synvita.world import load_world
-    from synvita.world.export import export_original
+    from synvita.api import world as world_api
 
-    written = export_original(
-        load_world(world_dir), out_dir, synthetic_dir, include_train=train, prompt=not bare, progress=_StderrProgress()
+    written = world_api.export(
+        world_dir, out_dir, synthetic_dir, include_train=train, prompt=not bare, progress=_StderrProgress()
     )
     out(columns(["set", "file"], [[k, str(v)] for k, v in written.items()]))
 

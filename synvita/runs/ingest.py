@@ -1,16 +1,34 @@
 """Ingest a run directory's events.jsonl into the store, idempotently (by seq, from the run's cursor).
 
 Used by the worker for local runs and by the host-side process that watches Slurm jobs: the job only appends
-to its run directory; this is the single place that reads it into the database.
+to its run directory; this is the single place that reads it. Each line becomes a typed event row
+(`synvita.store.event_rows`), a `weights` line together with the weights file it names, and the store records
+the rows without touching the run directory.
 """
 
 from __future__ import annotations
 
+import json
+import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
+from synvita.errors import UserInputError
 from synvita.events import EVENTS_FILE, read_events
-from synvita.store import Store
+from synvita.store import (
+    ArtifactEvent,
+    MetricEvent,
+    ProgressEvent,
+    ResultEvent,
+    SampleWeightLine,
+    StageEvent,
+    Store,
+    WeightsEvent,
+)
+
+
+class _UnreadableWeightsFile(Exception):
+    """A `weights` event names a file that cannot be read as per-sample weights."""
 
 
 def terminate_partial_line(run_dir: str | Path) -> None:
@@ -33,10 +51,92 @@ def ingest_run_dir(store: Store, run_id: str, run_dir: str | Path | None = None,
     for ev in read_events(run_dir, start):
         chunk.append(ev)
         if len(chunk) >= batch:
-            store.ingest_events(run_id, chunk)
+            store.ingest_events(run_id, parse_events(chunk, run_dir))
             new.extend(chunk)
             chunk = []
     if chunk:
-        store.ingest_events(run_id, chunk)
+        store.ingest_events(run_id, parse_events(chunk, run_dir))
         new.extend(chunk)
     return new
+
+
+def parse_events(events: Iterable[dict[str, Any]], run_dir: str | Path) -> list[StageEvent]:
+    """Event lines (dicts, see `synvita.events`) → typed rows; a `weights` event's file is read from `run_dir`.
+
+    A line whose fields do not fit its kind, or whose weights file is unreadable, becomes an error `log` row that
+    keeps the line, so one bad line never stalls ingestion. UserInputError for a line without an integer seq.
+    """
+    events = list(events)
+    for ev in events:
+        if not isinstance(ev, dict) or not isinstance(ev.get("seq"), int):
+            raise UserInputError(
+                f"event without an integer seq in {run_dir}: {str(ev)[:200]}",
+                hint="events are the lines of events.jsonl; seq is the 0-based line number",
+            )
+    now = time.time()
+    return [_parse_event(ev, Path(run_dir), now) for ev in events]
+
+
+def _parse_event(ev: dict[str, Any], run_dir: Path, now: float) -> StageEvent:
+    seq, kind = int(ev["seq"]), str(ev.get("kind", "log"))
+    data = {k: v for k, v in ev.items() if k not in ("seq", "ts", "kind")}
+    try:
+        ts = float(ev.get("ts", now))
+        return _typed_event(seq, ts, kind, data, run_dir)
+    except _UnreadableWeightsFile as exc:
+        reason = str(exc)
+    except (KeyError, TypeError, ValueError) as exc:
+        reason = f"{type(exc).__name__}: {exc}"
+    return StageEvent(
+        seq=seq, ts=now, kind="log", data={"level": "error", "msg": f"malformed {kind} event: {reason}", "event": data}
+    )
+
+
+def _typed_event(seq: int, ts: float, kind: str, data: dict[str, Any], run_dir: Path) -> StageEvent:
+    """The row for one well-formed line (KeyError / TypeError / ValueError when its fields do not fit its kind)."""
+    common: dict[str, Any] = dict(seq=seq, ts=ts, data=data)
+    if kind == "metric":
+        name, step, value = str(data["name"]), int(data.get("step", 0)), float(data["value"])
+        return MetricEvent(**common, name=name, step=step, value=value)
+    if kind == "progress":
+        total = data.get("total") or 0
+        fraction = min(1.0, float(data.get("done", 0)) / float(total)) if total else None
+        return ProgressEvent(**common, fraction=fraction, msg=str(data.get("msg", "")))
+    if kind == "result":
+        subset, control = data.get("subset"), data.get("control")
+        return ResultEvent(
+            **common, benchmark=str(data["benchmark"]), metric=str(data["metric"]), value=float(data["value"]),
+            subset=str(subset) if subset else None, control=str(control) if control else None,
+        )
+    if kind == "weights":
+        path = run_dir / str(data.get("path", ""))  # an absolute path stays as it is
+        try:
+            weights = read_weights_file(path)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise _UnreadableWeightsFile(
+                f"weights file {data.get('path')!r} unreadable: {type(exc).__name__}: {exc}"
+            ) from None
+        return WeightsEvent(**common, weights=weights)
+    if kind == "artifact":
+        return ArtifactEvent(**common, name=str(data["name"]), path=str(data["path"]))
+    return StageEvent(**common, kind=kind)
+
+
+def read_weights_file(path: Path) -> tuple[SampleWeightLine, ...]:
+    """The lines of a per-sample weights JSONL (OSError / ValueError / KeyError / TypeError when it is bad)."""
+    lines: list[SampleWeightLine] = []
+    with open(path) as fh:
+        for line in fh:
+            if not line.strip():
+                continue
+            w = json.loads(line)
+            faithful = w.get("faithful")
+            lines.append(
+                SampleWeightLine(
+                    sample_id=str(w["sample_id"]), generator=str(w.get("generator", "")),
+                    misalignment=str(w.get("misalignment", "")), f_target=float(w["f_target"]),
+                    f_other=float(w["f_other"]), weight=float(w["weight"]),
+                    faithful=None if faithful is None else bool(faithful),
+                )
+            )
+    return tuple(lines)

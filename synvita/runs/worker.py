@@ -86,6 +86,7 @@ class Worker:
         busy_timeout_s: float = 10.0,
         executor_options: dict[str, Any] | None = None,
         retry_lost: int = 0,
+        stop: threading.Event | None = None,
     ) -> None:
         self.store = Store.open(store_path, busy_timeout_s=busy_timeout_s)
         self.worker_id = worker_id or default_worker_id()
@@ -100,7 +101,8 @@ class Worker:
         self.executed: list[str] = []
         """Ids of the runs this worker started, in order."""
         self._active: dict[str, tuple[Run, Job, float]] = {}  # run id → (run, job, last heartbeat time)
-        self._stop = threading.Event()
+        self._stop = stop if stop is not None else threading.Event()
+        """Set (by `stop()` or by whoever passed it in) to make `run` stop its jobs and return."""
         self._ingest_warned: set[str] = set()
         self._events_size: dict[str, int] = {}
 

@@ -9,7 +9,7 @@ skips building an ORM object per row on hot listing paths.
 from __future__ import annotations
 
 import json
-from typing import Optional
+from typing import Any, Optional
 
 from sqlalchemy import CheckConstraint
 from sqlmodel import Field, SQLModel
@@ -196,3 +196,20 @@ class RunStatusCountRow(SQLModel, table=True):
 
     status: str = Field(primary_key=True)
     n: int
+
+
+# Core table handles: the store queries with SQLAlchemy Core and builds entities from plain result rows.
+RUNS = RunRow.__table__
+DEPS = RunDepRow.__table__
+EVENTS = RunEventRow.__table__
+METRICS = MetricRow.__table__
+LATEST = LatestMetricRow.__table__
+RESULTS = ResultRow.__table__
+WEIGHTS = SampleWeightRow.__table__
+ARTIFACTS = ArtifactRow.__table__
+STATUS_COUNTS = RunStatusCountRow.__table__
+
+
+def dump_json(data: Any) -> str:
+    """The text of a JSON column (`runs.config_json`, `run_events.data_json`): sorted keys, NaN kept."""
+    return json.dumps(data, sort_keys=True, allow_nan=True, default=str)

@@ -21,42 +21,22 @@ from typing import Any, Callable
 
 import numpy as np
 
-from synvita.benchmarks.world import WORLD_BENCHMARKS
 from synvita.data.cache import FRAMES_FILE, write_bank
 from synvita.data.manifest import file_sha256, write_csv
 from synvita.data.types import MISALIGNMENT_TYPES
 from synvita.errors import UserInputError
 from synvita.world import captions
 from synvita.world.config import WorldConfig, resolve_config
+from synvita.world.dataset import load_world
 from synvita.world.edits import KIND_FOR_TYPE, is_hard, make_edit
+from synvita.world.layout import BANKS, BENCHMARKS, FORMAT_VERSION, WORLD_FILE
+from synvita.world.layout import BENCHMARK_BANK  # noqa: F401  (re-exported: synvita.training.pipeline reads it here)
 from synvita.world.render import LayoutError, SyntheticLook, render
 from synvita.world.sampling import contains_held_out, pick_kind, sample_scene
 from synvita.world.scene import OPPOSITE_ACTION, Scene
 
-FORMAT_VERSION = 2
-"""Bumped when a world directory from an older synvita can no longer be read (2: symmetric grows/shrinks)."""
-SPLIT_CODES = {
-    "pretrain": 1,
-    "train": 2,
-    "val": 3,
-    "test": 4,
-    "human": 5,
-    "retrieval-temporal": 6,
-    "retrieval-events": 7,
-    "qa-hard": 8,
-}
-BANKS = tuple(SPLIT_CODES)
-PAIR_SPLITS = ("train", "val", "test")
-BENCHMARKS = WORLD_BENCHMARKS
-"""The benchmark sets every world holds (one per registered world benchmark)."""
-BENCHMARK_BANK = {
-    "entail-llm": "test",
-    "entail-human": "human",
-    "entail-human-hard": "human",
-    "retrieval-temporal": "retrieval-temporal",
-    "retrieval-events": "retrieval-events",
-    "qa-hard": "qa-hard",
-}
+SPLIT_CODES = {name: code for code, name in enumerate(BANKS, start=1)}
+"""Each bank's code in the per-item random stream `default_rng([seed, code, index])`."""
 SIMPLE_PRETRAIN_EDITS = ("object", "attribute", "action", "count", "relation")
 
 Progress = Callable[[int, int, str], None]
@@ -370,8 +350,6 @@ def build_world(
     overrides: dict[str, Any] | None = None,
 ):
     """Render every split and benchmark of the world into out_dir and return the loaded `World`."""
-    from synvita.world.dataset import WORLD_FILE, load_world
-
     cfg = resolve_config(config_or_preset, overrides)
     out = Path(out_dir)
     check_writable(out)

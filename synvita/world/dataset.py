@@ -21,9 +21,8 @@ from synvita.data.types import EntailmentSet, PairSet, QASet, RetrievalSet, Vide
 from synvita.errors import NotFoundError, UnknownNameError, UserInputError
 from synvita.world import captions
 from synvita.world.config import WorldConfig
+from synvita.world.layout import BANKS, BENCHMARK_BANK, BENCHMARKS, FORMAT_VERSION, WORLD_FILE
 from synvita.world.scene import Scene
-
-WORLD_FILE = "world.json"
 
 
 class World:
@@ -37,8 +36,6 @@ class World:
                 f"no world at {self.root} ({WORLD_FILE} missing)", hint="build one with `synvita world build --out DIR`"
             )
         self.meta: dict[str, Any] = json.loads(meta_path.read_text())
-        from synvita.world.build import FORMAT_VERSION
-
         if self.meta.get("format") != FORMAT_VERSION:
             raise UserInputError(
                 f"the world at {self.root} has format {self.meta.get('format')}, this synvita reads format {FORMAT_VERSION}",
@@ -57,13 +54,9 @@ class World:
         return list(self.meta.get("vocabulary") or captions.vocabulary())
 
     def benchmark_names(self) -> list[str]:
-        from synvita.world.build import BENCHMARKS
-
         return list(BENCHMARKS)
 
     def bank(self, name: str) -> VideoBank:
-        from synvita.world.build import BANKS
-
         if name not in BANKS:
             raise UnknownNameError(f"unknown video bank '{name}'", hint=f"banks: {', '.join(BANKS)}")
         if name not in self._banks:
@@ -116,8 +109,6 @@ class World:
         return np.array([as_bool(r[key]) for r in self.rows(set_name)], dtype=bool)
 
     def benchmark(self, name: str) -> tuple[VideoBank, EntailmentSet | RetrievalSet | QASet]:
-        from synvita.world.build import BENCHMARK_BANK, BENCHMARKS
-
         if name not in BENCHMARKS:
             raise UnknownNameError(f"unknown benchmark '{name}'", hint=f"benchmarks: {', '.join(BENCHMARKS)}")
         bank = self.bank(BENCHMARK_BANK[name])

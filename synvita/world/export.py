@@ -60,7 +60,8 @@ def export_original(
         write_entailment_csv,
         write_ssv2_csv,
     )
-    from synvita.world.build import BENCHMARK_BANK, check_writable
+    from synvita.world.build import check_writable
+    from synvita.world.layout import BENCHMARK_BANK
 
     out = Path(out_dir)
     check_writable(out)

@@ -17,7 +17,7 @@ def world_stats(world_dir: str | Path, synthetic_dir: str | Path | None = None) 
 
     from synvita.data.manifest import as_bool
     from synvita.world import load_world
-    from synvita.world.build import BANKS, PAIR_SPLITS
+    from synvita.world.layout import BANKS, PAIR_SPLITS
 
     world = load_world(world_dir)
     out: dict[str, Any] = {"preset": world.config.name, "seed": world.seed, "held_out": sorted(world.config.held_out)}

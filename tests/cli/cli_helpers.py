@@ -7,6 +7,7 @@ from pathlib import Path
 
 from synvita import report
 from synvita.api import Api
+from synvita.runs.ingest import parse_events
 from synvita.store import NewRun
 
 BENCHMARKS = report.default_benchmarks()
@@ -33,7 +34,8 @@ def finish_run(api: Api, submission: str, stage: str, *, events=(), weights=None
         Path(run.run_dir).mkdir(parents=True, exist_ok=True)
         (Path(run.run_dir) / "weights.jsonl").write_text("".join(json.dumps(w) + "\n" for w in weights))
         payload.append({"kind": "weights", "path": "weights.jsonl"})
-    store.ingest_events(run.id, [{"seq": i, "ts": 1.0e9 + i, **e} for i, e in enumerate(payload)])
+    lines = [{"seq": i, "ts": 1.0e9 + i, **e} for i, e in enumerate(payload)]
+    store.ingest_events(run.id, parse_events(lines, run.run_dir))
     store.finish(run.id, status, error=None if status == "succeeded" else "boom")
     return run.id
 

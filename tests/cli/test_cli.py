@@ -12,6 +12,7 @@ from cli_helpers import snapshot
 from typer.testing import CliRunner
 
 from synvita import specs
+from synvita.runs import plan
 from synvita.api import Api
 from synvita.cli import _utils
 from synvita.cli.app import app
@@ -42,23 +43,23 @@ def test_run_dry_run_prints_the_plan_and_touches_no_database(db_path, experiment
     assert "nothing enqueued" in result.stderr
     assert not db_path.exists()
     data = json.loads(invoke(db_path, "run", str(experiment_file), "--dry-run", "--json").stdout)
-    assert data["experiment"]["name"] == "tiny-cli" and len(data["runs"]) == len(specs.plan_runs(specs.load_spec(experiment_file)))
+    assert data["experiment"]["name"] == "tiny-cli" and len(data["runs"]) == len(plan.plan_runs(specs.load_spec(experiment_file)))
 
 
 def debug_plan(stages):
     """A stand-in expansion: the experiment becomes a chain of debug stages (no ML)."""
 
-    def plan(spec):
+    def planned(spec):
         return [
-            specs.PlannedRun(stage=stage, config={"experiment": spec.name, **cfg}, variant=None, seed=0, depends_on=deps)
+            plan.PlannedRun(stage=stage, config={"experiment": spec.name, **cfg}, variant=None, seed=0, depends_on=deps)
             for stage, cfg, deps in stages
         ]
 
-    return plan
+    return planned
 
 
 def test_run_executes_the_submission_in_the_foreground(db_path, experiment_file, monkeypatch):
-    monkeypatch.setattr(specs, "plan_runs", debug_plan([("debug.noop", {}, []), ("debug.sleep", {"seconds": 0.2}, [0])]))
+    monkeypatch.setattr(plan, "plan_runs", debug_plan([("debug.noop", {}, []), ("debug.sleep", {"seconds": 0.2}, [0])]))
     result = invoke(db_path, "run", str(experiment_file))
     assert result.exit_code == 0, result.stderr
     assert "enqueued 2 runs" in result.stderr and "done: 2 runs succeeded in " in result.stderr
@@ -71,7 +72,7 @@ def test_run_executes_the_submission_in_the_foreground(db_path, experiment_file,
 
 def test_run_exits_1_naming_the_failed_run(db_path, experiment_file, monkeypatch):
     monkeypatch.setattr(
-        specs, "plan_runs",
+        plan, "plan_runs",
         debug_plan([("debug.fail", {"message": "kaboom on purpose"}, []), ("debug.noop", {}, [0])]),
     )
     result = invoke(db_path, "run", str(experiment_file))
@@ -84,7 +85,7 @@ def test_run_exits_1_naming_the_failed_run(db_path, experiment_file, monkeypatch
 
 
 def test_detach_then_worker_until_idle(db_path, experiment_file, monkeypatch):
-    monkeypatch.setattr(specs, "plan_runs", debug_plan([("debug.noop", {}, []), ("debug.noop", {}, [0])]))
+    monkeypatch.setattr(plan, "plan_runs", debug_plan([("debug.noop", {}, []), ("debug.noop", {}, [0])]))
     result = invoke(db_path, "run", str(experiment_file), "--detach")
     assert result.exit_code == 0, result.stderr
     submission = result.stdout.strip()

@@ -9,7 +9,8 @@ import pytest
 from synvita.entities import Run
 from synvita.errors import NotFoundError, StoreError, UserInputError
 from synvita.paths import resolve_db_path, runs_root
-from synvita.store import NewRun, Store
+from synvita.runs.ingest import parse_events
+from synvita.store import MetricEvent, NewRun, SampleWeightLine, StageEvent, Store, WeightsEvent
 
 
 def _runs(n, **kw):
@@ -252,6 +253,11 @@ def test_reaper_marks_silent_runs_lost(store):
     assert store.retry(stale.id).attempt == 2
 
 
+def _ingest(store, run, events):
+    """Ingest event lines the way the worker does: parsed into typed rows next to the run directory."""
+    return store.ingest_events(run.id, parse_events(events, run.run_dir))
+
+
 def _write_weights(run_dir, rows):
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "weights.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
@@ -281,9 +287,9 @@ def test_ingestion_records_everything_and_is_idempotent(store, tmp_path):
          "subset": "type=flip", "control": None},
         {"seq": 8, "ts": 9.0, "kind": "artifact", "name": "model", "path": "model.pt"},
     ]
-    assert store.ingest_events(run.id, events) == 9
-    assert store.ingest_events(run.id, events) == 0
-    assert store.ingest_events(run.id, events[3:]) == 0
+    assert _ingest(store, run, events) == 9
+    assert _ingest(store, run, events) == 0
+    assert _ingest(store, run, events[3:]) == 0
     assert store.events_cursor(run.id) == 9
     got = store.get_run(run.id)
     assert got.progress == pytest.approx(0.25) and got.progress_msg == "step"
@@ -303,15 +309,15 @@ def test_ingestion_records_everything_and_is_idempotent(store, tmp_path):
     assert [(a.name, a.path) for a in store.artifacts(run.id)] == [("model", "model.pt")]
     # later events continue from the cursor; a metric at an older step does not move the latest value
     more = [{"seq": 9, "ts": 10.0, "kind": "metric", "name": "loss", "value": 9.0, "step": 0}]
-    assert store.ingest_events(run.id, more) == 1
+    assert _ingest(store, run, more) == 1
     assert store.latest_metrics(run.id)[run.id]["loss"].value == 1.5
     assert store.metrics(run.id, "loss")[0].value == 9.0
 
 
 def test_metrics_thinning_keeps_the_last_point(store):
     (run,) = store.create_runs(_runs(1))
-    store.ingest_events(run.id, [{"seq": i, "ts": 0.0, "kind": "metric", "name": "loss", "value": float(i), "step": i}
-                                 for i in range(1000)])
+    _ingest(store, run, [{"seq": i, "ts": 0.0, "kind": "metric", "name": "loss", "value": float(i), "step": i}
+                         for i in range(1000)])
     thin = store.metrics(run.id, "loss", max_points=100)
     assert 80 <= len(thin) <= 100 and thin[0].step == 0 and thin[-1].step == 999
 
@@ -396,7 +402,7 @@ def test_metrics_thinning_is_even_and_bounded(store):
     (run,) = store.create_runs(_runs(1))
     events = [{"seq": i, "ts": 0.0, "kind": "metric", "name": "loss", "value": float(i), "step": i} for i in range(1001)]
     events += [{"seq": 1001 + i, "ts": 0.0, "kind": "metric", "name": "lr", "value": 0.1, "step": i} for i in range(5)]
-    store.ingest_events(run.id, events)
+    _ingest(store, run, events)
     thin = store.metrics(run.id, max_points=50)
     loss = [p.step for p in thin if p.name == "loss"]
     assert 40 <= len(loss) <= 51 and loss[0] == 0 and loss[-1] == 1000
@@ -458,7 +464,7 @@ def test_malformed_events_become_error_lines_and_never_stall_ingestion(store):
         {"seq": 2, "ts": 0.0, "kind": "result", "benchmark": "b", "metric": "m", "value": "high"},
         {"seq": 3, "ts": 0.0, "kind": "metric", "name": "loss", "value": 0.5, "step": 1},
     ]
-    assert store.ingest_events(run.id, events) == 4
+    assert _ingest(store, run, events) == 4
     assert store.events_cursor(run.id) == 4
     errors = store.events(run.id, kinds=["log"])
     assert [e.seq for e in errors] == [0, 1, 2]
@@ -468,7 +474,7 @@ def test_malformed_events_become_error_lines_and_never_stall_ingestion(store):
     assert [(m.step, m.value) for m in store.metrics(run.id)] == [(1, 0.5)]
     assert store.results(run.id) == [] and store.weights(run.id) == []
     with pytest.raises(UserInputError, match="integer seq"):
-        store.ingest_events(run.id, [{"kind": "log", "msg": "no seq"}])
+        parse_events([{"kind": "log", "msg": "no seq"}], run.run_dir)
 
 
 def test_has_pending_is_false_once_only_intervention_can_help(store):
@@ -482,3 +488,22 @@ def test_has_pending_is_false_once_only_intervention_can_help(store):
     assert not store.has_pending(submission="other")
     store.retry(a.id)
     assert store.has_pending()
+
+
+def test_the_store_records_typed_rows_and_reads_no_run_directory(store):
+    (run,) = store.create_runs(_runs(1))
+    line = SampleWeightLine(sample_id="v1", generator="g", misalignment="flip", f_target=0.9, f_other=0.2,
+                            weight=0.7, faithful=True)
+    rows = [
+        MetricEvent(seq=0, ts=1.0, data={"name": "loss", "value": 2, "step": 0}, name="loss", step=0, value=2.0),
+        WeightsEvent(seq=1, ts=2.0, data={"path": "nowhere/weights.jsonl"}, weights=(line,)),
+        StageEvent(seq=2, ts=3.0, kind="custom", data={"x": 1}),
+    ]
+    assert store.ingest_events(run.id, rows) == 3
+    assert [(w.sample_id, w.weight, w.faithful) for w in store.weights(run.id)] == [("v1", 0.7, True)]
+    assert [(e.kind, e.data) for e in store.events(run.id)] == [
+        ("metric", {"name": "loss", "value": 2, "step": 0}), ("weights", {"path": "nowhere/weights.jsonl"}),
+        ("custom", {"x": 1})]  # each line's fields as written
+    assert store.get_run(run.id).key_metric == 2.0
+    with pytest.raises(UserInputError, match="not an event row"):
+        store.ingest_events(run.id, [{"seq": 3, "ts": 0.0, "kind": "log", "msg": "a dict"}])

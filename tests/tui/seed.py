@@ -1,8 +1,9 @@
 """Deterministic demo data for the TUI tests and screenshots, written through the real store.
 
-Runs are created with `Store.create_runs` and filled by `Store.ingest_events` (progress, metrics, results, a
-weights JSONL file); only what a worker would set over time — status, timestamps, worker name — is written
-with plain SQL afterwards, so that snapshots never depend on the clock. Run ids are r-000001, r-000002, … .
+Runs are created with `Store.create_runs` and filled by `Store.ingest_events` with parsed event lines (progress,
+metrics, results, a weights JSONL file); only what a worker would set over time — status, timestamps, worker
+name — is written with plain SQL afterwards, so that snapshots never depend on the clock. Run ids are r-000001,
+r-000002, … .
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from unittest import mock
 
+from synvita.runs.ingest import parse_events
 from synvita.store import NewRun, Store
-from synvita.store import sqlite_store
+from synvita.store import runs as store_runs
 
 T0 = 1_764_000_000.0
 """Fixed "now" of the demo database (2025-11-24 16:00 UTC); the app under test gets `clock=lambda: NOW`."""
@@ -37,7 +39,7 @@ MISALIGNMENT = {  # (mean, std) of Δ per type, as in the paper's weight-distrib
 def sequential_run_ids(start: int = 1):
     """Patch the store's id generator so that runs get r-000001, r-000002, … (test data only)."""
     counter = itertools.count(start)
-    with mock.patch.object(sqlite_store, "_new_run_id", lambda: f"r-{next(counter):06x}"):
+    with mock.patch.object(store_runs, "_new_run_id", lambda: f"r-{next(counter):06x}"):
         yield
 
 
@@ -134,7 +136,7 @@ def seed_demo(store: Store) -> dict[str, str]:
         if role == "queued":
             events = []
         if events:
-            store.ingest_events(run.id, _events(events, t))
+            store.ingest_events(run.id, parse_events(_events(events, t), run.run_dir))
         if role == "running":
             set_state(store.path, run.id, "running", created=t, started=t + 5)
         elif role == "failed":

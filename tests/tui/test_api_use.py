@@ -9,7 +9,7 @@ import time
 from textual.widgets import DataTable, Static
 
 from synvita.api import Api
-from synvita.store import NewRun
+from synvita.store import ArtifactEvent, NewRun
 from tui.app import make_app
 from tui.screens.run_detail import RunDetailScreen
 from tui.widgets.runs_table import RunsTable
@@ -65,9 +65,9 @@ async def test_a_read_only_app_never_reaps(tmp_path):
 async def test_the_detail_poll_reaps_and_lists_artifacts_from_the_store(empty_api):
     rid = claim_for_a_dead_worker(empty_api)
     empty_api.store.ingest_events(rid, [
-        {"seq": 0, "ts": 1.0, "kind": "artifact", "name": "checkpoint", "path": "model-1.pt"},
-        {"seq": 1, "ts": 2.0, "kind": "artifact", "name": "samples", "path": "samples.mp4"},
-        {"seq": 2, "ts": 3.0, "kind": "artifact", "name": "checkpoint", "path": "model-2.pt"},
+        ArtifactEvent(seq=0, ts=1.0, data={"name": "checkpoint", "path": "model-1.pt"}, name="checkpoint", path="model-1.pt"),
+        ArtifactEvent(seq=1, ts=2.0, data={"name": "samples", "path": "samples.mp4"}, name="samples", path="samples.mp4"),
+        ArtifactEvent(seq=2, ts=3.0, data={"name": "checkpoint", "path": "model-2.pt"}, name="checkpoint", path="model-2.pt"),
     ])
     app = make_app(empty_api, poll_interval_s=60.0)
     async with app.run_test(size=(100, 30)) as pilot:

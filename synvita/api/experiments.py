@@ -1,0 +1,79 @@
+"""Experiments: reading and validating specs, planning their runs, submitting them, and the names a spec may use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from synvita import report, specs
+from synvita.runs import plan
+from synvita.api.database import Database
+from synvita.entities import Run
+
+
+@dataclass
+class Submission:
+    """The runs one `synvita run` created, in dependency order."""
+
+    id: str
+    experiment: str
+    runs: list[Run]
+
+
+class ExperimentsApi(Database):
+    def load_experiment(
+        self,
+        path_or_name: str | Path = specs.DEFAULT_EXPERIMENT,
+        *,
+        generator: str | None = None,
+        seeds: int | None = None,
+        overrides: list[str] | tuple[str, ...] = (),
+    ) -> specs.ExperimentSpec:
+        """Read and validate an experiment (by path or by name in experiments/); UserInputError on any problem."""
+        return specs.load_spec(path_or_name, generator=generator, seeds=seeds, overrides=overrides)
+
+    validate_experiment = load_experiment
+
+    def plan(self, spec: specs.ExperimentSpec) -> list[plan.PlannedRun]:
+        """The runs `submit` would create, without touching the database."""
+        return plan.plan_runs(spec)
+
+    def submit(self, spec: specs.ExperimentSpec) -> Submission:
+        """Enqueue every run of the experiment (one transaction: all or nothing)."""
+        from synvita.store import NewRun, new_submission_id
+
+        submission = new_submission_id()
+        new_runs = [
+            NewRun(
+                experiment=spec.name,
+                submission=submission,
+                stage=p.stage,
+                variant=p.variant,
+                generator=p.generator,
+                seed=p.seed,
+                depends_on=list(p.depends_on),
+                config=p.config,
+            )
+            for p in plan.plan_runs(spec)
+        ]
+        return Submission(submission, spec.name, self.store.create_runs(new_runs))
+
+    def experiment_names(self) -> list[str]:
+        return specs.experiment_names()
+
+    def generator_names(self) -> list[str]:
+        from synvita.registry import GENERATORS
+
+        specs.load_component_registries()
+        return GENERATORS.names()
+
+    def variant_names(self) -> list[str]:
+        from synvita.config import VARIANTS
+
+        return list(VARIANTS)
+
+    def benchmark_names(self) -> list[str]:
+        from synvita.registry import BENCHMARKS
+
+        specs.load_component_registries()
+        return BENCHMARKS.names() or report.default_benchmarks()

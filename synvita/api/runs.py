@@ -1,0 +1,137 @@
+"""Runs and the queue: listing and reading runs, cancelling and retrying them, a submission's progress, marking a
+dead worker's runs lost, and what a run recorded (log events, metrics, results, artifacts)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from synvita.api.database import Database
+from synvita.entities import TERMINAL_STATUSES, Artifact, BenchmarkResult, MetricPoint, Run, RunEvent
+from synvita.errors import NotFoundError, StoreError
+
+
+@dataclass
+class SubmissionProgress:
+    """Where a submission stands: counts per status and the runs executing now."""
+
+    submission: str
+    total: int
+    counts: dict[str, int]
+    running: list[Run]
+    failed: list[Run]
+    """Runs that failed or were lost (not those cancelled because a dependency failed)."""
+
+    @property
+    def done(self) -> int:
+        return sum(n for s, n in self.counts.items() if s in TERMINAL_STATUSES)
+
+    @property
+    def finished(self) -> bool:
+        return self.counts.get("queued", 0) == 0 and self.counts.get("running", 0) == 0
+
+
+class RunsApi(Database):
+    #### runs and the queue ####
+
+    def list_runs(self, **filters: Any) -> list[Run]:
+        """Runs matching the store's filters (status, experiment, stage, generator, submission, variant, text,
+        order_by, descending, limit, offset); an empty list when there is no database yet."""
+        if not self._exists():
+            return []
+        return self.store.list_runs(**filters)
+
+    def count_runs(self, **filters: Any) -> int:
+        if not self._exists():
+            return 0
+        return self.store.count_runs(**filters)
+
+    def get_run(self, run_id: str) -> Run:
+        if not self._exists():
+            raise NotFoundError(f"no run '{run_id}': there is no database at {self.db_path} yet", hint="see `synvita doctor`")
+        return self.store.get_run(run_id)
+
+    def dependants(self, run_id: str) -> list[str]:
+        """Ids of the runs that depend directly on `run_id`; NotFoundError for an unknown run."""
+        return self.store.dependants(self.get_run(run_id).id)
+
+    def reap_lost(self) -> list[Run]:
+        """Mark running runs whose heartbeat is older than `lost_after_s` as `lost` (their worker died), so that
+        `synvita runs ls`, `runs show` and the TUI show it without a worker running. Returns the runs marked.
+
+        Best effort and only where it may write: nothing happens (an empty list) when reaping is off
+        (`lost_after_s` ≤ 0), there is no database yet, it is open read-only, or another writer holds it past
+        the busy timeout. A read finds candidates first, so the usual case (nothing stale) takes no write lock."""
+        if self.lost_after_s <= 0 or not self._exists() or self.read_only or self.store.read_only:
+            return []
+        cutoff = time.time() - self.lost_after_s
+        stale = [
+            r for r in self.store.list_runs(status="running")
+            if (r.heartbeat_at if r.heartbeat_at is not None else (r.started_at or 0.0)) < cutoff
+        ]
+        if not stale:
+            return []
+        try:
+            return self.store.reap_lost(self.lost_after_s)
+        except StoreError:  # locked by a busy writer (a worker will reap), or the file turned read-only
+            return []
+
+    def cancel(self, run_id: str) -> Run:
+        return self.store.cancel(run_id)
+
+    def retry(self, run_id: str) -> Run:
+        return self.store.retry(run_id)
+
+    def progress(self, submission: str) -> SubmissionProgress:
+        runs = self.store.list_runs(submission=submission, order_by="created_at", descending=False)
+        counts: dict[str, int] = {}
+        for run in runs:
+            counts[run.status] = counts.get(run.status, 0) + 1
+        blocked = [r for r in runs if r.status == "cancelled" and (r.error or "").startswith("dependency ")]
+        failed = [r for r in runs if r.status in ("failed", "lost") or (r.status == "cancelled" and r not in blocked)]
+        return SubmissionProgress(submission, len(runs), counts, [r for r in runs if r.status == "running"], failed)
+
+    def latest_submission(self, experiment: str | None = None) -> str | None:
+        runs = self.list_runs(experiment=experiment, limit=1)
+        return runs[0].submission if runs else None
+
+    #### what a run recorded ####
+
+    def logs(self, run_id: str, since_seq: int = 0, tail: int | None = None, kinds: list[str] | None = None) -> list[RunEvent]:
+        return self.store.events(run_id, kinds=kinds, since_seq=since_seq, tail=tail)
+
+    def follow_logs(
+        self, run_id: str, *, since_seq: int = 0, tail: int | None = None, kinds: list[str] | None = None, poll_s: float = 0.5
+    ) -> Iterator[RunEvent]:
+        """Events as they are ingested, until the run has stopped and no more events arrive."""
+        events = self.logs(run_id, since_seq=since_seq, tail=tail, kinds=kinds)
+        while True:
+            for event in events:
+                since_seq = event.seq + 1
+                yield event
+            run = self.get_run(run_id)
+            stopped = run.status not in ("queued", "running")
+            events = self.store.events(run_id, kinds=kinds, since_seq=since_seq)
+            if stopped and not events:
+                return
+            if not events:
+                time.sleep(poll_s)
+
+    def metrics(self, run_id: str, name: str | None = None) -> list[MetricPoint]:
+        return self.store.metrics(run_id, name)
+
+    def metric_names(self, run_id: str) -> list[str]:
+        return self.store.metric_names(run_id)
+
+    def latest_metrics(self, run_id: str) -> dict[str, MetricPoint]:
+        """The latest point of each metric a run logged, by metric name."""
+        return self.store.latest_metrics(run_id).get(run_id, {})
+
+    def results(self, run_id: str | list[str]) -> list[BenchmarkResult]:
+        return self.store.results(run_id)
+
+    def artifacts(self, run_id: str) -> list[Artifact]:
+        """Files a run recorded (`artifact` events: name and path, one per name, by name); NotFoundError for an
+        unknown run."""
+        return self.store.artifacts(self.get_run(run_id).id)

@@ -1,0 +1,77 @@
+"""Benchmark tables: which evaluate runs a table is built from, the paper-style table itself, and its formats."""
+
+from __future__ import annotations
+
+from synvita import report
+from synvita.api.experiments import ExperimentsApi
+from synvita.api.runs import RunsApi
+from synvita.entities import Run
+from synvita.errors import NotFoundError
+
+
+class TablesApi(RunsApi, ExperimentsApi):
+    def table_runs(
+        self,
+        run_ids: list[str] | None = None,
+        experiment: str | None = None,
+        submission: str | None = None,
+        experiments: list[str] | None = None,
+    ) -> list[Run]:
+        """The evaluate runs a table is built from: given ids (a train run brings its evaluate run) plus the
+        succeeded evaluate runs of each named experiment (`experiment` and `experiments`, within `submission`
+        if given); else those of a submission; else of the latest submission. Each run once, in that order.
+        An experiment without any run in the database → NotFoundError (a typo would otherwise vanish)."""
+        names = list(dict.fromkeys(([experiment] if experiment else []) + list(experiments or [])))
+        runs: list[Run] = []
+        if run_ids:
+            for run in self.store.get_runs(run_ids):
+                if run.stage == "evaluate":
+                    runs.append(run)
+                else:
+                    evaluations = [r for r in self.store.get_runs(self.store.dependants(run.id)) if r.stage == "evaluate"]
+                    runs.extend(evaluations or [run])
+        for name in names:
+            if not self.count_runs(experiment=name):
+                raise NotFoundError(
+                    f"no runs of experiment '{name}' in {self.db_path}", hint="see `synvita runs ls` for the experiments"
+                )
+            runs.extend(self.list_runs(
+                experiment=name, submission=submission, stage="evaluate", status="succeeded",
+                order_by="created_at", descending=False,
+            ))
+        if run_ids or names:
+            return list({run.id: run for run in runs}.values())
+        if submission is None:
+            latest = self.list_runs(stage="evaluate", limit=1)
+            if not latest:
+                return []
+            submission = latest[0].submission
+        return self.list_runs(
+            submission=submission, stage="evaluate", status="succeeded", order_by="created_at", descending=False
+        )
+
+    def table(
+        self,
+        run_ids: list[str] | None = None,
+        experiment: str | None = None,
+        submission: str | None = None,
+        baseline: str | None = "none",
+        include_controls: bool = False,
+        benchmarks: list[str] | None = None,
+        include_other_metrics: bool = False,
+        experiments: list[str] | None = None,
+    ) -> report.BenchmarkTable:
+        """Paper-style table: rows = variants (mean ± std over seeds, n), columns = benchmarks + mean, deltas vs
+        `baseline` (a variant or row label), best per column marked; controls and per-type subsets on request
+        (`include_controls`), and the benchmarks' secondary metrics such as R@k (`include_other_metrics`).
+        Runs as in `table_runs`: run ids and several experiments (`experiments`) add up."""
+        runs = self.table_runs(run_ids, experiment, submission, experiments=experiments)
+        results = self.store.results([r.id for r in runs]) if runs else []
+        return report.build_table(
+            runs, results, benchmarks=benchmarks, baseline=baseline,
+            include_controls=include_controls or include_other_metrics, include_other_metrics=include_other_metrics,
+            variant_order=self.variant_names(),
+        )
+
+    def format_table(self, table: report.BenchmarkTable, fmt: str = "text", *, color: bool = False) -> str:
+        return report.format_table(table, fmt, color=color)

@@ -1,0 +1,200 @@
+"""Renderers of a BenchmarkTable: text for the terminal, Markdown, LaTeX (booktabs), CSV and JSON.
+
+Text, Markdown and LaTeX print each cell as mean ± std over seeds (ddof 1) with its ↑/↓ difference to the baseline
+row and mark the best value of each column (bold, or `*` in text without colour), in blocks of columns by group
+(headline benchmarks, then per-type subsets and controls). CSV and JSON give the same numbers as fields.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from synvita.errors import UserInputError
+from synvita.report.table import BenchmarkTable, Cell, TableColumn
+from synvita.report.text import BOLD, DIM, GREEN, RED, paint
+
+
+def format_table(table: BenchmarkTable, fmt: str = "text", *, color: bool = False) -> str:
+    """Render a BenchmarkTable as text (blocks of columns), md, latex, csv or json."""
+    formats = {"text": _format_text, "md": _format_markdown, "latex": _format_latex, "csv": _format_csv, "json": _format_json}
+    if fmt not in formats:
+        raise UserInputError(f"unknown table format '{fmt}'", hint=f"formats: {', '.join(formats)}")
+    if fmt == "text":
+        return _format_text(table, color=color)
+    return formats[fmt](table)
+
+
+def _groups(table: BenchmarkTable, max_columns: int | None = None) -> list[tuple[str, list[TableColumn]]]:
+    """Column blocks in order; with `max_columns`, wide blocks are cut into parts (so text fits a terminal)."""
+    groups: dict[str, list[TableColumn]] = {}
+    for column in table.columns:
+        groups.setdefault(column.group, []).append(column)
+    if max_columns is None:
+        return list(groups.items())
+    out = []
+    for name, columns in groups.items():
+        parts = [columns[i : i + max_columns] for i in range(0, len(columns), max_columns)]
+        for i, part in enumerate(parts):
+            out.append((name if len(parts) == 1 else f"{name} ({i + 1}/{len(parts)})", part))
+    return out
+
+
+def _header_lines(label: str) -> tuple[str, str]:
+    """Two-line header: 'entail-human-hard' → ('entail', 'human-hard')."""
+    head, sep, rest = label.partition("-")
+    return (head, rest) if sep and rest else ("", label)
+
+
+def _fmt_delta(delta: float | None) -> str:
+    """'↑1.20' / '↓0.35'; empty without a delta."""
+    if delta is None:
+        return ""
+    return f"{'↑' if delta >= 0 else '↓'}{abs(delta):.2f}"
+
+
+TEXT_MAX_COLUMNS = 7
+"""Columns per text block: the six benchmarks and their mean fit; wider groups (controls × subsets) are split."""
+
+
+def _format_text(table: BenchmarkTable, color: bool = False) -> str:
+    if not table.rows:
+        return "(no benchmark results)"
+
+    blocks = []
+    label_width = max(len("variant"), *(len(r.label) for r in table.rows))
+    for group, columns in _groups(table, max_columns=TEXT_MAX_COLUMNS):
+        headers = [_header_lines(c.label) for c in columns]
+        widths = []
+        for column, (h1, h2) in zip(columns, headers):
+            cell_texts = [_cell_main(r.cells.get(column.key), star=not color) for r in table.rows]
+            deltas = [_fmt_delta(r.cells[column.key].delta) for r in table.rows if column.key in r.cells]
+            widths.append(max(len(h1), len(h2), *(len(t) for t in cell_texts), *(len(d) for d in deltas), 5))
+        lines = []
+        if group != "benchmarks":
+            lines.append(paint(f"[{group}]", DIM, color))
+        if any(h1 for h1, _ in headers):
+            lines.append(" ".join([" " * label_width, " " * 2] + [h1.rjust(w) for (h1, _), w in zip(headers, widths)]).rstrip())
+        lines.append(" ".join(["variant".ljust(label_width), "n".rjust(2)] + [h2.rjust(w) for (_, h2), w in zip(headers, widths)]))
+        lines.append("─" * len(lines[-1]))
+        for row in table.rows:
+            main = [row.label.ljust(label_width), str(row.n).rjust(2)]
+            sub = [" " * label_width, "  "]
+            for column, width in zip(columns, widths):
+                cell = row.cells.get(column.key)
+                text = _cell_main(cell, star=not color).rjust(width)
+                main.append(paint(text, BOLD, color) if cell and cell.best else text)
+                delta = _fmt_delta(cell.delta) if cell else ""
+                code = GREEN if cell and cell.delta is not None and cell.delta >= 0 else RED
+                sub.append(paint(delta.rjust(width), code, color) if delta else " " * width)
+            lines.append(" ".join(main).rstrip())
+            if any(c.delta is not None for c in row.cells.values()):
+                lines.append(" ".join(sub).rstrip())
+        blocks.append("\n".join(lines))
+    footer = []
+    if table.baseline:
+        footer.append(f"↑/↓: difference to the '{table.baseline}' row; mean ± std over seeds; best per column " + ("in bold" if color else "marked *"))
+    elif table.requested_baseline:
+        footer.append(f"no '{table.requested_baseline}' row to compare against; mean ± std over seeds")
+    return "\n\n".join(blocks) + ("\n" + paint(footer[0], DIM, color) if footer else "")
+
+
+def _cell_main(cell: Cell | None, star: bool = False) -> str:
+    """'62.00±0.71' (and a '*' on the best value of a column when there is no bold)."""
+    if cell is None:
+        return "— " if star else "—"
+    text = f"{cell.mean:.2f}" + (f"±{cell.std:.2f}" if cell.std is not None else "")
+    if not star:
+        return text
+    return text + ("*" if cell.best else " ")  # the space keeps the decimal points aligned
+
+
+def _format_markdown(table: BenchmarkTable) -> str:
+    out = []
+    for group, columns in _groups(table):
+        if group != "benchmarks":
+            out.append(f"\n**{group}**\n")
+        out.append("| variant | n | " + " | ".join(c.label for c in columns) + " |")
+        out.append("|---|---:|" + "---:|" * len(columns))
+        for row in table.rows:
+            cells = []
+            for column in columns:
+                cell = row.cells.get(column.key)
+                if cell is None:
+                    cells.append("—")
+                    continue
+                text = f"**{cell.mean:.2f}**" if cell.best else f"{cell.mean:.2f}"
+                if cell.std is not None:
+                    text += f" ± {cell.std:.2f}"
+                if cell.delta is not None:
+                    text += f" ({_fmt_delta(cell.delta)})"
+                cells.append(text)
+            out.append(f"| {row.label} | {row.n} | " + " | ".join(cells) + " |")
+    return "\n".join(out)
+
+
+def _latex_escape(text: str) -> str:
+    for a, b in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("_", r"\_"), ("#", r"\#"), ("$", r"\$")):
+        text = text.replace(a, b)
+    return text
+
+
+def _format_latex(table: BenchmarkTable) -> str:
+    out = ["% needs \\usepackage{booktabs,xcolor}"]
+    for group, columns in _groups(table):
+        out.append(r"\begin{tabular}{lr" + "c" * len(columns) + "}")
+        out.append(r"\toprule")
+        if group != "benchmarks":
+            out.append(rf"\multicolumn{{{len(columns) + 2}}}{{l}}{{{_latex_escape(group)}}} \\")
+        out.append("Variant & $n$ & " + " & ".join(_latex_escape(c.label) for c in columns) + r" \\")
+        out.append(r"\midrule")
+        for row in table.rows:
+            cells = []
+            for column in columns:
+                cell = row.cells.get(column.key)
+                if cell is None:
+                    cells.append("--")
+                    continue
+                text = rf"\textbf{{{cell.mean:.2f}}}" if cell.best else f"{cell.mean:.2f}"
+                if cell.std is not None:
+                    text += rf"$\pm${cell.std:.2f}"
+                if cell.delta is not None:
+                    arrow, colour = (r"$\uparrow$", "green!50!black") if cell.delta >= 0 else (r"$\downarrow$", "red")
+                    text += rf" {{\scriptsize\textcolor{{{colour}}}{{({arrow}{abs(cell.delta):.2f})}}}}"
+                cells.append(text)
+            out.append(f"{_latex_escape(row.label)} & {row.n} & " + " & ".join(cells) + r" \\")
+        out.append(r"\bottomrule")
+        out.append(r"\end{tabular}")
+    return "\n".join(out)
+
+
+def _format_csv(table: BenchmarkTable) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    header = ["row", "variant", "generator", "experiment", "n"]
+    for column in table.columns:
+        header += [f"{column.key}:mean", f"{column.key}:std", f"{column.key}:n", f"{column.key}:delta"]
+    writer.writerow(header)
+    for row in table.rows:
+        line: list[Any] = [row.label, row.variant or "", row.generator or "", row.experiment, row.n]
+        for column in table.columns:
+            cell = row.cells.get(column.key)
+            line += (
+                ["", "", 0, ""]
+                if cell is None
+                else [_num(cell.mean), _num(cell.std), cell.n, _num(cell.delta)]
+            )
+        writer.writerow(line)
+    return buffer.getvalue().rstrip("\n")
+
+
+def _num(value: float | None) -> str:
+    return "" if value is None else f"{value:.4f}"
+
+
+def _format_json(table: BenchmarkTable) -> str:
+    return json.dumps(table.to_dict(), indent=2)
+
+

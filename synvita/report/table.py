@@ -1,0 +1,296 @@
+"""The benchmark table model and how it is built from evaluate runs and their results (rendering is in `formats`).
+
+The table follows the paper's Tables 1–2: rows are training variants (mean ± std over seeds, n seeds), columns the six
+benchmarks and their mean, each cell with its difference to a baseline row and the best value per column flagged.
+Runs of one variant that differ in a setting (a sweep point, a `--set` override) get rows of their own.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any, Iterable
+
+from synvita.config import EvaluateSection
+from synvita.entities import BenchmarkResult, Run
+from synvita.report.stats import sample_std
+
+
+def default_benchmarks() -> list[str]:
+    """The six headline benchmarks, in the paper's column order (the default of `[evaluate] benchmarks`)."""
+    return list(EvaluateSection().benchmarks)
+
+
+@dataclass
+class TableColumn:
+    key: str
+    benchmark: str
+    metric: str | None
+    subset: str | None = None
+    control: str | None = None
+    group: str = "benchmarks"
+    """Columns are printed in blocks by group: the headline benchmarks first, then per-type subsets, controls, subsets
+    under a control and other metrics."""
+    label: str = ""
+
+
+@dataclass
+class Cell:
+    mean: float
+    std: float | None
+    """Sample standard deviation (ddof 1) over the row's runs; None for a single run."""
+    n: int
+    values: list[float]
+    delta: float | None = None
+    """mean − baseline mean (None for the baseline row or without a baseline)."""
+    best: bool = False
+
+
+@dataclass
+class TableRow:
+    label: str
+    variant: str | None
+    generator: str | None
+    experiment: str
+    sweep: dict[str, Any]
+    runs: list[str]
+    seeds: list[int]
+    cells: dict[str, Cell] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return len(self.runs)
+
+
+@dataclass
+class BenchmarkTable:
+    columns: list[TableColumn]
+    rows: list[TableRow]
+    baseline: str | None
+    """Label of the baseline row, or None when the requested baseline is not among the rows."""
+    requested_baseline: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "baseline": self.baseline,
+            "requested_baseline": self.requested_baseline,
+            "columns": [asdict(c) for c in self.columns],
+            "rows": [
+                {
+                    "label": r.label,
+                    "variant": r.variant,
+                    "generator": r.generator,
+                    "experiment": r.experiment,
+                    "sweep": r.sweep,
+                    "n": r.n,
+                    "runs": r.runs,
+                    "seeds": r.seeds,
+                    "cells": {k: asdict(c) for k, c in r.cells.items()},
+                }
+                for r in self.rows
+            ],
+        }
+
+
+def build_table(
+    runs: list[Run],
+    results: list[BenchmarkResult],
+    *,
+    benchmarks: list[str] | None = None,
+    baseline: str | None = "none",
+    include_controls: bool = False,
+    include_other_metrics: bool = False,
+    variant_order: Iterable[str] = (),
+) -> BenchmarkTable:
+    """Aggregate per-run benchmark results into paper-style rows (one per variant and setting, mean ± std over seeds)."""
+    by_run: dict[str, list[BenchmarkResult]] = {}
+    for result in results:
+        by_run.setdefault(result.run_id, []).append(result)
+    runs = [r for r in runs if r.id in by_run]
+
+    # Headline metric per benchmark: the first metric reported with no subset and no control.
+    headline_metric: dict[str, str] = {}
+    for run in runs:
+        for result in by_run[run.id]:
+            if result.subset is None and result.control is None:
+                headline_metric.setdefault(result.benchmark, result.metric)
+    order = benchmarks or default_benchmarks()
+    headline = [b for b in order if b in headline_metric or benchmarks] + sorted(
+        b for b in headline_metric if b not in order
+    )
+    columns = [TableColumn(key=b, benchmark=b, metric=headline_metric.get(b), label=b) for b in headline]
+    if headline:
+        columns.append(TableColumn(key="mean", benchmark="mean", metric=None, label="mean"))
+
+    extra: dict[str, TableColumn] = {}
+    if include_controls:
+        for run in runs:
+            for r in by_run[run.id]:
+                secondary = r.metric != headline_metric.get(r.benchmark)
+                if (r.subset is None and r.control is None and not secondary) or (secondary and not include_other_metrics):
+                    continue
+                key = _column_key(r)
+                if key not in extra:
+                    extra[key] = _extra_column(r, key, secondary)
+        columns += sorted(extra.values(), key=lambda c: (_group_rank(c), c.group, _benchmark_rank(c.benchmark, order), c.label))
+
+    experiments = {r.experiment for r in runs}
+    generators = {r.generator for r in runs if r.generator}
+    variant_rank = {v: i for i, v in enumerate(variant_order)}
+
+    def base_key(run: Run) -> tuple:
+        return (
+            run.experiment if len(experiments) > 1 else "",
+            run.variant or run.stage,
+            run.generator if len(generators) > 1 else None,
+            tuple(sorted((k, json.dumps(v)) for k, v in (run.config.get("sweep") or {}).items())),
+        )
+
+    groups: dict[tuple, list[Run]] = {}
+    for run in runs:
+        groups.setdefault(base_key(run), []).append(run)
+    varying_in = {key: differing_config_keys(group) for key, group in groups.items()}
+
+    rows: dict[tuple, TableRow] = {}
+    for run in sorted(runs, key=lambda r: (r.seed is None, r.seed or 0, r.created_at)):
+        sweep = dict(run.config.get("sweep") or {})
+        varying = varying_in[base_key(run)]
+        key = base_key(run) + (tuple((k, json.dumps(flatten(run.config).get(k))) for k in varying),)
+        if key not in rows:
+            parts = [run.variant or run.stage]
+            if len(generators) > 1 and run.generator:
+                parts.append(run.generator)
+            parts += [f"{k.split('.')[-1]}={v}" for k, v in sorted(sweep.items())]
+            parts += [f"{k.split('.')[-1]}={flatten(run.config).get(k)}" for k in varying]
+            if len(experiments) > 1:
+                parts.insert(0, run.experiment)
+            rows[key] = TableRow(
+                label=" · ".join(str(p) for p in parts), variant=run.variant, generator=run.generator,
+                experiment=run.experiment, sweep=sweep, runs=[], seeds=[],
+            )
+        row = rows[key]
+        row.runs.append(run.id)
+        if run.seed is not None:
+            row.seeds.append(run.seed)
+
+    run_values: dict[str, dict[str, float]] = {}
+    for run in runs:
+        values: dict[str, float] = {}
+        for r in by_run[run.id]:
+            if r.subset is None and r.control is None and r.metric == headline_metric.get(r.benchmark):
+                values[r.benchmark] = r.value
+            elif _column_key(r) in extra:
+                values[_column_key(r)] = r.value
+        if headline and all(b in values for b in headline):
+            values["mean"] = sum(values[b] for b in headline) / len(headline)
+        run_values[run.id] = values
+
+    ordered = sorted(
+        rows.values(),
+        key=lambda r: (
+            r.experiment,
+            r.variant != baseline,
+            variant_rank.get(r.variant or "", len(variant_rank)),
+            r.variant or "",
+            r.generator or "",
+            json.dumps(r.sweep, sort_keys=True),
+        ),
+    )
+    for row in ordered:
+        for column in columns:
+            values = [run_values[rid][column.key] for rid in row.runs if column.key in run_values[rid]]
+            if values:
+                row.cells[column.key] = Cell(mean=sum(values) / len(values), std=sample_std(values), n=len(values), values=values)
+
+    base_row = next((r for r in ordered if baseline and r.label == baseline), None) or next(
+        (r for r in ordered if baseline and r.variant == baseline), None
+    )
+    if base_row is not None:
+        for row in ordered:
+            if row is base_row:
+                continue
+            for key, cell in row.cells.items():
+                if key in base_row.cells:
+                    cell.delta = cell.mean - base_row.cells[key].mean
+    for column in columns:
+        means = [r.cells[column.key].mean for r in ordered if column.key in r.cells]
+        if len(means) > 1:
+            best = max(means)
+            for row in ordered:
+                if column.key in row.cells and row.cells[column.key].mean == best:
+                    row.cells[column.key].best = True
+    return BenchmarkTable(columns, ordered, base_row.label if base_row else None, baseline)
+
+
+ROW_INDEPENDENT_KEYS = ("seed", "variant", "generator", "stage", "experiment", "train.variants", "generation.generators")
+"""Config keys that never split table rows: seeds are aggregated; variant/generator/experiment label rows already."""
+
+
+def flatten(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """{"train": {"lr": 1}} → {"train.lr": 1} (empty tables kept as values)."""
+    out: dict[str, Any] = {}
+    for key, value in config.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            out.update(flatten(value, dotted + "."))
+        else:
+            out[dotted] = value
+    return out
+
+
+def differing_config_keys(runs: list[Run]) -> list[str]:
+    """Config keys whose values differ between runs of one row (e.g. the same experiment run with --set λ=0.5 and
+    with λ=1.0), so that such runs land in separate rows instead of being averaged together. Swept keys are labelled by the
+    sweep itself (a shared `none` run carries an arbitrary sweep point's value for them)."""
+    flat = [flatten(r.config) for r in runs]
+    swept = {k for r in runs for k in (r.config.get("sweep") or {})}
+    keys = sorted({k for f in flat for k in f})
+    return [
+        k
+        for k in keys
+        if k not in ROW_INDEPENDENT_KEYS and k not in swept and not k.startswith("sweep.")
+        and len({json.dumps(f.get(k), sort_keys=True, default=str) for f in flat}) > 1
+    ]
+
+
+SUBSET_KIND_NAMES = {"id-type": "type, in-distribution rows"}
+"""How a subset kind reads in a block title ("entail-llm by type, in-distribution rows")."""
+
+
+def _extra_column(r: BenchmarkResult, key: str, secondary: bool) -> TableColumn:
+    """Where a non-headline result goes: per-subset blocks ("entail-llm by type"), per-control blocks
+    ("control: shuffled"), subsets under a control ("entail-llm by type · shuffled"), other metrics."""
+    kind, _, value = (r.subset or "").partition("=")
+    kind = SUBSET_KIND_NAMES.get(kind, kind)
+    if r.subset and r.control:
+        group, label = f"{r.benchmark} by {kind} · {r.control}", value or kind
+    elif r.subset:
+        group, label = f"{r.benchmark} by {kind}", value or kind
+    elif r.control:
+        group, label = f"control: {r.control}", r.benchmark
+    else:
+        group, label = f"{r.benchmark}: other metrics", r.metric
+    if secondary and (r.control or r.subset):
+        label += f" ({r.metric})"
+    return TableColumn(key, r.benchmark, r.metric, r.subset, r.control, group, label)
+
+
+def _group_rank(column: TableColumn) -> int:
+    """Block order: per-subset (e.g. per-type AUC), then controls, then subsets under controls, then other metrics."""
+    if column.subset and not column.control:
+        return 0
+    if column.control and not column.subset:
+        return 1
+    if column.control:
+        return 2
+    return 3
+
+
+def _column_key(r: BenchmarkResult) -> str:
+    return "|".join([r.benchmark, r.metric, r.subset or "", r.control or ""])
+
+
+def _benchmark_rank(name: str, order: list[str]) -> int:
+    return order.index(name) if name in order else len(order)
+
+

@@ -1,0 +1,230 @@
+"""Validation of an experiment's values: the type checker that builds each `synvita.config` section dataclass from
+its TOML table, the numeric ranges, the seeds, and the registered names (world preset, generators, scorer, model,
+variants, benchmarks) of every sweep point.
+
+The allowed keys, their types and their defaults come from the section dataclasses, so a field added there is
+accepted here without touching this module.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import json
+import os
+import types
+import typing
+from typing import TYPE_CHECKING, Any
+
+from synvita.config import VARIANTS
+from synvita.errors import UserInputError
+
+if TYPE_CHECKING:
+    from synvita.specs.where import _Where
+
+TOP_LEVEL_KEYS: dict[str, str] = {
+    "name": "Experiment name (default: the file name); runs are grouped by it in `synvita runs ls --experiment`.",
+    "description": "One line saying what the experiment shows.",
+    "seeds": "Training seeds: a list of non-negative integers (or N, meaning 0..N-1); one train run per variant × seed.",
+    "sweep": 'Grid over dotted keys, e.g. {"generation.profile" = ["clean", "default"]}: every combination is a '
+    "pipeline; runs that do not depend on a swept key are shared.",
+}
+"""Keys allowed outside the section tables (documented in experiments/README.md)."""
+
+POSITIVE_INTS = ("scorers.members", "train.batch_size", "generation.shards", "train.steps")
+"""Integer keys that must be ≥ 1 when set."""
+
+NON_NEGATIVE = ("world.seed", "train.lambda_scr", "train.margin", "train.lr", "train.epochs")
+"""Numeric keys that must be ≥ 0 when set."""
+
+SHARES = ("train.broken_time", "scorers.broken_time")
+"""Numeric keys that must lie in [0, 1] when set."""
+
+def _validate_seeds(value: Any, where: str) -> list[int]:
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value < 1:
+            raise UserInputError(f"{where}: seeds = {value} must be a positive count or a list of seeds ≥ 0")
+        return list(range(value))
+    if not isinstance(value, list) or not value:
+        raise UserInputError(f"{where}: seeds must be a non-empty list of integers ≥ 0, got {value!r}")
+    for seed in value:
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise UserInputError(f"{where}: seeds must be integers, got {seed!r}")
+        if seed < 0:
+            raise UserInputError(f"{where}: seed {seed} is negative", hint="seeds must be ≥ 0, e.g. seeds = [0, 1, 2]")
+    if len(set(value)) != len(value):
+        raise UserInputError(f"{where}: seeds {value} contain duplicates")
+    return list(value)
+
+
+def _build_section(section_name: str, cls: type, table: dict[str, Any], where: Any) -> Any:
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    hints = typing.get_type_hints(cls)
+    for key, value in table.items():
+        if key not in fields:
+            close = difflib.get_close_matches(key, list(fields), n=1)
+            raise UserInputError(
+                f"{where(key, section_name)}: unknown key '{key}' in [{section_name}]",
+                hint=(f"did you mean '{close[0]}'? " if close else "") + f"allowed keys: {', '.join(fields)}",
+            )
+        _check_type(value, hints[key], where(key, section_name), f"{section_name}.{key}")
+        dotted = f"{section_name}.{key}"
+        if value is not None and dotted in POSITIVE_INTS and value < 1:
+            raise UserInputError(f"{where(key, section_name)}: {dotted} = {value} must be ≥ 1")
+        if value is not None and dotted in NON_NEGATIVE and value < 0:
+            raise UserInputError(f"{where(key, section_name)}: {dotted} = {value} must be ≥ 0")
+        if value is not None and dotted in SHARES and not 0 <= value <= 1:
+            raise UserInputError(f"{where(key, section_name)}: {dotted} = {value} must be a share between 0 and 1")
+    values = {k: (float(v) if hints[k] in (float, float | None) and isinstance(v, int) else v) for k, v in table.items()}
+    return cls(**values)
+
+
+def _check_type(value: Any, expected: Any, where: str, key: str) -> None:
+    if not _matches(value, expected):
+        raise UserInputError(
+            f"{where}: {key} must be {_describe(expected)}, got {_type_name(value)} {_short(value)}"
+        )
+
+
+def _matches(value: Any, expected: Any) -> bool:
+    origin = typing.get_origin(expected)
+    if expected is Any:
+        return True
+    if origin in (typing.Union, types.UnionType):
+        return any(_matches(value, arg) for arg in typing.get_args(expected))
+    if expected is type(None):
+        return value is None
+    if origin is list:
+        (item_type,) = typing.get_args(expected) or (Any,)
+        return isinstance(value, list) and all(_matches(v, item_type) for v in value)
+    if origin is dict or expected is dict:
+        return isinstance(value, dict)
+    if expected is bool:
+        return isinstance(value, bool)
+    if expected is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if expected is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if isinstance(expected, type):
+        return isinstance(value, expected)
+    return True
+
+
+def _describe(expected: Any) -> str:
+    origin = typing.get_origin(expected)
+    if origin in (typing.Union, types.UnionType):
+        parts = [_describe(a) for a in typing.get_args(expected) if a is not type(None)]
+        optional = type(None) in typing.get_args(expected)
+        return " or ".join(parts) + (" (or omitted)" if optional else "")
+    if origin is list:
+        (item_type,) = typing.get_args(expected) or (Any,)
+        return f"a list of {_describe(item_type).removeprefix('a ').removeprefix('an ')}s"
+    if origin is dict or expected is dict:
+        return "a table"
+    names = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
+    return names.get(expected, getattr(expected, "__name__", str(expected)))
+
+
+def _type_name(value: Any) -> str:
+    return {bool: "boolean", int: "integer", float: "number", str: "string", list: "list", dict: "table"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, default=str)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _check_names(resolved: dict[str, dict[str, Any]], where: _Where, swept: dict[str, Any]) -> None:
+    """Registered names: world preset, generators, scorer, model, variants, benchmarks."""
+    from synvita import registry
+
+    load_component_registries()
+    suffix = f" (sweep point {swept})" if swept else ""
+
+    def check(reg: registry.Registry, name: str, key: str, section: str) -> None:
+        if name not in reg:
+            close = difflib.get_close_matches(name, reg.names(), n=1)
+            raise UserInputError(
+                f"{where(key, section)}: unknown {reg.kind} '{name}' in {section}.{key}{suffix}",
+                hint=(f"did you mean '{close[0]}'? " if close else "")
+                + f"registered {reg.kind}s: {', '.join(reg.names()) or '(none)'}",
+            )
+
+    check(registry.WORLD_PRESETS, resolved["world"]["preset"], "preset", "world")
+    variants = resolved["train"]["variants"]
+    if not variants:
+        raise UserInputError(f"{where('variants', 'train')}: train.variants is empty", hint=f"variants: {', '.join(VARIANTS)}")
+    for variant in variants:
+        if variant not in VARIANTS:
+            close = difflib.get_close_matches(variant, list(VARIANTS), n=1)
+            raise UserInputError(
+                f"{where('variants', 'train')}: unknown variant '{variant}' in train.variants{suffix}",
+                hint=(f"did you mean '{close[0]}'? " if close else "") + f"variants: {', '.join(VARIANTS)}",
+            )
+    if len(set(variants)) != len(variants):
+        raise UserInputError(f"{where('variants', 'train')}: train.variants {variants} contain duplicates")
+    generators = resolved["generation"]["generators"]
+    if not generators and any(v != "none" for v in variants):
+        raise UserInputError(
+            f"{where('generators', 'generation')}: generation.generators is empty but variants other than 'none' need synthetic videos",
+            hint=f"registered generators: {', '.join(registry.GENERATORS.names())}",
+        )
+    for name in generators:
+        check(registry.GENERATORS, name, "generators", "generation")
+    model_path = resolved["generation"].get("model_path")
+    if model_path and any(g in ("cogvideox", "diffusers") for g in generators):
+        text = os.path.expanduser(str(model_path))
+        if text.startswith(("/", ".", "~")) and not os.path.isdir(text):  # a path (not a hub id) that is not there
+            raise UserInputError(
+                f"{where('model_path', 'generation')}: generation.model_path {model_path} is not a directory{suffix}",
+                hint="point it at the downloaded weights (e.g. `huggingface-cli download THUDM/CogVideoX-2b --local-dir DIR`)",
+            )
+    if "procedural" in generators:
+        profiles = _procedural_profiles()
+        profile = resolved["generation"]["profile"]
+        if profiles and profile not in profiles:
+            close = difflib.get_close_matches(profile, profiles, n=1)
+            raise UserInputError(
+                f"{where('profile', 'generation')}: unknown noise profile '{profile}' in generation.profile{suffix}",
+                hint=(f"did you mean '{close[0]}'? " if close else "") + f"profiles of the procedural generator: {', '.join(profiles)}",
+            )
+    check(registry.SCORERS, resolved["scorers"]["name"], "name", "scorers")
+    check(registry.MODELS, resolved["model"]["name"], "name", "model")
+    if resolved["model"]["name"] != "tiny":  # every experiment has train runs, and they would fail after pretraining
+        raise UserInputError(
+            f"{where('name', 'model')}: model.name = '{resolved['model']['name']}': the train stage fine-tunes only the "
+            f"embedded `tiny` model so far{suffix}",
+            hint="the videollm backend is usable from Python (synvita.training.loop.train); see docs/backends.md",
+        )
+    if resolved["model"]["name"] == "tiny":
+        from synvita.models.tiny_options import tiny_config_problems
+
+        problems = tiny_config_problems(resolved["model"].get("config") or {})
+        if problems:
+            raise UserInputError(f"{where('config', 'model')}: {problems[0]}{suffix}",
+                                 hint="see experiments/README.md ([model] config) and synvita/models/tiny.py")
+    for name in resolved["evaluate"]["benchmarks"]:
+        check(registry.BENCHMARKS, name, "benchmarks", "evaluate")
+
+
+def _procedural_profiles() -> list[str]:
+    """Noise profiles of the procedural generator (numpy-only module); empty if it cannot be imported."""
+    try:
+        from synvita.generators.procedural import PROFILES
+    except ImportError:
+        return []
+    return list(PROFILES)
+
+
+def load_component_registries() -> None:
+    """Import the (light) packages that register the built-in world presets, generators, models, scorers, benchmarks."""
+    import importlib
+
+    for package in ("synvita.world", "synvita.generators", "synvita.models", "synvita.scorers", "synvita.benchmarks"):
+        try:
+            importlib.import_module(package)
+        except ModuleNotFoundError as exc:  # a package not written yet registers nothing
+            if exc.name != package:
+                raise

@@ -1,0 +1,278 @@
+"""The run lifecycle a worker drives: claim, adopt, heartbeat, finish; and what users do: cancel, retry.
+
+Every transition is one guarded UPDATE inside a `BEGIN IMMEDIATE` transaction, so two workers never claim the
+same run and a terminal run is never overwritten. Failed or cancelled runs block their queued dependants
+(`RunRecords._block_dependants`); retry re-queues them.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from sqlalchemy import func, or_, select, text
+
+from synvita.entities import RUN_STATUSES, TERMINAL_STATUSES, Run
+from synvita.errors import NotFoundError, StoreError, UserInputError
+from synvita.store.models import RUNS
+from synvita.store.runs import RunRecords
+
+FAILED_LIKE = ("failed", "cancelled")
+RETRYABLE = ("failed", "lost", "cancelled", "preempted")
+
+
+class RunQueue(RunRecords):
+    """Claiming and ending runs."""
+
+    def claim_next(self, worker_id: str, *, submission: str | None = None, executor: str | None = None) -> Run | None:
+        """Atomically move the oldest claimable run (queued, all dependencies succeeded) to `running` for
+        `worker_id`; None when there is none. Exactly once: two workers never get the same run."""
+        now = time.time()
+        sub_clause = "AND r.submission = :submission" if submission else ""
+        candidate_sql = (
+            "SELECT r.id FROM runs AS r WHERE r.status = 'queued' " + sub_clause +
+            " AND NOT EXISTS (SELECT 1 FROM run_deps AS d JOIN runs AS p ON p.id = d.depends_on"
+            "                 WHERE d.run_id = r.id AND p.status != 'succeeded')"
+            " ORDER BY r.created_at, r.id LIMIT 1"
+        )
+        # an idle worker polls often: look without the write lock first, take it only when there is work
+        with self._read() as conn:
+            if conn.execute(text(candidate_sql), {"submission": submission}).first() is None:
+                return None
+        with self._write() as conn:
+            row = conn.execute(
+                text(
+                    "UPDATE runs SET status = 'running', worker = :worker, executor = :executor, started_at = :now,"
+                    " heartbeat_at = :now, finished_at = NULL, error = NULL, blocked_by = NULL,"
+                    " progress = NULL, progress_msg = '', job_id = NULL"
+                    " WHERE status = 'queued' AND id = (" + candidate_sql + ") RETURNING id"
+                ),
+                {"worker": worker_id, "executor": executor, "now": now, "submission": submission},
+            ).first()
+            if row is None:
+                return None
+            return self._fetch_run(conn, row[0])
+
+    def has_pending(self, *, submission: str | None = None) -> bool:
+        """True while some run (of `submission`) is running or claimable. False means nothing will happen
+        without someone's action (everything ended, or the rest waits on lost/preempted runs to be retried)."""
+        sub_clause = "AND r.submission = :submission" if submission else ""
+        with self._read() as conn:
+            row = conn.execute(
+                text(
+                    "SELECT 1 FROM runs AS r WHERE r.status = 'running' " + sub_clause + " UNION ALL "
+                    "SELECT 1 FROM runs AS r WHERE r.status = 'queued' " + sub_clause +
+                    " AND NOT EXISTS (SELECT 1 FROM run_deps AS d JOIN runs AS p ON p.id = d.depends_on"
+                    " WHERE d.run_id = r.id AND p.status != 'succeeded') LIMIT 1"
+                ),
+                {"submission": submission},
+            ).first()
+            return row is not None
+
+    def orphaned_jobs(self, executor: str, stale_after_s: float) -> list[tuple[Run, str]]:
+        """(run, job id) of `executor` runs whose worker went away while their job may still exist: `lost`, or
+        `running` without a heartbeat for `stale_after_s`. A new worker can `adopt` them (Slurm jobs outlive
+        the host process that submitted them)."""
+        cutoff = time.time() - float(stale_after_s)
+        with self._read() as conn:
+            rows = conn.execute(
+                select(RUNS).where(
+                    RUNS.c.executor == executor,
+                    RUNS.c.job_id.is_not(None),
+                    or_(RUNS.c.status == "lost",
+                        (RUNS.c.status == "running") & (func.coalesce(RUNS.c.heartbeat_at, 0) < cutoff)),
+                )
+            ).all()
+            runs = self._to_runs(conn, rows)
+            return [(run, row.job_id) for run, row in zip(runs, rows)]
+
+    def adopt(self, run_id: str, worker_id: str, *, stale_after_s: float) -> Run | None:
+        """Take over a run whose worker went away (see `orphaned_jobs`): it becomes `running` under `worker_id`
+        (error cleared). None when another worker was faster or the run moved on."""
+        now = time.time()
+        with self._write() as conn:
+            row = conn.execute(
+                text(
+                    "UPDATE runs SET status = 'running', worker = :worker, heartbeat_at = :now, error = NULL,"
+                    " finished_at = NULL WHERE id = :rid AND (status = 'lost' OR"
+                    " (status = 'running' AND coalesce(heartbeat_at, 0) < :cutoff)) RETURNING id"
+                ),
+                {"worker": worker_id, "now": now, "rid": run_id, "cutoff": now - float(stale_after_s)},
+            ).first()
+            return None if row is None else self._fetch_run(conn, run_id)
+
+    def set_job(self, run_id: str, job_id: str | None, *, worker_id: str | None = None) -> None:
+        """Record the executor's handle (pid or Slurm job id) of a running run."""
+        with self._write() as conn:
+            conds = [RUNS.c.id == run_id]
+            if worker_id is not None:
+                conds.append(RUNS.c.worker == worker_id)
+            conn.execute(RUNS.update().where(*conds).values(job_id=job_id))
+
+    def job_id(self, run_id: str) -> str | None:
+        with self._read() as conn:
+            self._status_of(conn, run_id)
+            return conn.execute(select(RUNS.c.job_id).where(RUNS.c.id == run_id)).scalar()
+
+    def heartbeat(self, run_id: str, worker_id: str, *, progress_msg: str | None = None) -> str:
+        """Refresh a running run's heartbeat. Returns the run's status as this worker should see it: its status,
+        or "lost" when another worker owns the run now. The worker stops the job unless it gets "running"."""
+        now = time.time()
+        with self._write() as conn:
+            row = conn.execute(select(RUNS.c.status, RUNS.c.worker).where(RUNS.c.id == run_id)).first()
+            if row is None:
+                raise NotFoundError(f"no run '{run_id}' in {self.path}", hint="see `synvita runs ls`")
+            status, owner = row
+            if owner != worker_id:
+                return "lost"
+            if status == "running":
+                values: dict[str, Any] = {"heartbeat_at": now}
+                if progress_msg is not None:
+                    values["progress_msg"] = progress_msg
+                conn.execute(RUNS.update().where(RUNS.c.id == run_id).values(**values))
+            return status
+
+    def finish(self, run_id: str, status: str, error: str | None = None, *, worker_id: str | None = None) -> Run:
+        """Guarded end of a run: running|lost|preempted → succeeded|failed|cancelled|lost|preempted.
+
+        A terminal run (succeeded/failed/cancelled) is never overwritten: the call returns it unchanged. With
+        `worker_id`, a run now owned by another worker is left alone too. `failed`/`cancelled` cancel the queued
+        dependants ("dependency r-x failed").
+        """
+        if status not in RUN_STATUSES or status in ("queued", "running"):
+            raise UserInputError(
+                f"cannot finish run {run_id} as '{status}'",
+                hint="one of: succeeded, failed, cancelled, lost, preempted",
+            )
+        now = time.time()
+        with self._write() as conn:
+            row = conn.execute(select(RUNS.c.status, RUNS.c.worker).where(RUNS.c.id == run_id)).first()
+            if row is None:
+                raise NotFoundError(f"no run '{run_id}' in {self.path}", hint="see `synvita runs ls`")
+            current, owner = row
+            if current in TERMINAL_STATUSES or current == status:
+                return self._fetch_run(conn, run_id)
+            if worker_id is not None and owner != worker_id:
+                return self._fetch_run(conn, run_id)
+            if current == "queued":
+                raise StoreError(
+                    f"run {run_id} is queued, not running; it cannot become {status}",
+                    hint="use cancel for a queued run",
+                )
+            values: dict[str, Any] = {"status": status, "finished_at": now}
+            if status == "succeeded":
+                values["error"] = None
+                values["progress"] = 1.0
+            elif error is not None:
+                values["error"] = error
+            conn.execute(RUNS.update().where(RUNS.c.id == run_id, RUNS.c.status == current).values(**values))
+            if status in FAILED_LIKE:
+                self._block_dependants(conn, [run_id], now)
+            return self._fetch_run(conn, run_id)
+
+    def cancel(self, run_id: str, reason: str = "cancelled by user") -> Run:
+        """queued|running|lost|preempted → cancelled (a worker running it sees this at its next heartbeat and
+        kills the job); queued dependants are cancelled too. Cancelling a cancelled run is a no-op;
+        a succeeded or failed run → UserInputError."""
+        now = time.time()
+        with self._write() as conn:
+            current = self._status_of(conn, run_id)
+            if current == "cancelled":
+                return self._fetch_run(conn, run_id)
+            if current in TERMINAL_STATUSES:
+                raise UserInputError(f"run {run_id} already {current}; nothing to cancel", hint="see `synvita runs show`")
+            conn.execute(
+                RUNS.update()
+                .where(RUNS.c.id == run_id, RUNS.c.status == current)
+                .values(status="cancelled", error=reason, finished_at=now)
+            )
+            self._block_dependants(conn, [run_id], now)
+            return self._fetch_run(conn, run_id)
+
+    def retry(self, run_id: str) -> Run:
+        """failed|lost|cancelled|preempted → queued under the same id (attempt += 1, error cleared). The runs that
+        were cancelled because of this one are re-queued with it. UserInputError for queued/running/succeeded
+        runs, or while one of its own dependencies is failed/cancelled (retry that one first)."""
+        now = time.time()
+        with self._write() as conn:
+            current = self._status_of(conn, run_id)
+            if current not in RETRYABLE:
+                raise UserInputError(
+                    f"run {run_id} is {current}; only failed, lost, cancelled or preempted runs can be retried",
+                    hint="see `synvita runs show " + run_id + "`",
+                )
+            bad = conn.execute(
+                text(
+                    "SELECT p.id, p.status, p.blocked_by FROM run_deps AS d JOIN runs AS p ON p.id = d.depends_on"
+                    " WHERE d.run_id = :rid AND p.status IN ('failed', 'cancelled', 'lost', 'preempted') LIMIT 1"
+                ),
+                {"rid": run_id},
+            ).first()
+            if bad is not None:
+                root = bad.blocked_by or bad.id
+                raise UserInputError(
+                    f"run {run_id} depends on {bad.id}, which is {bad.status}",
+                    hint=f"retry {root} first (`synvita runs retry {root}`); its dependants are re-queued with it",
+                )
+            conn.execute(
+                RUNS.update()
+                .where(RUNS.c.id == run_id)
+                .values(
+                    status="queued", attempt=RUNS.c.attempt + 1, error=None, blocked_by=None, worker=None,
+                    started_at=None, finished_at=None, heartbeat_at=None, progress=None, progress_msg="", job_id=None,
+                )
+            )
+            # re-queue what this run's failure cancelled, then re-block anything with another failed dependency
+            conn.execute(
+                RUNS.update()
+                .where(RUNS.c.blocked_by == run_id, RUNS.c.status == "cancelled")
+                .values(status="queued", error=None, blocked_by=None, finished_at=None)
+            )
+            failed_deps = [
+                r[0]
+                for r in conn.execute(
+                    text(
+                        "SELECT DISTINCT d.depends_on FROM run_deps AS d JOIN runs AS p ON p.id = d.depends_on"
+                        " WHERE p.status IN ('failed', 'cancelled')"
+                        " AND d.run_id IN (SELECT id FROM runs WHERE status = 'queued')"
+                    )
+                )
+            ]
+            self._block_dependants(conn, failed_deps, now)
+            return self._fetch_run(conn, run_id)
+
+    def reap_lost(self, heartbeat_timeout_s: float, *, retry_budget: int = 0) -> list[Run]:
+        """Running runs without a heartbeat for `heartbeat_timeout_s` become `lost` (their worker died).
+
+        `retry_budget` > 0: a lost run that has had at most that many retries (attempt <= retry_budget) is
+        re-queued right away instead (attempt += 1; the error keeps why) — except Slurm runs, whose job may
+        still be running: a new Slurm worker adopts those (see `orphaned_jobs`)."""
+        now = time.time()
+        cutoff = now - float(heartbeat_timeout_s)
+        with self._write() as conn:
+            ids = [
+                r[0]
+                for r in conn.execute(
+                    text(
+                        "UPDATE runs SET status = 'lost', finished_at = :now,"
+                        " error = 'no heartbeat from worker ' || coalesce(worker, '?') || ' for "
+                        + f"{float(heartbeat_timeout_s):g}"
+                        + "s (worker died?)' WHERE status = 'running' AND coalesce(heartbeat_at, started_at, 0) < :cutoff"
+                        " RETURNING id"
+                    ),
+                    {"now": now, "cutoff": cutoff},
+                )
+            ]
+            if not ids:
+                return []
+            if retry_budget > 0:
+                conn.execute(
+                    RUNS.update()
+                    .where(RUNS.c.id.in_(ids), RUNS.c.attempt <= int(retry_budget),
+                           func.coalesce(RUNS.c.executor, "local") != "slurm")
+                    .values(status="queued", attempt=RUNS.c.attempt + 1, worker=None, started_at=None,
+                            finished_at=None, heartbeat_at=None, job_id=None, progress=None, progress_msg="",
+                            error="re-queued after: " + RUNS.c.error)
+                )
+            rows = conn.execute(select(RUNS).where(RUNS.c.id.in_(ids))).all()
+            return self._to_runs(conn, rows)

@@ -1,0 +1,100 @@
+"""The schema version of a database: check it on opening, apply pending migrations, report the version.
+
+The migrations themselves are in `migrations.py`; this module records which ran (`schema_migrations`) and
+refuses a database written by a newer or different synvita build.
+"""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import Connection
+
+from synvita.errors import StoreError
+from synvita.store.migrations import LATEST_VERSION, MIGRATIONS, SCHEMA_TABLE_SQL
+from synvita.store.session import Session
+
+
+class Schema(Session):
+    """Schema check, upgrade and version."""
+
+    def _applied_migrations(self, conn: Connection) -> list[tuple[int, str]] | None:
+        """(version, name) rows, or None when the database has no schema_migrations table."""
+        has_table = conn.exec_driver_sql(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+        ).first()
+        if not has_table:
+            return None
+        return [(int(v), n) for v, n in conn.exec_driver_sql("SELECT version, name FROM schema_migrations ORDER BY version")]
+
+    def _verify_known(self, applied: list[tuple[int, str]]) -> None:
+        for version, name in applied:
+            if version > LATEST_VERSION:
+                raise StoreError(
+                    f"database {self.path} has schema version {max(v for v, _ in applied)}, newer than this synvita "
+                    f"understands (up to {LATEST_VERSION})",
+                    hint="upgrade synvita (`pip install -U synvita`) or use another --db",
+                )
+            if MIGRATIONS[version - 1].__name__ != name:
+                raise StoreError(
+                    f"database {self.path} has an unknown schema migration {version} {name!r}",
+                    hint="it was written by a different synvita build; use that build or another --db",
+                )
+
+    def _check_schema(self, *, upgrade: bool) -> None:
+        """Accept the latest schema; migrate an older one when `upgrade`, else StoreError naming `db upgrade`."""
+        with self._connect() as conn:
+            with conn.begin():
+                applied = self._applied_migrations(conn)
+                n_tables = conn.exec_driver_sql("SELECT count(*) FROM sqlite_master WHERE type = 'table'").scalar()
+        if applied is None and n_tables:
+            raise StoreError(
+                f"{self.path} is not a synvita database (it has tables but no schema_migrations)",
+                hint="pass --db or set SYNVITA_DB to a synvita database or a new file",
+            )
+        applied = applied or []
+        self._verify_known(applied)
+        if len(applied) == LATEST_VERSION:
+            return
+        if not upgrade:
+            raise StoreError(
+                f"database {self.path} has schema version {len(applied)}; this synvita needs {LATEST_VERSION}",
+                hint=f"run `{self._upgrade_cmd()}`",
+            )
+        self.upgrade()
+
+    def schema_version(self) -> int:
+        with self._connect() as conn, conn.begin():
+            applied = self._applied_migrations(conn) or []
+        return max((v for v, _ in applied), default=0)
+
+    def upgrade(self) -> list[str]:
+        """Apply pending migrations (each in its own BEGIN IMMEDIATE transaction); returns the names applied."""
+        self._require_writable()
+        done: list[str] = []
+        with self._translate_errors():
+            raw = self._engine.raw_connection()  # outside any transaction: journal_mode cannot change inside one
+            try:
+                cur = raw.cursor()
+                if cur.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    cur.execute("PRAGMA journal_mode = WAL")
+                cur.close()
+            finally:
+                raw.close()
+            for version, migration in enumerate(MIGRATIONS, start=1):
+                with self._write() as conn:
+                    conn.exec_driver_sql(SCHEMA_TABLE_SQL)
+                    applied = self._applied_migrations(conn) or []
+                    self._verify_known(applied)
+                    if any(v == version for v, _ in applied):
+                        continue
+                    raw = conn.connection.dbapi_connection
+                    cur = raw.cursor()
+                    migration(cur)
+                    cur.close()
+                    conn.exec_driver_sql(
+                        "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                        (version, migration.__name__, time.time()),
+                    )
+                    done.append(migration.__name__)
+        return done

@@ -1,0 +1,140 @@
+"""The store's hold on one SQLite file: engine and pragmas, transactions, the fork guard, error translation.
+
+Every part of the store (schema, runs, queue, ingest, reads) subclasses `Session` and reaches the database only
+through `_read()` (one consistent WAL snapshot), `_write()` (one `BEGIN IMMEDIATE` transaction) or `_connect()`
+(a connection outside any transaction). A lock held past `busy_timeout_s`, a read-only file, a full disk or an
+unexpected schema leave here as a one-line `StoreError`.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+from urllib.parse import quote
+
+from sqlalchemy import Connection, create_engine, event
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+from synvita.errors import StoreError
+
+
+class Session:
+    """Engine, pragmas and transactions of one database file."""
+
+    def __init__(self, path: Path, *, read_only: bool, busy_timeout_s: float) -> None:
+        self.path = path
+        self.read_only = read_only
+        self.busy_timeout_s = float(busy_timeout_s)
+        if read_only:
+            url = f"sqlite:///file:{quote(str(path))}?mode=ro&uri=true"
+        else:
+            url = f"sqlite:///{path}"
+        # A small pool of open connections: closing the last connection of a WAL database checkpoints and
+        # removes the -wal file, which makes opening a connection per call slow. Idle connections hold no lock.
+        self._engine = create_engine(
+            url,
+            pool_size=2,
+            max_overflow=8,
+            connect_args={"timeout": self.busy_timeout_s, "check_same_thread": False},
+        )
+        self._pid = os.getpid()
+        timeout_ms = int(self.busy_timeout_s * 1000)
+
+        @event.listens_for(self._engine, "connect")
+        def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+            dbapi_conn.isolation_level = None  # we issue BEGIN / BEGIN IMMEDIATE ourselves (see _on_begin)
+            cur = dbapi_conn.cursor()
+            cur.execute(f"PRAGMA busy_timeout = {timeout_ms}")
+            cur.execute("PRAGMA foreign_keys = ON")
+            if not read_only:
+                cur.execute("PRAGMA synchronous = NORMAL")
+            cur.close()
+
+        @event.listens_for(self._engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            conn.exec_driver_sql(conn.get_execution_options().get("synvita_begin", "BEGIN"))
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self.path)!r}, read_only={self.read_only})"
+
+    def _upgrade_cmd(self) -> str:
+        return f"synvita --db {self.path} db upgrade"
+
+    def _fork_guard(self) -> None:
+        """In a forked child, never reuse the parent's pooled SQLite connections (that corrupts locking)."""
+        if os.getpid() != self._pid:
+            self._engine.dispose(close=False)
+            self._pid = os.getpid()
+
+    def _require_writable(self) -> None:
+        if self.read_only:
+            raise StoreError(
+                f"database {self.path} is open read-only", hint="open it without read_only to change runs"
+            )
+
+    @contextmanager
+    def _connect(self) -> Iterator[Connection]:
+        """A connection outside any transaction (the caller begins one, or changes what cannot change inside one)."""
+        self._fork_guard()
+        with self._translate_errors():
+            with self._engine.connect() as conn:
+                yield conn
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """One write transaction: BEGIN IMMEDIATE ... COMMIT (ROLLBACK on error)."""
+        self._require_writable()
+        self._fork_guard()
+        with self._translate_errors():
+            with self._engine.connect() as conn:
+                conn.execution_options(synvita_begin="BEGIN IMMEDIATE")
+                with conn.begin():
+                    yield conn
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        """One read transaction (a consistent WAL snapshot)."""
+        self._fork_guard()
+        with self._translate_errors():
+            with self._engine.connect() as conn:
+                with conn.begin():
+                    yield conn
+
+    @contextmanager
+    def _translate_errors(self) -> Iterator[None]:
+        """SQLite's operational errors → one-line StoreErrors with a hint; integrity errors pass unchanged."""
+        try:
+            yield
+        except IntegrityError:
+            raise
+        except (OperationalError, DBAPIError) as exc:
+            msg = str(getattr(exc, "orig", exc))
+            low = msg.lower()
+            if "locked" in low or "busy" in low:
+                raise StoreError(
+                    f"database {self.path} is locked by another writer for more than {self.busy_timeout_s:g}s",
+                    hint="wait for the other synvita process to finish, or raise the timeout (SYNVITA_BUSY_TIMEOUT)",
+                ) from None
+            if "readonly" in low or "read-only" in low:
+                raise StoreError(
+                    f"database {self.path} cannot be written ({msg})",
+                    hint="check the file's permissions, or pass --db / set SYNVITA_DB to a writable location",
+                ) from None
+            if "unable to open" in low:
+                raise StoreError(
+                    f"cannot open database {self.path}",
+                    hint="check that the path exists and is writable, or pass --db / set SYNVITA_DB",
+                ) from None
+            if "no such table" in low or "no such column" in low:
+                raise StoreError(
+                    f"database {self.path} has an unexpected schema ({msg})", hint=f"run `{self._upgrade_cmd()}`"
+                ) from None
+            if "disk" in low and ("full" in low or "i/o" in low):
+                raise StoreError(f"database {self.path}: {msg}", hint="free disk space or move the database") from None
+            raise
