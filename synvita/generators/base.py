@@ -3,26 +3,15 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, ClassVar, Sequence
 
-import numpy as np
-
 from synvita.errors import UserInputError
+from synvita.generators.video import GeneratedVideo
 from synvita.registry import Component
 
-
-@dataclass
-class GeneratedVideo:
-    frames: np.ndarray
-    """uint8 [T, H, W, 3]."""
-    prompt: str
-    rendered_caption: str | None = None
-    """What was actually rendered, when the generator knows (the procedural world does; real models do not)."""
-    faithful: bool | None = None
-    """Ground truth: did the video follow the prompt? Known only in the procedural world."""
-    meta: dict[str, Any] = field(default_factory=dict)
+__all__ = ["GeneratedVideo", "Generator", "SHARED_KEYS", "MODEL_OPTIONS", "check_model_settings", "model_options",
+           "require_cuda"]
 
 
 SHARED_KEYS = ("generators", "shards")

@@ -22,6 +22,7 @@ from synvita.data.cache import FRAMES_FILE, bank_prefix, encode_clips, write_ban
 from synvita.data.manifest import file_sha256, read_csv, write_csv
 from synvita.data.video_io import fit_clip
 from synvita.errors import UserInputError
+from synvita.generators.video import GeneratedVideo
 from synvita.world.synthetic import GENERATED_DIR, GENERATED_OPTIONS, SYNTHETIC_FILE, SyntheticSet, load_synthetic
 
 
@@ -175,8 +176,6 @@ class ConformedVideos:
         self.name, self.read, self.shape = name, read, shape
 
     def generate(self, prompts, seed, references=None, indices=None):
-        from synvita.generators.base import GeneratedVideo
-
         indices = range(len(prompts)) if indices is None else indices
         out = []
         for prompt, j in zip(prompts, indices):
