@@ -25,7 +25,7 @@ class WorldSection:
     seed: int = 0
     """World seed: same preset + seed → byte-identical datasets."""
     overrides: dict = field(default_factory=dict)
-    """Preset fields to change, e.g. {frames = 8, held_out_colour = "purple"} (see `synvita world presets`)."""
+    """Preset fields to change, e.g. {frames = 8, held_out_colours = ["red"]} (see `synvita world presets`)."""
 
 
 @dataclass
