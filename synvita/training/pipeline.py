@@ -15,6 +15,7 @@ import numpy as np
 from synvita.config import ScorersSection
 from synvita.data.types import PairSet
 from synvita.errors import NotFoundError, UserInputError
+from synvita.world.source import world_dir  # noqa: F401  (the stages and research scripts read it here)
 
 INIT_DIR = "init"
 """Under a pretrain run dir: the fine-tuning initialisation (a save_pretrained directory)."""
@@ -23,12 +24,6 @@ MODEL_DIR = "model"
 WEIGHTS_FILE = "weights.jsonl"
 SCORES_FILE = "scores.npz"
 """Under a score run dir: per-member f_target / f_other [K, P] per training pair (NaN where no V^s)."""
-
-
-def world_dir(path: str | Path) -> Path:
-    """The world directory inside an upstream world run dir (or the path itself if it is a world dir)."""
-    path = Path(path)
-    return path if (path / "world.json").exists() else path / "world"
 
 
 def synthetic_dir(path: str | Path) -> Path:
