@@ -96,9 +96,10 @@ def main() -> None:
                 f"({total / wall:.0f} clips/s; target ≤60 s wall on 2 cores; CPU time is what an idle machine needs)"
             )
             t = time.perf_counter()
-            syn = __import__("synvita.world.synthetic", fromlist=["generate_for_split"]).generate_for_split(
-                world, "procedural", "default", 0, tmp / "synthetic"
-            )
+            from synvita.generators.procedural import ProceduralGenerator
+            from synvita.generators.synthesize import generate_for_split
+
+            syn = generate_for_split(world, ProceduralGenerator("default", world.config), 0, tmp / "synthetic")
             wall_g = time.perf_counter() - t
             print(f"generate synthetic train set: {len(syn)} clips in {wall_g:.1f} s (faithful {syn.faithful.mean():.2f})")
     finally:

@@ -12,6 +12,13 @@ from dataclasses import dataclass, field
 
 
 @dataclass
+class DataSection:
+    source: str = "world"
+    """Registered data source (synvita.registry.DATA_SOURCES) of the real videos, captions and benchmarks; its
+    settings are the section named after it: world (the embedded procedural world, [world])."""
+
+
+@dataclass
 class WorldSection:
     preset: str = "quickstart"
     """Registered world preset (synvita.registry.WORLD_PRESETS): quickstart | paper."""
@@ -141,6 +148,7 @@ class EvaluateSection:
 
 
 SECTIONS: dict[str, type] = {
+    "data": DataSection,
     "world": WorldSection,
     "generation": GenerationSection,
     "scorers": ScorersSection,
@@ -149,6 +157,18 @@ SECTIONS: dict[str, type] = {
     "evaluate": EvaluateSection,
 }
 """TOML table name → dataclass. Top-level keys (name, description, seeds) are validated by synvita.specs."""
+
+
+def changed_keys(section: object) -> list[str]:
+    """The keys of a typed section whose values differ from their defaults (what a spec set), in field order."""
+    from dataclasses import MISSING, fields
+
+    changed = []
+    for f in fields(section):
+        default = f.default_factory() if f.default_factory is not MISSING else f.default
+        if getattr(section, f.name) != default:
+            changed.append(f.name)
+    return changed
 
 
 def section_from_dict(name: str, data: dict | None) -> object:

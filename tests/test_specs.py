@@ -178,8 +178,10 @@ def test_set_overrides_parse_toml_values_and_bare_words(tmp_path):
 
 
 def test_generator_option_replaces_the_generator_list(tmp_path):
-    spec = specs.load_spec(write(tmp_path, SMALL), generator="folder")
+    spec = specs.load_spec(write(tmp_path, SMALL), generator="folder", overrides=[f"generation.videos_dir={tmp_path}"])
     assert spec.section("generation").generators == ["folder"]
+    err = error_of(specs.load_spec, write(tmp_path, SMALL), generator="folder")  # refused before anything runs
+    assert "the folder generator needs the video folder" in err.one_line()
     err = error_of(specs.load_spec, write(tmp_path, SMALL), generator="nope")
     assert err.one_line().startswith("--generator nope: unknown generator 'nope'")
 
@@ -248,7 +250,8 @@ def test_only_none_needs_no_generation(tmp_path):
 
 
 def test_several_generators_multiply_synthetic_variants_only(tmp_path):
-    spec = specs.load_spec(write(tmp_path, SMALL), overrides=['generation.generators=["procedural", "folder"]'])
+    spec = specs.load_spec(write(tmp_path, SMALL), overrides=['generation.generators=["procedural", "folder"]',
+                                                          f"generation.videos_dir={tmp_path}"])
     plan = plan_runs(spec)
     stages = Counter(p.stage for p in plan)
     assert stages["generate"] == 2 and stages["score"] == 2
@@ -313,8 +316,10 @@ def test_experiments_readme_documents_every_key_and_is_current():
 
 
 def test_set_reaches_into_table_valued_keys(tmp_path):
-    spec = specs.load_spec(write(tmp_path, SMALL), overrides=["world.overrides.frames=8", "world.overrides.motion_px=10.0"])
-    assert spec.section("world").overrides == {"frames": 8, "motion_px": 10.0}
+    spec = specs.load_spec(write(tmp_path, SMALL), overrides=["world.overrides.frames=8", 'world.overrides.held_out_colours=["red"]'])
+    assert spec.section("world").overrides == {"frames": 8, "held_out_colours": ["red"]}
+    err = error_of(specs.load_spec, write(tmp_path, SMALL), overrides=["world.overrides.held_out_colour=purple"])
+    assert "held_out_colour" in err.one_line()  # the data source checks its own settings at submission
     err = error_of(specs.load_spec, write(tmp_path, SMALL), overrides=["world.preset.x=1"])
     assert "unknown key 'preset.x' in [world]" in err.one_line()
 

@@ -1,12 +1,6 @@
-"""The six world benchmarks, per-type AUC, the linguistic-bias probe and the time controls, for any alignment model.
-
-Benchmarks (values ×100 like the paper):
-    entail-llm, entail-human, entail-human-hard   ROC-AUC over (video, caption, label) rows
-    retrieval-temporal, retrieval-events          text→video mAP (+ R@1/5/10) over a [Q, N] score matrix
-    qa-hard                                       5-way accuracy (argmax of f over the options)
-Extras on the test rows (entail-llm): AUC per misalignment type (subset "type=<t>"; "id-type=<t>" on the
-in-distribution rows alone: videos and captions without held-out concepts), and on
-entail-human the bias probe (subset "held-out=yes" / "held-out=no": rows with / without a held-out concept).
+"""Alignment models evaluated on registered benchmarks (`synvita.benchmarks.base.Benchmark`), plain and under the
+time controls, plus the headline numbers. The six world benchmarks themselves are in `synvita.benchmarks.world`
+(their scoring helpers are re-exported here for the callers that score a set directly).
 
 Controls re-run everything on transformed videos (control "shuffled" / "single-frame"): a fixed random
 non-identity permutation of the frames of each video, and one frame repeated T times (the frame showing the most
@@ -16,36 +10,24 @@ measures time must fall towards chance under both; object/attribute AUC should b
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from synvita.data.types import MISALIGNMENT_TYPES, EntailmentSet, QASet, RetrievalSet
+from synvita.benchmarks.base import Benchmark, Result
+from synvita.benchmarks.world import (WORLD, WORLD_BENCHMARKS, entailment_results, in_distribution_rows, score_entailment,
+                                      score_qa, score_retrieval)
 from synvita.errors import UserInputError
 
-ENTAILMENT = ("entail-llm", "entail-human", "entail-human-hard")
-RETRIEVAL = ("retrieval-temporal", "retrieval-events")
-QA = ("qa-hard",)
-WORLD_BENCHMARKS = ENTAILMENT + RETRIEVAL + QA
-PRIMARY_METRIC = {
-    "entail-llm": "auc", "entail-human": "auc", "entail-human-hard": "auc",
-    "retrieval-temporal": "mAP", "retrieval-events": "mAP", "qa-hard": "accuracy",
-}
+__all__ = [
+    "CONTROLS", "PRIMARY_METRIC", "WORLD_BENCHMARKS", "Result", "apply_control", "entailment_results", "evaluate_all",
+    "evaluate_benchmark", "headline", "in_distribution_rows", "run_benchmarks", "score_entailment", "score_qa",
+    "score_retrieval", "shuffle_frames", "single_frame", "visible_objects",
+]
+
 CONTROLS = ("shuffled", "single-frame")
-
-
-@dataclass
-class Result:
-    benchmark: str
-    metric: str
-    value: float
-    """As reported: ×100."""
-    subset: str | None = None
-    control: str | None = None
-
-    def as_event(self) -> dict[str, Any]:
-        return {"benchmark": self.benchmark, "metric": self.metric, "value": self.value, "subset": self.subset, "control": self.control}
+PRIMARY_METRIC = {b.info.name: b.info.metric for b in WORLD}
+"""World benchmark → its headline metric."""
 
 
 # ---- controls ---------------------------------------------------------------------------------------------
@@ -111,96 +93,44 @@ def apply_control(frames: np.ndarray, control: str | None, seed: int = 0) -> np.
     raise UserInputError(f"unknown control '{control}'", hint=f"one of: {', '.join(CONTROLS)}")
 
 
-# ---- scoring ----------------------------------------------------------------------------------------------
-
-
-def score_entailment(model, frames: np.ndarray, rows: EntailmentSet) -> np.ndarray:
-    """f per row [R]."""
-    return model.predict(frames, rows.video, rows.caption)
-
-
-def score_retrieval(model, frames: np.ndarray, rs: RetrievalSet) -> np.ndarray:
-    """f for every (query, gallery video) [Q, N]; each gallery video is encoded once per chunk."""
-    q, n = len(rs.queries), len(rs.gallery)
-    video_index = np.repeat(np.asarray(rs.gallery), q)  # video-major so chunks of videos cover all queries
-    captions = [rs.queries[j] for _ in range(n) for j in range(q)]
-    f = model.predict(frames, video_index, captions)
-    return f.reshape(n, q).T
-
-
-def score_qa(model, frames: np.ndarray, qa: QASet) -> np.ndarray:
-    """f for every (question, option) [Q, 5]."""
-    k = len(qa.statements[0]) if len(qa.statements) else 5
-    video_index = np.repeat(np.asarray(qa.video), k)
-    captions = [s for opts in qa.statements for s in opts]
-    return model.predict(frames, video_index, captions).reshape(-1, k)
-
-
-# ---- one benchmark ----------------------------------------------------------------------------------------
-
-
-def entailment_results(name: str, labels: np.ndarray, scores: np.ndarray, rows: EntailmentSet, control: str | None,
-                       per_type: bool, bias_probe: bool) -> list[Result]:
-    from synvita.benchmarks.metrics import roc_auc
-
-    out = [Result(name, "auc", 100.0 * roc_auc(labels, scores), None, control)]
-    if per_type:
-        types = np.asarray(rows.misalignment)
-        in_dist = in_distribution_rows(rows)
-        for t in MISALIGNMENT_TYPES:
-            for prefix, rows_sel in (("type", types == t), ("id-type", (types == t) & in_dist)):
-                if rows_sel.any() and len(np.unique(labels[rows_sel])) == 2:
-                    auc = 100.0 * roc_auc(labels[rows_sel], scores[rows_sel])
-                    out.append(Result(name, "auc", auc, f"{prefix}={t}", control))
-    if bias_probe:
-        held = np.asarray(rows.held_out, dtype=bool)
-        for flag, sel in (("yes", held), ("no", ~held)):
-            if sel.any() and len(np.unique(labels[sel])) == 2:
-                out.append(Result(name, "auc", 100.0 * roc_auc(labels[sel], scores[sel]), f"held-out={flag}", control))
-    return out
-
-
-def in_distribution_rows(rows: EntailmentSet) -> np.ndarray:
-    """bool [R]: rows of videos none of whose rows involves a held-out concept (neither the video nor any of its
-    captions). The test split mixes these with held-out videos on purpose (the linguistic-bias probe, where a model
-    has never seen the concept in a positive caption and cannot ground it); per-type AUC on these rows alone is
-    what the model has learned to see."""
-    video = np.asarray(rows.video)
-    held = np.asarray(rows.held_out, dtype=bool)
-    return ~np.isin(video, np.unique(video[held]))
-
-
 def evaluate_benchmark(model, name: str, frames: np.ndarray, data: Any, control: str | None = None,
                        seed: int = 0) -> tuple[list[Result], np.ndarray]:
-    """Results and raw scores of one benchmark on (optionally controlled) frames."""
-    from synvita.benchmarks.metrics import qa_accuracy, retrieval_metrics
+    """Results and raw scores of the registered benchmark `name` on (optionally controlled) frames and its set."""
+    from synvita.registry import BENCHMARKS
 
-    frames = apply_control(frames, control, seed)
-    if name in ENTAILMENT:
-        rows: EntailmentSet = data
-        if name == "entail-human-hard":
-            rows = _subset_rows(rows, np.asarray(rows.hard, dtype=bool))
-        scores = score_entailment(model, frames, rows)
-        labels = np.asarray(rows.label)
-        return entailment_results(name, labels, scores, rows, control, per_type=(name == "entail-llm"),
-                                  bias_probe=(name == "entail-human")), scores
-    if name in RETRIEVAL:
-        scores = score_retrieval(model, frames, data)
-        m = retrieval_metrics(scores, np.asarray(data.relevant, dtype=bool))
-        return [Result(name, k, 100.0 * float(v), None, control) for k, v in m.items()], scores
-    if name in QA:
-        scores = score_qa(model, frames, data)
-        return [Result(name, "accuracy", 100.0 * qa_accuracy(scores, np.asarray(data.answer)), None, control)], scores
-    raise UserInputError(f"unknown world benchmark '{name}'", hint=f"one of: {', '.join(WORLD_BENCHMARKS)}")
+    bench = BENCHMARKS.get(name)()
+    return _evaluate(bench, model, frames, bench.prepare(data), control, seed)
 
 
-def _subset_rows(rows: EntailmentSet, sel: np.ndarray) -> EntailmentSet:
-    idx = np.flatnonzero(sel)
-    return EntailmentSet(
-        video=np.asarray(rows.video)[idx], caption=[rows.caption[i] for i in idx], label=np.asarray(rows.label)[idx],
-        misalignment=[rows.misalignment[i] for i in idx], hard=np.asarray(rows.hard)[idx],
-        held_out=np.asarray(rows.held_out)[idx],
-    )
+def _evaluate(bench: Benchmark, model, frames: np.ndarray, items: Any, control: str | None,
+              seed: int) -> tuple[list[Result], np.ndarray]:
+    scores = bench.score(model, apply_control(frames, control, seed), items)
+    return bench.results(scores, items, control), scores
+
+
+def run_benchmarks(
+    model,
+    benchmarks: Sequence[tuple[Benchmark, np.ndarray, Any]],
+    controls: Sequence[str] = CONTROLS,
+    seed: int = 0,
+    on_result: Callable[[Result], None] | None = None,
+) -> tuple[list[Result], dict[str, np.ndarray]]:
+    """Every benchmark (with its frames and items, from `Benchmark.inputs`), plain and under each control.
+
+    Returns the results and the plain (uncontrolled) score arrays by benchmark name (for exporting predictions).
+    """
+    results: list[Result] = []
+    raw: dict[str, np.ndarray] = {}
+    for bench, frames, items in benchmarks:
+        for control in (None, *controls):
+            res, scores = _evaluate(bench, model, frames, items, control, seed)
+            if control is None:
+                raw[bench.name] = scores
+            for r in res:
+                results.append(r)
+                if on_result is not None:
+                    on_result(r)
+    return results, raw
 
 
 def evaluate_all(
@@ -211,33 +141,28 @@ def evaluate_all(
     seed: int = 0,
     on_result: Callable[[Result], None] | None = None,
 ) -> tuple[list[Result], dict[str, np.ndarray]]:
-    """Every named benchmark, plain and under each control. `benchmarks[name] = (frames, data)`.
+    """`run_benchmarks` over the registered benchmarks `names`, with `benchmarks[name] = (frames, set)`."""
+    from synvita.registry import BENCHMARKS
 
-    Returns the results and the plain (uncontrolled) score arrays by benchmark name (for exporting predictions).
-    """
-    results: list[Result] = []
-    raw: dict[str, np.ndarray] = {}
+    runs = []
     for name in names:
         if name not in benchmarks:
             raise UserInputError(f"benchmark '{name}' is not in this world", hint=f"available: {', '.join(benchmarks)}")
+        bench = BENCHMARKS.get(name)()
         frames, data = benchmarks[name]
-        for control in (None, *controls):
-            res, scores = evaluate_benchmark(model, name, frames, data, control, seed)
-            if control is None:
-                raw[name] = scores
-            for r in res:
-                results.append(r)
-                if on_result is not None:
-                    on_result(r)
-    return results, raw
+        runs.append((bench, frames, bench.prepare(data)))
+    return run_benchmarks(model, runs, controls, seed, on_result)
 
 
 def headline(results: Sequence[Result], control: str | None = None) -> dict[str, float]:
-    """benchmark → its primary metric (×100) for the given control, plus "mean" over the six."""
+    """benchmark → its headline metric (×100) for the given control, plus "mean" over the six world benchmarks."""
+    from synvita.registry import BENCHMARKS
+
     out = {}
     for r in results:
-        if r.subset is None and r.control == control and PRIMARY_METRIC.get(r.benchmark) == r.metric:
-            out[r.benchmark] = r.value
+        if r.subset is None and r.control == control and r.benchmark in BENCHMARKS:
+            if BENCHMARKS.get(r.benchmark).info.metric == r.metric:
+                out[r.benchmark] = r.value
     if all(b in out for b in WORLD_BENCHMARKS):
         out["mean"] = float(np.mean([out[b] for b in WORLD_BENCHMARKS]))
     return out

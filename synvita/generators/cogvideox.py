@@ -22,6 +22,7 @@ class CogVideoXGenerator(DiffusersGenerator):
     example_repo = "THUDM/CogVideoX-2b"
     pipeline_class = "CogVideoXPipeline"
     default_fps = 8
+    needs_model_path = False
 
     def __init__(
         self,

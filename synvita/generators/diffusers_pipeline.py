@@ -17,7 +17,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from synvita.errors import NotFoundError, UserInputError
-from synvita.generators.base import GeneratedVideo
+from synvita.generators.base import (MODEL_OPTIONS, GeneratedVideo, Generator, check_model_settings, model_options,
+                                     require_cuda)
 from synvita.generators.sharded import video_seed
 from synvita.hub import pick_device, pick_dtype, resolve_weights
 
@@ -41,7 +42,7 @@ def frames_to_uint8(frames: Any) -> np.ndarray:
     return np.ascontiguousarray(arr[..., :3])
 
 
-class DiffusersGenerator:
+class DiffusersGenerator(Generator):
     """A diffusers T2V pipeline from `model_path` (a local directory or a cached repo id).
 
     `call_kwargs` are passed to the pipeline call as they are (e.g. `{"max_sequence_length": 128}`, a negative
@@ -54,6 +55,35 @@ class DiffusersGenerator:
     pipeline_class: str | None = None
     """diffusers class name to load with; None = `DiffusionPipeline` (dispatch by the directory's model_index.json)."""
     default_fps = 8
+    section_keys = ("model_path", *MODEL_OPTIONS, "options")
+    option_keys = (*MODEL_OPTIONS, "negative_prompt", "fps", "cpu_offload", "vae_tiling", "call_kwargs")
+    needs_model_path = True
+    """False where the class has a default repo id (CogVideoX)."""
+
+    @classmethod
+    def validate_section(cls, section: Any) -> None:
+        super().validate_section(section)
+        check_model_settings(section)
+        if section.model_path is None and cls.needs_model_path:
+            raise UserInputError(f"generator '{cls.name}' needs generation.model_path",
+                                 hint=f"a local pipeline directory or a cached repo id, e.g. {cls.example_repo}")
+        text = os.path.expanduser(str(section.model_path or ""))
+        if text.startswith(("/", ".", "~")) and not os.path.isdir(text):  # a path (not a hub id) that is not there
+            raise UserInputError(
+                f"generation.model_path {section.model_path} is not a directory",
+                hint=f"point it at the downloaded weights (e.g. `huggingface-cli download {cls.example_repo} --local-dir DIR`)",
+            )
+
+    @classmethod
+    def from_section(cls, section: Any, ctx: Any) -> "DiffusersGenerator":
+        """The pipeline from `model_path` with the section's device, dtype, sizes, steps, guidance, batch_size and
+        `options`; missing weights are the generator's one-line `NotFoundError`."""
+        check_model_settings(section)
+        require_cuda(section.device)
+        return cls(**model_options(section, ("model_path", *MODEL_OPTIONS)))
+
+    def log_line(self) -> str:
+        return f"generating with {self.name} ({self.model_path} on {self.device})"
 
     def __init__(
         self,

@@ -13,12 +13,12 @@ from __future__ import annotations
 import csv
 import os
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from synvita.errors import NotFoundError, UserInputError
-from synvita.generators.base import GeneratedVideo
+from synvita.generators.base import GeneratedVideo, Generator, model_options
 from synvita.generators.sharded import MANIFEST, read_mp4
 from synvita.paths import confine
 
@@ -39,10 +39,36 @@ def resample_video(frames: np.ndarray, num_frames: int | None = None, height: in
     return np.ascontiguousarray(frames, dtype=np.uint8)
 
 
-class FolderGenerator:
+class FolderGenerator(Generator):
     """Looks videos up by prompt in `model_path/manifest` (a folder made by another T2V tool or `generate_to_dir`)."""
 
     name = "folder"
+    section_keys = ("model_path", "videos_dir", "num_frames", "height", "width", "options")
+    option_keys = ("manifest", "num_frames", "height", "width", "fps")
+
+    @classmethod
+    def validate_section(cls, section: Any) -> None:
+        super().validate_section(section)
+        if (section.model_path is None) == (section.videos_dir is None):
+            raise UserInputError("the folder generator needs the video folder", hint="set generation.videos_dir (or model_path), not both")
+        for key in ("num_frames", "height", "width"):
+            value = getattr(section, key)
+            if value is not None and int(value) < 1:
+                raise UserInputError(f"generation.{key} = {value} must be ≥ 1")
+
+    @classmethod
+    def from_section(cls, section: Any, ctx: Any) -> "FolderGenerator":
+        return cls(**model_options(section, ("model_path", "videos_dir", "num_frames", "height", "width")))
+
+    def log_line(self) -> str:
+        return f"conforming the videos of {self.manifest_path}"
+
+    def synthesize(self, world: Any, out_dir: Path, seed: int,
+                   progress: Callable[[int, int, str], None] | None = None) -> Any:
+        """The folder's videos conformed straight to the world's clip shape (no copy, no second lossy encode)."""
+        from synvita.generators.synthesize import conform_folder
+
+        return conform_folder(world, self, self.name, seed, out_dir, progress=progress)
 
     def __init__(
         self,

@@ -15,13 +15,14 @@ weight histograms, where flip and hallucination have the lowest mean f̄(V^s,t^s
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
-from typing import Any, Sequence
+from pathlib import Path
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from synvita.data.types import MISALIGNMENT_TYPES
 from synvita.errors import UnknownNameError, UserInputError
-from synvita.generators.base import GeneratedVideo
+from synvita.generators.base import GeneratedVideo, Generator
 from synvita.world import captions
 from synvita.world.config import QUICKSTART, WorldConfig
 from synvita.world.edits import classify_edit
@@ -122,10 +123,11 @@ class RenderPlan:
     failed: bool
 
 
-class ProceduralGenerator:
+class ProceduralGenerator(Generator):
     """The embedded world's T2V generator (CPU; hundreds of clips per second)."""
 
     name = "procedural"
+    section_keys = ("profile", "failure", "look")
 
     def __init__(
         self,
@@ -151,6 +153,34 @@ class ProceduralGenerator:
                 raise UserInputError(f"synthetic-look setting '{k}' must be in [0, 1], got {v}")
         self.profile = replace(base, failure=rates, look=replace(base.look, **{k: float(v) for k, v in (look or {}).items()}))
         self.config = config or QUICKSTART
+
+    @classmethod
+    def validate_section(cls, section: Any) -> None:
+        import difflib
+
+        super().validate_section(section)
+        if section.profile not in PROFILES:
+            close = difflib.get_close_matches(section.profile, list(PROFILES), n=1)
+            raise UserInputError(
+                f"unknown noise profile '{section.profile}' in generation.profile",
+                hint=(f"did you mean '{close[0]}'? " if close else "") + f"profiles of the procedural generator: {', '.join(PROFILES)}",
+            )
+        cls(section.profile, failure=section.failure or None, look=section.look or None)  # checks every value
+
+    @classmethod
+    def from_section(cls, section: Any, ctx: Any) -> "ProceduralGenerator":
+        """The world's geometry (`ctx.data.config`) with the section's noise profile and overrides."""
+        return cls(section.profile, ctx.data.config, failure=section.failure or None, look=section.look or None)
+
+    def log_line(self) -> str:
+        return f"generating with {self.name} (profile {self.profile.name})"
+
+    def synthesize(self, world: Any, out_dir: Path, seed: int,
+                   progress: Callable[[int, int, str], None] | None = None) -> Any:
+        """Whole batches rendered in memory (hundreds of clips per second), no resumable mp4 folder."""
+        from synvita.generators.synthesize import generate_for_split
+
+        return generate_for_split(world, self, seed, out_dir, progress=progress)
 
     def _streams(self, seed: int, index: int) -> tuple[np.random.Generator, np.random.Generator]:
         return (

@@ -1,6 +1,7 @@
 """The alignment-model interface: f(V, t) ∈ [0, 1] and the Yes/No logits every training variant needs.
 
-Every registered model (`synvita.registry.MODELS`) is a `torch.nn.Module` subclass of `AlignmentModel`. The
+Every registered model (`synvita.registry.MODELS`, a light `synvita.models.components.ModelComponent`) names a
+`torch.nn.Module` subclass of `AlignmentModel` (its `model_class()`). The
 training loop, the scorers and the benchmarks only ever call the methods below, so a new backend (the embedded
 `tiny` model, a transformers video-LLM, ...) plugs in by implementing five abstract methods.
 
@@ -253,9 +254,8 @@ class AlignmentModel(nn.Module, ABC):
         target = cls
         if cls is AlignmentModel or getattr(cls, "name", None) != payload.get("name"):
             from synvita.registry import MODELS
-            import synvita.models  # noqa: F401  (registers the built-ins)
 
-            target = MODELS.get(payload["name"])
+            target = MODELS.get(payload["name"]).model_class()
         model = target.from_config(target.saved_config(payload["config"]))
         model.load_state_dict(load_file(str(directory / WEIGHTS_NAME)))
         model.eval()
@@ -272,9 +272,8 @@ def f_from_logits(logits: torch.Tensor) -> torch.Tensor:
 def build_model(name: str, config: dict[str, Any], seed: int | None = None) -> AlignmentModel:
     """A freshly initialised registered model; with `seed`, initial weights depend only on the seed."""
     from synvita.registry import MODELS
-    import synvita.models  # noqa: F401
 
-    cls = MODELS.get(name)
+    cls = MODELS.get(name).model_class()
     if seed is None:
         return cls.from_config(config)
     with torch.random.fork_rng(devices=[]):

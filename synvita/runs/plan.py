@@ -25,12 +25,12 @@ class PlannedRun:
 
 
 STAGE_SECTIONS: dict[str, tuple[str, ...]] = {
-    "world": ("world",),
-    "generate": ("world", "generation"),
-    "pretrain": ("world", "scorers", "model"),
-    "score": ("world", "generation", "scorers", "model"),
-    "train": ("world", "generation", "scorers", "model", "train"),
-    "evaluate": ("world", "generation", "scorers", "model", "train", "evaluate"),
+    "world": ("data", "world"),
+    "generate": ("data", "world", "generation"),
+    "pretrain": ("data", "world", "scorers", "model"),
+    "score": ("data", "world", "generation", "scorers", "model"),
+    "train": ("data", "world", "generation", "scorers", "model", "train"),
+    "evaluate": ("data", "world", "generation", "scorers", "model", "train", "evaluate"),
 }
 """The sections each stage's output depends on: two sweep points share a run when these agree."""
 

@@ -1,4 +1,5 @@
-"""What every scorer returns, and the per-sample weights file the score stage writes.
+"""The scorer component (built from the spec's [scorers] section), what every scorer returns, and the per-sample
+weights file the score stage writes.
 
 A scorer maps N synthetic videos with their target captions tˢ (the prompts) and other captions tʳ to
 per-member scores `f_target [K, N]` = f_k(Vˢ, tˢ) and `f_other [K, N]` = f_k(Vˢ, tʳ). ω comes from
@@ -15,19 +16,29 @@ import math
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Protocol, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
+from synvita.registry import Component
 
-class Scorer(Protocol):
-    name: str
+
+class Scorer(Component):
+    """Scores synthetic videos against their prompts tˢ and their real captions tʳ.
+
+    `from_section(section, ctx)` builds the scorer for one score run: `ctx.inputs` holds the upstream run
+    directories ("world", "generate", "pretrain"), `ctx.synthetic` the generate run's synthetic set.
+    """
 
     def score(
         self, frames: np.ndarray, video_index: np.ndarray, target_captions: Sequence[str], other_captions: Sequence[str]
     ) -> tuple[np.ndarray, np.ndarray]:
         """(f_target [K, N], f_other [K, N]) for the N videos `frames[video_index]`."""
-        ...
+        raise NotImplementedError
+
+    @classmethod
+    def from_section(cls, section: Any, ctx: Any) -> "Scorer":
+        raise NotImplementedError(f"{cls.__name__} does not build from a spec section")
 
 
 @dataclass

@@ -7,18 +7,21 @@ simple negatives only, never on the fine-tuning split, so they carry none of its
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
 from synvita.errors import NotFoundError
-from synvita.models.base import AlignmentModel, VideoInputCache, load_model
+from synvita.scorers.base import Scorer
+
+if TYPE_CHECKING:
+    from synvita.models.base import AlignmentModel
 
 MEMBERS_DIR = "scorers"
 """Under a pretrain run directory: scorers/0, scorers/1, ... (save_pretrained directories)."""
 
 
-class EnsembleScorer:
+class EnsembleScorer(Scorer):
     name = "ensemble"
 
     def __init__(self, members: Sequence[AlignmentModel]) -> None:
@@ -27,7 +30,14 @@ class EnsembleScorer:
         self.members = list(members)
 
     @classmethod
+    def from_section(cls, section: Any, ctx: Any) -> "EnsembleScorer":
+        """The first `members` scorers the upstream pretrain run trained."""
+        return cls.from_pretrain_dir(ctx.inputs["pretrain"], section.members)
+
+    @classmethod
     def from_pretrain_dir(cls, run_dir: str | Path, members: int | None = None) -> "EnsembleScorer":
+        from synvita.models.base import load_model
+
         root = Path(run_dir) / MEMBERS_DIR
         dirs = sorted((p for p in root.glob("*") if (p / "config.json").exists()), key=lambda p: int(p.name))
         if not dirs:
@@ -41,6 +51,8 @@ class EnsembleScorer:
     def score(self, frames: np.ndarray, video_index: np.ndarray, target_captions: Sequence[str],
               other_captions: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """(f_target [K, N], f_other [K, N]); each member encodes each video once for both captions."""
+        from synvita.models.base import VideoInputCache
+
         n = len(video_index)
         idx = np.concatenate([np.asarray(video_index), np.asarray(video_index)])
         caps = list(target_captions) + list(other_captions)

@@ -6,15 +6,32 @@ faithful generation and 0 for a failed one (which rendered tʳ's content instead
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
 from synvita.errors import UserInputError
+from synvita.scorers.base import Scorer
 
 
-class OracleScorer:
+class OracleScorer(Scorer):
+    """`faithful[j]`: the ground-truth flag of synthetic video j (None where unknown)."""
+
     name = "oracle"
+
+    @classmethod
+    def from_section(cls, section: Any, ctx: Any) -> "OracleScorer":
+        """The generate run's ground-truth flags, by video; refused for a generator that has none (a real one)."""
+        syn = ctx.synthetic
+        if not syn.knows_faithful:
+            raise UserInputError(
+                f"the oracle scorer needs ground-truth faithful flags, which the {syn.generator} generator does not have",
+                hint="use scorers.name = \"ensemble\" (or vqascore) for real generators",
+            )
+        by_video: list[bool | None] = [None] * len(syn.bank.frames)
+        for p in np.flatnonzero(syn.pair_index >= 0):
+            by_video[int(syn.pair_index[p])] = syn.faithful_or_none(int(p))
+        return cls(by_video)
 
     def __init__(self, faithful: Sequence[bool | None]) -> None:
         self.faithful = np.array([np.nan if f is None else float(bool(f)) for f in faithful], dtype=np.float64)

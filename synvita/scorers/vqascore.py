@@ -17,13 +17,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
-import torch
 
 from synvita.errors import NotFoundError, UserInputError
-from synvita.models.base import CONFIG_NAME, AlignmentModel, as_video_tensor
+from synvita.scorers.base import Scorer
+
+if TYPE_CHECKING:
+    from synvita.models.base import AlignmentModel
 
 VQASCORE_TEMPLATE = 'USER: <video>\nDoes this video show "{caption}"? Please answer yes or no. ASSISTANT:'
 MEASURES = ("p_yes", "ratio")
@@ -32,11 +34,13 @@ MEASURES = ("p_yes", "ratio")
 def _is_synvita_dir(path: Path) -> bool:
     import json
 
+    from synvita.models.base import CONFIG_NAME
+
     cfg = path / CONFIG_NAME
     return cfg.is_file() and "name" in json.loads(cfg.read_text())
 
 
-class VQAScoreScorer:
+class VQAScoreScorer(Scorer):
     """Mean over K video-LLMs of p(Yes) (or the Yes/No ratio) for (Vˢ, tˢ) and (Vˢ, tʳ)."""
 
     name = "vqascore"
@@ -57,6 +61,8 @@ class VQAScoreScorer:
             raise UserInputError(f"unknown vqascore measure '{measure}'", hint=f"use one of: {', '.join(MEASURES)}")
         self.measure = measure
         self.batch_videos = int(batch_videos)
+        from synvita.models.base import AlignmentModel
+
         self.members: list[AlignmentModel] = []
         for member in members:
             if isinstance(member, AlignmentModel):
@@ -82,18 +88,29 @@ class VQAScoreScorer:
             m.eval()
 
     @classmethod
-    def from_section(cls, section: dict) -> "VQAScoreScorer":
-        """Build from an experiment's `[scorers]` section: `paths` (list of model dirs / repo ids), optional
-        `measure`, `prompt_template`, `device`, `dtype`, `batch_videos`."""
-        paths = section.get("paths")
-        if not paths or isinstance(paths, str):
+    def validate_section(cls, section: Any) -> None:
+        if not section.paths:
             raise UserInputError("scorers.paths must list the video-LLM directories for vqascore",
                                  hint='e.g. paths = ["/weights/Video-LLaVA-7B-hf"]')
-        keys = ("measure", "prompt_template", "device", "dtype", "batch_videos")
-        return cls(list(paths), **{k: section[k] for k in keys if section.get(k) is not None})
 
-    @torch.no_grad()
+    @classmethod
+    def from_section(cls, section: Any, ctx: Any) -> "VQAScoreScorer":
+        """The K video-LLMs of the [scorers] section's `paths` (model dirs / cached repo ids), p_yes measure."""
+        cls.validate_section(section)
+        return cls(list(section.paths))
+
     def _member_scores(self, model: AlignmentModel, frames: np.ndarray, video_index: np.ndarray, captions: list[str]) -> np.ndarray:
+        import torch
+
+        with torch.no_grad():
+            return self._member_scores_no_grad(model, frames, video_index, captions)
+
+    def _member_scores_no_grad(self, model: AlignmentModel, frames: np.ndarray, video_index: np.ndarray,
+                               captions: list[str]) -> np.ndarray:
+        import torch
+
+        from synvita.models.base import as_video_tensor
+
         if self.measure == "ratio":
             return model.predict(frames, video_index, captions, batch_videos=self.batch_videos)
         out = np.zeros(len(captions), dtype=np.float64)

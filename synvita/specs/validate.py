@@ -13,6 +13,7 @@ import difflib
 import json
 import math
 import os
+import re
 import types
 import typing
 from typing import TYPE_CHECKING, Any
@@ -94,20 +95,8 @@ def _build_section(section_name: str, cls: type, table: dict[str, Any], where: A
         if value is not None and dotted in LEARNING_RATES and not 0 < value <= MAX_LR:
             raise UserInputError(f"{where(key, section_name)}: {dotted} = {value:g} must be > 0 and ≤ {MAX_LR:g}",
                                  hint="typical learning rates are 1e-5 to 1e-2")
-    if section_name == "world" and table.get("overrides"):
-        _check_world_overrides(table, where)
     values = {k: (float(v) if hints[k] in (float, float | None) and isinstance(v, int) else v) for k, v in table.items()}
     return cls(**values)
-
-
-def _check_world_overrides(table: dict[str, Any], where: Any) -> None:
-    """`[world] overrides` against the world's settings (torch-free: nothing is built)."""
-    from synvita.world.config import check_overrides
-
-    try:
-        check_overrides(table["overrides"], table.get("preset"))
-    except UserInputError as exc:
-        raise UserInputError(f"{where('overrides', 'world')}: world.overrides: {exc.what}", hint=exc.hint) from None
 
 
 def _check_type(value: Any, expected: Any, where: str, key: str) -> None:
@@ -168,10 +157,10 @@ def _short(value: Any) -> str:
 
 
 def _check_names(resolved: dict[str, dict[str, Any]], where: _Where, swept: dict[str, Any]) -> None:
-    """Registered names: world preset, generators, scorer, model, variants, benchmarks."""
+    """Registered names (data source, world preset, generators, scorer, model, variants, benchmarks), then each
+    selected component's own check of its section."""
     from synvita import registry
 
-    load_component_registries()
     suffix = f" (sweep point {swept})" if swept else ""
 
     def check(reg: registry.Registry, name: str, key: str, section: str) -> None:
@@ -183,6 +172,7 @@ def _check_names(resolved: dict[str, dict[str, Any]], where: _Where, swept: dict
                 + f"registered {reg.kind}s: {', '.join(reg.names()) or '(none)'}",
             )
 
+    check(registry.DATA_SOURCES, resolved["data"]["source"], "source", "data")
     check(registry.WORLD_PRESETS, resolved["world"]["preset"], "preset", "world")
     variants = resolved["train"]["variants"]
     if not variants:
@@ -204,58 +194,48 @@ def _check_names(resolved: dict[str, dict[str, Any]], where: _Where, swept: dict
         )
     for name in generators:
         check(registry.GENERATORS, name, "generators", "generation")
-    model_path = resolved["generation"].get("model_path")
-    if model_path and any(g in ("cogvideox", "diffusers") for g in generators):
-        text = os.path.expanduser(str(model_path))
-        if text.startswith(("/", ".", "~")) and not os.path.isdir(text):  # a path (not a hub id) that is not there
-            raise UserInputError(
-                f"{where('model_path', 'generation')}: generation.model_path {model_path} is not a directory{suffix}",
-                hint="point it at the downloaded weights (e.g. `huggingface-cli download THUDM/CogVideoX-2b --local-dir DIR`)",
-            )
-    if "procedural" in generators:
-        profiles = _procedural_profiles()
-        profile = resolved["generation"]["profile"]
-        if profiles and profile not in profiles:
-            close = difflib.get_close_matches(profile, profiles, n=1)
-            raise UserInputError(
-                f"{where('profile', 'generation')}: unknown noise profile '{profile}' in generation.profile{suffix}",
-                hint=(f"did you mean '{close[0]}'? " if close else "") + f"profiles of the procedural generator: {', '.join(profiles)}",
-            )
     check(registry.SCORERS, resolved["scorers"]["name"], "name", "scorers")
     check(registry.MODELS, resolved["model"]["name"], "name", "model")
-    if resolved["model"]["name"] != "tiny":  # every experiment has train runs, and they would fail after pretraining
-        raise UserInputError(
-            f"{where('name', 'model')}: model.name = '{resolved['model']['name']}': the train stage fine-tunes only the "
-            f"embedded `tiny` model so far{suffix}",
-            hint="the videollm backend is usable from Python (synvita.training.loop.train); see docs/backends.md",
-        )
-    if resolved["model"]["name"] == "tiny":
-        from synvita.models.tiny_options import tiny_config_problems
-
-        problems = tiny_config_problems(resolved["model"].get("config") or {})
-        if problems:
-            raise UserInputError(f"{where('config', 'model')}: {problems[0]}{suffix}",
-                                 hint="see experiments/README.md ([model] config) and synvita/models/tiny.py")
     for name in resolved["evaluate"]["benchmarks"]:
         check(registry.BENCHMARKS, name, "benchmarks", "evaluate")
+    _check_components(resolved, where, suffix)
 
 
-def _procedural_profiles() -> list[str]:
-    """Noise profiles of the procedural generator (numpy-only module); empty if it cannot be imported."""
-    try:
-        from synvita.generators.procedural import PROFILES
-    except ImportError:
-        return []
-    return list(PROFILES)
+def _check_components(resolved: dict[str, dict[str, Any]], where: _Where, suffix: str) -> None:
+    """Each selected component validates its own typed section (torch-free); its one-line error gets the spec
+    location of the key it names."""
+    from synvita import registry
+    from synvita.config import section_from_dict
+
+    def validate(component: Any, section_name: str, section: Any) -> None:
+        try:
+            component.validate_section(section)
+        except UserInputError as exc:
+            named = re.search(rf"\b{re.escape(section_name)}\.(\w+)", exc.what)
+            location = where(named.group(1) if named else None, section_name)
+            raise UserInputError(f"{location}: {exc.what}{suffix}", hint=exc.hint) from exc
+
+    source = resolved["data"]["source"]
+    validate(registry.DATA_SOURCES.get(source), source, section_from_dict(source, resolved.get(source)))
+    generation = section_from_dict("generation", resolved["generation"])
+    chosen = {name: registry.GENERATORS.get(name) for name in generation.generators}
+    defaults = type(generation)()
+    for name, generator in chosen.items():
+        # a key another chosen generator reads is that generator's, not a mistake (one [generation] serves all)
+        theirs = {k for other, g in chosen.items() if other != name for k in g.section_keys} - set(generator.section_keys)
+        validate(generator, "generation", dataclasses.replace(generation, **{k: getattr(defaults, k) for k in theirs}))
+    for section_name, reg in (("scorers", registry.SCORERS), ("model", registry.MODELS)):
+        section = section_from_dict(section_name, resolved[section_name])
+        validate(reg.get(section.name), section_name, section)
+    evaluate = section_from_dict("evaluate", resolved["evaluate"])
+    for name in evaluate.benchmarks:
+        validate(registry.BENCHMARKS.get(name), "evaluate", evaluate)
 
 
 def load_component_registries() -> None:
-    """Import the (light) packages that register the built-in world presets, generators, models, scorers, benchmarks."""
-    import importlib
+    """Read every registry's entries (built-ins and plugins, from the entry points) without importing a component."""
+    from synvita import registry
 
-    for package in ("synvita.world", "synvita.generators", "synvita.models", "synvita.scorers", "synvita.benchmarks"):
-        try:
-            importlib.import_module(package)
-        except ModuleNotFoundError as exc:  # a package not written yet registers nothing
-            if exc.name != package:
-                raise
+    for reg in (registry.DATA_SOURCES, registry.WORLD_PRESETS, registry.GENERATORS, registry.MODELS,
+                registry.SCORERS, registry.BENCHMARKS):
+        reg.names()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,26 @@ class StageContext:
         from synvita.config import section_from_dict
 
         return section_from_dict(name, self.config.get(name))
+
+    def data_source(self) -> Any:
+        """The experiment's data source ([data] source, configured by its own section), built from the registry."""
+        from synvita.registry import DATA_SOURCES
+
+        name = self.section("data").source
+        return DATA_SOURCES.get(name).from_section(self.section(name), self)
+
+    @cached_property
+    def data(self) -> Any:
+        """The dataset the upstream world run built (the data source's `load`), read once per stage."""
+        return self.data_source().load(self.inputs["world"])
+
+    @cached_property
+    def synthetic(self) -> Any:
+        """The synthetic set the upstream generate run wrote (`synvita.world.synthetic.SyntheticSet`)."""
+        from synvita.world.synthetic import load_synthetic
+
+        path = Path(self.inputs["generate"])
+        return load_synthetic(path if (path / "synthetic.json").exists() else path / "synthetic")
 
     def write_config(self) -> None:
         payload = {

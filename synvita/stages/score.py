@@ -16,46 +16,20 @@ from synvita.stages import StageContext
 
 def run(ctx: StageContext) -> None:
     from synvita.registry import SCORERS
-    import synvita.scorers  # noqa: F401
     from synvita.scorers.base import write_weights
-    from synvita.scorers.ensemble import EnsembleScorer
-    from synvita.scorers.oracle import OracleScorer
-    from synvita.training.pipeline import (SCORES_FILE, WEIGHTS_FILE, save_scores, score_pairs, synthetic_dir,
-                                           weight_rows_for, world_dir)
-    from synvita.world import load_world
-    from synvita.world.synthetic import load_synthetic
+    from synvita.training.pipeline import SCORES_FILE, WEIGHTS_FILE, save_scores, score_pairs, weight_rows_for
 
-    world = load_world(world_dir(ctx.inputs["world"]))
-    syn = load_synthetic(synthetic_dir(ctx.inputs["generate"]))
-    _, pairs = world.split("train")
+    syn = ctx.synthetic
+    _, pairs = ctx.data.split("train")
     sc = ctx.section("scorers")
-    name = sc.name
-    SCORERS.check(name)
-    if name == "oracle":
-        if not syn.knows_faithful:
-            from synvita.errors import UserInputError
-
-            raise UserInputError(
-                f"the oracle scorer needs ground-truth faithful flags, which the {syn.generator} generator does not have",
-                hint="use scorers.name = \"ensemble\" (or vqascore) for real generators",
-            )
-        scorer = OracleScorer(list(syn.faithful))
-        ft_has, fo_has = scorer.score(None, np.arange(len(pairs)), pairs.caption_neg, pairs.caption_pos)
-        has = syn.pair_index >= 0
-        f_target = np.where(has, ft_has, np.nan)
-        f_other = np.where(has, fo_has, np.nan)
-    else:
-        if name == "vqascore":  # K off-the-shelf video-LLMs from [scorers] paths (the paper's VQAScore ensemble)
-            scorer = SCORERS.get("vqascore").from_section(sc)
-        else:
-            scorer = EnsembleScorer.from_pretrain_dir(ctx.inputs["pretrain"], sc.members)
-        t0 = time.perf_counter()
-        f_target, f_other = score_pairs(scorer, syn, pairs)
-        ctx.events.metric("score_s", time.perf_counter() - t0, 0)
+    scorer = SCORERS.get(sc.name).from_section(sc, ctx)
+    t0 = time.perf_counter()
+    f_target, f_other = score_pairs(scorer, syn, pairs)
+    ctx.events.metric("score_s", time.perf_counter() - t0, 0)
     generator = str(ctx.config.get("generator") or syn.generator)
     rows = weight_rows_for(syn, pairs, f_target, f_other, generator)
     write_weights(ctx.run_dir / WEIGHTS_FILE, rows)
-    save_scores(ctx.run_dir / SCORES_FILE, f_target, f_other, name)
+    save_scores(ctx.run_dir / SCORES_FILE, f_target, f_other, sc.name)
     w = np.array([r.weight for r in rows])
     known = [r for r in rows if r.faithful is not None]  # real generators: faithfulness unknown, no AUROC
     faithful = np.array([bool(r.faithful) for r in known], dtype=bool)
@@ -67,4 +41,4 @@ def run(ctx: StageContext) -> None:
         ctx.events.metric("weight_faithful_auroc", roc_auc(faithful.astype(int), diff), 0)
     ctx.events.weights(WEIGHTS_FILE)
     ctx.events.artifact("scores", SCORES_FILE)
-    ctx.events.log(f"scored {len(rows)} synthetic videos with {name}; mean ω {w.mean() if len(w) else 0:.3f}")
+    ctx.events.log(f"scored {len(rows)} synthetic videos with {sc.name}; mean ω {w.mean() if len(w) else 0:.3f}")

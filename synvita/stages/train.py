@@ -12,34 +12,23 @@ from synvita.stages import StageContext
 def run(ctx: StageContext) -> None:
     import time
 
-    from synvita.models.base import load_model
+    from synvita.registry import MODELS
     from synvita.training.loop import TrainConfig, train
-    from synvita.training.pipeline import (INIT_DIR, MODEL_DIR, load_scores, synthetic_dir, training_data, world_dir,
-                                           write_json)
+    from synvita.training.pipeline import MODEL_DIR, load_scores, training_data, write_json
     from synvita.training.variants import get_variant
-    from synvita.world import load_world
 
-    model_name = ctx.section("model").name
-    if model_name != "tiny":
-        from synvita.errors import UserInputError
-
-        raise UserInputError(
-            f"the train stage fine-tunes only the embedded `tiny` model so far (model.name = '{model_name}')",
-            hint="the videollm backend is usable from Python (synvita.training.loop.train); see docs/backends.md",
-        )
+    ms = ctx.section("model")
+    model = MODELS.get(ms.name).from_section(ms, ctx)
     variant = str(ctx.config.get("variant") or "none")
     spec = get_variant(variant)
-    world = load_world(world_dir(ctx.inputs["world"]))
+    world = ctx.data
     ts = ctx.section("train")
     syn = f_target = f_other = None
     if spec.synthetic:
-        from synvita.world.synthetic import load_synthetic
-
-        syn = load_synthetic(synthetic_dir(ctx.inputs["generate"]))
+        syn = ctx.synthetic
         if spec.weight_rule != "one":
             f_target, f_other = load_scores(ctx.inputs["score"])
     data = training_data(world, variant, syn, f_target, f_other, use_extra=ts.extra_negatives)
-    model = load_model(ctx.inputs["pretrain"] / INIT_DIR if (ctx.inputs["pretrain"] / INIT_DIR).exists() else ctx.inputs["pretrain"])
     cfg = TrainConfig.from_section(ts, variant=variant, seed=ctx.seed, n_pairs=len(data.pairs))
     ctx.events.log(f"training variant={variant} seed={ctx.seed} steps={cfg.steps} on {len(data.pairs)} pairs")
 

@@ -1,4 +1,4 @@
-"""Stage `world`: build the procedural world into `<run_dir>/world` from the experiment's [world] section."""
+"""Stage `world`: build the experiment's data source (the procedural world from [world]) into `<run_dir>/world`."""
 
 from __future__ import annotations
 
@@ -9,13 +9,12 @@ from synvita.stages import StageContext
 
 
 def run(ctx: StageContext) -> None:
-    from synvita.world import build_world
-    from synvita.world.stats import world_stats
+    from synvita.world.source import WORLD_SUBDIR
 
-    section = ctx.section("world")
-    preset, seed = section.preset, section.seed
-    out = ctx.run_dir / "world"
-    ctx.events.log(f"building world preset={preset} seed={seed} into {out}")
+    source = ctx.data_source()
+    section = source.section
+    out = ctx.run_dir / WORLD_SUBDIR
+    ctx.events.log(f"building world preset={section.preset} seed={section.seed} into {out}")
     t0 = time.perf_counter()
     last = [0.0]
 
@@ -25,10 +24,10 @@ def run(ctx: StageContext) -> None:
             last[0] = now
             ctx.events.progress(done, total, msg)
 
-    world = build_world(preset, seed, out, progress=progress, overrides=section.overrides or None)
+    world = source.build(out, progress=progress)
     ctx.events.metric("world_build_s", time.perf_counter() - t0, 0)
     ctx.events.log("world sets: " + ", ".join(f"{k}={v}" for k, v in world.meta["sets"].items()))
-    (out / "stats.json").write_text(json.dumps(world_stats(out), indent=2))
+    (out / "stats.json").write_text(json.dumps(source.stats(out), indent=2))
     ctx.events.artifact("world", "world")
     ctx.events.artifact("stats", "world/stats.json")
     ctx.events.artifact("world.json", "world/world.json")

@@ -15,6 +15,7 @@ import numpy as np
 from synvita.config import ScorersSection
 from synvita.data.types import PairSet
 from synvita.errors import NotFoundError, UserInputError
+from synvita.world.source import world_dir  # noqa: F401  (the stages and research scripts read it here)
 
 INIT_DIR = "init"
 """Under a pretrain run dir: the fine-tuning initialisation (a save_pretrained directory)."""
@@ -23,12 +24,6 @@ MODEL_DIR = "model"
 WEIGHTS_FILE = "weights.jsonl"
 SCORES_FILE = "scores.npz"
 """Under a score run dir: per-member f_target / f_other [K, P] per training pair (NaN where no V^s)."""
-
-
-def world_dir(path: str | Path) -> Path:
-    """The world directory inside an upstream world run dir (or the path itself if it is a world dir)."""
-    path = Path(path)
-    return path if (path / "world.json").exists() else path / "world"
 
 
 def synthetic_dir(path: str | Path) -> Path:
@@ -190,38 +185,23 @@ def training_data(world, variant: str, syn=None, f_target=None, f_other=None, us
     return TrainData(bank.frames, pairs, syn_frames, extra_negatives=extra)
 
 
-def benchmark_inputs(world, names: Sequence[str]) -> dict[str, tuple[np.ndarray, Any]]:
-    out = {}
-    for name in names:
-        bank, data = world.benchmark(name)
-        out[name] = (bank.frames, data)
-    return out
+def export_predictions(world, out_dir: Path, benchmarks: Sequence[tuple[Any, np.ndarray, Any]],
+                       raw: dict[str, np.ndarray]) -> list[Path]:
+    """Write each benchmark's plain scores as a SynViTA inference CSV (videopath, prompt, entailment) under out_dir.
 
-
-def export_predictions(world, out_dir: Path, raw: dict[str, np.ndarray]) -> list[Path]:
-    """Write each benchmark's scores as a SynViTA inference CSV (videopath, prompt, entailment) under out_dir."""
+    `benchmarks`: (Benchmark, frames, items) as evaluated; the video paths are those of the world's bank of each
+    benchmark's set. A benchmark that is not one of the world's sets writes no CSV."""
     from synvita.benchmarks import formats
     from synvita.world.build import BENCHMARK_BANK
 
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, scores in raw.items():
-        _, data = world.benchmark(name)
-        paths = [r["videopath"] for r in world.video_meta(BENCHMARK_BANK[name])]
-        if name.startswith("entail"):
-            rows = data
-            if name == "entail-human-hard":
-                sel = np.flatnonzero(np.asarray(rows.hard, bool))
-                videos = [paths[int(rows.video[i])] for i in sel]
-                caps = [rows.caption[i] for i in sel]
-            else:
-                videos = [paths[int(v)] for v in rows.video]
-                caps = list(rows.caption)
-        elif name.startswith("retrieval"):
-            videos, caps, scores = formats.retrieval_prediction_rows(data, paths, scores)
-        else:
-            videos, caps, scores = formats.qa_prediction_rows(data, paths, scores)
-        written.append(formats.write_predictions_csv(out_dir / f"{name}.csv", videos, caps, scores))
+    for bench, _, items in benchmarks:
+        if bench.name not in raw or bench.name not in BENCHMARK_BANK:
+            continue
+        paths = [r["videopath"] for r in world.video_meta(BENCHMARK_BANK[bench.name])]
+        videos, caps, scores = bench.prediction_rows(items, paths, raw[bench.name])
+        written.append(formats.write_predictions_csv(out_dir / f"{bench.name}.csv", videos, caps, scores))
     return written
 
 

@@ -7,7 +7,7 @@ Public API (numpy only; no torch):
     parse, canonical, paraphrase         caption text ↔ scene graph
     flipped_caption, opposite_relation_caption, opposite_direction_captions,
     appearance_swap_caption                     caption-derived hard negatives
-    generate_for_split(world, generator, profile, seed, out_dir) -> SyntheticSet;  load_synthetic(dir)
+    load_synthetic(dir) -> SyntheticSet       a generate run's synthetic videos (written by synvita.generators)
 """
 
 from synvita.world.build import build_world
@@ -23,7 +23,7 @@ from synvita.world.edits import (
     opposite_relation_caption,
 )
 from synvita.world.scene import Group, Relation, Scene
-from synvita.world.synthetic import SyntheticSet, generate_for_split, load_synthetic
+from synvita.world.synthetic import SyntheticSet, load_synthetic
 
 __all__ = [
     "build_world",
@@ -44,6 +44,5 @@ __all__ = [
     "Group",
     "Relation",
     "SyntheticSet",
-    "generate_for_split",
     "load_synthetic",
 ]

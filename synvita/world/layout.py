@@ -3,6 +3,8 @@
 `build` writes this layout and `dataset` reads it; both take the names from here.
 """
 
+from synvita.benchmarks.world import WORLD_BENCHMARKS
+
 WORLD_FILE = "world.json"
 """Config, seed, vocabulary, sizes and the sha256 of every manifest and frame cache."""
 
@@ -15,7 +17,8 @@ BANKS = ("pretrain", "train", "val", "test", "human", "retrieval-temporal", "ret
 PAIR_SPLITS = ("train", "val", "test")
 """Banks whose set is a list of (video, caption, contrast caption) training pairs."""
 
-BENCHMARKS = ("entail-llm", "entail-human", "entail-human-hard", "retrieval-temporal", "retrieval-events", "qa-hard")
+BENCHMARKS = WORLD_BENCHMARKS
+"""The benchmark sets every world holds: one per world benchmark of synvita.benchmarks.world."""
 BENCHMARK_BANK = {
     "entail-llm": "test",
     "entail-human": "human",

@@ -1,37 +1,27 @@
-"""Synthetic videos V^s = G(t^s) for every pair of a split, stored like a bank, plus the VideoCon-layout training CSV.
+"""Synthetic videos V^s = G(t^s) for every pair of a split, stored like a bank, read back as a `SyntheticSet`.
 
-Directory written by `generate_for_split`:
+Directory (written by `synvita.generators.synthesize`):
     synthetic.json          generator, profile, seed, split, counts, faithful rate, sha256
     frames.npy, videos.csv  the bank of synthetic clips (mp4 shards or one file per clip next to them)
     manifest.csv            one row per pair: pair_index, video, videopath, prompt (t^s), reference (t^r),
                             rendered_caption, faithful, failed, misalignment, generator, profile
                             (faithful/failed are empty where the generator does not know: every real model)
     videocon_train.csv      SynViTA's training layout: videopath, caption, label, misalignment, domain, syn_video
-
-Real generators (cogvideox, diffusers, folder) go through `generate_with_model`: the videos are first written at
-the model's own size by `synvita.generators.sharded.generate_to_dir` into `generated/` (one mp4 per video, small
-batches, tmp + rename, finished videos skipped, so a retried run resumes), then conformed to the world's clip
-shape (`fit_clip`) and stored exactly as above, so score and train read them like procedural ones.
+    generated/              a real generator's full-size mp4s (one per video), when it made them
 """
 
 from __future__ import annotations
 
-import inspect
 import json
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
 
 import numpy as np
 
-from synvita.data.cache import FRAMES_FILE, bank_prefix, encode_clips, load_bank, write_bank
-from synvita.data.manifest import as_bool, file_sha256, read_csv, write_csv
+from synvita.data.cache import load_bank
+from synvita.data.manifest import as_bool, read_csv
 from synvita.data.types import VideoBank
-from synvita.data.video_io import fit_clip
-from synvita.errors import NotFoundError, UserInputError
-from synvita.paths import confine
-from synvita.registry import GENERATORS
+from synvita.errors import NotFoundError
 
 SYNTHETIC_FILE = "synthetic.json"
 GENERATED_DIR = "generated"
@@ -73,151 +63,6 @@ class SyntheticSet:
         return self.faithful_known is None or bool(self.faithful_known.any())
 
 
-def make_generator(name: str, profile: str, config: Any = None, options: dict[str, Any] | None = None):
-    """Instantiate a registered generator (the procedural one gets the world's geometry and a noise profile)."""
-    import synvita.generators  # noqa: F401  (registers the built-in generators)
-
-    cls = GENERATORS.get(name)
-    if name == "procedural":
-        return cls(profile=profile, config=config, **(options or {}))
-    return cls(**(options or {}))
-
-
-def _index_kwargs(gen, start: int, n: int) -> dict[str, Any]:
-    """Global video indices for a batch, in whichever form the generator takes them (seeds follow the index)."""
-    params = inspect.signature(gen.generate).parameters
-    if "start_index" in params:
-        return {"start_index": start}
-    if "indices" in params:
-        return {"indices": list(range(start, start + n))}
-    return {}
-
-
-def generate_for_split(
-    world,
-    generator_name: str = "procedural",
-    profile: str = "default",
-    seed: int = 0,
-    out_dir: str | Path = "synthetic",
-    split: str = "train",
-    progress: Callable[[int, int, str], None] | None = None,
-    options: dict[str, Any] | None = None,
-    batch: int = 1024,
-    generator: Any = None,
-    extra_meta: dict[str, Any] | None = None,
-) -> SyntheticSet:
-    """Render G(t^s) for every pair of `split` (t^r passed as reference) and write them under out_dir.
-
-    Videos from real generators (other sizes and lengths) are fitted to the world's clip geometry (`fit_clip`).
-    `generator` (an instance) replaces the registered `generator_name`'s constructor; the set is still labelled
-    `generator_name`. For a real T2V model use `generate_with_model`, which keeps memory to one video and resumes."""
-    from synvita.world.build import check_writable
-
-    out = Path(out_dir)
-    check_writable(out)
-    if (out / SYNTHETIC_FILE).exists():  # regenerating: drop the old set's files first
-        (out / SYNTHETIC_FILE).unlink()
-        for old in [*out.glob("*.mp4"), *(out / n for n in (FRAMES_FILE, "videos.csv", "manifest.csv", "videocon_train.csv"))]:
-            old.unlink(missing_ok=True)
-    say = progress or (lambda d, t, m: None)
-    cfg = world.config
-    gen = generator if generator is not None else make_generator(generator_name, profile, cfg, options)
-    real_bank, pairs = world.split(split)
-    n = len(pairs)
-    frames = np.lib.format.open_memmap(
-        out / FRAMES_FILE, mode="w+", dtype=np.uint8, shape=(n, cfg.frames, cfg.height, cfg.width, 3)
-    )
-    rows: list[dict[str, Any]] = []
-    ids = [f"syn_{generator_name}_{i:06d}" for i in range(n)]
-    batch = cfg.shard_size if cfg.video_layout == "shards" else batch  # whole shards, so each can be encoded at once
-    prefix = bank_prefix(out, out)
-    encoded: list[Future] = []
-    # each finished batch is encoded in a thread (PyAV releases the GIL) while the next one is generated
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="synthetic-encode") as pool:
-        for s in range(0, n, batch):
-            prompts = pairs.caption_neg[s : s + batch]
-            refs = pairs.caption_pos[s : s + batch]
-            videos = gen.generate(prompts, seed, references=refs, **_index_kwargs(gen, s, len(prompts)))
-            for k, v in enumerate(videos):
-                p = s + k
-                clip = np.asarray(v.frames)
-                frames[p] = clip if clip.shape == frames.shape[1:] else fit_clip(clip, *frames.shape[1:4])
-                rows.append(
-                    {
-                        "pair_index": p,
-                        "video": p,
-                        "videopath": "",
-                        "prompt": v.prompt,
-                        "reference": refs[k],
-                        "rendered_caption": v.rendered_caption or "",
-                        "faithful": "" if v.faithful is None else bool(v.faithful),  # "": unknown
-                        "failed": bool(v.meta["failed"]) if "failed" in v.meta else ("" if v.faithful is None else False),
-                        "misalignment": pairs.misalignment[p],
-                        "generator": generator_name,
-                        "profile": profile,
-                    }
-                )
-            stop = min(s + batch, n)
-            encoded.append(
-                pool.submit(encode_clips, out, prefix, ids, frames, s, stop, cfg.video_layout, cfg.shard_size, cfg.codec, cfg.fps)
-            )
-            say(stop, n, f"generate {split} ({generator_name}/{profile})")
-        done = [f.result() for f in encoded]
-    frames.flush()
-    paths = write_bank(
-        out,
-        out,
-        ids,
-        frames,
-        [{"prompt": r["prompt"], "rendered_caption": r["rendered_caption"], "faithful": r["faithful"]} for r in rows],
-        encoded=([p for d in done for p in d[0]], [t for d in done for t in d[1]]),
-    )
-    del frames
-    for r in rows:
-        r["videopath"] = paths[r["video"]]
-    write_csv(out / "manifest.csv", rows)
-    _write_videocon_training(out, world, split, pairs, rows)
-    known = np.array([r["faithful"] != "" for r in rows], dtype=bool)
-    faithful = np.array([r["faithful"] is True for r in rows], dtype=bool)
-    meta = {
-        "generator": generator_name,
-        "profile": profile,
-        "seed": int(seed),
-        "split": split,
-        "world": str(Path(world.root).resolve()),
-        "count": n,
-        "faithful_rate": float(faithful[known].mean()) if known.any() else None,
-        "faithful_known": bool(known.any()),
-        "failure_rates": getattr(getattr(gen, "profile", None), "failure", None),
-        "sha256": {
-            "frames.npy": file_sha256(out / FRAMES_FILE),
-            "manifest.csv": file_sha256(out / "manifest.csv"),
-        },
-        **(extra_meta or {}),
-    }
-    (out / SYNTHETIC_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True, default=str))
-    return load_synthetic(out)
-
-
-def _write_videocon_training(out: Path, world, split: str, pairs, rows) -> None:
-    """SynViTA's training CSV: 2 real rows and 2 synthetic rows per pair (absolute mp4 paths; with the shard layout
-    several rows share a file, see frame_start in the banks' videos.csv)."""
-    real_rows = world.rows(split)
-    real_root, syn_root = Path(world.root).resolve(), out.resolve()
-    table = []
-    for p, r in enumerate(rows):
-        real_path = str(real_root / real_rows[p]["videopath"])
-        syn_path = str(syn_root / r["videopath"])
-        common = {"misalignment": pairs.misalignment[p], "syn_video": syn_path}
-        table += [
-            {"videopath": real_path, "caption": pairs.caption_pos[p], "label": 1, "domain": "real", **common},
-            {"videopath": real_path, "caption": pairs.caption_neg[p], "label": 0, "domain": "real", **common},
-            {"videopath": syn_path, "caption": pairs.caption_neg[p], "label": 1, "domain": "synthetic", **common},
-            {"videopath": syn_path, "caption": pairs.caption_pos[p], "label": 0, "domain": "synthetic", **common},
-        ]
-    write_csv(out / "videocon_train.csv", table)
-
-
 def load_synthetic(out_dir: str | Path) -> SyntheticSet:
     out = Path(out_dir)
     if not (out / SYNTHETIC_FILE).exists():
@@ -252,148 +97,3 @@ def load_synthetic(out_dir: str | Path) -> SyntheticSet:
     )
 
 
-class ConformedVideos:
-    """Existing full-size videos served by global pair index, each conformed to the world's clip shape
-    [frames, height, width] as soon as it is decoded (linspace frame sampling, PIL area resize: `fit_clip`), so at
-    most one full-size video is in memory. `read(j, prompt)` returns video j as uint8 [T, H, W, 3].
-
-    Behaves as a generator for `generate_for_split`, which then stores them like any synthetic set; `faithful` is
-    None (nobody knows whether a real model followed its prompt)."""
-
-    def __init__(self, name: str, read: Callable[[int, str], np.ndarray], shape: tuple[int, int, int]) -> None:
-        self.name, self.read, self.shape = name, read, shape
-
-    def generate(self, prompts, seed, references=None, indices=None):
-        from synvita.generators.base import GeneratedVideo
-
-        indices = range(len(prompts)) if indices is None else indices
-        out = []
-        for prompt, j in zip(prompts, indices):
-            clip = np.asarray(self.read(int(j), prompt))  # uint8 [T, H, W, 3] at the model's size
-            out.append(GeneratedVideo(frames=fit_clip(clip, *self.shape), prompt=prompt,
-                                      meta={"index": int(j), "source_shape": list(clip.shape[:3])}))
-        return out
-
-
-def _folder_paths_by_index(folder_gen) -> dict[int, tuple[str, Path]]:
-    """Global index → (prompt, video path) from a folder generator's manifest when it has an `index` column
-    (`generate_to_dir` writes one: a Slurm array's output fed with `write_prompts_csv`)."""
-    path = getattr(folder_gen, "manifest_path", None)
-    if path is None or not Path(path).is_file():
-        return {}
-    rows = read_csv(path)
-    if not rows or "index" not in rows[0]:
-        return {}
-    root = Path(folder_gen.folder)
-    out = {}
-    for line, r in enumerate(rows, start=2):
-        if (r.get("index") or "").isdigit():
-            video = confine(root, r["videopath"], where=f"manifest {path} line {line}")
-            out[int(r["index"])] = (" ".join(r["prompt"].split()), video)
-    return out
-
-
-def _generator_record(gen, generator_name: str, seed: int) -> dict[str, Any]:
-    """What determines the pixels of `generated/` (a resumed run must agree, or old and new videos would mix)."""
-    if hasattr(gen, "describe"):
-        described = gen.describe()
-    else:  # e.g. the folder generator: where the videos come from and how they are resampled
-        described = {k: getattr(gen, k) for k in ("folder", "model_path", "num_frames", "height", "width", "fps") if hasattr(gen, k)}
-    described = {k: v for k, v in described.items() if k not in ("model_dir",)}
-    return {"generator": generator_name, "seed": int(seed), "settings": json.loads(json.dumps(described, default=str))}
-
-
-def generate_with_model(
-    world,
-    generator,
-    generator_name: str,
-    seed: int = 0,
-    out_dir: str | Path = "synthetic",
-    split: str = "train",
-    progress: Callable[[int, int, str], None] | None = None,
-    batch_size: int = 1,
-) -> SyntheticSet:
-    """G(t^s) for every pair of `split` from a real text-to-video `generator` (an instance), resumably.
-
-    1. `generate_to_dir` writes video j (seeded by its global index) to `out_dir/generated/videos/<id>.mp4` at the
-       model's own size, one video in memory at a time, each through a temporary file + rename; videos already
-       there are skipped, so rerunning after a crash or preemption continues where it stopped. With
-       `batch_size` > 1 the missing videos are first generated `batch_size` prompts per call (same seeds).
-    2. The videos are conformed to the world's [frames, height, width] and written as a synthetic set
-       (`generate_for_split`'s format, read by `load_synthetic`), with `faithful` unknown.
-    A `generated/` folder made with other settings or another seed is refused (one line), never mixed in.
-    The `folder` generator's videos exist already: they are conformed straight from its folder (no copy, no second
-    lossy encode)."""
-    from synvita.generators.sharded import generate_to_dir, merge_manifests, read_mp4, write_mp4
-    from synvita.world.build import check_writable
-
-    out = Path(out_dir)
-    check_writable(out)
-    say = progress or (lambda d, t, m: None)
-    _, pairs = world.split(split)
-    prompts = list(pairs.caption_neg)
-    ids = [f"syn_{generator_name}_{i:06d}" for i in range(len(prompts))]
-    cfg = world.config
-    shape = (cfg.frames, cfg.height, cfg.width)
-    if getattr(generator, "name", generator_name) == "folder":
-        by_index = _folder_paths_by_index(generator)  # exact even when two pairs share a prompt
-
-        def read(j: int, prompt: str) -> np.ndarray:
-            listed = by_index.get(j)
-            if listed is not None and listed[0] == " ".join(prompt.split()):
-                return read_mp4(listed[1])
-            return generator.generate([prompt], seed, indices=[j])[0].frames  # the first video listed for this prompt
-
-        reader = ConformedVideos(generator_name, read, shape)
-        return generate_for_split(world, generator_name, "none", seed, out, split, progress=progress, generator=reader,
-                                  extra_meta={"generator_settings": _generator_record(generator, generator_name, seed)["settings"]})
-    raw = out / GENERATED_DIR
-    raw.mkdir(parents=True, exist_ok=True)
-
-    record = _generator_record(generator, generator_name, seed)
-    record_path = raw / GENERATED_OPTIONS
-    if record_path.exists():
-        before = json.loads(record_path.read_text())
-        if before != record:
-            changed = sorted(k for k in set(before["settings"]) | set(record["settings"])
-                             if before["settings"].get(k) != record["settings"].get(k))
-            changed += [k for k in ("generator", "seed") if before.get(k) != record.get(k)]
-            raise UserInputError(
-                f"{raw} holds videos made with other generator settings ({', '.join(changed)} differ)",
-                hint="delete that folder to regenerate, or rerun with the same settings to resume",
-            )
-    else:
-        record_path.write_text(json.dumps(record, indent=2, sort_keys=True))
-
-    task = f"generate {split} ({generator_name})"
-    fps = int(getattr(generator, "fps", 8))
-    if batch_size > 1 and "indices" in inspect.signature(generator.generate).parameters:
-        missing = [j for j in range(len(prompts)) if not (raw / "videos" / f"{ids[j]}.mp4").exists()]
-        done = len(prompts) - len(missing)
-        for s in range(0, len(missing), batch_size):
-            chunk = missing[s : s + batch_size]
-            videos = generator.generate([prompts[j] for j in chunk], seed, indices=chunk)
-            for j, video in zip(chunk, videos):
-                write_mp4(raw / "videos" / f"{ids[j]}.mp4", video.frames, fps=fps)
-            done += len(chunk)
-            say(done, len(prompts), task)
-    generate_to_dir(generator, prompts, ids, raw, seed, shard=(0, 1), fps=fps,
-                    progress=lambda done, total: say(done, total, task))
-    merge_manifests(raw, expected=len(prompts))
-
-    reader = ConformedVideos(generator_name, lambda j, prompt: read_mp4(raw / "videos" / f"{ids[j]}.mp4"), shape)
-    return generate_for_split(
-        world, generator_name, "none", seed, out, split, progress=progress, generator=reader,
-        extra_meta={"generated_dir": GENERATED_DIR, "generator_settings": record["settings"]},
-    )
-
-
-def write_prompts_csv(world, path: str | Path, generator_name: str = "cogvideox", split: str = "train") -> Path:
-    """`id,prompt` for every pair of `split` (prompt = t^s), the input of `python -m synvita.generators.sharded`.
-
-    The ids are the ones `generate_with_model` uses, so a Slurm array's output folder can be read back with the
-    `folder` generator (`generation.videos_dir`) or placed as `<generate run>/synthetic/generated`."""
-    _, pairs = world.split(split)
-    rows = [{"id": f"syn_{generator_name}_{i:06d}", "prompt": p} for i, p in enumerate(pairs.caption_neg)]
-    write_csv(Path(path), rows)
-    return Path(path)

@@ -142,7 +142,7 @@ def test_a_slurm_array_output_is_read_back_with_the_folder_generator(tmp_path, w
     from synvita.generators.sharded import main as sharded_main
     from synvita.stages.generate import run
     from synvita.world import load_world
-    from synvita.world.synthetic import write_prompts_csv
+    from synvita.generators.synthesize import write_prompts_csv
 
     prompts = write_prompts_csv(load_world(world_run / "world"), tmp_path / "prompts.csv")
     array = tmp_path / "array-out"
@@ -178,21 +178,27 @@ def test_missing_weights_are_the_runs_one_line_error(tmp_path, world_run, monkey
     assert not (tmp_path / "generate" / "synthetic" / "synthetic.json").exists()
 
 
-def test_generator_options_are_checked(tmp_path, world_run, cogvideox_dir):
-    from synvita.stages.generate import build_generator, generator_options
+def test_generator_sections_are_checked(tmp_path, world_run, cogvideox_dir):
+    from dataclasses import replace
 
-    options = generator_options("cogvideox", {**GEN, "model_path": "m", "guidance": 4.5, "options": {"fps": 12}})
-    assert options == {"model_path": "m", "device": "cpu", "num_frames": 9, "height": 16, "width": 16, "steps": 2,
-                       "guidance": 4.5, "fps": 12}
-    assert "device" not in generator_options("cogvideox", {"device": "auto", "dtype": "auto", "batch_size": 1})
-    with pytest.raises(UserInputError, match="generation.device 'gpu'"):
-        generator_options("cogvideox", {"device": "gpu"})
-    with pytest.raises(UserInputError, match="generation.dtype 'int8'"):
-        generator_options("cogvideox", {"dtype": "int8"})
-    with pytest.raises(UserInputError, match="num_frames = 0"):
-        generator_options("cogvideox", {"num_frames": 0})
-    with pytest.raises(UserInputError, match="does not take device"):
-        build_generator("folder", {"videos_dir": str(tmp_path), "device": "cpu"})
+    from synvita.config import GenerationSection
+    from synvita.generators.base import model_options
+    from synvita.registry import GENERATORS
+
+    cogvideox = GENERATORS.get("cogvideox")
+    section = GenerationSection(**{**GEN, "model_path": "m", "guidance": 4.5, "options": {"fps": 12}})
+    assert model_options(section, ("model_path", "device", "dtype", "num_frames", "height", "width", "steps",
+                                   "guidance", "batch_size")) == {
+        "model_path": "m", "device": "cpu", "num_frames": 9, "height": 16, "width": 16, "steps": 2, "guidance": 4.5, "fps": 12}
+    assert "device" not in model_options(GenerationSection(), ("device", "dtype", "batch_size"))
+    cogvideox.validate_section(section)
+    for change, message in (({"device": "gpu"}, "generation.device 'gpu'"), ({"dtype": "int8"}, "generation.dtype 'int8'"),
+                            ({"num_frames": 0}, "num_frames = 0"), ({"profile": "clean"}, "does not take generation.profile"),
+                            ({"options": {"fps": 8, "nope": 1}}, "does not take generation.options nope")):
+        with pytest.raises(UserInputError, match=message):
+            cogvideox.validate_section(replace(section, **change))
+    with pytest.raises(UserInputError, match="does not take generation.device"):
+        GENERATORS.get("folder").validate_section(GenerationSection(videos_dir=str(tmp_path), device="cpu"))
     with pytest.raises(UserInputError, match="4k\\+1"):  # the generator's own checks reach the run
         _generate(tmp_path, world_run, cogvideox_dir, num_frames=10)
 

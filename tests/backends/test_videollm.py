@@ -23,7 +23,7 @@ def _videos(n=2, t=10, h=40, w=48, seed=0):
 @pytest.fixture(scope="module")
 def model(videollm_dir):
     """Loaded the way a user loads a downloaded Video-LLaVA directory (identity LoRA on top)."""
-    return MODELS.get("videollm").from_pretrained(videollm_dir)
+    return MODELS.get("videollm").model_class().from_pretrained(videollm_dir)
 
 
 def _reference_logprobs(model, video, ids, attention_mask=None):
@@ -79,7 +79,7 @@ def test_shared_semantic_copy_masks_by_attention_like_the_official_code(model):
 def test_same_seed_same_adapter_and_training_touches_only_lora(videollm_dir):
     cfg = {"model_path": str(videollm_dir), "lora": RANDOM_LORA}
     a, b, c = (build_model("videollm", cfg, seed=s) for s in (3, 3, 4))
-    d = MODELS.get("videollm").from_section({"name": "videollm", "path": str(videollm_dir), "config": {"lora": RANDOM_LORA}}, seed=3)
+    d = MODELS.get("videollm").model_class().from_section({"name": "videollm", "path": str(videollm_dir), "config": {"lora": RANDOM_LORA}}, seed=3)
     videos = _videos()
     np.testing.assert_array_equal(a.predict(videos, [0, 1], CAPS[:2]), b.predict(videos, [0, 1], CAPS[:2]))
     np.testing.assert_array_equal(a.predict(videos, [0, 1], CAPS[:2]), d.predict(videos, [0, 1], CAPS[:2]))
@@ -119,7 +119,7 @@ def test_llava_next_video_backend(tmp_path):
     from synvita.models.videollm import build_tiny_videollm
 
     d = build_tiny_videollm(tmp_path / "nextvideo", CAPS, arch="llava_next_video")
-    model = MODELS.get("videollm").from_pretrained(d)
+    model = MODELS.get("videollm").model_class().from_pretrained(d)
     assert model.arch == "llava_next_video" and model.tokens_per_video == 32
     videos = _videos()
     f = model.predict(videos, [1], CAPS[2:])
@@ -136,9 +136,9 @@ def test_missing_weights_are_one_line_not_found(tmp_path, monkeypatch):
     line = err.value.one_line()
     assert "\n" not in line and "hf-cache" in line and "huggingface-cli download LanguageBind/Video-LLaVA-7B-hf" in line
     with pytest.raises(NotFoundError):
-        MODELS.get("videollm").from_pretrained(tmp_path / "nothing")
+        MODELS.get("videollm").model_class().from_pretrained(tmp_path / "nothing")
     with pytest.raises(UserInputError, match="model.path"):
-        MODELS.get("videollm").from_section({"name": "videollm"})
+        MODELS.get("videollm").model_class().from_section({"name": "videollm"})
 
 
 def test_trains_in_the_synvita_loop_with_adapter_only_checkpoints(videollm_dir, tmp_path):

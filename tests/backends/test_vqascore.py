@@ -6,6 +6,7 @@ import torch
 
 from synvita.errors import NotFoundError, UserInputError
 from synvita.models.base import build_model
+from synvita.config import ScorersSection
 from synvita.registry import SCORERS
 import synvita.scorers  # noqa: F401
 
@@ -43,6 +44,6 @@ def test_vqascore_bad_input(videollm_dir):
     with pytest.raises(UserInputError, match="measure"):
         cls([videollm_dir], measure="nope")
     with pytest.raises(UserInputError, match="scorers.paths"):
-        cls.from_section({"name": "vqascore", "members": 2})
-    scorer = cls.from_section({"name": "vqascore", "paths": [str(videollm_dir)], "measure": "ratio", "device": "cpu"})
-    assert scorer.measure == "ratio" and len(scorer.members) == 1
+        cls.from_section(ScorersSection(name="vqascore", members=2), ctx=None)
+    scorer = cls.from_section(ScorersSection(name="vqascore", paths=[str(videollm_dir)]), ctx=None)
+    assert scorer.measure == "p_yes" and len(scorer.members) == 1

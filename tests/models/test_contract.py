@@ -23,7 +23,7 @@ def _videos(n=3, t=8, size=32, seed=0):
 
 
 def _make(name, tmp_path, seed=0):
-    cls = MODELS.get(name)
+    cls = MODELS.get(name).model_class()
     try:
         config = cls.example_config(CAPTIONS, frames=8, size=32, workdir=tmp_path / "work")
     except (NotFoundError, ImportError) as exc:  # e.g. an optional backend whose dependencies are absent

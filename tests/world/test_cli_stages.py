@@ -9,7 +9,9 @@ from synvita.cli.world import app
 from synvita.data.types import MISALIGNMENT_TYPES
 from synvita.events import EventWriter, read_events
 from synvita.stages import StageContext
-from synvita.world.synthetic import generate_for_split, load_synthetic
+from synvita.generators.procedural import ProceduralGenerator
+from synvita.generators.synthesize import generate_for_split
+from synvita.world.synthetic import load_synthetic
 
 SMALL = ["--set", "n_pretrain=10", "--set", "n_train=14", "--set", "n_val=7", "--set", "n_test=14", "--set", "n_human=14"]
 
@@ -99,8 +101,8 @@ def test_world_and_generate_stages(tmp_path):
 
 
 def test_synthetic_sets_are_deterministic(tmp_path, tiny_world):
-    a = generate_for_split(tiny_world, "procedural", "default", 3, tmp_path / "a")
-    b = generate_for_split(tiny_world, "procedural", "default", 3, tmp_path / "b")
+    a = generate_for_split(tiny_world, ProceduralGenerator("default", tiny_world.config), 3, tmp_path / "a")
+    b = generate_for_split(tiny_world, ProceduralGenerator("default", tiny_world.config), 3, tmp_path / "b")
     assert np.array_equal(a.bank.frames, b.bank.frames)
     assert (tmp_path / "a" / "manifest.csv").read_text() == (tmp_path / "b" / "manifest.csv").read_text()
     assert 0.4 < a.faithful.mean() < 0.95
@@ -115,7 +117,7 @@ def test_synthetic_sets_are_deterministic(tmp_path, tiny_world):
 
 
 def test_show_reads_a_generated_synthetic_set(tmp_path, tiny_world):
-    generate_for_split(tiny_world, "procedural", "cogvideox-like", 0, tmp_path / "syn")
+    generate_for_split(tiny_world, ProceduralGenerator("cogvideox-like", tiny_world.config), 0, tmp_path / "syn")
     sheet = tmp_path / "s.png"
     result = CliRunner().invoke(
         app, ["show", "--world", str(tiny_world.root), "--synthetic", str(tmp_path / "syn"), "--n", "7", "--sheet", str(sheet)]
@@ -130,7 +132,6 @@ def test_show_reads_a_generated_synthetic_set(tmp_path, tiny_world):
 
 def test_videos_of_other_geometry_are_fitted_to_the_world(tmp_path, tiny_world):
     from synvita.generators.base import GeneratedVideo
-    from synvita.registry import GENERATORS
 
     class BigGenerator:
         name = "big-fake"
@@ -138,11 +139,7 @@ def test_videos_of_other_geometry_are_fitted_to_the_world(tmp_path, tiny_world):
         def generate(self, prompts, seed, indices=None, references=None):
             return [GeneratedVideo(frames=np.full((20, 48, 64, 3), 7 + i % 5, np.uint8), prompt=p) for i, p in zip(indices, prompts)]
 
-    GENERATORS.register("big-fake", BigGenerator)
-    try:
-        syn = generate_for_split(tiny_world, "big-fake", "default", 0, tmp_path / "big")
-    finally:
-        GENERATORS.unregister("big-fake")
+    syn = generate_for_split(tiny_world, BigGenerator(), 0, tmp_path / "big")
     assert syn.bank.frames.shape[1:] == (8, 32, 32, 3)
     assert [int(syn.bank.frames[i, 0, 0, 0, 0]) for i in range(62, 67)] == [9, 10, 11, 7, 8]  # global indices across batches (shards of 64)
     assert syn.generator == "big-fake" and not syn.faithful.any()
@@ -151,7 +148,7 @@ def test_videos_of_other_geometry_are_fitted_to_the_world(tmp_path, tiny_world):
 def test_stats_shows_the_construction(tmp_path, tiny_world):
     from synvita.api.world import stats
 
-    generate_for_split(tiny_world, "procedural", "default", 0, tmp_path / "syn")
+    generate_for_split(tiny_world, ProceduralGenerator("default", tiny_world.config), 0, tmp_path / "syn")
     st = stats(tiny_world.root, tmp_path / "syn")
     assert st["pairs"]["train"]["held_out_in_video"] == 0 and st["pairs"]["train"]["held_out_in_negative"] > 0
     assert st["pairs"]["human"]["held_out_in_video"] > 0
@@ -169,7 +166,7 @@ def test_export_in_the_original_layouts_reads_back(tmp_path, tiny_world):
     from synvita.benchmarks.formats import read_atp_hard_csv, read_entailment_csv, read_ssv2_csv
     from synvita.data.video_io import read_mp4
 
-    generate_for_split(tiny_world, "procedural", "default", 0, tmp_path / "syn")
+    generate_for_split(tiny_world, ProceduralGenerator("default", tiny_world.config), 0, tmp_path / "syn")
     result = CliRunner().invoke(app, ["export", "--world", str(tiny_world.root), "--out", str(tmp_path / "x"),
                                       "--train", "--synthetic", str(tmp_path / "syn")])
     assert result.exit_code == 0, result.output
