@@ -12,7 +12,6 @@ import dataclasses
 import difflib
 import json
 import math
-import os
 import re
 import types
 import typing

@@ -1,6 +1,5 @@
 """Session fixtures: tiny real-architecture models built once, saved with save_pretrained, loaded back by path."""
 
-import os
 import sys
 from pathlib import Path
 

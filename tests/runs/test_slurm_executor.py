@@ -4,7 +4,6 @@ The real-cluster version of these checks is tests/slurm/ (skipped without a runn
 """
 
 import os
-import sys
 import threading
 from pathlib import Path
 

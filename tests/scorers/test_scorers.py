@@ -1,7 +1,6 @@
 """Scorers for ω: the oracle, the pretrained ensemble, and the weights file the score stage writes."""
 
 import json
-from dataclasses import asdict
 
 import numpy as np
 import pytest
@@ -10,7 +9,7 @@ from synvita.errors import NotFoundError
 from synvita.models.base import build_model
 from synvita.models.tiny import TinyAlignmentModel
 from synvita.registry import SCORERS
-from synvita.scorers.base import WeightRow, read_weights, weight_rows, write_weights
+from synvita.scorers.base import read_weights, weight_rows, write_weights
 from synvita.scorers.ensemble import EnsembleScorer
 from synvita.scorers.oracle import OracleScorer
 import synvita.scorers  # noqa: F401
