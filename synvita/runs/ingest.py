@@ -1,4 +1,5 @@
-"""Ingest a run directory's events.jsonl into the store, idempotently (by seq, from the run's cursor).
+"""Ingest a run directory's events.jsonl into the store, idempotently (by seq), reading from the byte offset where
+the last poll stopped (the run's `EventsPosition`, kept in the store with the cursor).
 
 Used by the worker for local runs and by the host-side process that watches Slurm jobs: the job only appends
 to its run directory; this is the single place that reads it. Each line becomes a typed event row
@@ -9,14 +10,16 @@ the rows without touching the run directory.
 from __future__ import annotations
 
 import json
+import math
 import time
 from pathlib import Path
 from typing import Any, Iterable
 
 from synvita.errors import UserInputError
-from synvita.events import EVENTS_FILE, read_events
+from synvita.events import EVENTS_FILE, read_new_events
 from synvita.store import (
     ArtifactEvent,
+    EventsPosition,
     MetricEvent,
     ProgressEvent,
     ResultEvent,
@@ -41,23 +44,22 @@ def terminate_partial_line(run_dir: str | Path) -> None:
                 fh.write(b"\n")
 
 
-def ingest_run_dir(store: Store, run_id: str, run_dir: str | Path | None = None, *, batch: int = 5000) -> list[dict[str, Any]]:
-    """Read complete events after the run's cursor and record them; returns the newly ingested events."""
+def ingest_run_dir(store: Store, run_id: str, run_dir: str | Path | None = None) -> list[dict[str, Any]]:
+    """Read the complete events appended since the run's read position and record them; returns the newly
+    ingested events. One write transaction per poll (per `READ_CHUNK_BYTES` of a long backlog); the file is read
+    from the recorded byte offset, so a poll costs what was appended, not how long the run already is."""
     if run_dir is None:
         run_dir = store.get_run(run_id).run_dir
-    start = store.events_cursor(run_id)
+    path = Path(run_dir) / EVENTS_FILE
+    position = store.events_position(run_id)  # events.jsonl only grows: what lies before it was ingested
     new: list[dict[str, Any]] = []
-    chunk: list[dict[str, Any]] = []
-    for ev in read_events(run_dir, start):
-        chunk.append(ev)
-        if len(chunk) >= batch:
-            store.ingest_events(run_id, parse_events(chunk, run_dir))
-            new.extend(chunk)
-            chunk = []
-    if chunk:
-        store.ingest_events(run_id, parse_events(chunk, run_dir))
-        new.extend(chunk)
-    return new
+    while True:
+        events, end = read_new_events(path, position.offset, position.seq)
+        if not events:
+            return new
+        position = EventsPosition(end, position.seq + len(events))
+        fresh = store.ingest_events(run_id, parse_events(events, run_dir), position=position)
+        new.extend(events[len(events) - fresh :] if fresh else ())
 
 
 def parse_events(events: Iterable[dict[str, Any]], run_dir: str | Path) -> list[StageEvent]:
@@ -82,7 +84,7 @@ def _parse_event(ev: dict[str, Any], run_dir: Path, now: float) -> StageEvent:
     data = {k: v for k, v in ev.items() if k not in ("seq", "ts", "kind")}
     try:
         ts = float(ev.get("ts", now))
-        return _typed_event(seq, ts, kind, data, run_dir)
+        return _typed_event(seq, ts if math.isfinite(ts) else now, kind, data, run_dir)
     except _UnreadableWeightsFile as exc:
         reason = str(exc)
     except (KeyError, TypeError, ValueError) as exc:

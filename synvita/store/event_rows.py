@@ -85,3 +85,11 @@ class ArtifactEvent(StageEvent):
     kind: str = field(default="artifact", init=False)
     name: str
     path: str
+
+
+@dataclass(frozen=True)
+class EventsPosition:
+    """Where reading a run's events.jsonl resumes: byte `offset` is the start of line `seq` (0, 0: the top)."""
+
+    offset: int = 0
+    seq: int = 0
