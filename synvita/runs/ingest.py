@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import time
 from pathlib import Path
 from typing import Any, Iterable
@@ -51,15 +52,20 @@ def ingest_run_dir(store: Store, run_id: str, run_dir: str | Path | None = None)
     if run_dir is None:
         run_dir = store.get_run(run_id).run_dir
     path = Path(run_dir) / EVENTS_FILE
+    try:
+        size = os.stat(path).st_size
+    except FileNotFoundError:
+        return []
     position = store.events_position(run_id)  # events.jsonl only grows: what lies before it was ingested
     new: list[dict[str, Any]] = []
-    while True:
+    while position.offset < size:
         events, end = read_new_events(path, position.offset, position.seq)
-        if not events:
-            return new
+        if not events:  # only a partially written line so far
+            break
         position = EventsPosition(end, position.seq + len(events))
         fresh = store.ingest_events(run_id, parse_events(events, run_dir), position=position)
         new.extend(events[len(events) - fresh :] if fresh else ())
+    return new
 
 
 def parse_events(events: Iterable[dict[str, Any]], run_dir: str | Path) -> list[StageEvent]:
@@ -76,12 +82,20 @@ def parse_events(events: Iterable[dict[str, Any]], run_dir: str | Path) -> list[
                 hint="events are the lines of events.jsonl; seq is the 0-based line number",
             )
     now = time.time()
-    return [_parse_event(ev, Path(run_dir), now) for ev in events]
+    run_dir = Path(run_dir)
+    return [_parse_event(ev, run_dir, now) for ev in events]
+
+
+_METRIC_LINE_KEYS = {"seq", "ts", "kind", "name", "value", "step"}
+"""The keys of a metric line as `EventWriter` writes it (the common case, parsed without a generic copy)."""
 
 
 def _parse_event(ev: dict[str, Any], run_dir: Path, now: float) -> StageEvent:
     seq, kind = int(ev["seq"]), str(ev.get("kind", "log"))
-    data = {k: v for k, v in ev.items() if k not in ("seq", "ts", "kind")}
+    if kind == "metric" and ev.keys() == _METRIC_LINE_KEYS:
+        data = {"name": ev["name"], "value": ev["value"], "step": ev["step"]}
+    else:
+        data = {k: v for k, v in ev.items() if k not in ("seq", "ts", "kind")}
     try:
         ts = float(ev.get("ts", now))
         return _typed_event(seq, ts if math.isfinite(ts) else now, kind, data, run_dir)
@@ -96,10 +110,10 @@ def _parse_event(ev: dict[str, Any], run_dir: Path, now: float) -> StageEvent:
 
 def _typed_event(seq: int, ts: float, kind: str, data: dict[str, Any], run_dir: Path) -> StageEvent:
     """The row for one well-formed line (KeyError / TypeError / ValueError when its fields do not fit its kind)."""
-    common: dict[str, Any] = dict(seq=seq, ts=ts, data=data)
     if kind == "metric":
-        name, step, value = str(data["name"]), int(data.get("step", 0)), float(data["value"])
-        return MetricEvent(**common, name=name, step=step, value=value)
+        return MetricEvent(seq=seq, ts=ts, data=data, name=str(data["name"]), step=int(data.get("step", 0)),
+                           value=float(data["value"]))
+    common: dict[str, Any] = dict(seq=seq, ts=ts, data=data)
     if kind == "progress":
         total = data.get("total") or 0
         fraction = min(1.0, float(data.get("done", 0)) / float(total)) if total else None

@@ -19,8 +19,6 @@ import sqlite3
 import time
 from typing import Any, Sequence
 
-from sqlalchemy import Connection
-
 from synvita.errors import NotFoundError, UserInputError
 from synvita.store.event_rows import (
     ArtifactEvent,
@@ -72,23 +70,23 @@ class EventIngestion(RunRecords):
 
     def events_cursor(self, run_id: str) -> int:
         """The next events.jsonl line (seq) that `ingest_events` expects for this run."""
-        with self._read() as conn:
-            return int(self._ingest_state(conn, run_id)[1])
+        with self._raw_read() as raw:
+            return int(self._ingest_state(raw, run_id)[1])
 
     def events_position(self, run_id: str) -> EventsPosition:
         """Where reading the run's events.jsonl resumes (after the lines already ingested)."""
-        with self._read() as conn:
-            _, _, offset, offset_seq = self._ingest_state(conn, run_id)
+        with self._raw_read() as raw:
+            _, _, offset, offset_seq = self._ingest_state(raw, run_id)
             return EventsPosition(int(offset), int(offset_seq))
 
-    def _ingest_state(self, conn: Connection, run_id: str) -> tuple[str, int, int, int]:
+    def _ingest_state(self, raw: sqlite3.Connection, run_id: str) -> tuple[str, int, int, int]:
         """(status, cursor, read offset, seq at that offset); NotFoundError for an unknown run."""
-        row = conn.exec_driver_sql(
+        row = raw.execute(
             "SELECT status, events_cursor, events_offset, events_offset_seq FROM runs WHERE id = ?", (run_id,)
-        ).first()
+        ).fetchone()
         if row is None:
             raise NotFoundError(f"no run '{run_id}' in {self.path}", hint="see `synvita runs ls`")
-        return row[0], row[1], row[2], row[3]
+        return row
 
     def ingest_events(
         self, run_id: str, events: Sequence[StageEvent], *, position: EventsPosition | None = None
@@ -107,23 +105,24 @@ class EventIngestion(RunRecords):
                     f"not an event row for run {run_id}: {str(ev)[:200]}",
                     hint="parse events.jsonl lines into event rows with synvita.runs.ingest.parse_events",
                 )
-        with self._write() as conn:
-            status, cursor, _, offset_seq = self._ingest_state(conn, run_id)
+        with self._raw_write() as raw:  # a poll is a handful of statements: SQLAlchemy would cost more than they do
+            status, cursor, _, offset_seq = self._ingest_state(raw, run_id)
             fresh = sorted((e for e in events if e.seq >= cursor), key=lambda e: e.seq)
             values: dict[str, Any] = {}
             if fresh:
-                values = self._record(conn, run_id, status, fresh)
+                values = self._record(raw, run_id, status, fresh)
                 values["events_cursor"] = fresh[-1].seq + 1
             if position is not None and position.seq > offset_seq:
                 values["events_offset"], values["events_offset_seq"] = position.offset, position.seq
             if values:
                 columns = ", ".join(f"{name} = ?" for name in values)
-                conn.exec_driver_sql(f"UPDATE runs SET {columns} WHERE id = ?", (*values.values(), run_id))
-            if values.get("status") == "failed":
+                raw.execute(f"UPDATE runs SET {columns} WHERE id = ?", (*values.values(), run_id))
+        if values.get("status") == "failed":  # dependants cannot start meanwhile: they wait for a success
+            with self._write() as conn:
                 self._block_dependants(conn, [run_id], values["finished_at"])
-            return len(fresh)
+        return len(fresh)
 
-    def _record(self, conn: Connection, run_id: str, status: str, fresh: Sequence[StageEvent]) -> dict[str, Any]:
+    def _record(self, raw: sqlite3.Connection, run_id: str, status: str, fresh: Sequence[StageEvent]) -> dict[str, Any]:
         """Write the new rows (in seq order) into their tables; returns the run columns they change (progress,
         key metric, and status/error when a line was refused)."""
         event_rows: list[tuple] = []
@@ -178,7 +177,6 @@ class EventIngestion(RunRecords):
             elif isinstance(ev, ArtifactEvent):
                 artifact_rows.append((run_id, ev.name, ev.path))
             event_rows.append((run_id, ev.seq, ts, ev.kind, dump_json(dict(ev.data))))
-        raw: sqlite3.Connection = conn.connection.dbapi_connection  # type: ignore[assignment]
         if event_rows:
             raw.executemany(_INSERT_EVENT, event_rows)
         if metric_rows:
