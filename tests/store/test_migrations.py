@@ -125,3 +125,18 @@ def test_foreign_database_is_refused(tmp_path):
     con.close()
     with pytest.raises(StoreError, match="not a synvita database"):
         Store.open(path)
+
+
+def test_points_recorded_before_m004_keep_their_single_event(tmp_path):
+    path = tmp_path / "old.db"
+    _make_v1_database(path)
+    con = sqlite3.connect(path)
+    for step, value in [(0, 3.0), (1, 2.0), (2, 1.0)]:
+        con.execute("INSERT INTO run_events VALUES ('r-old001', ?, 0, 'metric', ?)",
+                    (step, f'{{"name": "loss", "step": {step}, "value": {value}}}'))
+    con.commit()
+    con.close()
+    store = Store.open(path)
+    assert [(e.seq, e.data["value"]) for e in store.events("r-old001")] == [(0, 3.0), (1, 2.0), (2, 1.0)]
+    assert [(m.step, m.value) for m in store.metrics("r-old001", "loss", max_points=2)] == [(0, 3.0), (2, 1.0)]
+    store.close()
