@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sqlite3
 import statistics
 import tempfile
@@ -121,24 +120,24 @@ def mlflow_log_batch(root: Path, name: str, points: int) -> float:
     return clock() - t0
 
 
-def poll_cost(root: Path, name: str, lines: int, polls: int = 20) -> float:
-    """Median seconds of one poll picking up POLL_POINTS new lines after `lines` lines were ingested."""
-    store, run_id, path = fresh_run(root, name)
-    with open(path, "w") as fh:
-        for first in range(0, lines, 100_000):
-            fh.write(metric_lines(first, min(100_000, lines - first)))
-    ingest_run_dir(store, run_id, path.parent)
-    samples = []
-    with open(path, "a") as fh:
-        for k in range(polls):
-            fh.write(metric_lines(lines + k * POLL_POINTS, POLL_POINTS))
-            fh.flush()
-            t0 = clock()
-            ingest_run_dir(store, run_id, path.parent)
-            samples.append(clock() - t0)
-    store.close()
-    os.remove(path)
-    return statistics.median(samples)
+class Follower:
+    """A running run whose events.jsonl already holds `lines` ingested lines; `poll()` times one poll of 50 more."""
+
+    def __init__(self, root: Path, name: str, lines: int) -> None:
+        self.store, self.run_id, self.path = fresh_run(root, name)
+        with open(self.path, "w") as fh:
+            for first in range(0, lines, 100_000):
+                fh.write(metric_lines(first, min(100_000, lines - first)))
+        ingest_run_dir(self.store, self.run_id, self.path.parent)
+        self.lines = lines
+
+    def poll(self) -> float:
+        with open(self.path, "a") as fh:
+            fh.write(metric_lines(self.lines, POLL_POINTS))
+        self.lines += POLL_POINTS
+        t0 = clock()
+        ingest_run_dir(self.store, self.run_id, self.path.parent)
+        return clock() - t0
 
 
 def main(argv: list[str] | None = None) -> list[Row]:
@@ -164,9 +163,13 @@ def main(argv: list[str] | None = None) -> list[Row]:
             polled.append(ours_polled(root, f"polled-{r}", n))
             raw.append(raw_sqlite(root, f"raw-{r}", n))
             mlflow.append(mlflow_log_batch(root, f"mlflow-{r}", n))
-        for r in range(args.repeats):
-            short.append(poll_cost(root, f"short-{r}", 10_000))
-            long.append(poll_cost(root, f"long-{r}", args.long))
+        followers = Follower(root, "short", 10_000), Follower(root, "long", args.long)
+        for _ in range(args.repeats):  # each repeat: the median of 20 polls on each, interleaved
+            polls = [(followers[0].poll(), followers[1].poll()) for _ in range(20)]
+            short.append(statistics.median(s for s, _ in polls))
+            long.append(statistics.median(lo for _, lo in polls))
+        for follower in followers:
+            follower.store.close()
 
     def rate(seconds: float) -> str:
         return f"{n / seconds:,.0f} points/s"

@@ -97,7 +97,8 @@ def read_new_events(
         return [], offset
     with fh:
         fh.seek(offset)
-        data = fh.read(max_bytes) if max_bytes else fh.read()
+        available = os.fstat(fh.fileno()).st_size - offset
+        data = fh.read(min(available, max_bytes) if max_bytes else available)  # read(n) allocates n bytes first
         end = data.rfind(b"\n") + 1
         while not end and max_bytes and len(data) >= max_bytes:  # one line longer than max_bytes
             more = fh.read(max_bytes)

@@ -56,7 +56,7 @@ def ingest_run_dir(store: Store, run_id: str, run_dir: str | Path | None = None)
         size = os.stat(path).st_size
     except FileNotFoundError:
         return []
-    position = store.events_position(run_id)  # events.jsonl only grows: what lies before it was ingested
+    position = store.ingest_position(run_id)  # events.jsonl only grows: what lies before it was ingested
     new: list[dict[str, Any]] = []
     while position.offset < size:
         events, end = read_new_events(path, position.offset, position.seq)

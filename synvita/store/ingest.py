@@ -68,6 +68,18 @@ def _finite(value: float) -> bool:
 class EventIngestion(RunRecords):
     """The events cursor, the read position, and the ingestion of event rows."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._recorded_positions: dict[str, EventsPosition] = {}
+        """The read position each run had after this store's last `ingest_events` of it."""
+
+    def ingest_position(self, run_id: str) -> EventsPosition:
+        """Where the next poll of the run's events.jsonl starts: the position this store recorded last (no
+        database read), else `events_position`. Another process may have ingested further since: reading from
+        an older position only re-reads lines, which `ingest_events` skips by seq."""
+        known = self._recorded_positions.get(run_id)
+        return known if known is not None else self.events_position(run_id)
+
     def events_cursor(self, run_id: str) -> int:
         """The next events.jsonl line (seq) that `ingest_events` expects for this run."""
         with self._raw_read() as raw:
@@ -106,7 +118,7 @@ class EventIngestion(RunRecords):
                     hint="parse events.jsonl lines into event rows with synvita.runs.ingest.parse_events",
                 )
         with self._raw_write() as raw:  # a poll is a handful of statements: SQLAlchemy would cost more than they do
-            status, cursor, _, offset_seq = self._ingest_state(raw, run_id)
+            status, cursor, offset, offset_seq = self._ingest_state(raw, run_id)
             fresh = sorted((e for e in events if e.seq >= cursor), key=lambda e: e.seq)
             values: dict[str, Any] = {}
             if fresh:
@@ -114,9 +126,12 @@ class EventIngestion(RunRecords):
                 values["events_cursor"] = fresh[-1].seq + 1
             if position is not None and position.seq > offset_seq:
                 values["events_offset"], values["events_offset_seq"] = position.offset, position.seq
+            else:
+                position = EventsPosition(offset, offset_seq)
             if values:
                 columns = ", ".join(f"{name} = ?" for name in values)
                 raw.execute(f"UPDATE runs SET {columns} WHERE id = ?", (*values.values(), run_id))
+        self._recorded_positions[run_id] = position
         if values.get("status") == "failed":  # dependants cannot start meanwhile: they wait for a success
             with self._write() as conn:
                 self._block_dependants(conn, [run_id], values["finished_at"])
