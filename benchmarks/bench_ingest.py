@@ -144,7 +144,8 @@ def main(argv: list[str] | None = None) -> list[Row]:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_ingest")
     parser.add_argument("--points", type=int, default=100_000)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--long", type=int, default=1_000_000, help="lines already in events.jsonl for the flat-poll row")
+    parser.add_argument("--long", type=int, default=1_000_000,
+                        help="lines already in events.jsonl for the flat-poll row")
     parser.add_argument("--cpu", action="store_true", help="measure CPU time instead of wall time (see `clock`)")
     args = parser.parse_args(argv)
     global clock

@@ -10,7 +10,8 @@ Fields of a row:
     name     what is measured ("Log 100k metric points, events.jsonl → store")
     ours     our median with its unit ("61,200 points/s")
     peer     the peer and its median ("MLflow 3.17 log_batch (SQLite) 2,900 points/s")
-    ratio    the median over repeats of the per-repeat ratio, oriented as `goal` states it
+    ratio    the median over repeats of the per-repeat ratio ours / peer (peer / ours where the row says so),
+             oriented as `goal` states it
     repeats  how many times each side was measured
     low      the smallest per-repeat ratio
     high     the largest per-repeat ratio
@@ -49,11 +50,13 @@ def ratio_row(
     peer_name: str,
     at_least: float | None = None,
     at_most: float | None = None,
+    peer_over_ours: bool = False,
 ) -> Row:
-    """A row from paired samples (ours[i] and peer[i] measured in the same repeat), the ratio ours / peer.
+    """A row from paired samples (ours[i] and peer[i] measured in the same repeat), the ratio ours / peer (or
+    peer / ours: how many times the peer's cost ours is).
 
     `describe` formats a median with its unit; the goal is `ratio >= at_least` or `ratio <= at_most`."""
-    ratios = [o / p for o, p in zip(ours, peer)]
+    ratios = [p / o if peer_over_ours else o / p for o, p in zip(ours, peer)]
     ratio = statistics.median(ratios)
     if at_least is not None:
         goal, met = f"≥ {at_least:g}×", ratio >= at_least

@@ -1,8 +1,8 @@
 """Run events: what a stage reports, as JSON lines appended to `<run_dir>/events.jsonl`.
 
 Stages never touch the database (they may run on a compute node where SQLite over NFS is unsafe); the worker
-on the host follows this file by byte offset and ingests each line exactly once (by line number). Every line is one JSON object
-with `seq` (0-based line number), `ts` (unix seconds) and `kind`, one of:
+on the host follows this file by byte offset and ingests each line exactly once (by line number). Every line is one
+JSON object with `seq` (0-based line number), `ts` (unix seconds) and `kind`, one of:
 
     log       {"level": "info"|"warning"|"error", "msg": str}
     progress  {"done": int, "total": int, "msg": str}

@@ -105,7 +105,8 @@ class RunReads(RunRecords):
             return self._metric_names(conn, run_id)
 
     def _metric_names(self, conn: Connection, run_id: str) -> list[str]:
-        return [r[0] for r in conn.execute(select(LATEST.c.name).where(LATEST.c.run_id == run_id).order_by(LATEST.c.name))]
+        query = select(LATEST.c.name).where(LATEST.c.run_id == run_id).order_by(LATEST.c.name)
+        return [r[0] for r in conn.execute(query)]
 
     def latest_metrics(self, run_ids: str | Sequence[str]) -> dict[str, dict[str, MetricPoint]]:
         """{run_id: {metric name: latest point}} without scanning the points."""

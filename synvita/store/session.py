@@ -2,8 +2,9 @@
 
 Every part of the store (schema, runs, queue, ingest, reads) subclasses `Session` and reaches the database only
 through `_read()` (one consistent WAL snapshot), `_write()` (one `BEGIN IMMEDIATE` transaction), their bare-sqlite3
-twins `_raw_read()` / `_raw_write()` for hot paths, or `_connect()` (a connection outside any transaction). A lock held past `busy_timeout_s`, a read-only file, a full disk or an
-unexpected schema leave here as a one-line `StoreError`.
+twins `_raw_read()` / `_raw_write()` for hot paths, or `_connect()` (a connection outside any transaction). A lock
+held past `busy_timeout_s`, a read-only file, a full disk or an unexpected schema leave here as a one-line
+`StoreError`.
 """
 
 from __future__ import annotations

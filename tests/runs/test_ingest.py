@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from synvita.runs import ingest as ingest_module
 from synvita.runs.ingest import ingest_run_dir
 from synvita.store import NewRun
 
@@ -114,7 +113,8 @@ def test_a_metric_is_stored_once_and_every_line_stays_in_the_event_log(store, db
     run = _running_run(store)
     lines = [
         _metric_line(0, 2.0),
-        json.dumps({"seq": 1, "ts": 1.0, "kind": "metric", "name": "acc", "value": 3, "step": 0, "split": "val"}) + "\n",
+        json.dumps({"seq": 1, "ts": 1.0, "kind": "metric", "name": "acc", "value": 3, "step": 0, "split": "val"})
+        + "\n",
         _metric_line(2, 1.5).replace('"step": 2', '"step": 0'),  # a resumed stage reports step 0 again
     ]
     (Path(run.run_dir) / "events.jsonl").write_text("".join(lines))

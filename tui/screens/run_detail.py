@@ -1,8 +1,9 @@
 """One run: its fields and resolved config, a live log tail, metric curves, artifacts and benchmark results.
 
 While the run is not finished the screen polls: the run row, new events since the last seen seq (the log
-tail), and the points of each metric curve past the last one drawn (a new curve arrives thinned in SQL). Consecutive progress events collapse into one line, as a terminal would show a
-progress bar redrawn with carriage returns.
+tail), and the points of each metric curve past the last one drawn (a new curve arrives thinned in SQL).
+Consecutive progress events collapse into one line, as a terminal would show a progress bar redrawn with carriage
+returns.
 """
 
 from __future__ import annotations
