@@ -118,8 +118,12 @@ class RunsApi(Database):
             if not events:
                 time.sleep(poll_s)
 
-    def metrics(self, run_id: str, name: str | None = None) -> list[MetricPoint]:
-        return self.store.metrics(run_id, name)
+    def metrics(
+        self, run_id: str, name: str | None = None, *, after_step: int | None = None, max_points: int | None = None
+    ) -> list[MetricPoint]:
+        """Metric points by (name, step): only those past `after_step` (what a chart that drew up to it still
+        needs); `max_points`: each series thinned in SQL to about that many, evenly spaced in step."""
+        return self.store.metrics(run_id, name, after_step=after_step, max_points=max_points)
 
     def metric_names(self, run_id: str) -> list[str]:
         return self.store.metric_names(run_id)

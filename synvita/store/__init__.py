@@ -3,6 +3,7 @@
 from synvita.paths import resolve_db_path, run_dir_for, runs_root
 from synvita.store.event_rows import (
     ArtifactEvent,
+    EventsPosition,
     MetricEvent,
     ProgressEvent,
     ResultEvent,
@@ -17,6 +18,7 @@ __all__ = [
     "LATEST_VERSION",
     "MIGRATIONS",
     "ArtifactEvent",
+    "EventsPosition",
     "MetricEvent",
     "NewRun",
     "ProgressEvent",

@@ -331,6 +331,8 @@ def train(
         else:
             loss_scr = logits.new_zeros(())
         loss = loss_real + loss_synth + cfg.lambda_scr * loss_scr
+        if not math.isfinite(loss_value := loss.item()):  # stop before it reaches the weights or a checkpoint
+            raise StageError(f"loss became {'NaN' if math.isnan(loss_value) else loss_value} at step {step + 1}")
         # ---- 5: optimiser ----
         lr = lr_at(step, cfg)
         for group in opt.param_groups:
@@ -344,7 +346,7 @@ def train(
         done = step + 1
         last = {
             "loss_real": loss_real.item(), "loss_synth": loss_synth.item(), "loss_scr": loss_scr.item(),
-            "loss": loss.item(), "lr": lr,
+            "loss": loss_value, "lr": lr,
         }
         if callback is not None and (done % cfg.log_every == 0 or done == cfg.steps):
             callback(done, last)

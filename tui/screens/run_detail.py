@@ -1,8 +1,9 @@
 """One run: its fields and resolved config, a live log tail, metric curves, artifacts and benchmark results.
 
 While the run is not finished the screen polls: the run row, new events since the last seen seq (the log
-tail), and the metric curves. Consecutive progress events collapse into one line, as a terminal would show a
-progress bar redrawn with carriage returns.
+tail), and the points of each metric curve past the last one drawn (a new curve arrives thinned in SQL).
+Consecutive progress events collapse into one line, as a terminal would show a progress bar redrawn with carriage
+returns.
 """
 
 from __future__ import annotations
@@ -25,6 +26,17 @@ from tui.screens.base import SynvitaScreen
 
 LOG_TAIL_LINES = 500
 """Lines kept in the log panel; older lines scroll away (the full log stays in the run directory)."""
+
+CURVE_POINTS = 500
+"""Points a curve is drawn with: a long series is thinned by the store, and again here as new points arrive."""
+
+
+def thin_curve(steps: list[int], values: list[float]) -> tuple[list[int], list[float]]:
+    """The curve as it is, or every other point (the last kept) once it holds more than 2 × CURVE_POINTS."""
+    if len(steps) <= 2 * CURVE_POINTS:
+        return steps, values
+    keep = list(range(0, len(steps) - 1, 2)) + [len(steps) - 1]
+    return [steps[i] for i in keep], [values[i] for i in keep]
 
 
 def overview_table(run: Run, now: float) -> Table:
@@ -142,12 +154,21 @@ class RunDetailScreen(SynvitaScreen):
 
     @work(thread=True, exclusive=True, group="detail-metrics", exit_on_error=False)
     def _load_metrics(self, run_id: str) -> None:
+        """The curves drawn so far, extended by the points past each one's last step: a curve seen for the first
+        time comes thinned to CURVE_POINTS by the store, a known one only reads what is new, an unchanged one
+        nothing (the latest value of each metric says which)."""
+        api = self.app.api
+        drawn = self.curves
         curves: dict[str, tuple[list[int], list[float]]] = {}
-        for point in self.app.api.metrics(run_id):
-            steps, values = curves.setdefault(point.name, ([], []))
-            steps.append(point.step)
-            values.append(point.value)
-        self.post_fresh(MetricsLoaded(curves=curves))
+        for name, latest in api.latest_metrics(run_id).items():
+            steps, values = drawn.get(name, ([], []))
+            if steps and latest.step <= steps[-1]:
+                curves[name] = (steps, values)
+                continue
+            points = api.metrics(run_id, name, after_step=steps[-1]) if steps else api.metrics(
+                run_id, name, max_points=CURVE_POINTS)
+            curves[name] = thin_curve(steps + [p.step for p in points], values + [p.value for p in points])
+        self.post_fresh(MetricsLoaded(curves=dict(sorted(curves.items()))))
 
     # ---- handlers ------------------------------------------------------------------------------------------
 
@@ -193,6 +214,10 @@ class RunDetailScreen(SynvitaScreen):
 
     @on(MetricsLoaded)
     def _show_curves(self, message: MetricsLoaded) -> None:
+        if message.curves.keys() == self.curves.keys() and all(
+            message.curves[name] is self.curves[name] for name in self.curves
+        ):
+            return  # no new points
         names = self.query_one("#curves-names", OptionList)
         if list(message.curves) != list(self.curves):
             names.clear_options()
