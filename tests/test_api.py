@@ -436,7 +436,8 @@ def test_the_store_opens_once_when_threads_race_for_it(api, monkeypatch):
         t.join()
     assert len(opened) == 1 and len(seen) == 8 and all(s is opened[0] for s in seen)
     api.close()
-    assert api._store is None and api.list_runs() == [] and len(opened) == 2  # reopens after close
+    assert api._store is None and api.list_runs() == [] and api._store is None  # a listing reads without the store
+    assert api.store is not opened[0] and len(opened) == 2  # reopens after close
 
 
 def running_run(api: Api, *, beat_age_s: float, submission: str = "s-live") -> str:

@@ -1,31 +1,44 @@
 """synvita.api: the facade both front ends call (see `synvita.api.core.Api`). Torch-free, textual-free.
 
 The CLI and the TUI import the engine only from here (plus `synvita.entities` and `synvita.errors`); what they
-need besides `Api` is re-exported below.
+need besides `Api` is re-exported below, loaded on first use so that a command pays only for what it touches.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from synvita import __version__
 from synvita.api.core import Api
-from synvita.api.diff import RunDiff
-from synvita.api.doctor import DoctorCheck
-from synvita.api.experiments import Submission
-from synvita.api.runs import SubmissionProgress
-from synvita.api.worker import WorkerSummary, default_local_parallel
-from synvita.report import BenchmarkTable, WeightsSummary, format_duration
-from synvita.specs import DEFAULT_EXPERIMENT, ExperimentSpec
 
-__all__ = [
-    "Api",
-    "BenchmarkTable",
-    "DEFAULT_EXPERIMENT",
-    "DoctorCheck",
-    "ExperimentSpec",
-    "RunDiff",
-    "Submission",
-    "SubmissionProgress",
-    "WeightsSummary",
-    "WorkerSummary",
-    "__version__",
-    "default_local_parallel",
-    "format_duration",
-]
+if TYPE_CHECKING:
+    from synvita.api.diff import RunDiff
+    from synvita.api.doctor import DoctorCheck
+    from synvita.api.experiments import Submission
+    from synvita.api.runs import SubmissionProgress
+    from synvita.api.worker import WorkerSummary, default_local_parallel
+    from synvita.report import BenchmarkTable, WeightsSummary, format_duration
+    from synvita.specs import DEFAULT_EXPERIMENT, ExperimentSpec
+
+_HOMES = {
+    "synvita.api.diff": ("RunDiff",),
+    "synvita.api.doctor": ("DoctorCheck",),
+    "synvita.api.experiments": ("Submission",),
+    "synvita.api.runs": ("SubmissionProgress",),
+    "synvita.api.worker": ("WorkerSummary", "default_local_parallel"),
+    "synvita.report": ("BenchmarkTable", "WeightsSummary", "format_duration"),
+    "synvita.specs": ("DEFAULT_EXPERIMENT", "ExperimentSpec"),
+}
+_MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}
+
+__all__ = sorted(["Api", "__version__", *_MODULE_OF])
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module 'synvita.api' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -4,7 +4,6 @@ importlib.util.find_spec, never imported."""
 
 from __future__ import annotations
 
-import importlib.metadata
 import importlib.util
 import os
 import shutil
@@ -101,6 +100,8 @@ def _sqlite_checks() -> list[DoctorCheck]:
 
 def _package_check(package: str) -> DoctorCheck:
     """Whether an ML package is installed, and its version (found without importing it)."""
+    import importlib.metadata  # only doctor reads package metadata: other commands do not pay for it
+
     found = importlib.util.find_spec(package) is not None
     try:
         detail = f"{package} {importlib.metadata.version(package)}" if found else f"{package} not installed"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterable
+from typing import Any, Collection, Iterable
 
 from synvita.config import EvaluateSection
 from synvita.entities import BenchmarkResult, Run
@@ -101,17 +101,22 @@ def build_table(
     include_controls: bool = False,
     include_other_metrics: bool = False,
     variant_order: Iterable[str] = (),
+    reported: Collection[str] | None = None,
 ) -> BenchmarkTable:
-    """Aggregate per-run benchmark results into paper-style rows (one per variant and setting, mean ± std over seeds)."""
+    """Aggregate per-run benchmark results into paper-style rows (one per variant and setting, mean ± std over seeds).
+
+    A run gets into a row when it reported any result: by default when it has one in `results`; `reported` names
+    those runs instead when `results` holds only the results the table shows (no controls or subsets without
+    `include_controls`)."""
     by_run: dict[str, list[BenchmarkResult]] = {}
     for result in results:
         by_run.setdefault(result.run_id, []).append(result)
-    runs = [r for r in runs if r.id in by_run]
+    runs = [r for r in runs if r.id in (by_run if reported is None else reported)]
 
     # Headline metric per benchmark: the first metric reported with no subset and no control.
     headline_metric: dict[str, str] = {}
     for run in runs:
-        for result in by_run[run.id]:
+        for result in by_run.get(run.id, ()):
             if result.subset is None and result.control is None:
                 headline_metric.setdefault(result.benchmark, result.metric)
     order = benchmarks or default_benchmarks()
@@ -125,7 +130,7 @@ def build_table(
     extra: dict[str, TableColumn] = {}
     if include_controls:
         for run in runs:
-            for r in by_run[run.id]:
+            for r in by_run.get(run.id, ()):
                 secondary = r.metric != headline_metric.get(r.benchmark)
                 if (r.subset is None and r.control is None and not secondary) or (secondary and not include_other_metrics):
                     continue
@@ -176,7 +181,7 @@ def build_table(
     run_values: dict[str, dict[str, float]] = {}
     for run in runs:
         values: dict[str, float] = {}
-        for r in by_run[run.id]:
+        for r in by_run.get(run.id, ()):
             if r.subset is None and r.control is None and r.metric == headline_metric.get(r.benchmark):
                 values[r.benchmark] = r.value
             elif _column_key(r) in extra:
