@@ -2,8 +2,9 @@
 
 A row is a plain dict, the format `benchmarks/run_all.py` prints:
     name     what was measured
-    ours     synvita's median (seconds)
-    peer     the reference's median in the same run (seconds; None when there is none)
+    unit     of `ours` and `peer`: "s" (seconds) or "MiB"
+    ours     synvita's median
+    peer     the reference's median in the same run (None when there is none)
     ratio    ours / peer (None without a peer)
     repeats  how many times each side ran
     min, max the range over the repeats of the paired ratio ours_i / peer_i, or of `ours` without a peer
@@ -54,7 +55,10 @@ def time_in_turns(commands: dict[str, Callable[[], float]], repeats: int) -> dic
     return times
 
 
-def row(name: str, ours: list[float], peer: list[float] | None, goal: str, met: Callable[[float, float | None], bool]) -> dict[str, Any]:
+def row(
+    name: str, ours: list[float], peer: list[float] | None, goal: str, met: Callable[[float, float | None], bool],
+    unit: str = "s",
+) -> dict[str, Any]:
     """A result row from paired samples (see the module docstring); `met(ours median, ratio)` judges the goal."""
     ours_median = statistics.median(ours)
     if peer is None:
@@ -65,15 +69,16 @@ def row(name: str, ours: list[float], peer: list[float] | None, goal: str, met: 
         ratio = ours_median / peer_median
         spread = [a / b for a, b in zip(ours, peer)]
     return {
-        "name": name, "ours": ours_median, "peer": peer_median, "ratio": ratio, "repeats": len(ours),
+        "name": name, "unit": unit, "ours": ours_median, "peer": peer_median, "ratio": ratio, "repeats": len(ours),
         "min": min(spread), "max": max(spread), "goal": goal, "met": bool(met(ours_median, ratio)),
     }
 
 
 def print_rows(rows: list[dict[str, Any]]) -> None:
     for r in rows:
-        peer = "" if r["peer"] is None else f" | peer {r['peer'] * 1e3:.0f} ms"
+        show = (lambda v: f"{v * 1e3:.0f} ms") if r["unit"] == "s" else (lambda v: f"{v:.1f} {r['unit']}")
+        peer = "" if r["peer"] is None else f" | peer {show(r['peer'])}"
         ratio = "" if r["ratio"] is None else f" | ratio {r['ratio']:.2f} ({r['min']:.2f}–{r['max']:.2f})"
-        spread = "" if r["ratio"] is not None else f" ({r['min'] * 1e3:.0f}–{r['max'] * 1e3:.0f})"
-        print(f"{r['name']}: {r['ours'] * 1e3:.0f} ms{spread}{peer}{ratio} | n={r['repeats']} | goal {r['goal']}: "
+        spread = "" if r["ratio"] is not None else f" ({show(r['min'])}–{show(r['max'])})"
+        print(f"{r['name']}: {show(r['ours'])}{spread}{peer}{ratio} | n={r['repeats']} | goal {r['goal']}: "
               f"{'met' if r['met'] else 'NOT met'}")

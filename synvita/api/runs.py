@@ -72,12 +72,7 @@ class RunsApi(Database):
         the busy timeout. A read finds candidates first, so the usual case (nothing stale) takes no write lock."""
         if self.lost_after_s <= 0 or not self._exists() or self.read_only or self.reader.read_only:
             return []
-        cutoff = time.time() - self.lost_after_s
-        stale = [
-            r for r in self.reader.list_runs(status="running")
-            if (r.heartbeat_at if r.heartbeat_at is not None else (r.started_at or 0.0)) < cutoff
-        ]
-        if not stale:
+        if not self.reader.has_silent_runs(time.time() - self.lost_after_s):
             return []
         try:
             return self.store.reap_lost(self.lost_after_s)

@@ -246,7 +246,8 @@ def flatten(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 def differing_config_keys(runs: list[Run]) -> list[str]:
     """Config keys whose values differ between runs of one row (e.g. the same experiment run with --set λ=0.5 and
     with λ=1.0), so that such runs land in separate rows instead of being averaged together. Swept keys are labelled by the
-    sweep itself (a shared `none` run carries an arbitrary sweep point's value for them)."""
+    sweep itself (a shared `none` run carries an arbitrary sweep point's value for them). Values differ when their
+    JSON texts do."""
     flat = [flatten(r.config) for r in runs]
     swept = {k for r in runs for k in (r.config.get("sweep") or {})}
     keys = sorted({k for f in flat for k in f})
@@ -254,8 +255,43 @@ def differing_config_keys(runs: list[Run]) -> list[str]:
         k
         for k in keys
         if k not in ROW_INDEPENDENT_KEYS and k not in swept and not k.startswith("sweep.")
-        and len({json.dumps(f.get(k), sort_keys=True, default=str) for f in flat}) > 1
+        and _json_differs([f.get(k) for f in flat])
     ]
+
+
+def _json_differs(values: list[Any]) -> bool:
+    """Whether the values' JSON texts (sorted keys) are not all the same; encodes only values that are not plainly
+    identical to the first, so that a key every run shares costs a comparison per run."""
+    first = values[0]
+    if type(first) in _SCALARS and values.count(first) == len(values) and len(set(map(type, values))) == 1:
+        return False  # one scalar of one type throughout (the usual case, decided in C)
+    first_text = None
+    for value in values[1:]:
+        if _same_json(value, first):
+            continue
+        if first_text is None:
+            first_text = json.dumps(first, sort_keys=True, default=str)
+        if json.dumps(value, sort_keys=True, default=str) != first_text:
+            return True
+    return False
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _same_json(a: Any, b: Any) -> bool:
+    """True when `a` and `b` certainly have the same JSON text: same types all the way down and equal values
+    (NaN equal to NaN). False may still mean the same text; the caller then compares the texts."""
+    kind = type(a)
+    if kind is not type(b):
+        return False
+    if kind is list or kind is tuple:
+        return len(a) == len(b) and all(map(_same_json, a, b))
+    if kind is dict:
+        return a.keys() == b.keys() and all(_same_json(a[k], b[k]) for k in a)
+    if kind in _SCALARS:
+        return a == b or (kind is float and a != a and b != b)
+    return False
 
 
 SUBSET_KIND_NAMES = {"id-type": "type, in-distribution rows"}

@@ -146,25 +146,33 @@ class RunReader:
             self._require_run(execute, run_id)
             return run_queries.dependants(execute, run_id)
 
+    def has_silent_runs(self, cutoff: float) -> bool:
+        """Whether a running run has not beaten its heartbeat (or, before its first beat, started) since `cutoff`:
+        what `Store.reap_lost` would mark lost, asked without taking the write lock."""
+        with self._snapshot() as execute:
+            sql = "SELECT 1 FROM runs WHERE status = 'running' AND coalesce(heartbeat_at, started_at, 0) < ? LIMIT 1"
+            return bool(list(execute(sql, [cutoff])))
+
     #### what runs recorded ####
 
     def results(self, run_ids: str | Sequence[str], *, headline_only: bool = False) -> list[BenchmarkResult]:
         """Benchmark results of the given runs, in run order, then in the order they were reported.
         `headline_only`: only those without a subset or a control (what a table without controls shows)."""
         ids = [run_ids] if isinstance(run_ids, str) else list(run_ids)
-        order = {rid: i for i, rid in enumerate(ids)}
         where = " AND subset = '' AND control = ''" if headline_only else ""
-        rows: list[Any] = []
+        by_run: dict[str, list[BenchmarkResult]] = {}
         with self._snapshot() as execute:
             for i in range(0, len(ids), CHUNK):
                 chunk = ids[i : i + CHUNK]
-                rows += execute(
-                    "SELECT run_id, benchmark, metric, subset, control, value, seq FROM results"
-                    f" WHERE run_id IN ({', '.join('?' * len(chunk))}){where}", chunk,
+                rows = execute(
+                    "SELECT run_id, benchmark, metric, value, subset, control FROM results"
+                    f" WHERE run_id IN ({', '.join('?' * len(chunk))}){where} ORDER BY run_id, seq", chunk,
                 )
-        rows.sort(key=lambda r: (order[r[0]], r[6]))
-        return [BenchmarkResult(rid, benchmark, metric, value, subset or None, control or None)
-                for rid, benchmark, metric, subset, control, value, _ in rows]
+                for rid, benchmark, metric, value, subset, control in rows:
+                    by_run.setdefault(rid, []).append(
+                        BenchmarkResult(rid, benchmark, metric, value, subset or None, control or None)
+                    )
+        return [result for rid in dict.fromkeys(ids) for result in by_run.get(rid, ())]
 
     def runs_with_results(self, run_ids: Sequence[str]) -> set[str]:
         """Those of `run_ids` that reported any benchmark result."""
