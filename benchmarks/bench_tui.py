@@ -61,15 +61,21 @@ def build_db(path: Path, n_runs: int, n_points: int) -> list[str]:
     return ids
 
 
-async def first_paint(db: Path, open_run: str | None = None) -> None:
-    """Open the app on `db` headless and wait until the runs table (or the run's curve) shows data."""
+async def first_paint(db: Path, open_run: str | None = None, compare: str | None = None) -> None:
+    """Open the app on `db` headless and wait until the runs table shows data (or the run's curve, or the compare
+    screen's table of an experiment)."""
     from synvita.api import Api
     from tui.app import make_app
 
     api = Api(db=db)
     app = make_app(api, poll_interval_s=60.0)
     async with app.run_test(size=(100, 30)) as pilot:
-        if open_run is None:
+        if compare is not None:
+            app.open_compare(experiments=[compare])
+            await pilot.pause(0)
+            while getattr(app.screen, "table", None) is None:
+                await asyncio.sleep(0.002)
+        elif open_run is None:
             while not app.screen.query_one("#runs-table")._row_ids:
                 await asyncio.sleep(0.002)
         else:
@@ -80,15 +86,16 @@ async def first_paint(db: Path, open_run: str | None = None) -> None:
     api.close()
 
 
-def child(db: Path, open_run: str | None) -> None:
+def child(db: Path, open_run: str | None, compare: str | None) -> None:
     """One measured start (run as its own process): print the peak RSS in MiB once the data is painted."""
-    asyncio.run(first_paint(db, open_run))
+    asyncio.run(first_paint(db, open_run, compare))
     print(json.dumps({"rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
 
-def start(db: Path, open_run: str | None = None) -> tuple[float, float]:
-    """(seconds from process start to exit, peak RSS in MiB) of one whole TUI start on `db`."""
+def start(db: Path, open_run: str | None = None, compare: str | None = None) -> tuple[float, float]:
+    """(seconds from process start to exit, peak RSS in MiB) of one whole TUI start on `db` (see `first_paint`)."""
     argv = [sys.executable, __file__, "--child", str(db)] + (["--open", open_run] if open_run else [])
+    argv += ["--compare", compare] if compare else []
     t0 = time.perf_counter()
     out = subprocess.run(argv, env=environment(), capture_output=True, text=True, check=True).stdout
     elapsed = time.perf_counter() - t0
@@ -113,9 +120,10 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--open", help=argparse.SUPPRESS)
+    parser.add_argument("--compare", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        child(args.child, args.open)
+        child(args.child, args.open, args.compare)
         return []
     with tempfile.TemporaryDirectory() as tmp:
         small_db, big_db = Path(tmp) / "small.db", Path(tmp) / "big.db"

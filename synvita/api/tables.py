@@ -75,10 +75,15 @@ class TablesApi(RunsApi, ExperimentsApi):
         include_controls = include_controls or include_other_metrics
         if not runs:
             results, reported = [], set()
-        else:  # without controls only the results with no subset and no control are shown: the rest stay in SQL
+        elif include_controls:
+            results = self.reader.results([r.id for r in runs])
+            reported = {r.run_id for r in results}
+        else:  # only the headline results are shown: the rest stay in SQL
             ids = [r.id for r in runs]
-            results = self.reader.results(ids, headline_only=not include_controls)
-            reported = self.reader.runs_with_results(ids) if not include_controls else {r.run_id for r in results}
+            results = self.reader.headline_results(ids)
+            reported = {r.run_id for r in results}
+            silent = [rid for rid in ids if rid not in reported]
+            reported |= self.reader.runs_with_results(silent) if silent else set()
         return report.build_table(
             runs, results, benchmarks=benchmarks, baseline=baseline, include_controls=include_controls,
             include_other_metrics=include_other_metrics, variant_order=self.variant_names(), reported=reported,

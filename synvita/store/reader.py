@@ -155,23 +155,52 @@ class RunReader:
 
     #### what runs recorded ####
 
-    def results(self, run_ids: str | Sequence[str], *, headline_only: bool = False) -> list[BenchmarkResult]:
-        """Benchmark results of the given runs, in run order, then in the order they were reported.
-        `headline_only`: only those without a subset or a control (what a table without controls shows)."""
+    def results(self, run_ids: str | Sequence[str]) -> list[BenchmarkResult]:
+        """Benchmark results of the given runs, in run order, then in the order they were reported."""
         ids = [run_ids] if isinstance(run_ids, str) else list(run_ids)
-        where = " AND subset = '' AND control = ''" if headline_only else ""
-        by_run: dict[str, list[BenchmarkResult]] = {}
         with self._snapshot() as execute:
+            return self._results(execute, ids, "")
+
+    def headline_results(self, run_ids: Sequence[str]) -> list[BenchmarkResult]:
+        """The results a table without controls shows, as `results` orders them: no subset, no control, and for each
+        benchmark only its headline metric, the first one reported for it (by run order, then seq). The other rows
+        stay in SQLite."""
+        ids = list(dict.fromkeys(run_ids))
+        plain = " AND subset = '' AND control = ''"
+        with self._snapshot() as execute:
+            benchmarks: set[str] = set()
             for i in range(0, len(ids), CHUNK):
                 chunk = ids[i : i + CHUNK]
-                rows = execute(
-                    "SELECT run_id, benchmark, metric, value, subset, control FROM results"
-                    f" WHERE run_id IN ({', '.join('?' * len(chunk))}){where} ORDER BY run_id, seq", chunk,
+                sql = f"SELECT DISTINCT benchmark FROM results WHERE run_id IN ({', '.join('?' * len(chunk))}){plain}"
+                benchmarks.update(b for (b,) in execute(sql, chunk))
+            headline: dict[str, str] = {}
+            for rid in ids:  # usually the first run reports every benchmark
+                if len(headline) == len(benchmarks):
+                    break
+                for benchmark, metric in execute(f"SELECT benchmark, metric FROM results WHERE run_id = ?{plain} ORDER BY seq", [rid]):
+                    headline.setdefault(benchmark, metric)
+            if not headline:
+                return []
+            # every column of the primary key bound: index lookups, no scan (the pairs are then picked out here)
+            names, metrics = list(headline), sorted(set(headline.values()))
+            where = f" AND benchmark IN ({', '.join('?' * len(names))}) AND metric IN ({', '.join('?' * len(metrics))}){plain}"
+            results = self._results(execute, ids, where, [*names, *metrics])
+        return [r for r in results if headline[r.benchmark] == r.metric]
+
+    def _results(
+        self, execute: run_queries.Execute, ids: list[str], where: str, params: Sequence[Any] = ()
+    ) -> list[BenchmarkResult]:
+        by_run: dict[str, list[BenchmarkResult]] = {}
+        for i in range(0, len(ids), CHUNK):
+            chunk = ids[i : i + CHUNK]
+            rows = execute(
+                "SELECT run_id, benchmark, metric, value, subset, control FROM results"
+                f" WHERE run_id IN ({', '.join('?' * len(chunk))}){where} ORDER BY run_id, seq", [*chunk, *params],
+            )
+            for rid, benchmark, metric, value, subset, control in rows:
+                by_run.setdefault(rid, []).append(
+                    BenchmarkResult(rid, benchmark, metric, value, subset or None, control or None)
                 )
-                for rid, benchmark, metric, value, subset, control in rows:
-                    by_run.setdefault(rid, []).append(
-                        BenchmarkResult(rid, benchmark, metric, value, subset or None, control or None)
-                    )
         return [result for rid in dict.fromkeys(ids) for result in by_run.get(rid, ())]
 
     def runs_with_results(self, run_ids: Sequence[str]) -> set[str]:
