@@ -92,8 +92,8 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
             search = [sys.executable, "-c", MLFLOW_SEARCH, uri, experiment_id, str(args.runs)]
             commands["mlflow"] = partial(time_process, search, env)
         if not args.no_tui:
-            commands["compare small"] = lambda: tui_start(folder / "table-small.db", compare="quickstart")[0]
-            commands["compare big"] = lambda: tui_start(folder / "table-big.db", compare="quickstart")[0]
+            commands["compare small"] = lambda: tui_start(folder / "table-small.db", compare="quickstart")[:2]
+            commands["compare big"] = lambda: tui_start(folder / "table-big.db", compare="quickstart")[:2]
         times = time_in_turns(commands, args.repeats)
         size = f"{args.runs // 1000}k" if args.runs >= 1000 else str(args.runs)
         rows = [

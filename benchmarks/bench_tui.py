@@ -18,7 +18,6 @@ import json
 import random
 import resource
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,7 +26,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from timing import environment, print_rows, row  # noqa: E402
+from timing import environment, print_rows, row, run_process  # noqa: E402
 
 STATUSES = ("succeeded", "succeeded", "succeeded", "failed", "running", "queued", "cancelled")
 
@@ -92,21 +91,20 @@ def child(db: Path, open_run: str | None, compare: str | None) -> None:
     print(json.dumps({"rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
 
-def start(db: Path, open_run: str | None = None, compare: str | None = None) -> tuple[float, float]:
-    """(seconds from process start to exit, peak RSS in MiB) of one whole TUI start on `db` (see `first_paint`)."""
+def start(db: Path, open_run: str | None = None, compare: str | None = None) -> tuple[float, float, float]:
+    """(wall seconds from process start to exit, CPU seconds, peak RSS in MiB) of one whole TUI start on `db`
+    (see `first_paint`)."""
     argv = [sys.executable, __file__, "--child", str(db)] + (["--open", open_run] if open_run else [])
     argv += ["--compare", compare] if compare else []
-    t0 = time.perf_counter()
-    out = subprocess.run(argv, env=environment(), capture_output=True, text=True, check=True).stdout
-    elapsed = time.perf_counter() - t0
-    return elapsed, json.loads(out.strip().splitlines()[-1])["rss_mib"]
+    wall, cpu, out = run_process(argv, environment())
+    return wall, cpu, json.loads(out.strip().splitlines()[-1])["rss_mib"]
 
 
 def paired_starts(repeats: int, small: Path, big: Path, small_run: str | None = None,
-                  big_run: str | None = None) -> dict[str, list[tuple[float, float]]]:
+                  big_run: str | None = None) -> dict[str, list[tuple[float, float, float]]]:
     """Alternate small and big cold starts so that load from other processes hits both alike (one warm-up each)."""
     start(small, small_run), start(big, big_run)
-    samples: dict[str, list[tuple[float, float]]] = {"small": [], "big": []}
+    samples: dict[str, list[tuple[float, float, float]]] = {"small": [], "big": []}
     for _ in range(repeats):
         samples["small"].append(start(small, small_run))
         samples["big"].append(start(big, big_run))
@@ -136,12 +134,12 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
         detail = paired_starts(args.repeats, small_db, big_db, small_ids[0], big_ids[len(big_ids) // 2])
         size = f"{args.runs // 1000}k" if args.runs >= 1000 else str(args.runs)
         rows = [
-            row(f"TUI runs screen, first paint (whole process), {size} vs 10 runs", [t for t, _ in runs["big"]],
-                [t for t, _ in runs["small"]], "ratio ≤ 1.30", lambda _ours, ratio: ratio <= 1.3),
-            row(f"TUI runs screen, peak RSS in MiB, {size} vs 10 runs", [m for _, m in runs["big"]],
-                [m for _, m in runs["small"]], "ratio ≤ 1.30", lambda _ours, ratio: ratio <= 1.3, unit="MiB"),
+            row(f"TUI runs screen, first paint (whole process), {size} vs 10 runs", [s[:2] for s in runs["big"]],
+                [s[:2] for s in runs["small"]], "ratio ≤ 1.30", lambda _ours, ratio: ratio <= 1.3),
+            row(f"TUI runs screen, peak RSS, {size} vs 10 runs", [(s[2], 0.0) for s in runs["big"]],
+                [(s[2], 0.0) for s in runs["small"]], "ratio ≤ 1.30", lambda _ours, ratio: ratio <= 1.3, unit="MiB"),
             row(f"TUI run detail with its curve, first paint (whole process), {size} vs 10 runs",
-                [t for t, _ in detail["big"]], [t for t, _ in detail["small"]], "ratio ≤ 1.30",
+                [s[:2] for s in detail["big"]], [s[:2] for s in detail["small"]], "ratio ≤ 1.30",
                 lambda _ours, ratio: ratio <= 1.3),
         ]
         print_rows(rows)
