@@ -24,9 +24,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_tui import start as tui_start  # noqa: E402
-from databases import build_listing_db, build_table_db  # noqa: E402
-from timing import SYNVITA, environment, print_rows, row, time_in_turns, time_process  # noqa: E402
+from bench_tui import start as tui_start
+from databases import build_listing_db, build_table_db
+from timing import SYNVITA, environment, print_rows, row, time_in_turns, time_process
 
 LISTING_GOAL_S = 0.5
 TABLE_GOAL_RATIO = 1.5

@@ -21,8 +21,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from databases import build_listing_db, build_table_db  # noqa: E402
-from timing import SYNVITA, environment, print_rows, row, time_in_turns, time_process  # noqa: E402
+from databases import build_listing_db, build_table_db
+from timing import SYNVITA, environment, print_rows, row, time_in_turns, time_process
 
 GOAL_S = 0.35
 

@@ -26,7 +26,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from timing import environment, print_rows, row, run_process  # noqa: E402
+from timing import environment, print_rows, row, run_process
 
 STATUSES = ("succeeded", "succeeded", "succeeded", "failed", "running", "queued", "cancelled")
 

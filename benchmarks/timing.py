@@ -23,8 +23,9 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -97,9 +98,15 @@ def row(
     return result
 
 
+def _show(value: float, unit: str) -> str:
+    return f"{value * 1e3:.0f} ms" if unit == "s" else f"{value:.1f} {unit}"
+
+
 def print_rows(rows: list[dict[str, Any]]) -> None:
     for r in rows:
-        show = (lambda v: f"{v * 1e3:.0f} ms") if r["unit"] == "s" else (lambda v: f"{v:.1f} {r['unit']}")
+        def show(value: float, unit: str = r["unit"]) -> str:
+            return _show(value, unit)
+
         peer = "" if r["peer"] is None else f" | peer {show(r['peer'])}"
         ratio = "" if r["ratio"] is None else f" | ratio {r['ratio']:.2f} ({r['min']:.2f}–{r['max']:.2f})"
         spread = "" if r["ratio"] is not None else f" ({show(r['min'])}–{show(r['max'])})"

@@ -88,6 +88,17 @@ def test_reading_commands_use_sqlite3_not_the_orm(tmp_path):
         assert json.loads(out.stdout.strip().splitlines()[-1]) == [], command
 
 
+@pytest.mark.parametrize("package", ["synvita.api", "synvita.store", "synvita.report"])
+def test_every_name_a_lazy_package_exports_loads(package):
+    """The packages that load their names on first use export exactly what they can load."""
+    import importlib
+
+    module = importlib.import_module(package)
+    assert all(getattr(module, name) is not None for name in module.__all__)
+    with pytest.raises(AttributeError):
+        module.no_such_name  # noqa: B018
+
+
 def imported_names(path: Path) -> list[str]:
     """Every module a file imports by absolute name, at module level or inside functions."""
     names = []

@@ -32,7 +32,21 @@ _HOMES = {
 }
 _MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}
 
-__all__ = sorted(["Api", "__version__", *_MODULE_OF])
+__all__ = [
+    "DEFAULT_EXPERIMENT",
+    "Api",
+    "BenchmarkTable",
+    "DoctorCheck",
+    "ExperimentSpec",
+    "RunDiff",
+    "Submission",
+    "SubmissionProgress",
+    "WeightsSummary",
+    "WorkerSummary",
+    "__version__",
+    "default_local_parallel",
+    "format_duration",
+]
 
 
 def __getattr__(name: str) -> Any:

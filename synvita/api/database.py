@@ -83,7 +83,7 @@ class Database:
                 read_only = self.read_only or _readable_only(self.db_path)
                 reader = RunReader.open(self.db_path, read_only=read_only, busy_timeout_s=self.busy_timeout_s)
                 if reader is None:
-                    self.store  # upgrades an older schema, or raises why this database cannot be used
+                    _ = self.store  # upgrades an older schema, or raises why this database cannot be used
                     reader = RunReader.open(self.db_path, read_only=read_only, busy_timeout_s=self.busy_timeout_s)
                     if reader is None:
                         raise StoreError(f"cannot read the database {self.db_path}", hint="see `synvita doctor`")

@@ -28,7 +28,12 @@ if TYPE_CHECKING:
         flatten,
     )
     from synvita.report.text import BLOCKS, format_duration, sparkline
-    from synvita.report.weights import WeightsSummary, WeightStats, format_weights, summarize_weights
+    from synvita.report.weights import (
+        WeightsSummary,
+        WeightStats,
+        format_weights,
+        summarize_weights,
+    )
 
 _HOMES = {
     "synvita.report.formats": ("format_table",),
@@ -41,7 +46,27 @@ _HOMES = {
 }
 _MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}
 
-__all__ = sorted(_MODULE_OF)
+__all__ = [
+    "BLOCKS",
+    "BenchmarkTable",
+    "Cell",
+    "Histogram",
+    "TableColumn",
+    "TableRow",
+    "WeightStats",
+    "WeightsSummary",
+    "auroc",
+    "build_table",
+    "default_benchmarks",
+    "flatten",
+    "format_duration",
+    "format_table",
+    "format_weights",
+    "quantile",
+    "sample_std",
+    "sparkline",
+    "summarize_weights",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -36,7 +36,24 @@ _HOMES = {
 }
 _MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}
 
-__all__ = sorted(_MODULE_OF)
+__all__ = [
+    "LATEST_VERSION",
+    "MIGRATIONS",
+    "ArtifactEvent",
+    "MetricEvent",
+    "NewRun",
+    "ProgressEvent",
+    "ResultEvent",
+    "RunReader",
+    "SampleWeightLine",
+    "StageEvent",
+    "Store",
+    "WeightsEvent",
+    "new_submission_id",
+    "resolve_db_path",
+    "run_dir_for",
+    "runs_root",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -13,9 +13,10 @@ import json
 import os
 import sqlite3
 import threading
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 from urllib.parse import quote
 
 from synvita.entities import Artifact, BenchmarkResult, MetricPoint, Run, RunEvent
@@ -40,7 +41,7 @@ class RunReader:
         self._conn = self._connect()
 
     @classmethod
-    def open(cls, path: Path, *, read_only: bool = False, busy_timeout_s: float = 5.0) -> "RunReader | None":
+    def open(cls, path: Path, *, read_only: bool = False, busy_timeout_s: float = 5.0) -> RunReader | None:
         """A reader on the existing database at `path`, or None when its schema is not the one this build writes
         (missing, older, newer or different: the `Store` deals with each)."""
         expected = [(version, migration.__name__) for version, migration in enumerate(MIGRATIONS, start=1)]

@@ -14,7 +14,7 @@ from synvita.errors import NotFoundError, StoreError, UserInputError
 from synvita.store import RunReader, Store
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tui"))
-from seed import seed_demo  # noqa: E402
+from seed import seed_demo
 
 
 @pytest.fixture
@@ -113,7 +113,6 @@ def test_only_a_database_of_this_builds_schema_opens(db_path, tmp_path):
 def test_the_reader_never_writes(db_path):
     Store.open(db_path).close()
     reader = RunReader.open(db_path)
-    with pytest.raises(StoreError, match="cannot be written"):
-        with reader._snapshot() as execute:
-            list(execute("DELETE FROM runs", []))
+    with pytest.raises(StoreError, match="cannot be written"), reader._snapshot() as execute:
+        list(execute("DELETE FROM runs", []))
     reader.close()
