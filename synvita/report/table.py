@@ -8,6 +8,7 @@ Runs of one variant that differ in a setting (a sweep point, a `--set` override)
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any, Collection, Iterable
 
@@ -290,7 +291,7 @@ def _same_json(a: Any, b: Any) -> bool:
     if kind is dict:
         return a.keys() == b.keys() and all(_same_json(a[k], b[k]) for k in a)
     if kind in _SCALARS:
-        return a == b or (kind is float and a != a and b != b)
+        return a == b or (kind is float and math.isnan(a) and math.isnan(b))
     return False
 
 

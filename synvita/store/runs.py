@@ -226,8 +226,8 @@ class RunRecords(Session):
 
         Ordered by `order_by` (ties broken by id); paginate with `limit`/`offset` (index-backed for created_at).
         """
-        filters = dict(status=status, experiment=experiment, stage=stage, generator=generator, submission=submission,
-                       variant=variant, text=text)
+        filters = {"status": status, "experiment": experiment, "stage": stage, "generator": generator,
+                   "submission": submission, "variant": variant, "text": text}
         with self._read() as conn:
             return run_queries.list_runs(
                 self._execute(conn), filters, order_by=order_by, descending=descending, limit=limit, offset=offset
@@ -244,8 +244,8 @@ class RunRecords(Session):
         variant: str | None = None,
         text: str | None = None,
     ) -> int:
-        filters = dict(status=status, experiment=experiment, stage=stage, generator=generator, submission=submission,
-                       variant=variant, text=text)
+        filters = {"status": status, "experiment": experiment, "stage": stage, "generator": generator,
+                   "submission": submission, "variant": variant, "text": text}
         with self._read() as conn:
             return run_queries.count_runs(self._execute(conn), filters)
 
