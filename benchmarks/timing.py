@@ -34,8 +34,10 @@ SYNVITA = [sys.executable, "-c", "from synvita.cli.app import main; main()"]
 
 
 def environment() -> dict[str, str]:
-    """The environment the timed processes get: this checkout first on the path, no colour."""
+    """The environment the timed processes get: this checkout first on the path, no colour, and bytecode caches
+    allowed (as after an install: the untimed first round writes them), so that no timed start compiles sources."""
     env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
     env["NO_COLOR"] = "1"
     return env
