@@ -4,8 +4,9 @@ The runs screen reads only the visible page (`list_runs(limit, offset)` + `count
 should cost about the same time and memory whatever the database holds (goal: ratios ≤ 1.3×). Each start is a
 whole process, headless with `App.run_test`: from interpreter start to the first page of runs painted in the
 table, then exit; its peak RSS is read from the kernel. Medians of `--repeats` starts taken in turns. Also times
-opening the detail screen of a train run (its curve holds 1/N of the points). Ratios are within one run of this
-script; no absolute claims.
+opening the detail screen of a train run (its curve holds 1/N of the points). Ten runs are running, one per live
+worker, in both databases: opening the app checks the running runs for dead workers, and how many run at once
+depends on the workers, not on the database's size. Ratios are within one run of this script; no absolute claims.
 
     .venv/bin/python benchmarks/bench_tui.py [--runs 100000] [--points 1000000] [--repeats 5]
 """
@@ -28,7 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from timing import environment, print_rows, row, run_process
 
-STATUSES = ("succeeded", "succeeded", "succeeded", "failed", "running", "queued", "cancelled")
+STATUSES = ("succeeded", "succeeded", "succeeded", "failed", "queued", "queued", "cancelled")
+RUNNING = 10
+"""Runs running at once: one per live worker, however many runs the database holds (the newest queued ones)."""
 
 
 def build_db(path: Path, n_runs: int, n_points: int) -> list[str]:
@@ -50,9 +53,11 @@ def build_db(path: Path, n_runs: int, n_points: int) -> list[str]:
         conn.executemany(
             "UPDATE runs SET status=?, started_at=created_at, finished_at=created_at+60, progress=1.0, key_metric=? "
             "WHERE id=?", [(STATUSES[i % len(STATUSES)], rng.uniform(40, 60), rid) for i, rid in enumerate(ids)])
-        conn.execute("UPDATE runs SET finished_at=NULL WHERE status IN ('running', 'queued')")
-        # a running run's worker is alive for as long as the benchmark runs (else opening the app marks it lost)
-        conn.execute("UPDATE runs SET heartbeat_at=? WHERE status = 'running'", (time.time() + 86400,))
+        conn.execute("UPDATE runs SET finished_at=NULL WHERE status = 'queued'")
+        # each running run's worker is alive for as long as the benchmark runs (else opening the app marks it lost)
+        conn.execute("UPDATE runs SET status='running', heartbeat_at=? WHERE id IN "
+                     "(SELECT id FROM runs WHERE status = 'queued' ORDER BY created_at DESC LIMIT ?)",
+                     (time.time() + 86400, RUNNING))
         rows = ((rid, "loss", step, 2.0 * 0.97 ** step, 0.0) for rid in ids for step in range(per_run))
         conn.executemany("INSERT INTO metrics (run_id, name, step, value, ts) VALUES (?, ?, ?, ?, ?)", rows)
         conn.executemany("INSERT INTO latest_metrics (run_id, name, step, value) VALUES (?, 'loss', ?, ?)",
