@@ -95,6 +95,8 @@ def test_every_name_a_lazy_package_exports_loads(package):
 
     module = importlib.import_module(package)
     assert all(getattr(module, name) is not None for name in module.__all__)
+    assert all(getattr(module, path.stem).__name__ == f"{package}.{path.stem}"  # submodules, as attributes too
+               for path in (REPO / package.replace(".", "/")).glob("[a-z]*.py"))
     with pytest.raises(AttributeError):
         module.no_such_name  # noqa: B018
 

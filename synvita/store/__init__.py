@@ -57,9 +57,14 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
+    """A name above, or a submodule (`synvita.store.<module>`), loaded on first use."""
     module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module 'synvita.store' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    if module is not None:
+        value = getattr(importlib.import_module(module), name)
+    else:
+        try:
+            value = importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError:
+            raise AttributeError(f"module 'synvita.store' has no attribute {name!r}") from None
     globals()[name] = value
     return value
