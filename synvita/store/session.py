@@ -20,6 +20,7 @@ from sqlalchemy import Connection, create_engine, event
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from synvita.errors import StoreError
+from synvita.store.sqlite_errors import store_error, upgrade_command
 
 
 class Session:
@@ -65,7 +66,7 @@ class Session:
         return f"{type(self).__name__}({str(self.path)!r}, read_only={self.read_only})"
 
     def _upgrade_cmd(self) -> str:
-        return f"synvita --db {self.path} db upgrade"
+        return upgrade_command(self.path)
 
     def _fork_guard(self) -> None:
         """In a forked child, never reuse the parent's pooled SQLite connections (that corrupts locking)."""
@@ -143,27 +144,7 @@ class Session:
         except (IntegrityError, sqlite3.IntegrityError):
             raise
         except (OperationalError, DBAPIError, sqlite3.OperationalError) as exc:
-            msg = str(getattr(exc, "orig", exc))
-            low = msg.lower()
-            if "locked" in low or "busy" in low:
-                raise StoreError(
-                    f"database {self.path} is locked by another writer for more than {self.busy_timeout_s:g}s",
-                    hint="wait for the other synvita process to finish, or raise the timeout (SYNVITA_BUSY_TIMEOUT)",
-                ) from None
-            if "readonly" in low or "read-only" in low:
-                raise StoreError(
-                    f"database {self.path} cannot be written ({msg})",
-                    hint="check the file's permissions, or pass --db / set SYNVITA_DB to a writable location",
-                ) from None
-            if "unable to open" in low:
-                raise StoreError(
-                    f"cannot open database {self.path}",
-                    hint="check that the path exists and is writable, or pass --db / set SYNVITA_DB",
-                ) from None
-            if "no such table" in low or "no such column" in low:
-                raise StoreError(
-                    f"database {self.path} has an unexpected schema ({msg})", hint=f"run `{self._upgrade_cmd()}`"
-                ) from None
-            if "disk" in low and ("full" in low or "i/o" in low):
-                raise StoreError(f"database {self.path}: {msg}", hint="free disk space or move the database") from None
+            translated = store_error(self.path, str(getattr(exc, "orig", exc)), busy_timeout_s=self.busy_timeout_s)
+            if translated is not None:
+                raise translated from None
             raise

@@ -140,3 +140,30 @@ def test_points_recorded_before_m004_keep_their_single_event(tmp_path):
     assert [(e.seq, e.data["value"]) for e in store.events("r-old001")] == [(0, 3.0), (1, 2.0), (2, 1.0)]
     assert [(m.step, m.value) for m in store.metrics("r-old001", "loss", max_points=2)] == [(0, 3.0), (2, 1.0)]
     store.close()
+
+
+def test_a_listing_through_the_api_upgrades_an_old_database_first(tmp_path):
+    """The API reads runs without the store; a database of an older schema still goes through the store first,
+    which upgrades it (or, read-only, says why it cannot)."""
+    from synvita.api import Api
+
+    path = tmp_path / "old.db"
+    _make_v1_database(path)
+    with pytest.raises(StoreError, match="schema version 1"):
+        Api(db=path, read_only=True).list_runs()
+    with Api(db=path) as api:
+        assert [r.id for r in api.list_runs()] == ["r-old001"] and api.count_runs() == 1
+    assert Store.open(path, upgrade=False).schema_version() == LATEST_VERSION
+
+
+def test_a_listing_through_the_api_refuses_a_newer_database(tmp_path):
+    from synvita.api import Api
+
+    path = tmp_path / "new.db"
+    Store.open(path).close()
+    con = sqlite3.connect(path)
+    con.execute("INSERT INTO schema_migrations VALUES (?, 'm999_future', 0)", (LATEST_VERSION + 1,))
+    con.commit()
+    con.close()
+    with pytest.raises(StoreError, match="newer than this synvita"):
+        Api(db=path).list_runs()
