@@ -9,7 +9,6 @@ opens the `Store` instead, which upgrades it or explains why it cannot. The list
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import threading
@@ -236,26 +235,10 @@ class RunReader:
         limit: int | None = None,
         tail: int | None = None,
     ) -> list[RunEvent]:
-        """Ingested events in seq order: those with seq >= since_seq, of `kinds`; `tail`: only the last N."""
-        where = "run_id = ? AND seq >= ?"
-        params: list[Any] = [run_id, int(since_seq)]
-        if kinds:
-            where += f" AND kind IN ({', '.join('?' * len(kinds))})"
-            params += list(kinds)
-        columns = "SELECT run_id, seq, ts, kind, data_json FROM run_events"
+        """Ingested events in seq order (`run_queries.events`)."""
         with self._snapshot() as execute:
             self._require_run(execute, run_id)
-            if tail is not None:
-                rows = list(execute(f"{columns} WHERE {where} ORDER BY seq DESC LIMIT ?", params + [int(tail)]))[::-1]
-                if limit is not None:
-                    rows = rows[: int(limit)]
-            else:
-                sql = f"{columns} WHERE {where} ORDER BY seq"
-                if limit is not None:
-                    sql += " LIMIT ?"
-                    params.append(int(limit))
-                rows = list(execute(sql, params))
-        return [RunEvent(run_id=r, seq=seq, ts=ts, kind=kind, data=json.loads(data)) for r, seq, ts, kind, data in rows]
+            return run_queries.events(execute, run_id, kinds=kinds, since_seq=since_seq, limit=limit, tail=tail)
 
     def artifacts(self, run_id: str) -> list[Artifact]:
         with self._snapshot() as execute:

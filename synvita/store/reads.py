@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, Sequence
 
 from sqlalchemy import Connection, select, text
 
 from synvita.entities import Artifact, BenchmarkResult, MetricPoint, RunEvent, SampleWeight
 from synvita.store.models import ARTIFACTS, LATEST, RESULTS, WEIGHTS, ArtifactRow, ResultRow
+from synvita.store import run_queries
 from synvita.store.runs import RunRecords
 
 
@@ -24,42 +24,11 @@ class RunReads(RunRecords):
         limit: int | None = None,
         tail: int | None = None,
     ) -> list[RunEvent]:
-        """Ingested events in seq order: those with seq >= since_seq, of `kinds`; `tail`: only the last N.
-
-        Metric lines live in `metrics` (stored once, see migration m004) and the other lines in `run_events`; both
-        are read through their (run_id, seq) indexes and merged in seq order, so a tail costs the same at any
-        length of the run."""
-        params: dict[str, Any] = {"rid": run_id, "since": int(since_seq)}
-        kind_clause = ""
-        if kinds:
-            kind_clause = " AND kind IN (" + ", ".join(f":k{i}" for i in range(len(kinds))) + ")"
-            params.update({f"k{i}": k for i, k in enumerate(kinds)})
-        arms = [
-            "SELECT seq, ts, kind, data_json, NULL AS name, NULL AS step, NULL AS value FROM run_events"
-            " WHERE run_id = :rid AND seq >= :since" + kind_clause
-        ]
-        if not kinds or "metric" in kinds:
-            arms.append(
-                "SELECT seq, ts, 'metric', data_json, name, step, value FROM metrics"
-                " WHERE run_id = :rid AND seq >= :since"
-            )
-        sql = " UNION ALL ".join(arms) + " ORDER BY seq" + (" DESC" if tail is not None else "")
-        count = tail if tail is not None else limit
-        if count is not None:
-            sql += " LIMIT :n"
-            params["n"] = int(count)
+        """Ingested events in seq order (`run_queries.events`)."""
         with self._read() as conn:
             self._status_of(conn, run_id)
-            rows = conn.execute(text(sql), params).all()
-        if tail is not None:
-            rows = rows[::-1][: None if limit is None else int(limit)]
-        return [
-            RunEvent(
-                run_id=run_id, seq=seq, ts=ts, kind=kind,
-                data=json.loads(data) if data is not None else {"name": name, "step": step, "value": value},
-            )
-            for seq, ts, kind, data, name, step, value in rows
-        ]
+            return run_queries.events(lambda sql, params: conn.exec_driver_sql(sql, tuple(params)).all(), run_id,
+                                      kinds=kinds, since_seq=since_seq, limit=limit, tail=tail)
 
     def metrics(
         self,

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from synvita.entities import RUN_STATUSES, Run
+from synvita.entities import RUN_STATUSES, Run, RunEvent
 from synvita.errors import UserInputError
 
 Execute = Callable[[str, Sequence[Any]], Iterable[Sequence[Any]]]
@@ -183,6 +183,39 @@ def to_run(row: Sequence[Any], depends_on: list[str]) -> Run:
         attempt=attempt, created_at=created_at, started_at=started_at, finished_at=finished_at,
         heartbeat_at=heartbeat_at, key_metric=key_metric,
     )
+
+
+def events(
+    execute: Execute, run_id: str, *, kinds: Sequence[str] | None = None, since_seq: int = 0,
+    limit: int | None = None, tail: int | None = None,
+) -> list[RunEvent]:
+    """A run's ingested events in seq order: those with seq >= since_seq, of `kinds`; `tail`: only the last N.
+
+    Metric lines live in `metrics` (stored once, see migration m004) and the other lines in `run_events`; both
+    are read through their (run_id, seq) indexes and merged in seq order, so a tail costs the same at any length of
+    the run."""
+    kind_clause, kind_params = "", []
+    if kinds:
+        kind_clause, kind_params = f" AND kind IN ({_marks(kinds)})", list(kinds)
+    arms = ["SELECT seq, ts, kind, data_json, NULL AS name, NULL AS step, NULL AS value FROM run_events"
+            " WHERE run_id = ? AND seq >= ?" + kind_clause]
+    params: list[Any] = [run_id, int(since_seq), *kind_params]
+    if not kinds or "metric" in kinds:
+        arms.append("SELECT seq, ts, 'metric', data_json, name, step, value FROM metrics WHERE run_id = ? AND seq >= ?")
+        params += [run_id, int(since_seq)]
+    sql = " UNION ALL ".join(arms) + " ORDER BY seq" + (" DESC" if tail is not None else "")
+    count = tail if tail is not None else limit
+    if count is not None:
+        sql += " LIMIT ?"
+        params.append(int(count))
+    rows = list(execute(sql, params))
+    if tail is not None:
+        rows = rows[::-1][: None if limit is None else int(limit)]
+    return [
+        RunEvent(run_id=run_id, seq=seq, ts=ts, kind=kind,
+                 data=json.loads(data) if data is not None else {"name": name, "step": step, "value": value})
+        for seq, ts, kind, data, name, step, value in rows
+    ]
 
 
 def _marks(values: Sequence[Any]) -> str:
