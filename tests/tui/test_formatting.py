@@ -26,8 +26,13 @@ class TestFilter:
             "status": "running", "experiment": "quickstart", "generator": "procedural", "text": "lr 0.1",
         }
 
+    def test_variant_key(self):
+        """`variant:` (or `var:`, `v:`) filters by training variant, next to the other keys."""
+        assert parse_filter("v:synvita stag:train") == {"variant": "synvita", "stage": "train"}
+        assert parse_filter("variant:none r-00") == {"variant": "none", "text": "r-00"}
+
     def test_round_trip(self):
-        filters = {"status": "failed", "stage": "train", "text": "synvita"}
+        filters = {"status": "failed", "stage": "train", "variant": "naive", "text": "synvita"}
         assert parse_filter(format_filter(filters)) == filters
 
     def test_unknown_status_is_an_error(self):
