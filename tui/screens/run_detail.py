@@ -2,7 +2,8 @@
 
 While the run is not finished the screen polls: the run row, new events since the last seen seq (the log
 tail), and the metric curves. Consecutive progress events collapse into one line, as a terminal would show a
-progress bar redrawn with carriage returns.
+progress bar redrawn with carriage returns. The curves panel shares its height with the end of the log, so a
+training run can be watched on one screen at 80×24.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Log, OptionList, Static, TabbedContent, TabPane
 from textual_plotext import PlotextPlot
 
@@ -99,10 +100,11 @@ class RunDetailScreen(SynvitaScreen):
                     yield Static("", id="detail-config")
             with TabPane("2 Log", id="tab-log"):
                 yield Log(id="detail-log", max_lines=LOG_TAIL_LINES, auto_scroll=True)
-            with TabPane("3 Curves", id="tab-curves"):
+            with TabPane("3 Curves", id="tab-curves"), Vertical():
                 with Horizontal(id="curves-pane"):
                     yield OptionList(id="curves-names")
                     yield PlotextPlot(id="curves-plot")
+                yield Log(id="curves-log", max_lines=LOG_TAIL_LINES, auto_scroll=True)
             with TabPane("4 Artifacts", id="tab-artifacts"):
                 yield DataTable(id="detail-artifacts", cursor_type="row")
             with TabPane("5 Results", id="tab-results"):
@@ -184,12 +186,12 @@ class RunDetailScreen(SynvitaScreen):
         replaced_last = self.log_ends_in_progress and bool(shown) and shown[0].kind == "progress"
         self.log_lines, self.log_ends_in_progress = merge_collapsed(self.log_lines, self.log_ends_in_progress, events)
         self.log_lines = self.log_lines[-LOG_TAIL_LINES:]
-        log = self.query_one("#detail-log", Log)
-        if replaced_last or len(self.log_lines) < before:
-            log.clear()
-            log.write_lines(self.log_lines)
-        else:
-            log.write_lines(self.log_lines[before:])
+        for log in self.query(Log):  # the log panel, and the log under the curves
+            if replaced_last or len(self.log_lines) < before:
+                log.clear()
+                log.write_lines(self.log_lines)
+            else:
+                log.write_lines(self.log_lines[before:])
 
     @on(MetricsLoaded)
     def _show_curves(self, message: MetricsLoaded) -> None:

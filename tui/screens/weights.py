@@ -70,6 +70,8 @@ class WeightsScreen(SynvitaScreen):
         super().__init__()
         self.run_id = run_id
         """The run `w` was pressed on."""
+        self.run: Any = None
+        """That run as read from the store."""
         self.source: Any = None
         """The score run whose weights are shown (the run itself, or the one its lineage leads to)."""
         self.summary: Any = None
@@ -101,7 +103,7 @@ class WeightsScreen(SynvitaScreen):
 
     @on(WeightsLoaded)
     def _show_summary(self, message: WeightsLoaded) -> None:
-        self.source = message.source
+        self.run, self.source = message.run, message.source
         if message.source is None:
             self.query_one("#weights-summary", Static).update(why_no_weights(message.run))
             self.query_one("#weights-table").add_class("-hidden")
@@ -124,8 +126,8 @@ class WeightsScreen(SynvitaScreen):
         self.groups = summary_groups(summary, self.grouping)
         source = self.source
         named = f"score run {source.id}"
-        if source.id != self.run_id:
-            named += f" (used by run {self.run_id})"
+        if source.id != self.run.id:
+            named += f" (used by {self.run.stage} run {self.run.id})"
         if summary.count == 0:
             headline = (f"{named} recorded no sample weights" if source.status == "succeeded"
                         else f"{named} is {source.status}: its weights appear when it has finished")
