@@ -4,6 +4,7 @@ import pytest
 
 from synvita.entities import RunEvent
 from tui.formatting import (
+    FILTER_KEYS,
     FilterSyntaxError,
     collapse_log,
     format_duration,
@@ -30,6 +31,11 @@ class TestFilter:
         """`variant:` (or `var:`, `v:`) filters by training variant, next to the other keys."""
         assert parse_filter("v:synvita stag:train") == {"variant": "synvita", "stage": "train"}
         assert parse_filter("variant:none r-00") == {"variant": "none", "text": "r-00"}
+
+    def test_every_key_is_in_the_help(self):
+        from tui.screens.help import HELP_TEXT
+
+        assert all(f"`{key}:" in HELP_TEXT for key in FILTER_KEYS)
 
     def test_round_trip(self):
         filters = {"status": "failed", "stage": "train", "variant": "naive", "text": "synvita"}

@@ -16,9 +16,9 @@ Queue experiment runs, watch them, and read their results, all from a terminal.
 | Screen | Keys |
 |---|---|
 | **Runs** (home) | `/` filter · `enter` open · `n` queue a run · `c` cancel · `r` retry · `s` sort · `]`/`[` next/previous page · `w` weights · `m` compare · `W` start/stop a local worker |
-| **Run detail** | `1`–`5` overview, log, curves, artifacts, results · `c` cancel · `r` retry · `w` weights · `escape` back |
-| **Weights** | `g` group by misalignment type / generator / faithful · `↑`/`↓` pick a group · `escape` back |
-| **Compare** | `p` pick experiments or run ids · `b` next baseline · `x` show/hide controls · `e` export md/latex/csv · `escape` back |
+| **Run detail** | `1`–`5` overview, log, curves (over the end of the log), artifacts, results · `c` cancel · `r` retry · `w` weights · `escape` back |
+| **Weights** | `g` group by misalignment type / generator / faithful · `h` Δ or ω histogram · `↑`/`↓` pick a group · `escape` back. On a train or evaluate run: the weights of the score run it used |
+| **Compare** | `←`/`→` scroll the benchmark columns (variant and mean stay) · `p` pick experiments or run ids · `b` next baseline · `x` show/hide controls · `e` export md/latex/csv/json · `escape` back |
 
 **Filter and search the runs** (home screen): press `/`, type, press `enter`; `escape` clears it.
 
