@@ -4,9 +4,9 @@ lineage to the score run, and the runs table's in-place refresh (no full redraw 
 from __future__ import annotations
 
 import pytest
+from test_flows import filter_runs, table_ids, wait_until
 from textual.widgets import Log
 
-from test_flows import filter_runs, table_ids, wait_until
 from tui.app import make_app
 from tui.screens.compare import CompareScreen
 from tui.screens.run_detail import RunDetailScreen

@@ -68,6 +68,30 @@ class TestLoopbackOnly:
         assert result.returncode == 2
         assert result.stderr.strip().count("\n") == 0 and "--allow-remote" in result.stderr
 
+    def test_cli_options_reach_textual_serve(self, tmp_path, monkeypatch):
+        """`synvita tui --web --read-only --port N` serves `python -m tui` on the --db database, on loopback."""
+        from typer.testing import CliRunner
+
+        import tui.web
+        from synvita.cli.app import app
+
+        served = []
+
+        class FakeServer:
+            def __init__(self, command, host, port, title):
+                served.append((command, host, port))
+
+            def serve(self):
+                pass
+
+        monkeypatch.setattr(tui.web, "Server", FakeServer)
+        db = tmp_path / "runs.db"
+        result = CliRunner().invoke(app, ["--db", str(db), "tui", "--read-only", "--web", "--port", "8123"])
+        assert result.exit_code == 0, result.output
+        assert served == [(app_command(db, read_only=True), "127.0.0.1", 8123)]
+        remote = CliRunner().invoke(app, ["--db", str(db), "tui", "--web", "--host", "10.0.0.5", "--allow-remote"])
+        assert remote.exit_code == 0 and served[-1][1] == "10.0.0.5"  # asked for explicitly
+
     def test_the_served_command_is_this_python_on_this_database(self, tmp_path):
         command = app_command(tmp_path / "my runs.db", read_only=True)
         assert command.startswith(sys.executable) and "-m tui --db" in command
@@ -141,9 +165,31 @@ async def page_websocket_url(devtools_port: int, timeout: float = 20.0) -> str:
     raise AssertionError("Chromium's DevTools endpoint did not come up")
 
 
+async def screenshot_when_shown(devtools_port: int, url: str, expected: list[str], timeout: float = 90.0) -> bytes:
+    """Open `url` in the browser's page, wait until the app has sent every string of `expected`, then give xterm.js
+    a moment to paint and return a PNG of the page."""
+    async with (
+        aiohttp.ClientSession() as session,
+        session.ws_connect(await page_websocket_url(devtools_port), max_msg_size=0) as websocket,
+    ):
+        page = DevTools(websocket)
+        await page.call("Page.enable")
+        await page.call("Page.addScriptToEvaluateOnNewDocument", source=CAPTURE_SCREEN_STREAM)
+        await page.call("Page.navigate", url=url)
+        deadline = time.monotonic() + timeout
+        received = ""
+        while not all(text in received for text in expected):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{expected} never arrived; received {len(received)} characters")
+            await asyncio.sleep(0.5)
+            received = await page.evaluate("window.__synvitaScreen || ''") or ""
+        await asyncio.sleep(2.0)
+        return base64.b64decode((await page.call("Page.captureScreenshot", format="png"))["data"])
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")
-async def test_the_browser_shows_the_runs_table(demo_db, tmp_path, request):
+def test_the_browser_shows_the_runs_table(demo_db, tmp_path, request):
     db, ids = demo_db
     port, devtools_port = free_port(), free_port()
     env = {**os.environ, "SYNVITA_HOME": str(tmp_path / "home")}
@@ -159,21 +205,9 @@ async def test_the_browser_shows_the_runs_table(demo_db, tmp_path, request):
              f"--user-data-dir={tmp_path / 'chromium'}", f"--remote-debugging-port={devtools_port}",
              "--window-size=1100,660", "about:blank"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        async with aiohttp.ClientSession() as session:
-            async with session.ws_connect(await page_websocket_url(devtools_port), max_msg_size=0) as websocket:
-                page = DevTools(websocket)
-                await page.call("Page.enable")
-                await page.call("Page.addScriptToEvaluateOnNewDocument", source=CAPTURE_SCREEN_STREAM)
-                await page.call("Page.navigate", url=f"http://127.0.0.1:{port}/")
-                deadline = time.monotonic() + 90
-                received = ""
-                while not (ids["queued"] in received and "succeeded" in received):
-                    if time.monotonic() > deadline:
-                        raise AssertionError(f"the runs table never arrived; received {len(received)} characters")
-                    await asyncio.sleep(0.5)
-                    received = await page.evaluate("window.__synvitaScreen || ''") or ""
-                await asyncio.sleep(2.0)  # let xterm.js paint the frame before the screenshot
-                shot = base64.b64decode((await page.call("Page.captureScreenshot", format="png"))["data"])
+        # the runs table: its newest row, a status cell, and the footer of the runs screen
+        shot = asyncio.run(screenshot_when_shown(devtools_port, f"http://127.0.0.1:{port}/",
+                                                 [ids["queued"], "succeeded", "Queue run"]))
     finally:
         if browser is not None:
             stop(browser)
