@@ -64,7 +64,7 @@ class RunsScreen(SynvitaScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         with Vertical(id="runs-body"):
-            yield Input(placeholder="exp:NAME stat:running stag:train var:synvita words…  enter applies · esc clears",
+            yield Input(placeholder="exp:NAME stat:running stag:train var:none words…  enter: apply · esc: clear",
                         id="runs-filter", classes="-hidden", compact=True)
             yield Static("", id="runs-summary")
             yield RunsTable(id="runs-table", clock=self.app.clock)
