@@ -152,3 +152,27 @@ class TestRunsTableRefresh:
             assert not cleared and all(len(regions) == 1 for regions in repaints)
             assert table.selected_run_id == on_cursor and table.cursor_row == 4
             assert table.row_count == 10
+
+    async def test_a_detail_poll_leaves_unchanged_parts_alone(self, demo_api, demo_db, frozen_clock):
+        """Polling a running run rewrites its fields, but not the config, artifacts, results or curves it
+        already shows."""
+        app = make_app(demo_api, clock=frozen_clock, poll_interval_s=60.0)
+        async with app.run_test(size=(80, 24)) as pilot:
+            app.open_run(demo_db[1]["running"])
+            await settle(pilot)
+            screen = app.screen
+            rewritten: list[str] = []
+            rewrites = {"#detail-config": "update", "#detail-artifacts": "clear", "#detail-results": "clear",
+                        "#curves-plot": "refresh"}
+            for selector, method in rewrites.items():
+                widget = screen.query_one(selector)
+                original = getattr(widget, method)
+
+                def spy(*args, _selector=selector, _original=original, **kwargs):
+                    rewritten.append(_selector)
+                    return _original(*args, **kwargs)
+
+                setattr(widget, method, spy)
+            screen.refresh_all()
+            await settle(pilot)
+            assert rewritten == []

@@ -88,6 +88,8 @@ class RunDetailScreen(SynvitaScreen):
         """Highest event seq already in the log panel; the next tail reads after it."""
         self.curves: dict[str, tuple[list[int], list[float]]] = {}
         self.selected_curve: str | None = None
+        self._shown: dict[str, object] = {}
+        """What each rarely changing part (config, artifacts, results, curves) shows now; see `_changed`."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -163,17 +165,28 @@ class RunDetailScreen(SynvitaScreen):
         self.query_one("#detail-fields", Static).update(overview_table(run, self.app.clock()))
         from rich.syntax import Syntax
 
+        # a poll of a running run repaints only what changed: the config, files and results rarely do
         config_text = json.dumps(run.config, indent=2, sort_keys=True, default=str)
-        self.query_one("#detail-config", Static).update(Syntax(config_text, "json", theme="ansi_dark", word_wrap=True))
-        artifacts = self.query_one("#detail-artifacts", DataTable)
-        artifacts.clear()
-        for artifact in message.artifacts:
-            artifacts.add_row(artifact.name, artifact.path)
-        results = self.query_one("#detail-results", DataTable)
-        results.clear()
-        for result in message.results:
-            results.add_row(result.benchmark, result.metric, result.subset or "", result.control or "",
-                            Text(f"{result.value:.2f}", justify="right"))
+        if self._changed("config", config_text):
+            self.query_one("#detail-config", Static).update(Syntax(config_text, "json", theme="ansi_dark", word_wrap=True))
+        artifact_rows = [(artifact.name, artifact.path) for artifact in message.artifacts]
+        if self._changed("artifacts", artifact_rows):
+            artifacts = self.query_one("#detail-artifacts", DataTable)
+            artifacts.clear()
+            artifacts.add_rows(artifact_rows)
+        result_rows = [(r.benchmark, r.metric, r.subset or "", r.control or "", f"{r.value:.2f}") for r in message.results]
+        if self._changed("results", result_rows):
+            results = self.query_one("#detail-results", DataTable)
+            results.clear()
+            for *names, value in result_rows:
+                results.add_row(*names, Text(value, justify="right"))
+
+    def _changed(self, part: str, value: object) -> bool:
+        """Whether `value` differs from what `part` last showed (and remember it)."""
+        if self._shown.get(part) == value:
+            return False
+        self._shown[part] = value
+        return True
 
     @on(LogTailed)
     def _append_log(self, message: LogTailed) -> None:
@@ -202,6 +215,8 @@ class RunDetailScreen(SynvitaScreen):
             if message.curves and self.selected_curve not in message.curves:
                 self.selected_curve = next(iter(message.curves))
                 names.highlighted = 0
+        if not self._changed("curves", message.curves):
+            return  # nothing new since the last poll: no replot
         self.curves = message.curves
         self._draw_curve()
 
