@@ -277,6 +277,16 @@ def test_weights_of_a_train_run_come_from_its_score_run(api):
     assert "no sample weights" in report.format_weights(api.weights_summary(none))
 
 
+def test_weights_source_follows_lineage_to_the_nearest_score_run(api):
+    score = finish_run(api, "s-w", "score", weights=[weight("x", "count", 0.6, 0.1)])
+    train = finish_run(api, "s-w", "train", variant="synvita", seed=0, depends_on=[score])
+    evaluate = finish_run(api, "s-w", "evaluate", variant="synvita", seed=0, depends_on=[train])
+    none = finish_run(api, "s-w", "train", variant="none", seed=0)
+    assert api.weights_source(score).id == score
+    assert api.weights_source(train).id == score and api.weights_source(evaluate).id == score
+    assert api.weights_source(none) is None
+
+
 #### diff, progress, doctor, db ####
 
 
