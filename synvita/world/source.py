@@ -30,6 +30,9 @@ class WorldSource(DataSource):
             check_overrides(section.overrides, section.preset)
         resolve_config(section.preset, section.overrides or None)
 
+    def describe(self) -> str:
+        return f"world preset={self.section.preset} seed={self.section.seed}"
+
     def build(self, out_dir: Path, progress: Callable[[int, int, str], None] | None = None) -> Any:
         from synvita.world.build import build_world
 
