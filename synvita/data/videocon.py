@@ -208,6 +208,8 @@ def read_sets(section: Any) -> dict[str, Any]:
         if path is None or BANK_OF[name] in sets:
             continue
         if name.startswith("entail"):
+            if name == "entail-human":
+                formats._read_table(path, ("videopath", "caption", "label", "hard"))  # `hard` is required here
             sets[name] = formats.read_entailment_csv(path)
             if name == "entail-human" and not sets[name].data.hard.any():
                 raise formats.FormatError(f"{path.name}: no row has hard = True", hint="VideoCon Human marks its Human-Hard rows in `hard`")

@@ -165,13 +165,14 @@ def _first_rows(section: Any, sets: dict[str, Any]) -> dict[str, str]:
 
 
 def _decode_or_fail(path: Path, rel: str, where: str | None, shape: tuple[int, int, int]) -> np.ndarray:
+    """The clip, or one line naming the CSV row, the video and the fix (the run records only the message)."""
     try:
         return decode_clip(path, *shape)
     except Exception as exc:  # PyAV raises its own error classes (InvalidDataError, FileNotFoundError, ...)
-        reason = " ".join(str(exc).split())[:160] or type(exc).__name__
+        reason = " ".join(str(exc).replace(f"'{path}'", "").replace(str(path), rel).split()).rstrip(":")[:120]
         raise UserInputError(
-            f"{where or rel}: cannot decode video {rel} ({reason})",
-            hint="re-encode it as H.264 mp4 (e.g. ffmpeg -i IN -c:v libx264 -pix_fmt yuv420p OUT.mp4) or remove its rows, then retry this run",
+            f"{where or rel}: cannot decode video {rel} ({reason or type(exc).__name__}); re-encode it as H.264 mp4 "
+            "(e.g. ffmpeg -i IN -c:v libx264 -pix_fmt yuv420p OUT.mp4) or remove its rows, then retry this run"
         ) from None
 
 
