@@ -34,6 +34,7 @@ from typing import Any, Callable
 from synvita.data.manifest import write_csv
 from synvita.data.video_io import write_mp4
 from synvita.errors import UserInputError
+from synvita.world.original import video_path
 
 FILES = {
     "entail-llm": "final_videocon_llm_test.csv",
@@ -48,26 +49,6 @@ TYPES_FILE = "nextqa-atphard.csv"
 PAIRS_FILE = "videocon_llm_entailment.csv"
 SYNVITA_TRAIN_FILE = "train_llm_mix_entail_synvita.csv"
 DEFAULT_CODEC = "h264-rgb"
-
-
-def video_path(bank: str, video_id: str) -> str:
-    """The exported (and official-layout) path of one world clip, relative to the export root."""
-    return f"videos/{bank}/{video_id}.mp4"
-
-
-def qa_types(statements: list[list[str]], answers) -> list[str]:
-    """NExT-QA type per question (see the module docstring): "TN" when the answer's event-order flip is among
-    its options, else "CH"."""
-    from synvita.world.edits import flipped_caption
-
-    out = []
-    for options, answer in zip(statements, answers):
-        try:
-            flipped = flipped_caption(options[int(answer)])
-        except Exception:  # a statement the world's parser does not read
-            flipped = None
-        out.append("TN" if flipped is not None and flipped in options else "CH")
-    return out
 
 
 def write_ground_truth(data: Any, out_dir: str | Path, names: list[str] | None = None, prompt: bool = True) -> dict[str, Path]:

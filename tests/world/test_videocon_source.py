@@ -138,7 +138,7 @@ def test_an_undecodable_video_fails_the_world_run_naming_file_row_and_fix(data, 
 
 
 def test_an_avi_pyav_cannot_open_names_its_row(tmp_path):
-    from synvita.data.videocon_dataset import _decode_or_fail
+    from synvita.videocon.dataset import _decode_or_fail
     from synvita.errors import UserInputError
 
     avi = tmp_path / "clip.avi"

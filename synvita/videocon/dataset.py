@@ -98,7 +98,7 @@ def _bank_paths(sets: dict[str, Any]) -> dict[str, list[str]]:
 
 def build_dataset(section: Any, out_dir: str | Path, progress: Callable[[int, int, str], None] | None = None) -> "VideoconData":
     """Check and copy the CSVs, decode every video once into the banks; returns the loaded dataset."""
-    from synvita.data.videocon import EVAL_KEYS, csv_path, data_root, read_sets
+    from synvita.videocon.files import EVAL_KEYS, csv_path, data_root, read_sets
     from synvita.world.build import check_writable
 
     out = Path(out_dir)
@@ -153,7 +153,7 @@ def build_dataset(section: Any, out_dir: str | Path, progress: Callable[[int, in
 
 def _first_rows(section: Any, sets: dict[str, Any]) -> dict[str, str]:
     """videopath → "<file> row <n>" where it is first named (for decoding errors)."""
-    from synvita.data.videocon import EVAL_KEYS, _video_paths, csv_path
+    from synvita.videocon.files import EVAL_KEYS, _video_paths, csv_path
 
     where: dict[str, str] = {}
     for key in ["train_csv", "pretrain_csv", *dict.fromkeys(EVAL_KEYS.values())]:
@@ -238,7 +238,7 @@ class VideoconData:
     @cached_property
     def _sets(self) -> dict[str, Any]:
         from synvita.benchmarks import formats
-        from synvita.data.videocon import EVAL_KEYS, read_train_pairs
+        from synvita.videocon.files import EVAL_KEYS, read_train_pairs
 
         sets: dict[str, Any] = {"train": read_train_pairs(self._csv("train_csv"))}
         if self._csv("pretrain_csv") is not None:
@@ -292,12 +292,12 @@ class VideoconData:
         )
 
     def benchmark_names(self) -> list[str]:
-        from synvita.data.videocon import BANK_OF
+        from synvita.videocon.files import BANK_OF
 
         return [name for name, bank in BANK_OF.items() if bank in self._sets]
 
     def benchmark(self, name: str) -> tuple[VideoBank, Any]:
-        from synvita.data.videocon import BANK_OF, EVAL_KEYS
+        from synvita.videocon.files import BANK_OF, EVAL_KEYS
 
         if name not in EVAL_KEYS:
             raise UnknownNameError(f"unknown benchmark '{name}'", hint=f"benchmarks: {', '.join(EVAL_KEYS)}")
