@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 class DataSection:
     source: str = "world"
     """Registered data source (synvita.registry.DATA_SOURCES) of the real videos, captions and benchmarks; its
-    settings are the section named after it: world (the embedded procedural world, [world])."""
+    settings are the section named after it: world (the embedded procedural world, [world]) | videocon (the real
+    VideoCon / SynViTA files, or a world written by `synvita world export`, [videocon])."""
 
 
 @dataclass
@@ -26,6 +27,43 @@ class WorldSection:
     """World seed: same preset + seed → byte-identical datasets."""
     overrides: dict = field(default_factory=dict)
     """Preset fields to change, e.g. {frames = 8, held_out_colours = ["purple"]} (see `synvita world presets`); checked at submission."""
+
+
+@dataclass
+class VideoconSection:
+    root: str = ""
+    """Data root (absolute, or relative to the directory synvita runs in). Every file below and every video path in
+    the CSVs is relative to it; a path that leads outside it (`../`, absolute elsewhere, a symlink out) is refused."""
+    train_csv: str = "videocon_llm_entailment.csv"
+    """Training CSV: VideoCon pairs (videopath, caption, neg_caption[, misalignment, split]: rows with split =
+    train when there is a split column) or SynViTA rows (videopath, caption, label, domain, syn_video[, alignment,
+    alignment_diff]: each real video's label-1 and label-0 rows make a pair)."""
+    pretrain_csv: str = ""
+    """Entailment CSV (videopath, caption, label) the embedded scorers pretrain on; "": the training pairs."""
+    llm_test_csv: str = "final_videocon_llm_test.csv"
+    """VideoCon LLM test (videopath, caption, label): entail-llm. "": not available."""
+    human_csv: str = "final_videocon_human.csv"
+    """VideoCon Human (videopath, caption, label, hard): entail-human and entail-human-hard. "": not available."""
+    ssv2_temporal_csv: str = "eval_ssv2_temporal.csv"
+    """SSv2-Temporal (videopath, caption, match): retrieval-temporal. "": not available."""
+    ssv2_events_csv: str = "eval_ssv2_events.csv"
+    """SSv2-Events (videopath, caption, match): retrieval-events. "": not available."""
+    atp_hard_csv: str = "eval-nextqa-atphard.csv"
+    """ATP-Hard statements (videopath, question, answer, option, caption): qa-hard. "": not available."""
+    atp_types_csv: str = "nextqa-atphard.csv"
+    """ATP-Hard question types (video, question, type; C… causal, T… temporal). "": no types."""
+    ssv2_temporal_videos: int | None = None
+    """Keep only SSv2-Temporal captions with exactly this many rows (calc_ssv2.py's --vid_per_caption; 216 for
+    the real set). Omitted: every caption (all must rank the same videos)."""
+    ssv2_events_videos: int | None = None
+    """The same for SSv2-Events (588 for the real set)."""
+    frames: int = 8
+    """Frames kept per video in the decoded-frame cache (evenly spaced over the clip); each model samples its own
+    frames from these."""
+    height: int = 224
+    """Height of the cached frames in pixels (area resize)."""
+    width: int = 224
+    """Width of the cached frames in pixels (area resize)."""
 
 
 @dataclass
@@ -151,6 +189,7 @@ class EvaluateSection:
 SECTIONS: dict[str, type] = {
     "data": DataSection,
     "world": WorldSection,
+    "videocon": VideoconSection,
     "generation": GenerationSection,
     "scorers": ScorersSection,
     "model": ModelSection,

@@ -170,18 +170,23 @@ def export(
     out_dir: str | Path,
     synthetic_dir: str | Path | None = None,
     *,
-    include_train: bool = False,
+    include_train: bool = True,
     prompt: bool = True,
+    codec: str = "h264-rgb",
     progress: Callable[[int, int, str], None] | None = None,
 ) -> dict[str, Path]:
     """Write a built world in the original datasets' layouts (see `synvita.world.export.export_original`); returns
-    the file written per set."""
+    the file written per set. `world_dir`: a world folder or a world run's directory."""
+    from synvita.errors import UserInputError
     from synvita.world import load_world
     from synvita.world.export import export_original
+    from synvita.world.source import world_dir as find_world
 
-    return export_original(
-        load_world(world_dir), out_dir, synthetic_dir, include_train=include_train, prompt=prompt, progress=progress
-    )
+    codecs = ("h264-rgb", "h264-444", "h264-420")
+    if codec not in codecs:
+        raise UserInputError(f"unknown codec '{codec}'", hint=f"codecs: {', '.join(codecs)} (h264-rgb is lossless)")
+    return export_original(load_world(find_world(world_dir)), out_dir, synthetic_dir, include_train=include_train,
+                           codec=codec, prompt=prompt, progress=progress)
 
 
 def contact_sheet(items: list[Sample], path: str | Path, scale: int = 2) -> Path:

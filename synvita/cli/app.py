@@ -15,6 +15,7 @@ import typer
 from synvita.cli import db as db_module
 from synvita.cli import diff as diff_module
 from synvita.cli import doctor as doctor_module
+from synvita.cli import export as export_module
 from synvita.cli import run as run_module
 from synvita.cli import runs as runs_module
 from synvita.cli import table as table_module
@@ -57,6 +58,7 @@ app.add_typer(runs_module.runs_cli, name="runs")
 app.command("weights")(weights_module.weights)
 app.command("table")(table_module.table)
 app.command("diff")(diff_module.diff)
+app.command("export")(export_module.export)
 app.command("doctor")(doctor_module.doctor)
 app.add_typer(db_module.db_cli, name="db")
 app.command("tui")(tui_module.tui)

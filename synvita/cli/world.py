@@ -130,14 +130,16 @@ def export(
     world_dir: Annotated[Path, typer.Option("--world", "-w", help="A built world.")] = Path("world"),
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")] = Path("world-export"),
     synthetic_dir: Annotated[Optional[Path], typer.Option("--synthetic", help="Add SynViTA's training CSV for this synthetic set (with --train).")] = None,
-    train: Annotated[bool, typer.Option("--train", help="Also export train/val/test pairs (20k+ mp4 files for quickstart).")] = False,
+    train: Annotated[bool, typer.Option("--train/--no-train", help="Also export the train/val/test pairs and their videos (20k+ mp4 files for quickstart).")] = True,
     bare: Annotated[bool, typer.Option("--bare", help="Bare captions instead of the mPLUG-Owl prompt.")] = False,
+    codec: Annotated[str, typer.Option("--codec", help="h264-rgb (lossless: the `videocon` source reads back the world's exact frames), h264-444, or h264-420 (yuv420p, for decord).")] = "h264-rgb",
 ) -> None:
-    """Write the world in the original layouts (VideoCon, SSv2, ATP-Hard CSVs; one mp4 per clip) for the original scripts."""
+    """Write the world in the original layouts (VideoCon, SSv2, ATP-Hard CSVs; one mp4 per clip): `[videocon] root`
+    reads the folder as it is, and so do the original scripts."""
     from synvita.api import world as world_api
 
     written = world_api.export(
-        world_dir, out_dir, synthetic_dir, include_train=train, prompt=not bare, progress=_StderrProgress()
+        world_dir, out_dir, synthetic_dir, include_train=train, prompt=not bare, codec=codec, progress=_StderrProgress()
     )
     out(columns(["set", "file"], [[k, str(v)] for k, v in written.items()]))
 

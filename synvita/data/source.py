@@ -26,6 +26,10 @@ class DataSource(Component):
     def from_section(cls, section: Any, ctx: Any) -> "DataSource":
         return cls(section)
 
+    def describe(self) -> str:
+        """One line for the world run's log: what is being built."""
+        return f"data source {self.name}"
+
     def build(self, out_dir: Path, progress: Callable[[int, int, str], None] | None = None) -> Any:
         """Materialise the source under `out_dir` (the world stage) and return the loaded dataset."""
         raise NotImplementedError

@@ -32,7 +32,8 @@ STAGE_SECTIONS: dict[str, tuple[str, ...]] = {
     "train": ("data", "world", "generation", "scorers", "model", "train"),
     "evaluate": ("data", "world", "generation", "scorers", "model", "train", "evaluate"),
 }
-"""The sections each stage's output depends on: two sweep points share a run when these agree."""
+"""The sections each stage's output depends on (plus the data source's own section): two sweep points share a run
+when these agree."""
 
 
 def plan_runs(spec: ExperimentSpec) -> list[PlannedRun]:
@@ -51,6 +52,8 @@ def plan_runs(spec: ExperimentSpec) -> list[PlannedRun]:
 
     def add(stage: str, resolved: dict[str, Any], deps: list[int], swept: dict[str, Any], **own: Any) -> int:
         relevant = {s: resolved[s] for s in STAGE_SECTIONS[stage]}
+        source = resolved["data"]["source"]
+        relevant[source] = resolved.get(source)  # the data source's own section ([world], [videocon], a plugin's)
         if stage in ("train", "evaluate"):
             relevant["train"] = {k: v for k, v in resolved["train"].items() if k != "variants"}
             if own.get("variant") == "none":  # real-only training ignores everything about synthetic videos

@@ -35,7 +35,8 @@ TOP_LEVEL_KEYS: dict[str, str] = {
 POSITIVE_INTS = (
     "scorers.members", "scorers.steps", "scorers.batch_size", "train.batch_size", "train.steps",
     "generation.shards", "generation.num_frames", "generation.height", "generation.width", "generation.steps",
-    "generation.batch_size",
+    "generation.batch_size", "videocon.frames", "videocon.height", "videocon.width", "videocon.ssv2_temporal_videos",
+    "videocon.ssv2_events_videos",
 )
 """Integer keys that must be ≥ 1 when set."""
 

@@ -17,15 +17,18 @@ from pathlib import Path
 from synvita.stages import StageContext
 
 
-def _train_member(world_path: str, out: str, seed: int, steps: int, lr: float, batch_size: int, use_extra: bool,
-                  broken_time: float, model_name: str, overrides: dict, threads: int) -> dict:
+def _train_member(source: tuple[str, dict, str], out: str, seed: int, steps: int, lr: float, batch_size: int,
+                  use_extra: bool, broken_time: float, model_name: str, overrides: dict, threads: int) -> dict:
+    """One member, in its own process: `source` = (data source name, its spec section, the world run directory)."""
     import torch
 
+    from synvita.config import section_from_dict
+    from synvita.registry import DATA_SOURCES
     from synvita.training.pipeline import pretrain_scorer
-    from synvita.world import load_world
 
     torch.set_num_threads(threads)
-    world = load_world(world_path)
+    name, section, world_run = source
+    world = DATA_SOURCES.get(name).from_section(section_from_dict(name, section), None).load(Path(world_run))
     curve = []
     model, result = pretrain_scorer(world, seed, steps, lr, batch_size, use_extra, model_name, overrides,
                                     run_dir=Path(out) / "ckpt", callback=lambda s, m: curve.append((s, m["loss"])),
@@ -37,6 +40,8 @@ def _train_member(world_path: str, out: str, seed: int, steps: int, lr: float, b
 def member_type_auc(model, world) -> dict[str, float]:
     from synvita.benchmarks.world_eval import evaluate_benchmark
 
+    if "entail-llm" not in world.benchmark_names():
+        return {}
     frames, data = world.benchmark("entail-llm")[0].frames, world.benchmark("entail-llm")[1]
     results, _ = evaluate_benchmark(model, "entail-llm", frames, data)
     return {(r.subset or "all"): r.value for r in results}
@@ -48,11 +53,11 @@ def run(ctx: StageContext) -> None:
     import torch
 
     from synvita.models.base import load_model
-    from synvita.training.pipeline import INIT_DIR, world_dir, write_json
-    from synvita.world import load_world
+    from synvita.training.pipeline import INIT_DIR, write_json
 
-    wdir = world_dir(ctx.inputs["world"])
-    world = load_world(wdir)
+    world = ctx.data
+    source_name = ctx.section("data").source
+    source = (source_name, ctx.config.get(source_name) or {}, str(ctx.inputs["world"]))
     sc = ctx.section("scorers")
     members, steps, lr, bs = sc.members, sc.steps, sc.lr, sc.batch_size
     use_extra, broken_time = sc.extra_negatives, sc.broken_time
@@ -63,7 +68,7 @@ def run(ctx: StageContext) -> None:
     seeds = [ctx.seed * 100 + k for k in range(members)]
     ctx.events.log(f"pretraining {members} scorer(s) for {steps} steps each on {len(world.pretrain[1].caption)} rows")
     t0 = time.perf_counter()
-    jobs = [(str(wdir), str(root / str(k)), s, steps, lr, bs, use_extra, broken_time, model_name, overrides)
+    jobs = [(source, str(root / str(k)), s, steps, lr, bs, use_extra, broken_time, model_name, overrides)
             for k, s in enumerate(seeds)]
     parallel = members >= 2 and (os.cpu_count() or 1) >= 2
     if parallel:

@@ -1,4 +1,5 @@
-"""Stage `world`: build the experiment's data source (the procedural world from [world]) into `<run_dir>/world`."""
+"""Stage `world`: build the experiment's data source (the procedural world from [world], or the `videocon` files
+decoded into the frame cache) into `<run_dir>/world`."""
 
 from __future__ import annotations
 
@@ -12,9 +13,8 @@ def run(ctx: StageContext) -> None:
     from synvita.world.source import WORLD_SUBDIR
 
     source = ctx.data_source()
-    section = source.section
     out = ctx.run_dir / WORLD_SUBDIR
-    ctx.events.log(f"building world preset={section.preset} seed={section.seed} into {out}")
+    ctx.events.log(f"building {source.describe()} into {out}")
     t0 = time.perf_counter()
     last = [0.0]
 
@@ -30,4 +30,5 @@ def run(ctx: StageContext) -> None:
     (out / "stats.json").write_text(json.dumps(source.stats(out), indent=2))
     ctx.events.artifact("world", "world")
     ctx.events.artifact("stats", "world/stats.json")
-    ctx.events.artifact("world.json", "world/world.json")
+    if (out / "world.json").exists():
+        ctx.events.artifact("world.json", "world/world.json")

@@ -185,21 +185,22 @@ def training_data(world, variant: str, syn=None, f_target=None, f_other=None, us
     return TrainData(bank.frames, pairs, syn_frames, extra_negatives=extra)
 
 
-def export_predictions(world, out_dir: Path, benchmarks: Sequence[tuple[Any, np.ndarray, Any]],
+def export_predictions(data, out_dir: Path, benchmarks: Sequence[tuple[Any, np.ndarray, Any]],
                        raw: dict[str, np.ndarray]) -> list[Path]:
     """Write each benchmark's plain scores as a SynViTA inference CSV (videopath, prompt, entailment) under out_dir.
 
-    `benchmarks`: (Benchmark, frames, items) as evaluated; the video paths are those of the world's bank of each
-    benchmark's set. A benchmark that is not one of the world's sets writes no CSV."""
+    `benchmarks`: (Benchmark, frames, items) as evaluated. Video paths are the ground-truth files' (the data's
+    `benchmark_video_paths`: the world's exported layout, one mp4 per clip, or the `videocon` CSVs' own paths).
+    A benchmark that is not one of the data's sets writes no CSV."""
     from synvita.benchmarks import formats
-    from synvita.world.build import BENCHMARK_BANK
 
     out_dir.mkdir(parents=True, exist_ok=True)
+    available = set(data.benchmark_names())
     written = []
     for bench, _, items in benchmarks:
-        if bench.name not in raw or bench.name not in BENCHMARK_BANK:
+        if bench.name not in raw or bench.name not in available:
             continue
-        paths = [r["videopath"] for r in world.video_meta(BENCHMARK_BANK[bench.name])]
+        paths = data.benchmark_video_paths(bench.name)
         videos, caps, scores = bench.prediction_rows(items, paths, raw[bench.name])
         written.append(formats.write_predictions_csv(out_dir / f"{bench.name}.csv", videos, caps, scores))
     return written

@@ -140,6 +140,25 @@ class World:
             qtype=[by_q[q][0]["type"] for q in qids],
         )
 
+    # the original layouts (`synvita world export`, `synvita export`) -----------------------------------------------
+    def benchmark_video_paths(self, name: str) -> list[str]:
+        """Per bank index of benchmark `name`: the clip's path in the exported original layout (one mp4 per clip)."""
+        from synvita.world.original import video_path
+
+        bank = BENCHMARK_BANK[name]
+        return [video_path(bank, vid) for vid in self.bank(bank).ids]
+
+    def benchmark_questions(self, name: str) -> list[str]:
+        """qa-hard: the question text per QASet row."""
+        return [r["question"] for r in self.rows(name) if r["option"] == "0"]
+
+    def benchmark_types(self, name: str) -> list[str]:
+        """qa-hard: the NExT-QA question type per QASet row (`synvita.world.original.qa_types`)."""
+        from synvita.world.original import qa_types
+
+        _, qa = self.benchmark(name)
+        return qa_types(qa.statements, qa.answer)
+
 
 def _entailment(rows: list[dict[str, str]]) -> EntailmentSet:
     return EntailmentSet(

@@ -34,6 +34,9 @@ class WorldSource(DataSource):
                 raise UserInputError(f"world.overrides: {exc.what}", hint=exc.hint) from None
         resolve_config(section.preset, section.overrides or None)
 
+    def describe(self) -> str:
+        return f"world preset={self.section.preset} seed={self.section.seed}"
+
     def build(self, out_dir: Path, progress: Callable[[int, int, str], None] | None = None) -> Any:
         from synvita.world.build import build_world
 
