@@ -94,7 +94,7 @@ def run(
     if parallel is None and executor == "local":
         parallel = default_local_parallel()
     started_at = time.time()
-    with make_reporter(total=len(submission.runs)) as reporter:
+    with make_reporter(stages=[r.stage for r in submission.runs]) as reporter:
         api.run_worker(
             submission=submission.id, executor=executor, parallel=parallel, until_idle=True, on_event=reporter.on_event
         )
