@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from synvita import report
@@ -22,6 +22,8 @@ class RunDiff:
     """(benchmark[/subset][@control] metric, a, b, b − a)."""
     metrics: list[tuple[str, float | None, float | None, float | None]]
     """(metric name, latest a, latest b, b − a)."""
+    environment: list[tuple[str, Any, Any]] = field(default_factory=list)
+    """Recorded environment keys that differ (git commit, host, GPUs, package versions; env.json)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -31,6 +33,7 @@ class RunDiff:
             "config": [dict(key=k, a=a, b=b) for k, a, b in self.config],
             "results": [dict(key=k, a=a, b=b, delta=d) for k, a, b, d in self.results],
             "metrics": [dict(key=k, a=a, b=b, delta=d) for k, a, b, d in self.metrics],
+            "environment": [dict(key=k, a=a, b=b) for k, a, b in self.environment],
         }
 
 
@@ -62,7 +65,19 @@ class DiffApi(RunsApi):
         met_a = {n: p.value for n, p in latest.get(a.id, {}).items()}
         met_b = {n: p.value for n, p in latest.get(b.id, {}).items()}
         metrics = [(k, met_a.get(k), met_b.get(k), _delta(met_a.get(k), met_b.get(k))) for k in sorted(set(met_a) | set(met_b))]
-        return RunDiff(a.id, b.id, fields, config, results, metrics)
+        env_a, env_b = (report.flatten(self._comparable_env(r.id)) for r in (a, b))
+        environment = [
+            (k, env_a.get(k), env_b.get(k)) for k in sorted(set(env_a) | set(env_b)) if env_a.get(k) != env_b.get(k)
+        ]
+        return RunDiff(a.id, b.id, fields, config, results, metrics, environment)
+
+    def _comparable_env(self, run_id: str) -> dict[str, Any]:
+        """env.json without the keys that differ between any two runs (ids, times, worker, command line)."""
+        env = self.environment(run_id) or {}
+        return {k: v for k, v in env.items() if k not in UNCOMPARED_ENV_KEYS}
+
+
+UNCOMPARED_ENV_KEYS = ("run_id", "attempt", "prepared_at", "worker", "argv", "cwd")
 
 
 def _delta(a: float | None, b: float | None) -> float | None:

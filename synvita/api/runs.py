@@ -85,6 +85,36 @@ class RunsApi(Database):
     def retry(self, run_id: str) -> Run:
         return self.store.retry(run_id)
 
+    def rerun(self, run_id: str, overrides: list[str] | None = None) -> Run:
+        """Enqueue a new run from a run's recorded config: same experiment, stage, variant, generator and seed,
+        depending on the same input runs, in a submission of its own; `overrides` (`--set KEY=VALUE`) change its
+        config. The new run's config names the original as `rerun_of`."""
+        import copy
+
+        from synvita.specs.overrides import apply_overrides
+        from synvita.store import NewRun, new_submission_id
+
+        run = self.get_run(run_id)
+        config = copy.deepcopy(run.config)
+        apply_overrides(config, list(overrides or []))
+        config["rerun_of"] = run.id
+        [new] = self.store.create_runs([NewRun(
+            experiment=run.experiment, submission=new_submission_id(), stage=run.stage, variant=run.variant,
+            generator=run.generator, seed=run.seed, depends_on=list(run.depends_on), config=config,
+        )])
+        return new
+
+    def environment(self, run_id: str) -> dict[str, Any] | None:
+        """What the run's `env.json` recorded (host, git commit, packages, GPUs, ...); None before it ran."""
+        import json
+        from pathlib import Path
+
+        path = Path(self.get_run(run_id).run_dir) / "env.json"
+        try:
+            return json.loads(path.read_text())
+        except (OSError, ValueError):
+            return None
+
     def progress(self, submission: str) -> SubmissionProgress:
         runs = self.list_runs(submission=submission, order_by="created_at", descending=False)
         counts: dict[str, int] = {}

@@ -93,3 +93,21 @@ class TablesApi(RunsApi, ExperimentsApi):
         from synvita import report
 
         return report.format_table(table, fmt, color=color)
+
+    def table_view(self, table: report.BenchmarkTable, view: str) -> report.BenchmarkTable:
+        """The table restricted to one view: main, probe, types, controls or all (UserInputError for another)."""
+        from synvita.report import views
+
+        return views.select_view(table, view)
+
+    def table_views(self, table: report.BenchmarkTable) -> list[str]:
+        """The extra views (probe, types, controls) this table has columns for."""
+        from synvita.report import views
+
+        return views.views_present(table)
+
+    def table_findings(self, table: report.BenchmarkTable) -> list[str]:
+        """One line per row that differs from the baseline, stated from the table's numbers (see report.views)."""
+        from synvita.report import views
+
+        return views.findings(table)

@@ -30,6 +30,9 @@ def diff(run_a: RunIdArg, run_b: RunIdArg, json_output: JsonOpt = False) -> None
             fd = "" if delta is None else f"{'↑' if delta >= 0 else '↓'}{abs(delta):.4g}"
             lines.append(f"  {key:<40} {fa:>10} {fb:>10} {fd:>10}")
 
+    if d.environment:
+        lines += ["", "environment (env.json)"]
+        lines += [f"  {k:<28} {json.dumps(a, default=str)} → {json.dumps(b, default=str)}" for k, a, b in d.environment]
     numbers("results", d.results)
     numbers("latest metrics", d.metrics)
     out("\n".join(lines))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -20,7 +20,7 @@ from synvita.cli._utils import (
     print_json,
     use_color,
 )
-from synvita.api import DEFAULT_EXPERIMENT, default_local_parallel
+from synvita.api import DEFAULT_EXPERIMENT, Api, default_local_parallel
 from synvita.errors import SynvitaError
 
 ExperimentArg = Annotated[
@@ -55,6 +55,9 @@ def run(
         typer.Option("--parallel", help="Runs executed at once (local default: one per core, at most 4; slurm 64)."),
     ] = None,
     json_output: JsonOpt = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="End with every table (probe, per type, controls), not only the main one."),
+    ] = False,
 ) -> None:
     """Run an experiment: validate the spec, enqueue its runs, execute them here with progress, print the table.
 
@@ -91,7 +94,7 @@ def run(
     if parallel is None and executor == "local":
         parallel = default_local_parallel()
     started_at = time.time()
-    with make_reporter(total=len(submission.runs)) as reporter:
+    with make_reporter(stages=[r.stage for r in submission.runs]) as reporter:
         api.run_worker(
             submission=submission.id, executor=executor, parallel=parallel, until_idle=True, on_event=reporter.on_event
         )
@@ -100,7 +103,7 @@ def run(
     if json_output:
         print_json(table.to_dict())
     elif table.rows:
-        out(api.format_table(table, "text", color=use_color()))
+        print_answer(api, table, submission.id, verbose=verbose)
     if progress.failed:
         named = "; ".join(f"{r.id} {describe_run(r)} {r.status}: {r.error or 'no error recorded'}" for r in progress.failed[:3])
         more = f" (+{len(progress.failed) - 3} more)" if len(progress.failed) > 3 else ""
@@ -114,6 +117,18 @@ def run(
             hint=f"see `synvita runs ls --submission {submission.id}`",
         )
     info(f"done: {progress.counts.get('succeeded', 0)} runs succeeded in {duration(time.time() - started_at)} (submission {submission.id})")
+
+
+def print_answer(api: Api, table: Any, submission: str, *, verbose: bool) -> None:
+    """The main table (every table with `verbose`), one line per finding, and the commands for the other views."""
+    out(api.format_table(table if verbose else api.table_view(table, "main"), "text", color=use_color()))
+    findings = api.table_findings(table)
+    if findings:
+        out("")
+        out("\n".join(findings))
+    others = api.table_views(table)
+    if others and not verbose:
+        info(f"other tables: `synvita table --submission {submission} --view {'|'.join(others)}` (`--verbose` prints them all)")
 
 
 def worker(

@@ -1,4 +1,4 @@
-"""Contains the `synvita runs` command group: ls, show, logs, cancel, retry."""
+"""Contains the `synvita runs` command group: ls, show, logs, cancel, rerun, retry."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from synvita.cli._utils import (
     typer_factory,
 )
 
-runs_cli = typer_factory(help="List, inspect, follow, cancel and retry runs.")
+runs_cli = typer_factory(help="List, inspect, follow, cancel, rerun and retry runs.")
 
 
 @runs_cli.command("ls")
@@ -95,6 +95,7 @@ def show(run_id: RunIdArg, json_output: JsonOpt = False) -> None:
         data["metrics"] = {name: {"step": p.step, "value": p.value} for name, p in metrics.items()}
         data["artifacts"] = [a.__dict__ for a in api.artifacts(run.id)]
         data["dependants"] = api.dependants(run.id)
+        data["environment"] = api.environment(run.id)
         print_json(data)
         return
     lines = [
@@ -109,6 +110,11 @@ def show(run_id: RunIdArg, json_output: JsonOpt = False) -> None:
     ]
     if run.error:
         lines.append(f"error       {run.error}")
+    if run.config.get("rerun_of"):
+        lines.append(f"rerun of    {run.config['rerun_of']}")
+    env = api.environment(run.id)
+    if env is not None:
+        lines += ["", "environment"] + [f"  {line}" for line in environment_lines(env)]
     headline = [r for r in results if r.subset is None and r.control is None]
     if headline:
         lines += ["", "results"] + [f"  {r.benchmark:<22} {r.metric:<8} {r.value:8.2f}" for r in headline]
@@ -122,6 +128,27 @@ def show(run_id: RunIdArg, json_output: JsonOpt = False) -> None:
     if events:
         lines += ["", "last log lines"] + [f"  {_event_line(e)}" for e in events]
     out("\n".join(lines))
+
+
+def environment_lines(env: dict[str, Any]) -> list[str]:
+    """Where a run ran: host, Python, git commit, GPUs (model, count, driver, CUDA) and every package version."""
+    git = env.get("git") or {}
+    gpu = env.get("gpu")
+    if isinstance(gpu, dict):
+        models = ", ".join(dict.fromkeys(gpu.get("models") or []))
+        gpu_text = f"{gpu.get('count')} × {models}  driver {gpu.get('driver') or '?'}  CUDA {gpu.get('cuda') or '?'}"
+    else:
+        gpu_text = str(gpu or "not recorded")
+    key_packages = {k: v for k, v in (env.get("packages") or {}).items() if v}
+    installed = env.get("installed") or {}
+    return [
+        f"host        {env.get('host')}  ({env.get('platform')})",
+        f"python      {env.get('python')}  {env.get('executable')}",
+        f"git         {git.get('commit') or '-'}" + ("  (local changes)" if git.get("dirty") else ""),
+        f"gpu         {gpu_text}",
+        "packages    " + " ".join(f"{name}=={version}" for name, version in key_packages.items())
+        + (f"  (+{len(installed)} installed distributions with versions: `--json`)" if installed else ""),
+    ]
 
 
 def _event_line(event: Any) -> str:
@@ -168,6 +195,26 @@ def cancel(run_id: RunIdArg) -> None:
     """Cancel a queued or running run (its worker stops the job); runs that depend on it are cancelled too."""
     run = get_api().cancel(run_id)
     out(f"{run.id} {run.status}")
+
+
+@runs_cli.command("rerun")
+def rerun(
+    run_id: RunIdArg,
+    overrides: Annotated[
+        Optional[list[str]],
+        typer.Option("--set", "-s", help="Change a config key of the new run: --set train.lambda_scr=0.5 (repeatable)."),
+    ] = None,
+) -> None:
+    """Enqueue a new run from a run's recorded config (same seed, same input runs, new id, linked to the original).
+
+    Examples:
+      synvita runs rerun r-1a2b3c && synvita worker --until-idle && synvita diff r-1a2b3c NEW
+      synvita runs rerun r-1a2b3c --set train.lambda_scr=0.5
+    """
+    run = get_api().rerun(run_id, overrides or [])
+    out(run.id)
+    info(f"{run.id} queued as a rerun of {run_id} (submission {run.submission}); execute it with "
+         f"`synvita worker --submission {run.submission} --until-idle`, then compare: `synvita diff {run_id} {run.id}`")
 
 
 @runs_cli.command("retry")

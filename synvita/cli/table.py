@@ -25,6 +25,10 @@ def table(
     json_output: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
     controls: Annotated[bool, typer.Option("--controls", help="Also the shuffled/single-frame controls and per-type AUC.")] = False,
     all_metrics: Annotated[bool, typer.Option("--all-metrics", help="Also secondary metrics (e.g. R@1/5/10); implies --controls.")] = False,
+    view: Annotated[
+        Optional[str],
+        typer.Option("--view", help="Only one block: main, probe (held-out concepts), types (AUC per type), controls, or all."),
+    ] = None,
 ) -> None:
     """Benchmark table: rows = variants (mean ± std over seeds, n), columns = the six benchmarks and their mean.
 
@@ -33,6 +37,7 @@ def table(
       synvita table --experiment paper-ablations --format latex
       synvita table --experiment quickstart --experiment quickstart-lavie
       synvita table r-1a2b3c r-4d5e6f --baseline naive --controls
+      synvita table --submission s-1a2b3c --view probe
     """
     if json_output:
         fmt = "json"
@@ -44,8 +49,10 @@ def table(
     api = get_api()
     result = api.table(
         run_ids=run_ids or None, experiments=experiments, submission=submission, baseline=baseline or None,
-        include_controls=controls, include_other_metrics=all_metrics,
+        include_controls=controls or view not in (None, "main"), include_other_metrics=all_metrics,
     )
+    if view is not None:
+        result = api.table_view(result, view)
     if not result.rows and fmt != "json":
         info("no benchmark results yet for these runs (evaluate runs write them when they succeed)")
         return

@@ -17,6 +17,7 @@ from typing import Any
 
 from synvita.entities import Run
 from synvita.stages import StageContext
+from synvita.stages.hardware import gpu_info
 from synvita.text import sanitize_terminal_text
 
 ENV_FILE = "env.json"
@@ -86,6 +87,17 @@ def package_versions() -> dict[str, str | None]:
     return out
 
 
+@lru_cache(maxsize=1)
+def installed_packages() -> dict[str, str]:
+    """Every installed distribution and its exact version (from metadata; nothing is imported)."""
+    found = {}
+    for dist in metadata.distributions():
+        name = dist.metadata["Name"]
+        if name:
+            found.setdefault(name.lower(), dist.version)
+    return dict(sorted(found.items()))
+
+
 def environment(run: Run, *, worker_id: str, executor: str) -> dict[str, Any]:
     return {
         "run_id": run.id,
@@ -102,6 +114,8 @@ def environment(run: Run, *, worker_id: str, executor: str) -> dict[str, Any]:
         "worker": worker_id,
         "executor": executor,
         "packages": package_versions(),
+        "installed": installed_packages(),
+        "gpu": gpu_info(),
         "prepared_at": time.time(),
     }
 

@@ -82,6 +82,14 @@ def _set_dotted(raw: dict[str, Any], key: str, value: Any, origin: str) -> None:
     table[attr] = value
 
 
+def apply_overrides(raw: dict[str, Any], items: list[str]) -> None:
+    """Write `--set KEY=VALUE` items into a spec-shaped dict (a raw spec, or the resolved config of a run), checking
+    each key against the section dataclasses."""
+    for item in items:
+        key, value = _parse_override(item)
+        _set_dotted(raw, key, value, origin=f"--set {item}")
+
+
 def _is_table_field(cls: type, name: str) -> bool:
     hint = typing.get_type_hints(cls).get(name)
     return hint is dict or typing.get_origin(hint) is dict

@@ -92,9 +92,14 @@ def execute(run_dir: str | Path) -> None:
     """Run the stage described by `<run_dir>/config.json` (the entry point of `python -m synvita.stages`)."""
     ctx = StageContext.from_run_dir(run_dir)
     stage_fn = STAGES.get(ctx.stage)
-    with EventWriter(ctx.run_dir) as events:
-        ctx.events = events
-        stage_fn(ctx)
+    from synvita.stages.hardware import record_gpu
+
+    try:
+        with EventWriter(ctx.run_dir) as events:
+            ctx.events = events
+            stage_fn(ctx)
+    finally:
+        record_gpu(ctx.run_dir)  # the GPUs of the node the stage ran on, seen by torch if the stage imported it
 
 
 # Built-in stages (import paths; nothing heavy is imported here).

@@ -286,7 +286,7 @@ def test_plain_progress_lines_are_throttled_and_rich_display_handles_events(caps
     with RichReporter(total=2) as rich:
         for event in events:
             rich.on_event(run, event)
-        assert rich.progress.tasks[0].completed == 1 and not rich.tasks
+        assert rich.progress.tasks[0].completed == 1 and not rich.state.running
 
 
 def test_plain_reporter_names_quiet_running_runs():
