@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import textwrap
 from typing import Any
 
 from synvita.errors import UserInputError
@@ -85,7 +86,9 @@ def footer_lines(table: BenchmarkTable, *, best: str = "in bold") -> list[str]:
     benchmarks are at chance (and so left out of the mean); the text, Markdown and LaTeX tables end with these."""
     lines = [f"mean ± std (ddof 1) over n seeds; [low,high]: 95% interval of the mean ({table.interval_rule}); "
              f"best per column {best}"]
-    if table.baseline:
+    if table.baseline and table.one_seed:
+        lines.append(f"↑/↓: difference to the '{table.baseline}' row")
+    elif table.baseline:
         lines.append(
             f"↑/↓: difference to the '{table.baseline}' row, paired by seed (same experiment, generator, seed); "
             f"±: half-width of the 95% t-interval over the per-seed differences; {SIGNIFICANT}: that interval excludes 0"
@@ -102,6 +105,9 @@ def footer_lines(table: BenchmarkTable, *, best: str = "in bold") -> list[str]:
         )
     return lines
 
+
+TEXT_FOOTER_WIDTH = 110
+"""The text footer's lines are wrapped to this width (a terminal of 120 columns shows them whole)."""
 
 TEXT_MAX_COLUMNS = 7
 """Columns per text block: the six benchmarks and their mean fit; wider groups (controls × subsets) are split."""
@@ -147,7 +153,11 @@ def _format_text(table: BenchmarkTable, color: bool = False) -> str:
             if any(c.delta is not None for c in row.cells.values()):
                 lines.append(" ".join(sub).rstrip())
         blocks.append("\n".join(lines))
-    footer = footer_lines(table, best="in bold" if color else "marked *")
+    footer = [
+        wrapped
+        for line in footer_lines(table, best="in bold" if color else "marked *")
+        for wrapped in textwrap.wrap(line, TEXT_FOOTER_WIDTH, subsequent_indent="  ", break_on_hyphens=False)
+    ]
     return "\n\n".join(blocks) + "".join("\n" + paint(line, DIM, color) for line in footer)
 
 
