@@ -108,7 +108,7 @@ def test_every_export_carries_the_interval_and_paired_difference_columns():
     table = table_of({"none": [60.0, 62.0, 61.0], "synvita": [63.0, 66.0, 63.0]}, baseline="none",
                      chance={"qa-hard": 20.0})
     rows = list(csv.DictReader(io.StringIO(format_table(table, "csv"))))
-    assert set(f"qa-hard:{field}" for field in CSV_FIELDS) <= set(rows[0])
+    assert {f"qa-hard:{field}" for field in CSV_FIELDS} <= set(rows[0])
     assert rows[1]["qa-hard:delta_low"] == "0.5157" and rows[1]["qa-hard:significant"] == "1"
     assert rows[1]["qa-hard:delta_n"] == "3" and rows[0]["qa-hard:low"] != ""
     data = json.loads(format_table(table, "json"))
