@@ -85,8 +85,7 @@ def footer_lines(table: BenchmarkTable, *, best: str = "in bold") -> list[str]:
     """What the marks mean, which interval rule made the numbers, each benchmark's chance level and which
     benchmarks are at chance (and so left out of the mean); the text, Markdown and LaTeX tables end with these."""
     lines = [
-        f"mean ± std (ddof 1) over n seeds; [low,high]: 95% interval of the mean ({table.interval_rule}); "
-        f"best per column {best}"
+        f"mean ± std (ddof 1) over n seeds; [low,high]: 95% interval of the mean ({table.interval_rule}); best per column {best}"
     ]
     if table.baseline and table.one_seed:
         lines.append(f"↑/↓: difference to the '{table.baseline}' row")
