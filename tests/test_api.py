@@ -13,6 +13,7 @@ import pytest
 
 from synvita import report
 from synvita.api import Api
+from synvita.api.tables import chance_levels
 from synvita.entities import Run
 from synvita.errors import NotFoundError, UserInputError
 from synvita.runs.ingest import parse_events
@@ -148,8 +149,12 @@ def test_table_rows_are_variants_with_mean_std_n_and_deltas(api):
         assert cell.delta == pytest.approx(3.0) and cell.best
         assert naive.cells[bench].delta == pytest.approx(-2.0) and not naive.cells[bench].best
         assert none.cells[bench].delta is None
-    mean_of_benchmarks = sum(50.0 + i for i in range(len(BENCHMARKS))) / len(BENCHMARKS) + 0.5
-    assert none.cells["mean"].mean == pytest.approx(mean_of_benchmarks)
+    # with two seeds each entailment row's t-interval (±6.35 around 50.5 + i) contains chance (50): those three are
+    # at chance and the mean averages the other three
+    assert table.at_chance == ["entail-llm", "entail-human", "entail-human-hard"]
+    assert table.chance == {"entail-llm": 50.0, "entail-human": 50.0, "entail-human-hard": 50.0, "qa-hard": 20.0}
+    mean_of_informative = sum(50.0 + i for i in range(3, len(BENCHMARKS))) / 3 + 0.5
+    assert none.cells["mean"].mean == pytest.approx(mean_of_informative)
     assert table.baseline == "none"
 
 
@@ -195,14 +200,21 @@ def test_table_formats_carry_the_numbers(api):
     seed_table_runs(api)
     table = api.table(submission="s-table")
     md = api.format_table(table, "md")
-    assert "| variant | n | entail-llm |" in md and "**53.50** ± 0.71 (↑3.00)" in md
+    # every seed of synvita is 3 above none's: the paired differences (3, 3) have a zero-width interval, so † marks it
+    assert "| variant | n | entail-llm |" in md and "**53.50** ± 0.71 [47.15,59.85] (↑3.00±0.00†)" in md
+    assert "_↑/↓: difference to the 'none' row, paired by seed" in md
     latex = api.format_table(table, "latex")
-    assert r"\textbf{53.50}$\pm$0.71" in latex and r"$\downarrow$2.00" in latex and r"\bottomrule" in latex
+    assert r"\textbf{53.50}$\pm$0.71 {\scriptsize [47.15,59.85]}" in latex and r"$\downarrow$2.00$\pm$0.00$^\dagger$" in latex
+    assert r"\bottomrule" in latex and "% chance: entail-llm 50.00" in latex
     csv_text = api.format_table(table, "csv").splitlines()
-    assert csv_text[0].startswith("row,variant,generator,experiment,n,entail-llm:mean")
-    assert csv_text[3].startswith("synvita,synvita,procedural,exp,2,53.5000,0.7071,2,3.0000")
+    assert csv_text[0].startswith(
+        "row,variant,generator,experiment,n,entail-llm:mean,entail-llm:std,entail-llm:n,entail-llm:low,entail-llm:high,"
+        "entail-llm:delta,entail-llm:delta_low,entail-llm:delta_high,entail-llm:delta_n,entail-llm:significant"
+    )
+    assert csv_text[3].startswith("synvita,synvita,procedural,exp,2,53.5000,0.7071,2,47.1470,59.8530,3.0000,3.0000,3.0000,2,1")
     text = api.format_table(table, "text")
-    assert "53.50±0.71" in text and "↑3.00" in text and "↓2.00" in text and "\x1b[" not in text
+    assert "53.50±0.71" in text and "[47.15,59.85]" in text and "↑3.00±0.00†" in text and "↓2.00±0.00†" in text
+    assert "at chance (every row's interval contains chance): entail-llm" in text and "\x1b[" not in text
     assert "\x1b[1m" in api.format_table(table, "text", color=True)
     with pytest.raises(UserInputError, match="unknown table format"):
         api.format_table(table, "html")
@@ -571,7 +583,8 @@ def test_a_table_reads_only_what_it_shows_yet_equals_one_built_from_every_result
     runs = api.store.get_runs(ids)
     for controls, other in ((False, False), (True, False), (True, True)):
         expected = report.build_table(runs, api.store.results(ids), include_controls=controls,
-                                      include_other_metrics=other, variant_order=api.variant_names())
+                                      include_other_metrics=other, variant_order=api.variant_names(),
+                                      chance=chance_levels(set(BENCHMARKS)))
         got = api.table(submission="s-1", include_controls=controls, include_other_metrics=other)
         assert got.to_dict() == expected.to_dict()
         assert {row.label for row in got.rows} == {"none", "synvita", "naive", "weighting"}

@@ -65,8 +65,9 @@ class TablesApi(RunsApi, ExperimentsApi):
         include_other_metrics: bool = False,
         experiments: list[str] | None = None,
     ) -> report.BenchmarkTable:
-        """Paper-style table: rows = variants (mean ± std over seeds, n), columns = benchmarks + mean, deltas vs
-        `baseline` (a variant or row label), best per column marked; controls and per-type subsets on request
+        """Paper-style table: rows = variants (mean ± std over seeds, n, 95% interval), columns = benchmarks + mean,
+        differences to `baseline` (a variant or row label) paired by seed with their 95% interval, best per column
+        marked; each benchmark's chance level, and those at chance left out of the mean; controls and per-type subsets on request
         (`include_controls`), and the benchmarks' secondary metrics such as R@k (`include_other_metrics`).
         Runs as in `table_runs`: run ids and several experiments (`experiments`) add up."""
         from synvita import report
@@ -87,6 +88,7 @@ class TablesApi(RunsApi, ExperimentsApi):
         return report.build_table(
             runs, results, benchmarks=benchmarks, baseline=baseline, include_controls=include_controls,
             include_other_metrics=include_other_metrics, variant_order=self.variant_names(), reported=reported,
+            chance=chance_levels({r.benchmark for r in results}),
         )
 
     def format_table(self, table: report.BenchmarkTable, fmt: str = "text", *, color: bool = False) -> str:
@@ -111,3 +113,16 @@ class TablesApi(RunsApi, ExperimentsApi):
         from synvita.report import views
 
         return views.findings(table)
+
+
+def chance_levels(benchmarks: set[str]) -> dict[str, float | None]:
+    """Chance level of each named benchmark registered in `synvita.registry.BENCHMARKS` (its `BenchmarkInfo.chance`,
+    None where it declares none); a name no longer registered is left out."""
+    from synvita.registry import BENCHMARKS
+
+    levels: dict[str, float | None] = {}
+    for name in sorted(benchmarks):
+        if name in BENCHMARKS:
+            info = getattr(BENCHMARKS.get(name), "info", None)
+            levels[name] = getattr(info, "chance", None)
+    return levels

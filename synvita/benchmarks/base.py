@@ -9,11 +9,12 @@ control `score(model, frames, items)` and `results(scores, items, control)`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from synvita.registry import Component
+
+if TYPE_CHECKING:  # annotations only: importing this module does not load numpy
+    import numpy as np
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ class Benchmark(Component):
             cls.name = cls.info.name
 
     @classmethod
-    def from_section(cls, section: Any, ctx: Any) -> "Benchmark":
+    def from_section(cls, section: Any, ctx: Any) -> Benchmark:
         """The benchmark for one evaluate run ([evaluate] section; the data source's sets come through `inputs`)."""
         return cls()
 

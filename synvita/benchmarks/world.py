@@ -10,12 +10,13 @@ alone: videos and captions without held-out concepts); on entail-human the bias 
 
 from __future__ import annotations
 
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from synvita.benchmarks.base import Benchmark, BenchmarkInfo, Result
 from synvita.data.types import MISALIGNMENT_TYPES, EntailmentSet, QASet, RetrievalSet
+
+if TYPE_CHECKING:  # annotations only; the functions import numpy, so the registry can read `info` lightly
+    import numpy as np
 
 
 def score_entailment(model, frames: np.ndarray, rows: EntailmentSet) -> np.ndarray:
@@ -25,6 +26,7 @@ def score_entailment(model, frames: np.ndarray, rows: EntailmentSet) -> np.ndarr
 
 def score_retrieval(model, frames: np.ndarray, rs: RetrievalSet) -> np.ndarray:
     """f for every (query, gallery video) [Q, N]; each gallery video is encoded once per chunk."""
+    import numpy as np
     q, n = len(rs.queries), len(rs.gallery)
     video_index = np.repeat(np.asarray(rs.gallery), q)  # video-major so chunks of videos cover all queries
     captions = [rs.queries[j] for _ in range(n) for j in range(q)]
@@ -34,6 +36,7 @@ def score_retrieval(model, frames: np.ndarray, rs: RetrievalSet) -> np.ndarray:
 
 def score_qa(model, frames: np.ndarray, qa: QASet) -> np.ndarray:
     """f for every (question, option) [Q, 5]."""
+    import numpy as np
     k = len(qa.statements[0]) if len(qa.statements) else 5
     video_index = np.repeat(np.asarray(qa.video), k)
     captions = [s for opts in qa.statements for s in opts]
@@ -42,6 +45,8 @@ def score_qa(model, frames: np.ndarray, qa: QASet) -> np.ndarray:
 
 def entailment_results(name: str, labels: np.ndarray, scores: np.ndarray, rows: EntailmentSet, control: str | None,
                        per_type: bool, bias_probe: bool) -> list[Result]:
+    import numpy as np
+
     from synvita.benchmarks.metrics import roc_auc
 
     out = [Result(name, "auc", 100.0 * roc_auc(labels, scores), None, control)]
@@ -66,12 +71,14 @@ def in_distribution_rows(rows: EntailmentSet) -> np.ndarray:
     captions). The test split mixes these with held-out videos on purpose (the linguistic-bias probe, where a model
     has never seen the concept in a positive caption and cannot ground it); per-type AUC on these rows alone is
     what the model has learned to see."""
+    import numpy as np
     video = np.asarray(rows.video)
     held = np.asarray(rows.held_out, dtype=bool)
     return ~np.isin(video, np.unique(video[held]))
 
 
 def subset_rows(rows: EntailmentSet, sel: np.ndarray) -> EntailmentSet:
+    import numpy as np
     idx = np.flatnonzero(sel)
     return EntailmentSet(
         video=np.asarray(rows.video)[idx], caption=[rows.caption[i] for i in idx], label=np.asarray(rows.label)[idx],
@@ -92,6 +99,7 @@ class WorldEntailment(Benchmark):
         return score_entailment(model, frames, items)
 
     def results(self, scores: np.ndarray, items: EntailmentSet, control: str | None) -> list[Result]:
+        import numpy as np
         return entailment_results(self.name, np.asarray(items.label), scores, items, control, per_type=self.per_type,
                                   bias_probe=self.bias_probe)
 
@@ -106,6 +114,8 @@ class WorldRetrieval(Benchmark):
         return score_retrieval(model, frames, items)
 
     def results(self, scores: np.ndarray, items: RetrievalSet, control: str | None) -> list[Result]:
+        import numpy as np
+
         from synvita.benchmarks.metrics import retrieval_metrics
 
         m = retrieval_metrics(scores, np.asarray(items.relevant, dtype=bool))
@@ -124,6 +134,8 @@ class WorldQA(Benchmark):
         return score_qa(model, frames, items)
 
     def results(self, scores: np.ndarray, items: QASet, control: str | None) -> list[Result]:
+        import numpy as np
+
         from synvita.benchmarks.metrics import qa_accuracy
 
         return [Result(self.name, "accuracy", 100.0 * qa_accuracy(scores, np.asarray(items.answer)), None, control)]
@@ -149,6 +161,7 @@ class EntailHumanHard(WorldEntailment):
 
     def prepare(self, items: EntailmentSet) -> EntailmentSet:
         """The hard rows of the world's entail-human-hard set."""
+        import numpy as np
         return subset_rows(items, np.asarray(items.hard, dtype=bool))
 
 

@@ -7,8 +7,10 @@ everything else refers to videos by integer index into a bank. Captions are plai
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:  # annotations only: importing this module does not load numpy
+    import numpy as np
 
 MISALIGNMENT_TYPES = ("object", "action", "attribute", "count", "relation", "hallucination", "flip")
 """The seven VideoCon misalignment types ("flip" = event-order flip)."""

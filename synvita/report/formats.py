@@ -1,8 +1,11 @@
 """Renderers of a BenchmarkTable: text for the terminal, Markdown, LaTeX (booktabs), CSV and JSON.
 
-Text, Markdown and LaTeX print each cell as mean ± std over seeds (ddof 1) with its ↑/↓ difference to the baseline
-row and mark the best value of each column (bold, or `*` in text without colour), in blocks of columns by group
-(headline benchmarks, then per-type subsets and controls). CSV and JSON give the same numbers as fields.
+Text, Markdown and LaTeX print each cell as mean ± std over seeds (ddof 1), the 95% interval of its mean
+`[low, high]`, and its ↑/↓ difference to the baseline row (paired by seed, `±` the half-width of its 95% interval,
+`†` where that interval excludes 0); they mark the best value of each column (bold, or `*` in text without colour),
+in blocks of columns by group (headline benchmarks, then per-type subsets and controls), and end with a footer that
+names the interval rule, each benchmark's chance level and the benchmarks at chance. CSV and JSON give the same
+numbers as fields.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import textwrap
 from typing import Any
 
 from synvita.errors import UserInputError
@@ -55,6 +59,57 @@ def _fmt_delta(delta: float | None) -> str:
     return f"{'↑' if delta >= 0 else '↓'}{abs(delta):.2f}"
 
 
+SIGNIFICANT = "†"
+"""Marks a difference whose paired 95% interval excludes 0."""
+
+
+def _fmt_difference(cell: Cell | None) -> str:
+    """'↑1.20±0.89†': the difference to the baseline, ± the half-width of its paired interval, † when that interval
+    excludes 0; '↑1.20' without an interval; empty without a delta."""
+    if cell is None or cell.delta is None:
+        return ""
+    text = _fmt_delta(cell.delta)
+    if cell.delta_low is not None and cell.delta_high is not None:
+        text += f"±{(cell.delta_high - cell.delta_low) / 2:.2f}"
+    return text + (SIGNIFICANT if cell.significant else "")
+
+
+def _fmt_interval(cell: Cell | None) -> str:
+    """'[61.12,62.88]': the 95% interval of the mean; empty for a single run."""
+    if cell is None or cell.low is None or cell.high is None:
+        return ""
+    return f"[{cell.low:.2f},{cell.high:.2f}]"
+
+
+def footer_lines(table: BenchmarkTable, *, best: str = "in bold") -> list[str]:
+    """What the marks mean, which interval rule made the numbers, each benchmark's chance level and which
+    benchmarks are at chance (and so left out of the mean); the text, Markdown and LaTeX tables end with these."""
+    lines = [
+        f"mean ± std (ddof 1) over n seeds; [low,high]: 95% interval of the mean ({table.interval_rule}); best per column {best}"
+    ]
+    if table.baseline and table.one_seed:
+        lines.append(f"↑/↓: difference to the '{table.baseline}' row")
+    elif table.baseline:
+        lines.append(
+            f"↑/↓: difference to the '{table.baseline}' row, paired by seed (same experiment, generator, seed); "
+            f"±: half-width of the 95% t-interval over the per-seed differences; {SIGNIFICANT}: that interval excludes 0"
+        )
+    elif table.requested_baseline:
+        lines.append(f"no '{table.requested_baseline}' row to compare against")
+    if table.one_seed:
+        lines.append("one seed: no intervals, differences are not tested")
+    if table.chance:
+        lines.append("chance: " + ", ".join(f"{b} {c:.2f}" for b, c in table.chance.items()))
+    if table.at_chance:
+        lines.append(
+            f"at chance (every row's interval contains chance): {', '.join(table.at_chance)}; left out of mean"
+        )
+    return lines
+
+
+TEXT_FOOTER_WIDTH = 110
+"""The text footer's lines are wrapped to this width (a terminal of 120 columns shows them whole)."""
+
 TEXT_MAX_COLUMNS = 7
 """Columns per text block: the six benchmarks and their mean fit; wider groups (controls × subsets) are split."""
 
@@ -69,9 +124,10 @@ def _format_text(table: BenchmarkTable, color: bool = False) -> str:
         headers = [_header_lines(c.label) for c in columns]
         widths = []
         for column, (h1, h2) in zip(columns, headers):
-            cell_texts = [_cell_main(r.cells.get(column.key), star=not color) for r in table.rows]
-            deltas = [_fmt_delta(r.cells[column.key].delta) for r in table.rows if column.key in r.cells]
-            widths.append(max(len(h1), len(h2), *(len(t) for t in cell_texts), *(len(d) for d in deltas), 5))
+            cells = [r.cells.get(column.key) for r in table.rows]
+            texts = [_cell_main(c, star=not color) for c in cells] + [_fmt_interval(c) for c in cells]
+            texts += [_fmt_difference(c) for c in cells]
+            widths.append(max(len(h1), len(h2), *(len(t) for t in texts), 5))
         lines = []
         if group != "benchmarks":
             lines.append(paint(f"[{group}]", DIM, color))
@@ -81,24 +137,29 @@ def _format_text(table: BenchmarkTable, color: bool = False) -> str:
         lines.append("─" * len(lines[-1]))
         for row in table.rows:
             main = [row.label.ljust(label_width), str(row.n).rjust(2)]
+            interval = [" " * label_width, "  "]
             sub = [" " * label_width, "  "]
             for column, width in zip(columns, widths):
                 cell = row.cells.get(column.key)
                 text = _cell_main(cell, star=not color).rjust(width)
                 main.append(paint(text, BOLD, color) if cell and cell.best else text)
-                delta = _fmt_delta(cell.delta) if cell else ""
+                bounds = _fmt_interval(cell)
+                interval.append(paint(bounds.rjust(width), DIM, color) if bounds else " " * width)
+                delta = _fmt_difference(cell)
                 code = GREEN if cell and cell.delta is not None and cell.delta >= 0 else RED
                 sub.append(paint(delta.rjust(width), code, color) if delta else " " * width)
             lines.append(" ".join(main).rstrip())
+            if any(c.low is not None for c in row.cells.values()):
+                lines.append(" ".join(interval).rstrip())
             if any(c.delta is not None for c in row.cells.values()):
                 lines.append(" ".join(sub).rstrip())
         blocks.append("\n".join(lines))
-    footer = []
-    if table.baseline:
-        footer.append(f"↑/↓: difference to the '{table.baseline}' row; mean ± std over seeds; best per column " + ("in bold" if color else "marked *"))
-    elif table.requested_baseline:
-        footer.append(f"no '{table.requested_baseline}' row to compare against; mean ± std over seeds")
-    return "\n\n".join(blocks) + ("\n" + paint(footer[0], DIM, color) if footer else "")
+    footer = [
+        wrapped
+        for line in footer_lines(table, best="in bold" if color else "marked *")
+        for wrapped in textwrap.wrap(line, TEXT_FOOTER_WIDTH, subsequent_indent="  ", break_on_hyphens=False)
+    ]
+    return "\n\n".join(blocks) + "".join("\n" + paint(line, DIM, color) for line in footer)
 
 
 def _cell_main(cell: Cell | None, star: bool = False) -> str:
@@ -128,11 +189,15 @@ def _format_markdown(table: BenchmarkTable) -> str:
                 text = f"**{cell.mean:.2f}**" if cell.best else f"{cell.mean:.2f}"
                 if cell.std is not None:
                     text += f" ± {cell.std:.2f}"
+                if cell.low is not None:
+                    text += f" {_fmt_interval(cell)}"
                 if cell.delta is not None:
-                    text += f" ({_fmt_delta(cell.delta)})"
+                    text += f" ({_fmt_difference(cell)})"
                 cells.append(text)
             out.append(f"| {row.label} | {row.n} | " + " | ".join(cells) + " |")
-    return "\n".join(out)
+    out.append("")
+    out += [f"_{line}_  " for line in footer_lines(table)]
+    return "\n".join(out).rstrip()
 
 
 def _latex_escape(text: str) -> str:
@@ -160,13 +225,18 @@ def _format_latex(table: BenchmarkTable) -> str:
                 text = rf"\textbf{{{cell.mean:.2f}}}" if cell.best else f"{cell.mean:.2f}"
                 if cell.std is not None:
                     text += rf"$\pm${cell.std:.2f}"
+                if cell.low is not None:
+                    text += rf" {{\scriptsize {_fmt_interval(cell)}}}"
                 if cell.delta is not None:
                     arrow, colour = (r"$\uparrow$", "green!50!black") if cell.delta >= 0 else (r"$\downarrow$", "red")
-                    text += rf" {{\scriptsize\textcolor{{{colour}}}{{({arrow}{abs(cell.delta):.2f})}}}}"
+                    half = "" if cell.delta_low is None else rf"$\pm${(cell.delta_high - cell.delta_low) / 2:.2f}"
+                    mark = r"$^\dagger$" if cell.significant else ""
+                    text += rf" {{\scriptsize\textcolor{{{colour}}}{{({arrow}{abs(cell.delta):.2f}{half}{mark})}}}}"
                 cells.append(text)
             out.append(f"{_latex_escape(row.label)} & {row.n} & " + " & ".join(cells) + r" \\")
         out.append(r"\bottomrule")
         out.append(r"\end{tabular}")
+    out += ["% " + line for line in footer_lines(table)]
     return "\n".join(out)
 
 
@@ -175,19 +245,28 @@ def _format_csv(table: BenchmarkTable) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     header = ["row", "variant", "generator", "experiment", "n"]
     for column in table.columns:
-        header += [f"{column.key}:mean", f"{column.key}:std", f"{column.key}:n", f"{column.key}:delta"]
+        header += [f"{column.key}:{field}" for field in CSV_FIELDS]
     writer.writerow(header)
     for row in table.rows:
         line: list[Any] = [row.label, row.variant or "", row.generator or "", row.experiment, row.n]
         for column in table.columns:
             cell = row.cells.get(column.key)
             line += (
-                ["", "", 0, ""]
+                ["", "", 0, "", "", "", "", "", 0, ""]
                 if cell is None
-                else [_num(cell.mean), _num(cell.std), cell.n, _num(cell.delta)]
+                else [
+                    _num(cell.mean), _num(cell.std), cell.n, _num(cell.low), _num(cell.high), _num(cell.delta),
+                    _num(cell.delta_low), _num(cell.delta_high), cell.delta_n, int(cell.significant),
+                ]
             )
         writer.writerow(line)
     return buffer.getvalue().rstrip("\n")
+
+
+CSV_FIELDS = ("mean", "std", "n", "low", "high", "delta", "delta_low", "delta_high", "delta_n", "significant")
+"""Per column: mean, std (ddof 1), n, the mean's 95% interval, the difference to the baseline, its paired 95%
+interval, the number of paired seeds and whether that interval excludes 0 (1/0). The footer (interval rule, chance
+levels) is in the JSON export."""
 
 
 def _num(value: float | None) -> str:

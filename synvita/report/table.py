@@ -3,18 +3,30 @@
 The table follows the paper's Tables 1–2: rows are training variants (mean ± std over seeds, n seeds), columns the six
 benchmarks and their mean, each cell with its difference to a baseline row and the best value per column flagged.
 Runs of one variant that differ in a setting (a sweep point, a `--set` override) get rows of their own.
+
+So that a reader can tell which differences are real, each cell also carries a 95% t-interval of its mean over seeds,
+and its difference to the baseline is paired by seed (runs of the same experiment and seed, and the same generator
+where both name one): the mean of the per-seed differences with a 95% t-interval over them, marked significant only
+where that interval excludes 0. A benchmark whose every row's interval contains its chance level is "at chance": it
+carries no information about the variants and is left out of `mean`.
 """
 
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Collection, Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Collection, Iterable
+from typing import Any
 
 from synvita.config import EvaluateSection
 from synvita.entities import BenchmarkResult, Run
-from synvita.report.stats import sample_std
+from synvita.report.stats import (
+    INTERVAL_RULE,
+    paired_t_interval,
+    sample_std,
+    t_interval,
+)
 
 
 def default_benchmarks() -> list[str]:
@@ -42,8 +54,19 @@ class Cell:
     """Sample standard deviation (ddof 1) over the row's runs; None for a single run."""
     n: int
     values: list[float]
+    low: float | None = None
+    high: float | None = None
+    """95% t-interval of the mean over the row's runs; None for a single run."""
     delta: float | None = None
-    """mean − baseline mean (None for the baseline row or without a baseline)."""
+    """Difference to the baseline row (None for the baseline row or without a baseline): the mean of the per-seed
+    differences where runs pair by seed, else mean − baseline mean."""
+    delta_n: int = 0
+    """Seeds paired with the baseline row (0: the delta is a difference of means, not tested)."""
+    delta_low: float | None = None
+    delta_high: float | None = None
+    """95% t-interval of the paired difference; None for fewer than two pairs."""
+    significant: bool = False
+    """The paired difference's interval excludes 0."""
     best: bool = False
 
 
@@ -70,11 +93,25 @@ class BenchmarkTable:
     baseline: str | None
     """Label of the baseline row, or None when the requested baseline is not among the rows."""
     requested_baseline: str | None = None
+    chance: dict[str, float | None] = field(default_factory=dict)
+    """Chance level (the headline metric of a random scorer) of each headline benchmark that declares one."""
+    at_chance: list[str] = field(default_factory=list)
+    """Headline benchmarks whose every row's interval contains chance: left out of `mean`."""
+    interval_rule: str = INTERVAL_RULE
+
+    @property
+    def one_seed(self) -> bool:
+        """No cell has two runs: there are no intervals and no difference is tested."""
+        return not any(cell.n > 1 for row in self.rows for cell in row.cells.values())
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "baseline": self.baseline,
             "requested_baseline": self.requested_baseline,
+            "interval_rule": self.interval_rule,
+            "one_seed": self.one_seed,
+            "chance": self.chance,
+            "at_chance": self.at_chance,
             "columns": [asdict(c) for c in self.columns],
             "rows": [
                 {
@@ -103,12 +140,13 @@ def build_table(
     include_other_metrics: bool = False,
     variant_order: Iterable[str] = (),
     reported: Collection[str] | None = None,
+    chance: dict[str, float | None] | None = None,
 ) -> BenchmarkTable:
     """Aggregate per-run benchmark results into paper-style rows (one per variant and setting, mean ± std over seeds).
 
     A run gets into a row when it reported any result: by default when it has one in `results`; `reported` names
     those runs instead when `results` holds only the results the table shows (no controls or subsets without
-    `include_controls`)."""
+    `include_controls`). `chance` gives benchmarks' chance levels (×100, as `BenchmarkInfo.chance`)."""
     by_run: dict[str, list[BenchmarkResult]] = {}
     for result in results:
         by_run.setdefault(result.run_id, []).append(result)
@@ -187,8 +225,6 @@ def build_table(
                 values[r.benchmark] = r.value
             elif _column_key(r) in extra:
                 values[_column_key(r)] = r.value
-        if headline and all(b in values for b in headline):
-            values["mean"] = sum(values[b] for b in headline) / len(headline)
         run_values[run.id] = values
 
     ordered = sorted(
@@ -202,22 +238,37 @@ def build_table(
             json.dumps(r.sweep, sort_keys=True),
         ),
     )
-    for row in ordered:
-        for column in columns:
-            values = [run_values[rid][column.key] for rid in row.runs if column.key in run_values[rid]]
-            if values:
-                row.cells[column.key] = Cell(mean=sum(values) / len(values), std=sample_std(values), n=len(values), values=values)
+
+    def fill(column_keys: list[str]) -> None:
+        for row in ordered:
+            for key in column_keys:
+                values = [run_values[rid][key] for rid in row.runs if key in run_values[rid]]
+                if values:
+                    interval = t_interval(values)
+                    row.cells[key] = Cell(
+                        mean=sum(values) / len(values), std=sample_std(values), n=len(values), values=values,
+                        low=interval[0] if interval else None, high=interval[1] if interval else None,
+                    )
+
+    fill([c.key for c in columns if c.key != "mean"])
+    chance_levels = {b: (chance or {}).get(b) for b in headline if (chance or {}).get(b) is not None}
+    at_chance = [b for b in headline if b in chance_levels and _at_chance(ordered, b, chance_levels[b])]
+    informative = [b for b in headline if b not in at_chance]
+    for values in run_values.values():
+        if informative and all(b in values for b in informative):
+            values["mean"] = sum(values[b] for b in informative) / len(informative)
+    fill(["mean"] if headline else [])
+    for row in ordered:  # cells in column order (the mean after the benchmarks it averages)
+        row.cells = {c.key: row.cells[c.key] for c in columns if c.key in row.cells}
 
     base_row = next((r for r in ordered if baseline and r.label == baseline), None) or next(
         (r for r in ordered if baseline and r.variant == baseline), None
     )
     if base_row is not None:
+        run_by_id = {run.id: run for run in runs}
         for row in ordered:
-            if row is base_row:
-                continue
-            for key, cell in row.cells.items():
-                if key in base_row.cells:
-                    cell.delta = cell.mean - base_row.cells[key].mean
+            if row is not base_row:
+                _compare(row, base_row, run_by_id, run_values)
     for column in columns:
         means = [r.cells[column.key].mean for r in ordered if column.key in r.cells]
         if len(means) > 1:
@@ -225,7 +276,47 @@ def build_table(
             for row in ordered:
                 if column.key in row.cells and row.cells[column.key].mean == best:
                     row.cells[column.key].best = True
-    return BenchmarkTable(columns, ordered, base_row.label if base_row else None, baseline)
+    return BenchmarkTable(
+        columns, ordered, base_row.label if base_row else None, baseline, chance=chance_levels, at_chance=at_chance
+    )
+
+
+def _at_chance(rows: list[TableRow], benchmark: str, chance: float) -> bool:
+    """Every row has an interval for `benchmark` and each contains `chance` (with one seed nothing is at chance:
+    there is no interval to tell)."""
+    cells = [row.cells[benchmark] for row in rows if benchmark in row.cells]
+    return bool(cells) and all(c.low is not None and c.high is not None and c.low <= chance <= c.high for c in cells)
+
+
+def _compare(row: TableRow, base_row: TableRow, run_by_id: dict[str, Run], run_values: dict[str, dict[str, float]]) -> None:
+    """Each cell's difference to the baseline row: paired by seed where the rows share seeds (same experiment, and
+    the same generator where both runs name one), with a 95% t-interval over the per-seed differences; a plain
+    difference of means where no seed pairs."""
+    def pairs_with(run: Run, base: Run) -> bool:
+        return (
+            run.seed is not None and run.seed == base.seed and run.experiment == base.experiment
+            and (run.generator is None or base.generator is None or run.generator == base.generator)
+        )
+
+    partner: dict[str, str] = {}
+    for rid in row.runs:
+        run = run_by_id[rid]
+        match = next((b for b in base_row.runs if b not in partner.values() and pairs_with(run, run_by_id[b])), None)
+        if match is not None:
+            partner[rid] = match
+    for key, cell in row.cells.items():
+        if key not in base_row.cells:
+            continue
+        pairs = [(run_values[a][key], run_values[b][key]) for a, b in partner.items()
+                 if key in run_values[a] and key in run_values[b]]
+        if not pairs:
+            cell.delta = cell.mean - base_row.cells[key].mean
+            continue
+        cell.delta, interval = paired_t_interval([a for a, _ in pairs], [b for _, b in pairs])
+        cell.delta_n = len(pairs)
+        if interval is not None:
+            cell.delta_low, cell.delta_high = interval
+            cell.significant = interval[0] > 0 or interval[1] < 0
 
 
 ROW_INDEPENDENT_KEYS = ("seed", "variant", "generator", "stage", "experiment", "train.variants", "generation.generators")

@@ -174,9 +174,12 @@ def test_table_text_json_and_formats(db_path, populated):
     assert "↑1.50" in text.stdout and "60.50±0.71" in text.stdout
     data = json.loads(invoke(db_path, "table", "--submission", "s-cli", "--json").stdout)
     rows = {r["variant"]: r for r in data["rows"]}
-    assert rows["synvita"]["cells"]["entail-llm"] == pytest.approx(
+    synvita_cell = rows["synvita"]["cells"]["entail-llm"]
+    assert {k: synvita_cell[k] for k in ("mean", "std", "n", "values", "delta", "best")} == pytest.approx(
         {"mean": 62.0, "std": 0.7071, "n": 2, "values": [61.5, 62.5], "delta": 1.5, "best": True}, abs=1e-3
     )
+    assert {"low", "high", "delta_low", "delta_high", "delta_n", "significant"} <= set(synvita_cell)
+    assert data["interval_rule"] and "chance" in data and "at_chance" in data
     md = invoke(db_path, "table", "--submission", "s-cli", "--format", "md").stdout
     assert md.startswith("| variant | n |")
     latex = invoke(db_path, "table", populated["none-0"], populated["synvita-0"], "--format", "latex").stdout

@@ -320,9 +320,9 @@ def test_no_color_keeps_every_signal_readable(monkeypatch, demo_api):
 
     monkeypatch.setenv("NO_COLOR", "1")
     assert make_app(demo_api).no_color
-    better = cell_text(SimpleNamespace(mean=85.8, std=0.28, n=2, delta=1.26, best=True))
-    worse = cell_text(SimpleNamespace(mean=83.93, std=None, n=1, delta=-4.46, best=False))
-    assert better.plain == "85.80 ↑1.26\n±0.28" and worse.plain == "83.93 ↓4.46"
+    better = cell_text(SimpleNamespace(mean=85.8, std=0.28, n=2, delta=1.26, significant=True, best=True))
+    worse = cell_text(SimpleNamespace(mean=83.93, std=None, n=1, delta=-4.46, significant=False, best=False))
+    assert better.plain == "85.80 ↑1.26†\n±0.28" and worse.plain == "83.93 ↓4.46"
     assert better.style == "bold" and worse.style == ""
 
 

@@ -27,6 +27,9 @@ from tui.widgets.compare_grid import CompareGrid
 
 EXPORT_FORMATS = (("Markdown", "md"), ("LaTeX", "latex"), ("CSV", "csv"), ("JSON", "json"))
 EXPORT_SUFFIX = {"md": ".md", "latex": ".tex", "csv": ".csv", "json": ".json"}
+SIGNIFICANT = "†"
+"""The mark of a difference whose paired 95% interval excludes 0 (the one `synvita table` prints)."""
+
 LABEL_WIDTH = 24
 """Widest row label; longer ones (`experiment · variant · generator`) wrap at their ` · ` separators."""
 
@@ -38,9 +41,10 @@ def parse_source(text: str) -> tuple[list[str], list[str]]:
 
 
 def cell_text(cell: Any, digits: int = 2) -> Text:
-    """Two lines: `77.33 ↑0.17` (mean, delta vs the baseline; best in bold) over `±0.12` (std over seeds).
+    """Two lines: `77.33 ↑0.17` (mean, delta vs the baseline; best in bold; `†` where the delta's 95% interval,
+    paired by seed, excludes 0) over `±0.12` (std over seeds), as `synvita table` marks it.
 
-    The arrows carry the sign, so the table reads the same without colour (NO_COLOR)."""
+    The arrows and the mark carry the meaning, so the table reads the same without colour (NO_COLOR)."""
     if cell is None or cell.mean is None:
         return Text("—", justify="right")
     text = Text(f"{cell.mean:.{digits}f}", style="bold" if cell.best else "")
@@ -51,6 +55,8 @@ def cell_text(cell: Any, digits: int = 2) -> Text:
             text.append(f" ↓{-cell.delta:.{digits}f}", style="red")
         else:
             text.append(" =", style="dim")
+        if cell.significant:
+            text.append(SIGNIFICANT, style="bold")
     if cell.n and cell.n > 1 and cell.std is not None:
         text.append(f"\n±{cell.std:.{digits}f}", style="dim")
     text.justify = "right"
@@ -243,9 +249,14 @@ class CompareScreen(SynvitaScreen):
         if not table.rows:
             text = "no benchmark results for this selection yet (they come from finished evaluate runs)"
         else:
-            versus = f"deltas vs [b]{table.baseline}[/b]" if table.baseline else f"no baseline row '{table.requested_baseline}'"
-            text = (f"{len(table.rows)} rows · {n_runs} runs · mean ± std over seeds · {versus} (b) · "
+            # † marks a difference whose 95% interval, paired by seed, excludes 0 (one seed: nothing is tested)
+            tested = ", one seed: not tested" if table.one_seed else f", {SIGNIFICANT} significant"
+            versus = (f"Δ vs [b]{table.baseline}[/b] (b){tested}" if table.baseline
+                      else f"no baseline row '{table.requested_baseline}' (b)")
+            text = (f"{len(table.rows)} rows · {n_runs} runs · mean ± std · {versus} · "
                     f"controls {'shown' if self.include_controls else 'hidden'} (x) · best in bold")
+            if table.at_chance:
+                text += f" · at chance, not in mean: {', '.join(table.at_chance)}"
         self.query_one("#compare-summary", Static).update(text)
 
     def action_next_baseline(self) -> None:
