@@ -319,8 +319,11 @@ def _compare(row: TableRow, base_row: TableRow, run_by_id: dict[str, Run], run_v
             cell.significant = interval[0] > 0 or interval[1] < 0
 
 
-ROW_INDEPENDENT_KEYS = ("seed", "variant", "generator", "stage", "experiment", "train.variants", "generation.generators")
-"""Config keys that never split table rows: seeds are aggregated; variant/generator/experiment label rows already."""
+ROW_INDEPENDENT_KEYS = (
+    "seed", "variant", "generator", "stage", "experiment", "train.variants", "generation.generators", "rerun_of",
+)
+"""Config keys that never split table rows: seeds are aggregated; variant/generator/experiment label rows already; a
+rerun (`rerun_of`) is one more run of its original's settings."""
 
 
 def flatten(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
