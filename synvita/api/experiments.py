@@ -28,9 +28,11 @@ class ExperimentsApi(Database):
         generator: str | None = None,
         seeds: int | None = None,
         overrides: list[str] | tuple[str, ...] = (),
+        slurm: list[str] | tuple[str, ...] = (),
     ) -> specs.ExperimentSpec:
-        """Read and validate an experiment (by path or by name in experiments/); UserInputError on any problem."""
-        return specs.load_spec(path_or_name, generator=generator, seeds=seeds, overrides=overrides)
+        """Read and validate an experiment (by path or by name in experiments/); UserInputError on any problem.
+        `slurm`: `KEY=VALUE` Slurm resources over the spec's [slurm] section and its per-stage tables."""
+        return specs.load_spec(path_or_name, generator=generator, seeds=seeds, overrides=overrides, slurm=slurm)
 
     validate_experiment = load_experiment
 

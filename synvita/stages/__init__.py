@@ -90,11 +90,20 @@ class StageContext:
 
 def execute(run_dir: str | Path) -> None:
     """Run the stage described by `<run_dir>/config.json` (the entry point of `python -m synvita.stages`)."""
+    import os
+
+    from synvita import preemption
+
     ctx = StageContext.from_run_dir(run_dir)
     stage_fn = STAGES.get(ctx.stage)
-    with EventWriter(ctx.run_dir) as events:
+    shared = bool(os.environ.get("SYNVITA_SHARD") or os.environ.get("SLURM_ARRAY_TASK_ID"))  # shards write together
+    with EventWriter(ctx.run_dir, shared=shared) as events:
         ctx.events = events
-        stage_fn(ctx)
+        try:
+            stage_fn(ctx)
+        except preemption.Preempted as stopped:
+            events.log(f"{stopped}; the job is requeued and continues from it", level="warning")
+            raise
 
 
 # Built-in stages (import paths; nothing heavy is imported here).
