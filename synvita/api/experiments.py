@@ -40,6 +40,24 @@ class ExperimentsApi(Database):
         """The runs `submit` would create, without touching the database."""
         return plan.plan_runs(spec)
 
+    def batch_scripts(self, spec: specs.ExperimentSpec, *, slurm: list[str] | tuple[str, ...] = ()) -> list[tuple[plan.PlannedRun, str]]:
+        """Each planned run with the Slurm batch script `synvita run --executor slurm` would submit for it (run
+        directories named `planned-<index>` under this database's runs folder); `slurm`: a worker's `--slurm`
+        options. Nothing is written or submitted."""
+        from synvita.entities import Run
+        from synvita.paths import runs_root
+        from synvita.resources import parse_slurm_overrides
+        from synvita.runs.executors import SlurmExecutor
+
+        executor = SlurmExecutor(**parse_slurm_overrides(slurm))
+        root = runs_root(self.db_path)
+        scripts = []
+        for i, p in enumerate(plan.plan_runs(spec)):
+            run = Run(id=f"planned-{i}", experiment=spec.name, submission="planned", stage=p.stage, status="queued",
+                      variant=p.variant, generator=p.generator, seed=p.seed, config=p.config)
+            scripts.append((p, executor.script(run, root / run.id)))
+        return scripts
+
     def submit(self, spec: specs.ExperimentSpec) -> Submission:
         """Enqueue every run of the experiment (one transaction: all or nothing)."""
         from synvita.store import NewRun, new_submission_id

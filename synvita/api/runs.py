@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 from synvita.api.database import Database
-from synvita.entities import TERMINAL_STATUSES, Artifact, BenchmarkResult, MetricPoint, Run, RunEvent
+from synvita.entities import TERMINAL_STATUSES, Artifact, Attempt, BenchmarkResult, MetricPoint, Run, RunEvent
 from synvita.errors import NotFoundError, StoreError
 
 
@@ -82,6 +82,11 @@ class RunsApi(Database):
 
     def retry(self, run_id: str) -> Run:
         return self.store.retry(run_id)
+
+    def attempts(self, run_id: str) -> list[Attempt]:
+        """Every execution of a run, first first: number, executor, job id, node, submitted / started / ended,
+        why it ended (requeued by Slurm, succeeded, failed, ...) and the resources it was submitted with."""
+        return self.store.attempts(self.get_run(run_id).id)
 
     def progress(self, submission: str) -> SubmissionProgress:
         runs = self.store.list_runs(submission=submission, order_by="created_at", descending=False)

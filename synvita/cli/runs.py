@@ -96,12 +96,14 @@ def show(run_id: RunIdArg, json_output: JsonOpt = False) -> None:
     results = api.results(run.id)
     metrics = api.latest_metrics(run.id)
     events = api.logs(run.id, kinds=["log"], tail=10)
+    attempts = api.attempts(run.id)
     if json_output:
         data = run.to_dict()
         data["results"] = [r.__dict__ for r in results]
         data["metrics"] = {name: {"step": p.step, "value": p.value} for name, p in metrics.items()}
         data["artifacts"] = [a.__dict__ for a in api.artifacts(run.id)]
         data["dependants"] = api.dependants(run.id)
+        data["attempts"] = [a.__dict__ for a in attempts]
         print_json(data)
         return
     lines = [
@@ -116,6 +118,11 @@ def show(run_id: RunIdArg, json_output: JsonOpt = False) -> None:
     ]
     if run.error:
         lines.append(f"error       {run.error}")
+    if attempts and attempts[-1].resources:
+        lines.append("resources   " + " ".join(f"{k}={','.join(map(str, v)) if isinstance(v, list) else v}"
+                                          for k, v in attempts[-1].resources.items()))
+    if attempts:
+        lines += ["", "attempts"] + [f"  {_attempt_line(a)}" for a in attempts]
     headline = [r for r in results if r.subset is None and r.control is None]
     if headline:
         lines += ["", "results"] + [f"  {r.benchmark:<22} {r.metric:<8} {r.value:8.2f}" for r in headline]
@@ -129,6 +136,17 @@ def show(run_id: RunIdArg, json_output: JsonOpt = False) -> None:
     if events:
         lines += ["", "last log lines"] + [f"  {_event_line(e)}" for e in events]
     out("\n".join(lines))
+
+
+def _attempt_line(attempt: Any) -> str:
+    """`#2  slurm job 1234 on node7  12:00:01 → 12:30:44  requeued by Slurm`."""
+    def clock(ts: float | None) -> str:
+        return time.strftime("%H:%M:%S", time.localtime(ts)) if ts else "…"
+
+    where = f" on {attempt.node}" if attempt.node else ""
+    job = f" job {attempt.job_id}" if attempt.job_id else ""
+    return (f"#{attempt.number}  {attempt.executor}{job}{where}  {clock(attempt.started_at or attempt.submitted_at)} → "
+            f"{clock(attempt.ended_at)}  {attempt.end_reason or ('running' if attempt.ended_at is None else '')}").rstrip()
 
 
 def _event_line(event: Any) -> str:

@@ -4,6 +4,8 @@ Writes `<run_dir>/scorers/<k>/` (K save_pretrained models, seeds seed·100 + k) 
 the pretrained checkpoint every training variant starts from, as the paper fine-tunes a pretrained video-LLM).
 With K ≥ 2 the members train in parallel processes of one thread each (≈1.4× the throughput of one 2-thread run).
 Reports each member's loss curve, its AUC per misalignment type on the world's entail-llm rows, and its time.
+Each member checkpoints under `scorers/<k>/ckpt/` (every 250 steps, and on Slurm's warning signal, which the stage
+passes on to its pool processes), so a requeued or retried run continues every member from its checkpoint.
 """
 
 from __future__ import annotations
@@ -20,15 +22,18 @@ def _train_member(world_path: str, out: str, seed: int, steps: int, lr: float, b
                   broken_time: float, model_name: str, overrides: dict, threads: int) -> dict:
     import torch
 
+    from synvita import preemption
     from synvita.training.pipeline import pretrain_scorer
     from synvita.world import load_world
 
+    preemption.install()  # a pool process gets the warning signal from the stage and checkpoints too
     torch.set_num_threads(threads)
     world = load_world(world_path)
     curve = []
-    model, result = pretrain_scorer(world, seed, steps, lr, batch_size, use_extra, model_name, overrides,
-                                    run_dir=Path(out) / "ckpt", callback=lambda s, m: curve.append((s, m["loss"])),
-                                    broken_time=broken_time)
+    with preemption.checkpointing():
+        model, result = pretrain_scorer(world, seed, steps, lr, batch_size, use_extra, model_name, overrides,
+                                        run_dir=Path(out) / "ckpt", callback=lambda s, m: curve.append((s, m["loss"])),
+                                        broken_time=broken_time)
     model.save_pretrained(out)
     return {"seconds": result.seconds, "curve": curve, "sequences": result.sequences}
 
@@ -46,6 +51,7 @@ def run(ctx: StageContext) -> None:
 
     import torch
 
+    from synvita import preemption
     from synvita.models.base import load_model
     from synvita.training.pipeline import INIT_DIR, world_dir, write_json
     from synvita.world import load_world
@@ -65,11 +71,12 @@ def run(ctx: StageContext) -> None:
     jobs = [(str(wdir), str(root / str(k)), s, steps, lr, bs, use_extra, broken_time, model_name, overrides)
             for k, s in enumerate(seeds)]
     parallel = members >= 2 and (os.cpu_count() or 1) >= 2
-    if parallel:
-        with ProcessPoolExecutor(max_workers=min(members, os.cpu_count() or 1), mp_context=get_context("spawn")) as pool:
-            infos = list(pool.map(_train_member, *zip(*[j + (1,) for j in jobs])))
-    else:
-        infos = [_train_member(*j, torch.get_num_threads()) for j in jobs]
+    with preemption.checkpointing():  # Slurm's warning: each member checkpoints after its current step
+        if parallel:
+            with ProcessPoolExecutor(max_workers=min(members, os.cpu_count() or 1), mp_context=get_context("spawn")) as pool:
+                infos = list(pool.map(_train_member, *zip(*[j + (1,) for j in jobs])))
+        else:
+            infos = [_train_member(*j, torch.get_num_threads()) for j in jobs]
     for k, info in enumerate(infos):
         for step, loss in info["curve"]:
             ctx.events.metric(f"scorer{k}_loss", loss, step)
