@@ -133,13 +133,6 @@ class TrainSection:
     """Real items per step (each expands to up to 4 sequences with synthetic data)."""
     extra_negatives: bool = True
     """Add caption-derived hard negatives of the real videos (flipped order, opposite relation, reversed actions)."""
-    processes: int = 1
-    """Training processes per node (DistributedDataParallel under torchrun; gloo on CPU, NCCL on CUDA). The
-    global batch, the learning rate and the loss mean the same for any count: each process takes its share of
-    `batch_size` pairs and the losses are means over the global batch. Used by the train stage."""
-    nodes: int = 1
-    """Nodes of a train job on Slurm (`srun` starts `processes` per node; the rendezvous comes from Slurm's
-    environment). Locally only 1 is possible."""
     broken_time: float = 0.25
     """Share of each step's real pairs whose video is shown again with its time broken (frames shuffled, or one
     frame repeated) under its positive caption, as a No: every action of the embedded world is a change over time.
@@ -180,7 +173,7 @@ class SlurmSection:
     mem: str | None = None
     """`--mem` per node, e.g. "32G"."""
     nodes: int | None = None
-    """`--nodes` (train jobs get [train] nodes unless set here)."""
+    """`--nodes`."""
     constraint: str | None = None
     """`--constraint`, e.g. "a100|h100"."""
     extra: list[str] = field(default_factory=list)

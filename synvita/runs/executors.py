@@ -240,18 +240,6 @@ def shard_plan(run: Run) -> tuple[int, int, int]:
     return shards, max(1, min(at_once, shards)), max(0, int(generation.get("shard_retries", 1) or 0))
 
 
-def train_processes(run: Run) -> tuple[int, int]:
-    """(processes per node, nodes) of a run: the [train] section's for train runs, (1, 1) for every other run."""
-    if run.stage != "train":
-        return 1, 1
-    train = dict(run.config.get("train") or {})
-    return max(1, int(train.get("processes") or 1)), max(1, int(train.get("nodes") or 1))
-
-
-STAGE_LAUNCH_PORT = 29500
-"""torchrun's rendezvous port on the first node of a multi-process train job."""
-
-
 class SlurmExecutor(Executor):
     """One sbatch job per run, from a generated batch script in the run directory (`slurm.sh`); a generate run
     with `generation.shards = N` is one job array of N tasks.
@@ -278,12 +266,8 @@ class SlurmExecutor(Executor):
         self._squeue: dict[str, tuple[str, str, str]] = {}
 
     def resources(self, run: Run) -> dict[str, Any]:
-        """The resolved sbatch resources of `run`'s job (train jobs take [train] nodes unless a table sets nodes)."""
-        options = resolve(run.config.get("slurm"), run.stage, self.options)
-        processes, nodes = train_processes(run)
-        if nodes > 1 and "nodes" not in options:
-            options["nodes"] = nodes
-        return options
+        """The resolved sbatch resources of `run`'s job."""
+        return resolve(run.config.get("slurm"), run.stage, self.options)
 
     def script(self, run: Run, run_dir: Path) -> str:
         """The batch script of one run; every value in an `#SBATCH` line is checked (synvita.resources,
@@ -294,7 +278,6 @@ class SlurmExecutor(Executor):
         check_sbatch_value("run id", run.id, SBATCH_VALUE)
         signal_s = int(dict(run.config.get("slurm") or {}).get("signal_s") or 120)
         shards, at_once, _ = shard_plan(run)
-        processes, nodes = train_processes(run)
         task = "${SLURM_ARRAY_JOB_ID:+${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}}"
         lines = [
             "#!/bin/bash",
@@ -309,27 +292,14 @@ class SlurmExecutor(Executor):
         ]
         if shards > 1:
             lines.append(f"#SBATCH --array=0-{shards - 1}%{at_once}")
-        if processes * nodes > 1:
-            lines.append("#SBATCH --ntasks-per-node=1")
-        stage = [self.python, "-m", "synvita.stages", str(run_dir)]
-        if processes * nodes > 1:
-            # one torchrun per node (srun), each starting `processes` ranks; the rendezvous is on the first node
-            launch = " ".join(shlex.quote(a) for a in [
-                "srun", "--ntasks-per-node=1", "--kill-on-bad-exit=1", self.python, "-m", "torch.distributed.run",
-                "--nnodes=$SLURM_JOB_NUM_NODES", f"--nproc-per-node={processes}", "--rdzv-backend=c10d",
-                "--rdzv-id=$SLURM_JOB_ID", "--max-restarts=0", "-m", "synvita.stages", str(run_dir)])
-            launch = launch.replace("'--nnodes=$SLURM_JOB_NUM_NODES'", '"--nnodes=$SLURM_JOB_NUM_NODES"')
-            launch = launch.replace("'--rdzv-id=$SLURM_JOB_ID'", '"--rdzv-id=$SLURM_JOB_ID" "--rdzv-endpoint=$head:' + str(STAGE_LAUNCH_PORT) + '"')
-            start = ['head=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1)', f"{launch} &"]
-        else:
-            start = [" ".join(shlex.quote(a) for a in stage) + " &"]
+        start = " ".join(shlex.quote(a) for a in [self.python, "-m", "synvita.stages", str(run_dir)]) + " &"
         quoted_dir = shlex.quote(str(run_dir))
         lines += [
             f"export SYNVITA_RUN_ID={shlex.quote(run.id)} PYTHONUNBUFFERED=1",
             f"task={task}",
             'task=${task:-$SLURM_JOB_ID}',
             f"echo {shlex.quote(f'synvita {run.id}:')} \"job $task on $(hostname), restart ${{SLURM_RESTART_COUNT:-0}}\"",
-            *start,
+            start,
             "child=$!",
             "# Slurm's warning before the time limit (--signal=B:USR1): the stage checkpoints and exits "
             f"{PREEMPTED_EXIT}",

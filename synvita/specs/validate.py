@@ -35,7 +35,7 @@ TOP_LEVEL_KEYS: dict[str, str] = {
 POSITIVE_INTS = (
     "scorers.members", "scorers.steps", "scorers.batch_size", "train.batch_size", "train.steps",
     "generation.shards", "generation.num_frames", "generation.height", "generation.width", "generation.steps",
-    "generation.batch_size", "generation.shard_parallel", "train.processes", "train.nodes", "slurm.cpus",
+    "generation.batch_size", "generation.shard_parallel", "slurm.cpus",
     "slurm.nodes", "slurm.signal_s",
 )
 """Integer keys that must be ≥ 1 when set."""
