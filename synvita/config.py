@@ -77,7 +77,12 @@ class GenerationSection:
     videos_dir: str | None = None
     """For the `folder` generator: directory (with manifest.csv) of videos generated elsewhere."""
     shards: int = 1
-    """Generation shards (Slurm job array size); each shard skips videos already written."""
+    """Generation shards: one Slurm array task (or, locally, one process) renders each shard's videos; the set is
+    the same for any number of shards. Each shard skips the videos it has already written (a retry resumes)."""
+    shard_parallel: int | None = None
+    """Shards running at once (the `%K` of the Slurm array, the processes at once locally); omitted: all of them."""
+    shard_retries: int = 1
+    """Times a failed shard is started again on its own before the run fails."""
     failure: dict = field(default_factory=dict)
     """procedural only: per-type failure-rate overrides, e.g. {flip = 0.0, hallucination = 0.2}."""
     look: dict = field(default_factory=dict)
@@ -186,6 +191,49 @@ class EvaluateSection:
     """Sanity controls: the same model on time-shuffled and on single-repeated-frame videos."""
 
 
+@dataclass
+class SlurmSection:
+    """Resources of the Slurm jobs (`synvita run --executor slurm`, `synvita worker --executor slurm`); unused
+    locally. The per-stage tables ([slurm.generate], [slurm.train], ...) take the same keys and override these for
+    that stage's jobs; `--slurm KEY=VALUE` overrides both. Checked at submission (synvita.resources)."""
+
+    partition: str | None = None
+    """`--partition`, e.g. "gpu" or "gpu,gpu-long"."""
+    account: str | None = None
+    """`--account` charged for the jobs."""
+    qos: str | None = None
+    """`--qos`."""
+    time: str | None = None
+    """`--time` limit as Slurm writes it: minutes, HH:MM:SS, D-HH:MM:SS, ... (refused at submission if Slurm could not parse it)."""
+    gres: str | None = None
+    """`--gres`, e.g. "gpu:1" or "gpu:a100:8"."""
+    cpus: int | None = None
+    """`--cpus-per-task`."""
+    mem: str | None = None
+    """`--mem` per node, e.g. "32G"."""
+    nodes: int | None = None
+    """`--nodes`."""
+    constraint: str | None = None
+    """`--constraint`, e.g. "a100|h100"."""
+    extra: list[str] = field(default_factory=list)
+    """Other sbatch options, one `--flag` or `--flag=value` per entry, e.g. ["--exclusive"]."""
+    signal_s: int = 120
+    """Seconds before the time limit at which Slurm warns the job (`--signal=B:USR1@T`): the stage then writes its
+    checkpoint and the job requeues itself, resuming the same run."""
+    world: dict = field(default_factory=dict)
+    """Options for the world stage's jobs (same keys as above)."""
+    generate: dict = field(default_factory=dict)
+    """Options for the generate jobs (each array task gets them), e.g. {gres = "gpu:1", time = "08:00:00"}."""
+    pretrain: dict = field(default_factory=dict)
+    """Options for the pretrain jobs."""
+    score: dict = field(default_factory=dict)
+    """Options for the score jobs."""
+    train: dict = field(default_factory=dict)
+    """Options for the train jobs, e.g. {gres = "gpu:8", time = "1-00:00:00"}."""
+    evaluate: dict = field(default_factory=dict)
+    """Options for the evaluate jobs, e.g. {time = "00:20:00"}."""
+
+
 SECTIONS: dict[str, type] = {
     "data": DataSection,
     "world": WorldSection,
@@ -195,6 +243,7 @@ SECTIONS: dict[str, type] = {
     "model": ModelSection,
     "train": TrainSection,
     "evaluate": EvaluateSection,
+    "slurm": SlurmSection,
 }
 """TOML table name → dataclass. Top-level keys (name, description, seeds) are validated by synvita.specs."""
 

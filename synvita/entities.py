@@ -101,6 +101,27 @@ class SampleWeight:
 
 
 @dataclass
+class Attempt:
+    """One execution of a run: its first start, each Slurm requeue (preemption, time limit) and each retry."""
+
+    run_id: str
+    number: int
+    """1, 2, ... in the order the run was executed."""
+    executor: str
+    job_id: str | None = None
+    """A pid (local) or Slurm job id (an array job's id for a sharded generate run)."""
+    node: str | None = None
+    """Where it ran (Slurm's node list; the worker's host locally)."""
+    submitted_at: float = 0.0
+    started_at: float | None = None
+    ended_at: float | None = None
+    end_reason: str | None = None
+    """succeeded | failed | cancelled | lost | requeued (preempted or warned before the time limit) | ..."""
+    resources: dict[str, Any] = field(default_factory=dict)
+    """The resources the job was submitted with (the resolved [slurm] options, processes, shards)."""
+
+
+@dataclass
 class Artifact:
     run_id: str
     name: str

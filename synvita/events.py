@@ -28,20 +28,39 @@ KINDS = ("log", "progress", "metric", "weights", "result", "artifact")
 
 
 class EventWriter:
-    """Appends events to a run directory's events.jsonl; each line is flushed and fsynced-on-close."""
+    """Appends events to a run directory's events.jsonl; each line is flushed and fsynced-on-close.
 
-    def __init__(self, run_dir: str | Path) -> None:
+    `shared`: several processes write the same file (the shards of a generate run): each line is written under an
+    exclusive lock, after counting the lines the others appended, so `seq` stays the line number."""
+
+    def __init__(self, run_dir: str | Path, *, shared: bool = False) -> None:
         self.path = Path(run_dir) / EVENTS_FILE
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._seq = sum(1 for _ in open(self.path)) if self.path.exists() else 0
         self._fh = open(self.path, "a", buffering=1)
+        self._shared = shared
+        self._known_size = self.path.stat().st_size
 
     def emit(self, kind: str, **fields: Any) -> None:
         if kind not in KINDS:
             raise ValueError(f"unknown event kind {kind!r}; one of {KINDS}")
-        line = json.dumps({"seq": self._seq, "ts": time.time(), "kind": kind, **fields}, allow_nan=True)
-        self._fh.write(line + "\n")
-        self._seq += 1
+        if not self._shared:
+            self._fh.write(json.dumps({"seq": self._seq, "ts": time.time(), "kind": kind, **fields}, allow_nan=True) + "\n")
+            self._seq += 1
+            return
+        import fcntl
+
+        fcntl.flock(self._fh.fileno(), fcntl.LOCK_EX)
+        try:
+            with open(self.path, "rb") as fh:  # lines the other writers appended since this one's last line
+                fh.seek(self._known_size)
+                self._seq += fh.read().count(b"\n")
+            self._fh.write(json.dumps({"seq": self._seq, "ts": time.time(), "kind": kind, **fields}, allow_nan=True) + "\n")
+            self._fh.flush()
+            self._seq += 1
+            self._known_size = self.path.stat().st_size
+        finally:
+            fcntl.flock(self._fh.fileno(), fcntl.LOCK_UN)
 
     def log(self, msg: str, level: str = "info") -> None:
         self.emit("log", level=level, msg=msg)

@@ -11,7 +11,7 @@ from typing import Any
 
 from textual.message import Message
 
-from synvita.entities import Artifact, BenchmarkResult, Run, RunEvent
+from synvita.entities import Artifact, Attempt, BenchmarkResult, Run, RunEvent
 
 
 @dataclass
@@ -29,11 +29,12 @@ class RunsLoaded(Message):
 
 @dataclass
 class RunLoaded(Message):
-    """The run shown on the detail screen was (re)read: fields, artifacts and benchmark results."""
+    """The run shown on the detail screen was (re)read: fields, artifacts, benchmark results and attempts."""
 
     run: Run
     artifacts: list[Artifact]
     results: list[BenchmarkResult]
+    attempts: list[Attempt] = field(default_factory=list)
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, RunLoaded)

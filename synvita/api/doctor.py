@@ -16,7 +16,7 @@ from pathlib import Path
 from synvita.api.database import Database
 from synvita.errors import StoreError
 
-HEAVY_PACKAGES = ("torch", "diffusers", "transformers", "peft", "av", "submitit")
+HEAVY_PACKAGES = ("torch", "diffusers", "transformers", "peft", "av")
 
 
 @dataclass

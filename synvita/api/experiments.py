@@ -32,14 +32,16 @@ class ExperimentsApi(Database):
         generator: str | None = None,
         seeds: int | None = None,
         overrides: list[str] | tuple[str, ...] = (),
+        slurm: list[str] | tuple[str, ...] = (),
     ) -> specs.ExperimentSpec:
         """Read and validate an experiment (by path or by name in experiments/; None: the default experiment);
-        UserInputError on any problem."""
+        UserInputError on any problem. `slurm`: `KEY=VALUE` Slurm resources over the spec's [slurm] section and its
+        per-stage tables."""
         from synvita import specs
 
         if path_or_name is None:
             path_or_name = specs.DEFAULT_EXPERIMENT
-        return specs.load_spec(path_or_name, generator=generator, seeds=seeds, overrides=overrides)
+        return specs.load_spec(path_or_name, generator=generator, seeds=seeds, overrides=overrides, slurm=slurm)
 
     validate_experiment = load_experiment
 
@@ -48,6 +50,24 @@ class ExperimentsApi(Database):
         from synvita.runs import plan
 
         return plan.plan_runs(spec)
+
+    def batch_scripts(self, spec: specs.ExperimentSpec, *, slurm: list[str] | tuple[str, ...] = ()) -> list[tuple[plan.PlannedRun, str]]:
+        """Each planned run with the Slurm batch script `synvita run --executor slurm` would submit for it (run
+        directories named `planned-<index>` under this database's runs folder); `slurm`: a worker's `--slurm`
+        options. Nothing is written or submitted."""
+        from synvita.entities import Run
+        from synvita.paths import runs_root
+        from synvita.resources import parse_slurm_overrides
+        from synvita.runs.executors import SlurmExecutor
+
+        executor = SlurmExecutor(**parse_slurm_overrides(slurm))
+        root = runs_root(self.db_path)
+        scripts = []
+        for i, p in enumerate(plan.plan_runs(spec)):
+            run = Run(id=f"planned-{i}", experiment=spec.name, submission="planned", stage=p.stage, status="queued",
+                      variant=p.variant, generator=p.generator, seed=p.seed, config=p.config)
+            scripts.append((p, executor.script(run, root / run.id)))
+        return scripts
 
     def submit(self, spec: specs.ExperimentSpec) -> Submission:
         """Enqueue every run of the experiment (one transaction: all or nothing)."""

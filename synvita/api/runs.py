@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 from synvita.api.database import Database
-from synvita.entities import TERMINAL_STATUSES, Artifact, BenchmarkResult, MetricPoint, Run, RunEvent
+from synvita.entities import TERMINAL_STATUSES, Artifact, Attempt, BenchmarkResult, MetricPoint, Run, RunEvent
 from synvita.errors import NotFoundError, StoreError
 
 
@@ -114,6 +114,11 @@ class RunsApi(Database):
             return json.loads(path.read_text())
         except (OSError, ValueError):
             return None
+
+    def attempts(self, run_id: str) -> list[Attempt]:
+        """Every execution of a run, first first: number, executor, job id, node, submitted / started / ended,
+        why it ended (requeued by Slurm, succeeded, failed, ...) and the resources it was submitted with."""
+        return self.store.attempts(self.get_run(run_id).id)
 
     def progress(self, submission: str) -> SubmissionProgress:
         runs = self.list_runs(submission=submission, order_by="created_at", descending=False)

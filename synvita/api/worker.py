@@ -53,13 +53,15 @@ class WorkerApi(Database):
         on_event: OnEvent | None = None,
         on_start: Callable[[str], None] | None = None,
         stop: threading.Event | None = None,
+        slurm: list[str] | tuple[str, ...] = (),
     ) -> WorkerSummary:
         """Claim and execute queued runs here (of `submission`, else of every submission, oldest first) until
         `stop` is set, or with `until_idle` until nothing is running or claimable, or after `max_runs` runs.
 
         `parallel`: runs at once (default: the executor's, local 1, slurm 64); `lost_after_s`: heartbeat age after
         which this worker marks other workers' runs lost (default 30); `on_start` is called with the worker's id
-        once the database is open and the executor ready, before the first run is claimed. In the main thread, Ctrl-C and SIGTERM stop
+        once the database is open and the executor ready, before the first run is claimed. `slurm`: `KEY=VALUE`
+        resources over every run's [slurm] section and per-stage tables (slurm executor only). In the main thread, Ctrl-C and SIGTERM stop
         the running jobs, mark their runs cancelled and propagate, and `kill -USR1 <pid>` prints every thread's
         stack on stderr."""
         from synvita.runs.worker import Worker, dump_stacks_on_sigusr1
@@ -67,9 +69,16 @@ class WorkerApi(Database):
         if executor not in EXECUTORS:
             raise UserInputError(f"unknown executor '{executor}'", hint=f"executors: {', '.join(EXECUTORS)}")
         self.store  # fail early (one clear line) if the database cannot be opened for writing
+        from synvita.resources import parse_slurm_overrides
+
         options: dict[str, Any] = {}
-        if parallel:
-            options["executor_options"] = {"max_parallel": parallel}
+        executor_options: dict[str, Any] = {"max_parallel": parallel} if parallel else {}
+        if slurm:
+            if executor != "slurm":
+                raise UserInputError("--slurm sets resources of Slurm jobs", hint="add --executor slurm")
+            executor_options.update(parse_slurm_overrides(slurm))
+        if executor_options:
+            options["executor_options"] = executor_options
         if lost_after_s is not None:
             options["lost_after_s"] = lost_after_s
         dump_stacks_on_sigusr1()

@@ -33,6 +33,10 @@ SetOpt = Annotated[
     Optional[list[str]],
     typer.Option("--set", "-s", help="Override a spec key: --set train.lambda_scr=0.5 (repeatable; lists: a,b or [\"a\",\"b\"])."),
 ]
+SlurmOpt = Annotated[
+    Optional[list[str]],
+    typer.Option("--slurm", help="Slurm resource over the spec's [slurm] and [slurm.<stage>]: --slurm partition=gpu --slurm time=02:00:00 (repeatable; keys: partition account qos time gres cpus mem nodes constraint extra)."),
+]
 ExecutorOpt = Annotated[str, typer.Option("--executor", help="local (subprocesses here) or slurm (sbatch jobs; this process ingests).")]
 
 
@@ -54,6 +58,7 @@ def run(
         Optional[int],
         typer.Option("--parallel", help="Runs executed at once (local default: one per core, at most 4; slurm 64)."),
     ] = None,
+    slurm: SlurmOpt = None,
     json_output: JsonOpt = False,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="End with every table (probe, per type, controls), not only the main one."),
@@ -66,9 +71,21 @@ def run(
       synvita run paper-ablations --seeds 3
       synvita run --generator cogvideox --set generation.model_path=/models/cogvideox-2b
       synvita run quickstart --set train.lambda_scr=0.5 --detach && synvita worker
+      synvita run paper-ablations --executor slurm --slurm partition=gpu --dry-run   # prints each batch script
     """
     api = get_api()
-    spec = api.load_experiment(experiment, generator=generator, seeds=seeds, overrides=overrides or [])
+    spec = api.load_experiment(experiment, generator=generator, seeds=seeds, overrides=overrides or [], slurm=slurm or [])
+    if dry_run and executor == "slurm":
+        scripts = api.batch_scripts(spec)
+        if json_output:
+            print_json([{"index": i, "stage": p.stage, "variant": p.variant, "generator": p.generator, "seed": p.seed,
+                         "script": text} for i, (p, text) in enumerate(scripts)])
+            return
+        for i, (p, text) in enumerate(scripts):
+            label = " ".join(str(x) for x in (p.stage, p.variant, p.generator, p.seed) if x is not None)
+            out(f"# ---- run {i}: {label}\n{text}")
+        info(f"experiment {spec.name}: {len(scripts)} batch scripts (dry run: nothing enqueued or submitted)")
+        return
     if dry_run:
         plan = api.plan(spec)
         if json_output:
@@ -138,6 +155,7 @@ def worker(
     max_runs: Annotated[Optional[int], typer.Option("--max-runs", help="Exit after executing this many runs.")] = None,
     parallel: Annotated[Optional[int], typer.Option("--parallel", help="Runs executed at once (local default 1, slurm 64).")] = None,
     lost_after: Annotated[float, typer.Option("--lost-after", help="Seconds without a heartbeat before a run is `lost`.")] = 30.0,
+    slurm: SlurmOpt = None,
 ) -> None:
     """Execute queued runs (all submissions, oldest first) until stopped with Ctrl-C; progress on stderr."""
     api = get_api()
@@ -148,7 +166,7 @@ def worker(
     with make_reporter(total=None) as reporter:
         summary = api.run_worker(
             submission=submission, executor=executor, parallel=parallel, until_idle=until_idle, max_runs=max_runs,
-            lost_after_s=lost_after, on_event=reporter.on_event, on_start=started,
+            lost_after_s=lost_after, on_event=reporter.on_event, on_start=started, slurm=slurm or [],
         )
     outcome = ", ".join(f"{n} {status}" for status, n in sorted(summary.statuses.items()))
     info(f"worker {summary.worker_id} executed {len(summary.runs)} runs" + (f" ({outcome})" if outcome else ""))

@@ -89,6 +89,7 @@ def show(run_id: RunIdArg, json_output: JsonOpt = False) -> None:
     results = api.results(run.id)
     metrics = api.latest_metrics(run.id)
     events = api.logs(run.id, kinds=["log"], tail=10)
+    attempts = api.attempts(run.id)
     if json_output:
         data = run.to_dict()
         data["results"] = [r.__dict__ for r in results]
@@ -96,6 +97,7 @@ def show(run_id: RunIdArg, json_output: JsonOpt = False) -> None:
         data["artifacts"] = [a.__dict__ for a in api.artifacts(run.id)]
         data["dependants"] = api.dependants(run.id)
         data["environment"] = api.environment(run.id)
+        data["attempts"] = [a.__dict__ for a in attempts]
         print_json(data)
         return
     lines = [
@@ -115,6 +117,11 @@ def show(run_id: RunIdArg, json_output: JsonOpt = False) -> None:
     env = api.environment(run.id)
     if env is not None:
         lines += ["", "environment"] + [f"  {line}" for line in environment_lines(env)]
+    if attempts and attempts[-1].resources:
+        lines.append("resources   " + " ".join(f"{k}={','.join(map(str, v)) if isinstance(v, list) else v}"
+                                          for k, v in attempts[-1].resources.items()))
+    if attempts:
+        lines += ["", "attempts"] + [f"  {_attempt_line(a)}" for a in attempts]
     headline = [r for r in results if r.subset is None and r.control is None]
     if headline:
         lines += ["", "results"] + [f"  {r.benchmark:<22} {r.metric:<8} {r.value:8.2f}" for r in headline]
@@ -149,6 +156,15 @@ def environment_lines(env: dict[str, Any]) -> list[str]:
         "packages    " + " ".join(f"{name}=={version}" for name, version in key_packages.items())
         + (f"  (+{len(installed)} installed distributions with versions: `--json`)" if installed else ""),
     ]
+def _attempt_line(attempt: Any) -> str:
+    """`#2  slurm job 1234 on node7  12:00:01 → 12:30:44  requeued by Slurm`."""
+    def clock(ts: float | None) -> str:
+        return time.strftime("%H:%M:%S", time.localtime(ts)) if ts else "…"
+
+    where = f" on {attempt.node}" if attempt.node else ""
+    job = f" job {attempt.job_id}" if attempt.job_id else ""
+    return (f"#{attempt.number}  {attempt.executor}{job}{where}  {clock(attempt.started_at or attempt.submitted_at)} → "
+            f"{clock(attempt.ended_at)}  {attempt.end_reason or ('running' if attempt.ended_at is None else '')}").rstrip()
 
 
 def _event_line(event: Any) -> str:

@@ -14,7 +14,7 @@ __all__ = ["GeneratedVideo", "Generator", "SHARED_KEYS", "MODEL_OPTIONS", "check
            "require_cuda"]
 
 
-SHARED_KEYS = ("generators", "shards")
+SHARED_KEYS = ("generators", "shards", "shard_parallel", "shard_retries")
 """[generation] keys about the generate runs rather than one generator; every generator accepts them."""
 
 

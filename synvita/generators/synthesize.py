@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import os
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable
@@ -325,3 +326,82 @@ def write_prompts_csv(world, path: str | Path, generator_name: str = "cogvideox"
     rows = [{"id": f"syn_{generator_name}_{i:06d}", "prompt": p} for i, p in enumerate(pairs.caption_neg)]
     write_csv(Path(path), rows)
     return Path(path)
+
+
+# ---- shards: one generate run rendered by several processes (Slurm array tasks, or local processes) ----------
+
+PART_VIDEOS = 64
+"""Videos per part file: the unit a shard renders, writes atomically and skips on a restart."""
+
+
+def part_starts(n: int, shard: int = 0, shards: int = 1, per_part: int = PART_VIDEOS) -> list[int]:
+    """First global video index of each part of shard `shard` of `shards` (parts are dealt round robin)."""
+    return list(range(0, n, per_part))[shard::shards]
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if hasattr(value, "item") else str(value)
+
+
+def render_parts(world, generator: Any, parts_dir: str | Path, seed: int, shard: int = 0, shards: int = 1,
+                 split: str = "train", progress: Callable[[int, int, str], None] | None = None,
+                 stop: Callable[[], bool] | None = None) -> bool:
+    """Render shard `shard` of `shards` of G(t^s) for every pair of `split` into `parts_dir/<start>.npz` (the
+    frames and what `generate` said of each video). A part already there is skipped, so a restarted shard resumes
+    at its first unfinished part. Video j is rendered from (seed, j) whatever the shard, so any number of shards
+    gives the same videos. `stop()` is asked after each part; returns False when it stopped early."""
+    parts = Path(parts_dir)
+    parts.mkdir(parents=True, exist_ok=True)
+    _, pairs = world.split(split)
+    n = len(pairs)
+    total = len(part_starts(n))
+    for s in part_starts(n, shard, shards):
+        path = parts / f"{s:08d}.npz"
+        if not path.exists():
+            prompts, refs = pairs.caption_neg[s : s + PART_VIDEOS], pairs.caption_pos[s : s + PART_VIDEOS]
+            videos = generator.generate(prompts, seed, references=refs, **_index_kwargs(generator, s, len(prompts)))
+            said = [{"prompt": v.prompt, "rendered_caption": v.rendered_caption,
+                     "faithful": None if v.faithful is None else bool(v.faithful), "meta": v.meta} for v in videos]
+            tmp = parts / f".{s:08d}.tmp-{os.getpid()}.npz"
+            np.savez(tmp, frames=np.stack([np.asarray(v.frames) for v in videos]),
+                     said=np.array(json.dumps(said, default=_plain)))
+            os.replace(tmp, path)
+        if progress is not None:
+            progress(len(list(parts.glob("[0-9]*.npz"))), total, f"generate {split} (shard {shard + 1}/{shards})")
+        if stop is not None and stop():
+            return False
+    return True
+
+
+def parts_complete(world, parts_dir: str | Path, split: str = "train") -> bool:
+    _, pairs = world.split(split)
+    return all((Path(parts_dir) / f"{s:08d}.npz").exists() for s in part_starts(len(pairs)))
+
+
+class RenderedParts:
+    """A generator that hands back the videos `render_parts` wrote (same name and noise profile as the one that
+    rendered them), so that `generate_for_split` stores them exactly as if it had rendered them itself."""
+
+    def __init__(self, generator: Any, parts_dir: str | Path) -> None:
+        self.name = generator.name
+        self.profile = getattr(generator, "profile", None)
+        self.parts = Path(parts_dir)
+        self._loaded: dict[int, tuple[np.ndarray, list[dict]]] = {}
+
+    def _part(self, start: int) -> tuple[np.ndarray, list[dict]]:
+        if start not in self._loaded:
+            self._loaded = {}  # keep one part in memory
+            with np.load(self.parts / f"{start:08d}.npz") as z:
+                self._loaded[start] = (z["frames"], json.loads(str(z["said"])))
+        return self._loaded[start]
+
+    def generate(self, prompts, seed, references=None, start_index: int = 0) -> list[GeneratedVideo]:
+        out = []
+        for k in range(len(prompts)):
+            j = start_index + k
+            frames, said = self._part(j - j % PART_VIDEOS)
+            item = said[j % PART_VIDEOS]
+            out.append(GeneratedVideo(frames=frames[j % PART_VIDEOS], prompt=item["prompt"],
+                                      rendered_caption=item["rendered_caption"], faithful=item["faithful"],
+                                      meta=item["meta"]))
+        return out

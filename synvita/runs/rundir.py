@@ -25,7 +25,7 @@ STDERR_FILE = "stderr.log"
 STDOUT_FILE = "stdout.log"
 VERSIONED_PACKAGES = (
     "synvita", "numpy", "torch", "diffusers", "transformers", "peft", "accelerate",
-    "av", "sqlmodel", "sqlalchemy", "textual", "submitit",
+    "av", "sqlmodel", "sqlalchemy", "textual",
 )
 
 

@@ -215,6 +215,9 @@ class Worker:
             self._emit(finished, {"kind": "status", "status": finished.status, "error": finished.error, "seq": None})
             return
         self.store.set_job(run.id, job.job_id, worker_id=self.worker_id)
+        local = self.executor.name == "local"
+        job.extra["attempt"] = self.store.start_attempt(run.id, self.executor.name, job.job_id, resources=job.resources,
+                                                        node=socket.gethostname() if local else None, started=local)
         self._active[run.id] = (run, job, time.time())
         self._emit(run, {"kind": "status", "status": "running", "error": None, "seq": None})
 
@@ -227,6 +230,11 @@ class Worker:
             adopted = self.store.adopt(run.id, self.worker_id, stale_after_s=self.lost_after_s)
             if adopted is None:
                 continue
+            last = (self.store.attempts(run.id) or [None])[-1]
+            if last is not None and last.job_id == job_id and last.ended_at is None:
+                job.extra["attempt"] = last.number
+            else:
+                job.extra["attempt"] = self.store.start_attempt(run.id, self.executor.name, job_id, resources=job.resources)
             self._active[run.id] = (adopted, job, time.time())
             self._emit(adopted, {"kind": "status", "status": "running", "error": None, "seq": None,
                                  "adopted_job": job_id})
@@ -261,12 +269,33 @@ class Worker:
             if time.time() - last_hb >= self.heartbeat_s and not self._beat(run_id):
                 continue
             outcome = self.executor.poll(job)
+            self._record_transitions(run_id, job)
             if outcome is None:
                 continue
             self._ingest(run, force=True)
+            self._end_attempt(run_id, job, outcome.status)
             final = self.store.finish(run_id, outcome.status, outcome.error, worker_id=self.worker_id)
             del self._active[run_id]
             self._emit(final, {"kind": "status", "status": final.status, "error": final.error, "seq": None})
+
+    def _record_transitions(self, run_id: str, job: Job) -> None:
+        """Record on the run's attempts what the executor saw happen to its job: a start on a node, a requeue
+        (the attempt ends, a new one of the same job begins)."""
+        number = job.extra.get("attempt")
+        for change in job.transitions:
+            if number is None:
+                break
+            if change["kind"] == "started":
+                self.store.update_attempt(run_id, number, started_at=time.time(), node=change.get("node"))
+            elif change["kind"] == "requeued":
+                self.store.end_attempt(run_id, number, change.get("reason") or "requeued")
+                number = self.store.start_attempt(run_id, self.executor.name, job.job_id, resources=job.resources)
+                job.extra["attempt"] = number
+        job.transitions.clear()
+
+    def _end_attempt(self, run_id: str, job: Job, why: str) -> None:
+        if job.extra.get("attempt") is not None:
+            self.store.end_attempt(run_id, job.extra["attempt"], why)
 
     def _beat(self, run_id: str) -> bool:
         """Heartbeat one active run; a run that is no longer `running` (cancelled, or lost to another worker's
@@ -277,6 +306,7 @@ class Worker:
         if status == "running":
             return True
         self.executor.kill(job)
+        self._end_attempt(run_id, job, status)
         self._ingest(run, force=True)
         del self._active[run_id]
         final = self.store.get_run(run_id)
@@ -300,6 +330,7 @@ class Worker:
             except Exception:
                 pass
             try:
+                self._end_attempt(run_id, job, "cancelled")
                 self._ingest(run, force=True)
                 final = self.store.finish(run_id, "cancelled", f"{why} on worker {self.worker_id}", worker_id=self.worker_id)
                 self._emit(final, {"kind": "status", "status": final.status, "error": final.error, "seq": None})

@@ -147,8 +147,10 @@ def load_spec(
     generator: str | None = None,
     seeds: int | None = None,
     overrides: list[str] | tuple[str, ...] = (),
+    slurm: list[str] | tuple[str, ...] = (),
 ) -> ExperimentSpec:
-    """Read, override and validate an experiment; raises UserInputError/NotFoundError with one precise line."""
+    """Read, override and validate an experiment; raises UserInputError/NotFoundError with one precise line.
+    `slurm`: `--slurm KEY=VALUE` items, over the [slurm] section and its per-stage tables."""
     path = find_experiment(path_or_name)
     try:
         text = path.read_text()
@@ -158,7 +160,7 @@ def load_spec(
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise UserInputError(f"{_toml_location(path, exc)}: invalid TOML: {_toml_message(exc)}") from None
-    return spec_from_dict(raw, source=path, text=text, generator=generator, seeds=seeds, overrides=overrides)
+    return spec_from_dict(raw, source=path, text=text, generator=generator, seeds=seeds, overrides=overrides, slurm=slurm)
 
 
 def spec_from_dict(
@@ -169,6 +171,7 @@ def spec_from_dict(
     generator: str | None = None,
     seeds: int | None = None,
     overrides: list[str] | tuple[str, ...] = (),
+    slurm: list[str] | tuple[str, ...] = (),
 ) -> ExperimentSpec:
     """Validate a parsed spec (plus CLI overrides) into an ExperimentSpec."""
     where = _Where(source, text)
@@ -179,6 +182,16 @@ def spec_from_dict(
         _set_dotted(raw, key, value, origin=f"--set {item}")
         applied.append(f"{key}={value!r}")
         where.overridden[key] = f"--set {item}"
+    if slurm:
+        from synvita.resources import parse_slurm_overrides, with_overrides
+
+        resources = parse_slurm_overrides(slurm)
+        if not isinstance(raw.setdefault("slurm", {}), dict):
+            raise UserInputError(f"{where('slurm')}: [slurm] must be a table")
+        raw["slurm"] = with_overrides(raw["slurm"], resources)
+        for key, value in resources.items():
+            applied.append(f"slurm.{key}={value!r}")
+            where.overridden[f"slurm.{key}"] = f"--slurm {key}"
     if generator is not None:
         raw.setdefault("generation", {})
         if not isinstance(raw["generation"], dict):

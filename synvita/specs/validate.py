@@ -35,12 +35,12 @@ TOP_LEVEL_KEYS: dict[str, str] = {
 POSITIVE_INTS = (
     "scorers.members", "scorers.steps", "scorers.batch_size", "train.batch_size", "train.steps",
     "generation.shards", "generation.num_frames", "generation.height", "generation.width", "generation.steps",
-    "generation.batch_size", "videocon.frames", "videocon.height", "videocon.width", "videocon.ssv2_temporal_videos",
-    "videocon.ssv2_events_videos",
+    "generation.batch_size", "generation.shard_parallel", "slurm.cpus", "slurm.nodes", "slurm.signal_s",
+    "videocon.frames", "videocon.height", "videocon.width", "videocon.ssv2_temporal_videos", "videocon.ssv2_events_videos",
 )
 """Integer keys that must be ≥ 1 when set."""
 
-NON_NEGATIVE = ("world.seed", "train.lambda_scr", "train.margin")
+NON_NEGATIVE = ("world.seed", "train.lambda_scr", "train.margin", "generation.shard_retries")
 """Numeric keys that must be ≥ 0 when set."""
 
 POSITIVE = ("train.epochs",)
@@ -198,7 +198,21 @@ def _check_names(resolved: dict[str, dict[str, Any]], where: _Where, swept: dict
     check(registry.MODELS, resolved["model"]["name"], "name", "model")
     for name in resolved["evaluate"]["benchmarks"]:
         check(registry.BENCHMARKS, name, "benchmarks", "evaluate")
+    _check_slurm(resolved.get("slurm") or {}, where, suffix)
     _check_components(resolved, where, suffix)
+
+
+def _check_slurm(section: dict[str, Any], where: _Where, suffix: str) -> None:
+    """Every value of [slurm] and its per-stage tables fits in a batch script (synvita.resources); the one-line
+    error names the key and its place in the spec."""
+    from synvita.resources import STAGE_TABLES, check_section
+
+    try:
+        check_section(section)
+    except UserInputError as exc:
+        named = re.search(r"'(?:(\w+)\.)?(\w+)'", exc.what)
+        table = f"slurm.{named.group(1)}" if named and named.group(1) in STAGE_TABLES else "slurm"
+        raise UserInputError(f"{where(named.group(2) if named else None, table)}: {exc.what}{suffix}", hint=exc.hint) from exc
 
 
 def _check_components(resolved: dict[str, dict[str, Any]], where: _Where, suffix: str) -> None:

@@ -90,14 +90,23 @@ class StageContext:
 
 def execute(run_dir: str | Path) -> None:
     """Run the stage described by `<run_dir>/config.json` (the entry point of `python -m synvita.stages`)."""
+    import os
+
+    from synvita import preemption
+
     ctx = StageContext.from_run_dir(run_dir)
     stage_fn = STAGES.get(ctx.stage)
     from synvita.stages.hardware import record_gpu
 
+    shared = bool(os.environ.get("SYNVITA_SHARD") or os.environ.get("SLURM_ARRAY_TASK_ID"))  # shards write together
     try:
-        with EventWriter(ctx.run_dir) as events:
+        with EventWriter(ctx.run_dir, shared=shared) as events:
             ctx.events = events
-            stage_fn(ctx)
+            try:
+                stage_fn(ctx)
+            except preemption.Preempted as stopped:
+                events.log(f"{stopped}; the job is requeued and continues from it", level="warning")
+                raise
     finally:
         record_gpu(ctx.run_dir)  # the GPUs of the node the stage ran on, seen by torch if the stage imported it
 

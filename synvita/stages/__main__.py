@@ -1,15 +1,22 @@
 """`python -m synvita.stages RUN_DIR`: execute one stage in this process (what a worker or a Slurm job runs).
 
 The process is tied to the worker that started it first (`synvita.stages.lifeline`): on SIGTERM it ends its whole
-process group, and it exits once its parent is gone, so no stage process outlives its worker."""
+process group, and it exits once its parent is gone, so no stage process outlives its worker. Slurm's warning
+signal makes a checkpointing stage write its checkpoint and exit with `PREEMPTED_EXIT` (synvita.preemption), which
+the batch script turns into a requeue."""
 
 import sys
 
-from synvita.stages import lifeline
-from synvita.stages import execute
+from synvita import preemption
+from synvita.stages import execute, lifeline
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:
         sys.exit("usage: python -m synvita.stages RUN_DIR")
     lifeline.install()
-    execute(sys.argv[1])
+    preemption.install()
+    try:
+        execute(sys.argv[1])
+    except preemption.Preempted as stopped:
+        print(f"synvita: {stopped}", file=sys.stderr, flush=True)
+        sys.exit(stopped.exit_code)

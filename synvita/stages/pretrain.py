@@ -5,6 +5,8 @@ the pretrained checkpoint every training variant starts from, as the paper fine-
 With K ≥ 2 the members train in parallel processes of one thread each, which on a few cores gives more throughput
 than one run on all threads (docs/temporal.md).
 Reports each member's loss curve, its AUC per misalignment type on the world's entail-llm rows, and its time.
+Each member checkpoints under `scorers/<k>/ckpt/` (every 250 steps, and on Slurm's warning signal, which the stage
+passes on to its pool processes), so a requeued or retried run continues every member from its checkpoint.
 """
 
 from __future__ import annotations
@@ -22,17 +24,20 @@ def _train_member(source: tuple[str, dict, str], out: str, seed: int, steps: int
     """One member, in its own process: `source` = (data source name, its spec section, the world run directory)."""
     import torch
 
+    from synvita import preemption
     from synvita.config import section_from_dict
     from synvita.registry import DATA_SOURCES
     from synvita.training.pipeline import pretrain_scorer
 
+    preemption.install()  # a pool process gets the warning signal from the stage and checkpoints too
     torch.set_num_threads(threads)
     name, section, world_run = source
     world = DATA_SOURCES.get(name).from_section(section_from_dict(name, section), None).load(Path(world_run))
     curve = []
-    model, result = pretrain_scorer(world, seed, steps, lr, batch_size, use_extra, model_name, overrides,
-                                    run_dir=Path(out) / "ckpt", callback=lambda s, m: curve.append((s, m["loss"])),
-                                    broken_time=broken_time)
+    with preemption.checkpointing():
+        model, result = pretrain_scorer(world, seed, steps, lr, batch_size, use_extra, model_name, overrides,
+                                        run_dir=Path(out) / "ckpt", callback=lambda s, m: curve.append((s, m["loss"])),
+                                        broken_time=broken_time)
     model.save_pretrained(out)
     return {"seconds": result.seconds, "curve": curve, "sequences": result.sequences}
 
@@ -52,6 +57,7 @@ def run(ctx: StageContext) -> None:
 
     import torch
 
+    from synvita import preemption
     from synvita.models.base import load_model
     from synvita.training.pipeline import INIT_DIR, write_json
 
@@ -71,11 +77,12 @@ def run(ctx: StageContext) -> None:
     jobs = [(source, str(root / str(k)), s, steps, lr, bs, use_extra, broken_time, model_name, overrides)
             for k, s in enumerate(seeds)]
     parallel = members >= 2 and (os.cpu_count() or 1) >= 2
-    if parallel:
-        with ProcessPoolExecutor(max_workers=min(members, os.cpu_count() or 1), mp_context=get_context("spawn")) as pool:
-            infos = list(pool.map(_train_member, *zip(*[j + (1,) for j in jobs])))
-    else:
-        infos = [_train_member(*j, torch.get_num_threads()) for j in jobs]
+    with preemption.checkpointing():  # Slurm's warning: each member checkpoints after its current step
+        if parallel:
+            with ProcessPoolExecutor(max_workers=min(members, os.cpu_count() or 1), mp_context=get_context("spawn")) as pool:
+                infos = list(pool.map(_train_member, *zip(*[j + (1,) for j in jobs])))
+        else:
+            infos = [_train_member(*j, torch.get_num_threads()) for j in jobs]
     for k, info in enumerate(infos):
         for step, loss in info["curve"]:
             ctx.events.metric(f"scorer{k}_loss", loss, step)

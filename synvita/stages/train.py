@@ -1,5 +1,6 @@
 """Stage `train`: fine-tune the alignment model with one variant (inputs: world, pretrain; generate + score for
-the synthetic variants). Resumable: a re-run continues from `<run_dir>/checkpoint.pt`.
+the synthetic variants). Resumable: a re-run (a retry, or a Slurm job requeued after its warning signal)
+continues from `<run_dir>/checkpoint.pt`.
 
 Emits `metric` events loss_real / loss_synth / loss_scr / lr per logged step and writes `<run_dir>/model/`.
 """
@@ -12,6 +13,7 @@ from synvita.stages import StageContext
 def run(ctx: StageContext) -> None:
     import time
 
+    from synvita import preemption
     from synvita.registry import MODELS
     from synvita.training.loop import TrainConfig, train
     from synvita.training.pipeline import MODEL_DIR, load_scores, training_data, write_json
@@ -38,7 +40,8 @@ def run(ctx: StageContext) -> None:
         ctx.events.progress(step, cfg.steps, f"step {step}/{cfg.steps}")
 
     t0 = time.perf_counter()
-    result = train(model, data, cfg, run_dir=ctx.run_dir, callback=on_step)
+    with preemption.checkpointing():  # Slurm's warning: checkpoint after the current step, then requeue
+        result = train(model, data, cfg, run_dir=ctx.run_dir, callback=on_step)
     model.save_pretrained(ctx.run_dir / MODEL_DIR)
     write_json(ctx.run_dir / "train.json", {"variant": variant, "seed": ctx.seed, "steps": result.steps,
                                              "seconds": time.perf_counter() - t0, "sequences": result.sequences,

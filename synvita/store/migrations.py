@@ -199,8 +199,31 @@ def m004_events_by_offset_metrics_once(cur: sqlite3.Cursor) -> None:
     )
 
 
+def m005_run_attempts(cur: sqlite3.Cursor) -> None:
+    """Every execution of a run (first start, each Slurm requeue, each retry): job id, node, times, why it ended,
+    and the resources it was submitted with."""
+    _execute_all(
+        cur,
+        """
+        CREATE TABLE run_attempts (
+            run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+            number INTEGER NOT NULL,
+            executor TEXT NOT NULL,
+            job_id TEXT,
+            node TEXT,
+            submitted_at REAL NOT NULL,
+            started_at REAL,
+            ended_at REAL,
+            end_reason TEXT,
+            resources_json TEXT NOT NULL DEFAULT '{}',
+            PRIMARY KEY (run_id, number)
+        ) WITHOUT ROWID;
+        """
+    )
+
+
 MIGRATIONS: list[Migration] = [
-    m001_initial, m002_latest_metrics, m003_run_status_counts, m004_events_by_offset_metrics_once,
+    m001_initial, m002_latest_metrics, m003_run_status_counts, m004_events_by_offset_metrics_once, m005_run_attempts,
 ]
 """Applied in order; version = position + 1. Append new ones; never edit, reorder or remove one."""
 

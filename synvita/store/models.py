@@ -14,7 +14,7 @@ from typing import Any, Optional
 from sqlalchemy import CheckConstraint
 from sqlmodel import Field, SQLModel
 
-from synvita.entities import RUN_STATUSES, Artifact, BenchmarkResult, MetricPoint, Run, RunEvent, SampleWeight
+from synvita.entities import RUN_STATUSES, Artifact, Attempt, BenchmarkResult, MetricPoint, Run, RunEvent, SampleWeight
 
 _STATUS_CHECK = "status IN (" + ", ".join(f"'{s}'" for s in RUN_STATUSES) + ")"
 
@@ -189,6 +189,26 @@ class ArtifactRow(SQLModel, table=True):
         return Artifact(run_id=self.run_id, name=self.name, path=self.path)
 
 
+class RunAttemptRow(SQLModel, table=True):
+    __tablename__ = "run_attempts"
+
+    run_id: str = Field(primary_key=True, foreign_key="runs.id")
+    number: int = Field(primary_key=True)
+    executor: str
+    job_id: Optional[str] = None
+    node: Optional[str] = None
+    submitted_at: float
+    started_at: Optional[float] = None
+    ended_at: Optional[float] = None
+    end_reason: Optional[str] = None
+    resources_json: str = "{}"
+
+    def to_entity(self) -> Attempt:
+        return Attempt(run_id=self.run_id, number=self.number, executor=self.executor, job_id=self.job_id,
+                       node=self.node, submitted_at=self.submitted_at, started_at=self.started_at,
+                       ended_at=self.ended_at, end_reason=self.end_reason, resources=json.loads(self.resources_json or "{}"))
+
+
 class SchemaMigrationRow(SQLModel, table=True):
     __tablename__ = "schema_migrations"
 
@@ -216,6 +236,7 @@ RESULTS = ResultRow.__table__
 WEIGHTS = SampleWeightRow.__table__
 ARTIFACTS = ArtifactRow.__table__
 STATUS_COUNTS = RunStatusCountRow.__table__
+ATTEMPTS = RunAttemptRow.__table__
 
 
 def dump_json(data: Any) -> str:

@@ -16,6 +16,7 @@ ends `failed` or `cancelled`, its queued dependants (transitively) become `cance
     schema.py   schema check, upgrade, schema_version
     runs.py     create / get / list / count runs, the dependency graph            (NewRun, new_submission_id)
     queue.py    claim, adopt, heartbeat, finish, cancel, retry, reap lost runs
+    attempts.py every execution of a run (job id, node, times, why it ended, resources)
     ingest.py   the events cursor and the ingestion of typed event rows           (rows: event_rows.py)
     reads.py    events, metrics, results, weights, artifacts
 """
@@ -27,6 +28,7 @@ from pathlib import Path
 
 from synvita.errors import StoreError
 from synvita.paths import resolve_db_path
+from synvita.store.attempts import RunAttempts
 from synvita.store.ingest import EventIngestion
 from synvita.store.queue import RunQueue
 from synvita.store.reads import RunReads
@@ -36,7 +38,7 @@ from synvita.store.schema import Schema
 __all__ = ["NewRun", "Store", "new_submission_id"]
 
 
-class Store(RunQueue, EventIngestion, RunReads, Schema):
+class Store(RunQueue, RunAttempts, EventIngestion, RunReads, Schema):
     """A synvita database. Open with `Store.open(...)`; use as a context manager or call `close()`."""
 
     @classmethod

@@ -8,7 +8,10 @@ One step:
   3. encode every distinct video once, run the fusion for all sequences;
   4. loss = loss_real + Σ ω·loss_synth (CE normalised by all CE label tokens) + λ·loss_scr (synvita.method);
   5. AdamW step with warm-up + cosine; every `checkpoint_every` steps an atomic checkpoint (model, optimiser,
-     step, RNG state).
+     step, RNG state). The schedule and the data position are functions of the step, so the checkpoint holds
+     everything a resumed run needs to continue bit for bit. On Slurm's warning signal (synvita.preemption) the
+     loop writes the checkpoint after the step it is in and raises `Preempted` (a stage that checkpoints runs it
+     inside `synvita.preemption.checkpointing()`).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from typing import Callable
 import numpy as np
 import torch
 
+from synvita import preemption
 from synvita.config import TrainSection
 from synvita.data.types import PairSet
 from synvita.errors import StageError, UserInputError
@@ -350,7 +354,10 @@ def train(
         }
         if callback is not None and (done % cfg.log_every == 0 or done == cfg.steps):
             callback(done, last)
-        if ckpt_path is not None and (done % cfg.checkpoint_every == 0 or done == end):
+        stop = preemption.requested()
+        if ckpt_path is not None and (done % cfg.checkpoint_every == 0 or done == end or stop):
             save_checkpoint(ckpt_path, model, opt, done, cfg)
+        if stop:
+            raise preemption.stop(f"step {done} of {cfg.steps}")
     model.eval()
     return TrainResult(steps=end, seconds=time.perf_counter() - t0, last=last, sequences=n_seq)

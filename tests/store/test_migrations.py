@@ -37,7 +37,7 @@ def test_fresh_database_gets_every_migration(tmp_path):
     con = sqlite3.connect(tmp_path / "fresh.db")
     names = [n for (n,) in con.execute("SELECT name FROM schema_migrations ORDER BY version")]
     assert names == [m.__name__ for m in MIGRATIONS] == ["m001_initial", "m002_latest_metrics", "m003_run_status_counts",
-                                                       "m004_events_by_offset_metrics_once"]
+                                                       "m004_events_by_offset_metrics_once", "m005_run_attempts"]
     assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     con.close()
     # opening again applies nothing
@@ -49,7 +49,8 @@ def test_models_match_the_migrated_schema(tmp_path):
     con = sqlite3.connect(tmp_path / "s.db")
     for table in SQLModel.metadata.sorted_tables:
         if table.name not in {"runs", "run_deps", "run_events", "metrics", "latest_metrics", "results",
-                              "sample_weights", "artifacts", "schema_migrations", "run_status_counts"}:
+                              "sample_weights", "artifacts", "schema_migrations", "run_status_counts",
+                              "run_attempts"}:
             continue
         db_cols = {row[1]: (row[3], row[5]) for row in con.execute(f"PRAGMA table_info({table.name})")}
         model_cols = {c.name: c.primary_key for c in table.columns}
@@ -87,7 +88,7 @@ def test_explicit_upgrade_reports_what_it_applied(tmp_path):
     con.close()
     # a store opened without auto-upgrade cannot exist on an old schema, so upgrade through a fresh object:
     store = Store(path, read_only=False, busy_timeout_s=5)
-    assert store.upgrade() == ["m002_latest_metrics", "m003_run_status_counts", "m004_events_by_offset_metrics_once"]
+    assert store.upgrade() == ["m002_latest_metrics", "m003_run_status_counts", "m004_events_by_offset_metrics_once", "m005_run_attempts"]
     assert store.schema_version() == LATEST_VERSION
     store.close()
 

@@ -20,7 +20,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Log, OptionList, Static, TabbedContent, TabPane
 from textual_plotext import PlotextPlot
 
-from synvita.entities import TERMINAL_STATUSES, Run
+from synvita.entities import TERMINAL_STATUSES, Attempt, Run
 from tui.formatting import STATUS_STYLES, format_duration, format_number, format_timestamp, merge_collapsed, progress_bar
 from tui.messages import LogTailed, MetricsLoaded, RunChanged, RunLoaded
 from tui.screens.base import SynvitaScreen
@@ -40,8 +40,17 @@ def thin_curve(steps: list[int], values: list[float]) -> tuple[list[int], list[f
     return [steps[i] for i in keep], [values[i] for i in keep]
 
 
-def overview_table(run: Run, now: float) -> Table:
-    """The run's fields as a two-column grid."""
+def attempt_text(attempt: Attempt) -> str:
+    """One execution of the run: `#2 slurm job 1234 on node7, 12:00:01 → 12:30:44, requeued by Slurm`."""
+    where = f" on {attempt.node}" if attempt.node else ""
+    job = f" job {attempt.job_id}" if attempt.job_id else ""
+    ended = format_timestamp(attempt.ended_at) if attempt.ended_at else "…"
+    return (f"#{attempt.number} {attempt.executor}{job}{where}, "
+            f"{format_timestamp(attempt.started_at or attempt.submitted_at)} → {ended}, {attempt.end_reason or 'running'}")
+
+
+def overview_table(run: Run, now: float, attempts: list[Attempt] | None = None) -> Table:
+    """The run's fields as a two-column grid (with its attempts and the resources of the latest, when recorded)."""
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
     grid.add_column()
@@ -68,6 +77,10 @@ def overview_table(run: Run, now: float) -> Table:
     ]
     if run.error:
         rows.append(("error", Text(run.error, style="bold red")))
+    if attempts:
+        if attempts[-1].resources:
+            rows.append(("resources", " ".join(f"{k}={v}" for k, v in attempts[-1].resources.items())))
+        rows.append(("attempts", "\n".join(attempt_text(a) for a in attempts)))
     for name, value in rows:
         grid.add_row(name, value)
     return grid
@@ -149,7 +162,8 @@ class RunDetailScreen(SynvitaScreen):
         if not self.app.read_only:
             api.reap_lost()  # a dead worker's run shows `lost` here even when no worker runs
         run = api.get_run(run_id)
-        self.post_fresh(RunLoaded(run=run, artifacts=api.artifacts(run_id), results=api.results(run_id)))
+        self.post_fresh(RunLoaded(run=run, artifacts=api.artifacts(run_id), results=api.results(run_id),
+                                  attempts=api.attempts(run_id)))
 
     @work(thread=True, exclusive=True, group="detail-log", exit_on_error=False)
     def _tail_log(self, run_id: str, since_seq: int) -> None:
@@ -183,7 +197,7 @@ class RunDetailScreen(SynvitaScreen):
             Text.assemble((run.id, "bold"), "  ", (run.status, STATUS_STYLES.get(run.status, "")), "  ",
                           f"{run.experiment} · {run.stage}" + (f" · {run.variant}" if run.variant else ""))
         )
-        self.query_one("#detail-fields", Static).update(overview_table(run, self.app.clock()))
+        self.query_one("#detail-fields", Static).update(overview_table(run, self.app.clock(), message.attempts))
         from rich.syntax import Syntax
 
         # a poll of a running run repaints only what changed: the config, files and results rarely do
