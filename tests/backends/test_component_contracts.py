@@ -67,17 +67,36 @@ def test_generator_contract(name, default_section, tiny_world):
         assert v.faithful in (None, True, False)
 
 
+def _data_section(name, tiny_world, tmp_path):
+    """A small section each built-in data source builds from: the world's tiny preset, and the same world written
+    in the real datasets' layout (`synvita world export`) for the videocon source."""
+    if name == "world":
+        return WorldSection(preset="tiny", overrides={"n_pretrain": 10, "n_train": 14, "n_val": 7, "n_test": 14, "n_human": 14})
+    if name == "videocon":
+        from synvita.config import VideoconSection
+        from synvita.world.export import export_original
+
+        root = tmp_path / "data"
+        export_original(tiny_world, root)
+        cfg = tiny_world.config
+        return VideoconSection(root=str(root), frames=cfg.frames, height=cfg.height, width=cfg.width)
+    pytest.skip(f"no default section for the plugin data source '{name}'")
+
+
 @pytest.mark.parametrize("name", DATA_SOURCES.names())
 def test_data_source_contract(name, tiny_world, tmp_path):
+    """Every data source validates and builds from its section, and its dataset gives the stages what they read:
+    the train split, a pretrain corpus, and registered benchmarks."""
     cls = DATA_SOURCES.get(name)
     assert cls.name == name
-    assert name == "world", f"no default section for the plugin data source '{name}'"
-    section = WorldSection(preset="tiny", overrides={"n_pretrain": 10, "n_train": 14, "n_val": 7, "n_test": 14, "n_human": 14})
+    section = _data_section(name, tiny_world, tmp_path)
     cls.validate_section(section)
     source = cls.from_section(section, ctx=None)
-    data = source.load(tiny_world.root.parent)  # a world run directory holds the world under world/
+    source.build(tmp_path / "run" / "world")
+    data = source.load(tmp_path / "run")
     bank, pairs = data.split("train")
-    assert len(pairs) == 14 and bank.frames.shape[1:] == (data.config.frames, data.config.height, data.config.width, 3)
+    assert len(pairs) == 14 and bank.frames.shape[1:] == (tiny_world.config.frames, tiny_world.config.height,
+                                                         tiny_world.config.width, 3)
     frames, rows = data.pretrain
     assert len(rows.caption) > 0
     from synvita.registry import BENCHMARKS
