@@ -85,3 +85,40 @@ def pick_dtype(dtype: str | None, device: str):
 
         raise UserInputError(f"unknown dtype '{dtype}'", hint="use auto, bf16, fp16 or fp32")
     return value
+
+
+def check_weights(model_path: str | os.PathLike[str], *, key: str, example_repo: str, marker: str) -> None:
+    """Submission-time check of a spec's weights location, torch-free and offline: `model_path` must be a local
+    directory holding `marker` (config.json for transformers models, model_index.json for diffusers pipelines) or
+    a repo id whose snapshot with `marker` is in the local HF cache. Raises a one-line `UserInputError` that names
+    `key` (e.g. "model.path"), where it looked and how to download the weights."""
+    from synvita.errors import UserInputError
+
+    text = os.fspath(model_path)
+    local = Path(text).expanduser()
+    looks_like_repo = text.count("/") == 1 and not text.startswith((".", "/", "~")) and not local.exists()
+    if looks_like_repo:
+        cache = hf_cache_dir()
+        if _cached_file(text, marker, cache) is None:
+            raise UserInputError(
+                f"{key} '{text}' is neither a local directory nor in the HF cache {cache}",
+                hint=f"download it with `huggingface-cli download {text} --local-dir DIR` and set {key} to DIR",
+            )
+        return
+    where = local.resolve()
+    download = f"download the weights with `huggingface-cli download {example_repo} --local-dir {where}`"
+    if not local.is_dir():
+        raise UserInputError(f"{key} {where} is not a directory", hint=f"check the path, or {download}")
+    if not (local / marker).is_file():
+        raise UserInputError(f"{key} {where} has no {marker}: not a saved model directory",
+                             hint=f"point it at the downloaded weights, or {download}")
+
+
+def _cached_file(repo_id: str, filename: str, cache_dir: str) -> str | None:
+    """The path of `filename` in the cached snapshot of `repo_id` (no network), or None."""
+    try:
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:  # pragma: no cover - huggingface_hub comes with transformers/diffusers
+        return None
+    found = try_to_load_from_cache(repo_id, filename, cache_dir=cache_dir)
+    return found if isinstance(found, str) else None
