@@ -67,11 +67,13 @@ class GenerationSection:
 @dataclass
 class ScorersSection:
     name: str = "ensemble"
-    """Registered scorer for ω: ensemble (K tiny models trained on the pretrain corpus) | oracle (ground truth; analysis only)."""
+    """Registered scorer for ω: ensemble (K tiny models trained on the pretrain corpus) | vqascore (the video-LLMs of
+    `paths`, no pretraining) | oracle (ground truth; analysis only)."""
     members: int = 2
     """K, the number of independently seeded scorers averaged into f̄."""
     paths: list[str] = field(default_factory=list)
-    """For `vqascore`: the K video-LLM weight directories (or cached hub ids) whose Yes-probabilities are averaged."""
+    """For `vqascore`: the K video-LLM weight directories (or cached hub ids) whose Yes-probabilities are averaged;
+    checked at submission."""
     steps: int = 1200
     """Pretraining steps per scorer on the world's pretrain corpus (member 0 is also the fine-tuning init)."""
     lr: float = 1e-3
@@ -90,7 +92,8 @@ class ModelSection:
     name: str = "tiny"
     """Registered alignment model: tiny | videollm."""
     path: str | None = None
-    """Local directory of pretrained weights (videollm); tiny starts from the pretrain checkpoint."""
+    """videollm: the base model's weights, a local directory or a repo id in the HF cache (checked at submission);
+    the train stage fine-tunes LoRA on it, with no pretrain run. tiny starts from the pretrain run's checkpoint."""
     config: dict = field(default_factory=dict)
     """Architecture overrides for the model. tiny: any field of `TinyConfig` (synvita/models/tiny/config.py, where
     each key has its default and meaning), e.g. {encoder = "conv"} or {grounding = false}."""
@@ -119,7 +122,7 @@ class TrainSection:
     margin: float = 0.2
     """γ, the hinge margin."""
     lr: float = 1e-3
-    """Peak learning rate (AdamW, linear warm-up then cosine decay); 0 < lr ≤ 1."""
+    """Peak learning rate (AdamW, reached after `warmup_steps`, then `schedule`); 0 < lr ≤ 1."""
     steps: int = 1000
     """Optimisation steps (ignored when `epochs` is set)."""
     epochs: float | None = None

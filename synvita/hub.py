@@ -15,7 +15,13 @@ from synvita.errors import NotFoundError
 
 
 def hf_cache_dir() -> str:
-    """The Hugging Face hub cache directory this process would use (honours HF_HUB_CACHE / HF_HOME)."""
+    """The Hugging Face hub cache directory this process would use (honours HF_HUB_CACHE / HF_HOME, read now:
+    huggingface_hub reads them once, when it is first imported)."""
+    for name in ("HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE"):
+        if os.environ.get(name):
+            return os.path.expanduser(os.environ[name])
+    if os.environ.get("HF_HOME"):
+        return os.path.join(os.path.expanduser(os.environ["HF_HOME"]), "hub")
     try:
         from huggingface_hub import constants
 
@@ -46,7 +52,7 @@ def resolve_weights(model_path: str | os.PathLike[str], *, example_repo: str, wh
         try:
             from huggingface_hub import snapshot_download
 
-            return Path(snapshot_download(repo_id=text, local_files_only=True))
+            return Path(snapshot_download(repo_id=text, local_files_only=True, cache_dir=cache))
         except Exception:
             pass
     if looks_like_repo:

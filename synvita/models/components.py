@@ -86,7 +86,7 @@ class VideoLLMModel(ModelComponent):
 
         if not section.path:
             raise UserInputError("model.path must name the video-LLM weights for videollm",
-                                 hint=f'e.g. path = "/weights/Video-LLaVA-7B-hf" (`huggingface-cli download {EXAMPLE_REPO} --local-dir DIR`)')
+                                 hint=f'e.g. path = "/weights/Video-LLaVA-7B-hf", from `huggingface-cli download {EXAMPLE_REPO} --local-dir DIR`')
         config = dict(section.config or {})
         for key, where in SET_ELSEWHERE.items():
             if key in config:
