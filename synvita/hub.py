@@ -8,6 +8,7 @@ Torch-free, imports huggingface_hub lazily.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -128,3 +129,17 @@ def _cached_file(repo_id: str, filename: str, cache_dir: str) -> str | None:
         return None
     found = try_to_load_from_cache(repo_id, filename, cache_dir=cache_dir)
     return found if isinstance(found, str) else None
+
+
+@contextlib.contextmanager
+def no_save_progress_bars():
+    """transformers' per-file progress bars off while saving (noise for checkpoints of a few kilobytes)."""
+    from transformers.utils import logging as hf_logging
+
+    was_on = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_on:
+            hf_logging.enable_progress_bar()

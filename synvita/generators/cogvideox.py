@@ -90,5 +90,8 @@ def tiny_cogvideox_pipeline():
 def build_tiny_cogvideox(directory: str | os.PathLike[str]) -> str:
     """Write the tiny CogVideoX to `directory` in the released models' layout (model_index.json, scheduler/,
     text_encoder/, tokenizer/, transformer/, vae/), loadable by `CogVideoXGenerator(directory)`."""
-    tiny_cogvideox_pipeline().save_pretrained(os.fspath(directory))
+    from synvita.hub import no_save_progress_bars
+
+    with no_save_progress_bars():
+        tiny_cogvideox_pipeline().save_pretrained(os.fspath(directory))
     return os.fspath(directory)

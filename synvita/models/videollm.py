@@ -487,15 +487,10 @@ def build_tiny_videollm(directory: str | Path, captions: Sequence[str] = (), fra
         else:
             raise UserInputError(f"unknown tiny video-LLM arch '{arch}'", hint=f"one of {', '.join(SUPPORTED)}")
     directory.mkdir(parents=True, exist_ok=True)
-    from transformers.utils import logging as hf_logging
+    from synvita.hub import no_save_progress_bars
 
-    bars = hf_logging.is_progress_bar_enabled()
-    hf_logging.disable_progress_bar()  # a shard bar per tiny file is noise
-    try:
+    with no_save_progress_bars():
         model.save_pretrained(directory)
-    finally:
-        if bars:
-            hf_logging.enable_progress_bar()
     tok.save_pretrained(directory)
     processor.save_pretrained(directory)
     return directory
