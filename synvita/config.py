@@ -59,7 +59,8 @@ class GenerationSection:
     guidance: float | None = None
     """cogvideox/diffusers: classifier-free guidance scale (omitted: the generator's default, 6 for CogVideoX)."""
     batch_size: int = 1
-    """cogvideox/diffusers: prompts per pipeline call (1 reproduces `generate_to_dir` exactly; more can differ by ±1 in pixels)."""
+    """cogvideox/diffusers: prompts per pipeline call (1 reproduces `generate_to_dir` exactly; more is not bit-identical:
+    batched kernels round differently, ±1 in the frames of the tests' fp32 model, more once encoded as lossy mp4)."""
     options: dict = field(default_factory=dict)
     """Other generator constructor options as they are, e.g. {cpu_offload = true, fps = 8, call_kwargs = {max_sequence_length = 226}}."""
 

@@ -1,8 +1,8 @@
 """Run events: what a stage reports, as JSON lines appended to `<run_dir>/events.jsonl`.
 
 Stages never touch the database (they may run on a compute node where SQLite over NFS is unsafe); the worker
-on the host tails this file and ingests each line exactly once (by line number). Every line is one JSON object
-with `seq` (0-based line number), `ts` (unix seconds) and `kind`, one of:
+on the host follows this file by byte offset and ingests each line exactly once (by line number). Every line is one
+JSON object with `seq` (0-based line number), `ts` (unix seconds) and `kind`, one of:
 
     log       {"level": "info"|"warning"|"error", "msg": str}
     progress  {"done": int, "total": int, "msg": str}
@@ -76,27 +76,80 @@ class EventWriter:
         self.close()
 
 
-def read_events(run_dir: str | Path, start: int = 0) -> Iterator[dict[str, Any]]:
-    """Complete event lines with seq >= start (a partially written last line is skipped until complete).
+READ_CHUNK_BYTES = 8 << 20
+"""Bytes of events.jsonl read at a time (a backlog of millions of lines is read in pieces of this size)."""
+
+
+def read_new_events(
+    path: str | Path, offset: int = 0, first_seq: int = 0, max_bytes: int | None = READ_CHUNK_BYTES
+) -> tuple[list[dict[str, Any]], int]:
+    """The complete event lines from byte `offset` of an events file (`first_seq` is the line number there) →
+    (events, byte after the last complete line). Reads only from `offset`: a poll costs what was appended, not
+    what the file holds. A partially written last line stays unread until its newline arrives; at most about
+    `max_bytes` are read (more only to finish one longer line). A missing file has no events.
 
     A complete line that is not a valid event (a job killed mid-write, then resumed) becomes an error `log` event
     naming the line instead of stopping the reader, so ingestion always goes on.
     """
+    try:
+        fh = open(path, "rb")
+    except FileNotFoundError:
+        return [], offset
+    with fh:
+        fh.seek(offset)
+        available = os.fstat(fh.fileno()).st_size - offset
+        data = fh.read(min(available, max_bytes) if max_bytes else available)  # read(n) allocates n bytes first
+        end = data.rfind(b"\n") + 1
+        while not end and max_bytes and len(data) >= max_bytes:  # one line longer than max_bytes
+            more = fh.read(max_bytes)
+            if not more:
+                break
+            data += more
+            end = data.rfind(b"\n") + 1
+    if not end:
+        return [], offset
+    text = data[:end].decode("utf-8", errors="replace")
+    return _events(text, first_seq), offset + end
+
+
+def _events(text: str, first_seq: int) -> list[dict[str, Any]]:
+    """Newline-terminated lines → events numbered from `first_seq`. The lines are decoded as one JSON array (one
+    call instead of one per line); when that fails, line by line, so that only the bad lines become errors."""
+    try:
+        events = json.loads("[" + text[:-1].replace("\n", ",") + "]")
+    except ValueError:
+        events = None
+    if events is not None and len(events) == text.count("\n"):
+        for seq, event in enumerate(events, first_seq):
+            if not isinstance(event, dict) or "kind" not in event:
+                break
+            event["seq"] = seq
+        else:
+            return events
+    lines = text.split("\n")
+    lines.pop()  # the empty piece after the last newline
+    return [_event(line, seq) for seq, line in enumerate(lines, first_seq)]
+
+
+def _event(line: str, seq: int) -> dict[str, Any]:
+    try:
+        event = json.loads(line)
+        if not isinstance(event, dict) or "kind" not in event:
+            raise ValueError("not an event object")
+    except ValueError:
+        return {"seq": seq, "ts": time.time(), "kind": "log", "level": "error",
+                "msg": f"unreadable event line {seq} in {EVENTS_FILE}: {line[:200]!r}"}
+    event["seq"] = seq
+    return event
+
+
+def read_events(run_dir: str | Path, start: int = 0) -> Iterator[dict[str, Any]]:
+    """Complete event lines with seq >= start, from the top of the run's events.jsonl (see `read_new_events`)."""
     path = Path(run_dir) / EVENTS_FILE
-    if not path.exists():
-        return
-    with open(path) as fh:
-        for i, line in enumerate(fh):
-            if i < start:
-                continue
-            if not line.endswith("\n"):
-                return
-            try:
-                event = json.loads(line)
-                if not isinstance(event, dict) or "kind" not in event:
-                    raise ValueError("not an event object")
-                event["seq"] = i
-            except ValueError:
-                event = {"seq": i, "ts": time.time(), "kind": "log", "level": "error",
-                         "msg": f"unreadable event line {i} in {EVENTS_FILE}: {line[:200]!r}"}
-            yield event
+    offset, seq = 0, 0
+    while True:
+        events, offset = read_new_events(path, offset, seq)
+        if not events:
+            return
+        seq += len(events)
+        yield from (e for e in events if e["seq"] >= start)

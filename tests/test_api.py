@@ -13,6 +13,7 @@ import pytest
 
 from synvita import report
 from synvita.api import Api
+from synvita.entities import Run
 from synvita.errors import NotFoundError, UserInputError
 from synvita.runs.ingest import parse_events
 from synvita.store import NewRun
@@ -276,6 +277,16 @@ def test_weights_of_a_train_run_come_from_its_score_run(api):
     assert "no sample weights" in report.format_weights(api.weights_summary(none))
 
 
+def test_weights_source_follows_lineage_to_the_nearest_score_run(api):
+    score = finish_run(api, "s-w", "score", weights=[weight("x", "count", 0.6, 0.1)])
+    train = finish_run(api, "s-w", "train", variant="synvita", seed=0, depends_on=[score])
+    evaluate = finish_run(api, "s-w", "evaluate", variant="synvita", seed=0, depends_on=[train])
+    none = finish_run(api, "s-w", "train", variant="none", seed=0)
+    assert api.weights_source(score).id == score
+    assert api.weights_source(train).id == score and api.weights_source(evaluate).id == score
+    assert api.weights_source(none) is None
+
+
 #### diff, progress, doctor, db ####
 
 
@@ -436,7 +447,8 @@ def test_the_store_opens_once_when_threads_race_for_it(api, monkeypatch):
         t.join()
     assert len(opened) == 1 and len(seen) == 8 and all(s is opened[0] for s in seen)
     api.close()
-    assert api._store is None and api.list_runs() == [] and len(opened) == 2  # reopens after close
+    assert api._store is None and api.list_runs() == [] and api._store is None  # a listing reads without the store
+    assert api.store is not opened[0] and len(opened) == 2  # reopens after close
 
 
 def running_run(api: Api, *, beat_age_s: float, submission: str = "s-live") -> str:
@@ -541,3 +553,46 @@ def test_run_worker_refuses_an_unknown_executor_before_it_starts(api):
     with pytest.raises(UserInputError, match="unknown executor 'cloud'"):
         api.run_worker(executor="cloud", on_start=started.append)
     assert started == []
+
+
+def test_a_table_reads_only_what_it_shows_yet_equals_one_built_from_every_result(api):
+    """Without controls the table fetches the headline rows only; rows, cells and columns stay those of the table
+    built from every result — a run whose only results are controls or secondary metrics still gets its row."""
+    seeds = {"none": (50.0, 52.0), "synvita": (55.0, 57.0)}
+    ids = []
+    for variant, values in seeds.items():
+        for seed, value in enumerate(values):
+            events = [result("retrieval-events", 1.0, metric="R@1"), result("retrieval-events", value + 1, metric="score")]
+            events += headline({b: value for b in BENCHMARKS}) + [result("qa-hard", value - 9, control="shuffled")]
+            events.append(result("entail-llm", value - 3, subset="type=flip"))
+            ids.append(finish_run(api, "s-1", "evaluate", variant=variant, seed=seed, events=events))
+    ids.append(finish_run(api, "s-1", "evaluate", variant="naive", seed=0, events=[result("qa-hard", 3.0, control="shuffled")]))
+    ids.append(finish_run(api, "s-1", "evaluate", variant="weighting", seed=0, events=[result("qa-hard", 3.0, metric="R@5")]))
+    runs = api.store.get_runs(ids)
+    for controls, other in ((False, False), (True, False), (True, True)):
+        expected = report.build_table(runs, api.store.results(ids), include_controls=controls,
+                                      include_other_metrics=other, variant_order=api.variant_names())
+        got = api.table(submission="s-1", include_controls=controls, include_other_metrics=other)
+        assert got.to_dict() == expected.to_dict()
+        assert {row.label for row in got.rows} == {"none", "synvita", "naive", "weighting"}
+
+
+@pytest.mark.parametrize("values, differ", [
+    ([1, 1, 1], False),
+    ([1, 1.0], True),
+    ([1, True], True),
+    ([0, False], True),
+    ([float("nan"), float("nan")], False),
+    ([[1, "a"], [1, "a"]], False),
+    ([[1], [1.0]], True),
+    ([[{"a": 1, "b": 2}], [{"b": 2, "a": 1}]], False),
+    ([[{"a": 1}], [{"a": 1.0}]], True),
+    ([None, None], False),
+    ([None, "x"], True),
+    (["x", "x", "y"], True),
+])
+def test_rows_split_where_config_values_differ_as_json(values, differ):
+    """Runs of one variant land in separate rows when a config value's JSON text differs (1, 1.0 and true do)."""
+    runs = [Run(id=f"r-{i}", experiment="e", submission="s", stage="evaluate", status="succeeded",
+                             config={"train": {"knob": v}}) for i, v in enumerate(values)]
+    assert report.table.differing_config_keys(runs) == (["train.knob"] if differ else [])

@@ -18,8 +18,7 @@ REPO = Path(__file__).resolve().parents[1]
 HEAVY = ("torch", "diffusers", "transformers", "peft", "textual", "tui")
 FRONT_END_MAY_IMPORT = ("synvita.api", "synvita.entities", "synvita.errors")
 
-KNOWN_PACKAGE_CIRCLES = {
-}
+KNOWN_PACKAGE_CIRCLES: set[tuple[str, str]] = set()
 """Circles between sibling packages that are still there; each entry goes with the change that breaks its circle
 (the test below fails on a listed circle that is gone as on a new one)."""
 
@@ -59,6 +58,50 @@ def test_cli_commands_on_a_database_stay_light(tmp_path):
         "    try:\n        app(args=args, prog_name='synvita')\n    except SystemExit:\n        pass\n"
     )
     assert loaded_after(code) == []
+
+
+READ_PATH_NEVER_LOADS = ("sqlalchemy", "sqlmodel", "torch", "numpy", "textual", "tui")
+"""What the reading commands must not import. Their import budget: the standard library, synvita's own modules and
+Typer with what Typer brings (pydantic, with which it coerces parameters; Rich for `--help`)."""
+
+
+def test_reading_commands_use_sqlite3_not_the_orm(tmp_path):
+    """`--help`, `runs ls` (text and JSON), `runs show` and `table` on a real database read it with the standard
+    library's sqlite3: at exit, neither SQLAlchemy, SQLModel, torch, numpy nor the TUI is loaded."""
+    from synvita.runs.ingest import parse_events
+    from synvita.store import NewRun, Store
+
+    db = tmp_path / "x.db"
+    with Store.open(db) as store:
+        [run] = store.create_runs([NewRun("exp", "s-1", "evaluate", variant="none", seed=0, config={"seed": 0})])
+        result = {"kind": "result", "benchmark": "qa-hard", "metric": "auc", "value": 0.5, "subset": None, "control": None}
+        store.ingest_events(run.id, parse_events([{"seq": 0, "ts": 0.0, **result}], run.run_dir))
+        store.claim_next("w-1")
+        store.finish(run.id, "succeeded")
+    commands = [["--help"], ["runs", "ls"], ["runs", "ls", "--json"], ["runs", "show", run.id], ["runs", "show", run.id, "--json"], ["table"]]
+    code = (
+        "import json, sys\n"
+        "from synvita.cli.app import main\n"
+        "try:\n    main(json.loads(sys.argv[1]))\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
+        f"print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}} & set({READ_PATH_NEVER_LOADS!r}))))"
+    )
+    for command in commands:
+        argv = ["--db", str(db), *command] if command != ["--help"] else command
+        out = subprocess.run([sys.executable, "-c", code, json.dumps(argv)], capture_output=True, text=True, check=True, cwd=REPO)
+        assert json.loads(out.stdout.strip().splitlines()[-1]) == [], command
+
+
+@pytest.mark.parametrize("package", ["synvita.api", "synvita.store", "synvita.report"])
+def test_every_name_a_lazy_package_exports_loads(package):
+    """The packages that load their names on first use export exactly what they can load."""
+    import importlib
+
+    module = importlib.import_module(package)
+    assert all(getattr(module, name) is not None for name in module.__all__)
+    assert all(getattr(module, path.stem).__name__ == f"{package}.{path.stem}"  # submodules, as attributes too
+               for path in (REPO / package.replace(".", "/")).glob("[a-z]*.py"))
+    with pytest.raises(AttributeError):
+        module.no_such_name  # noqa: B018
 
 
 def imported_names(path: Path) -> list[str]:

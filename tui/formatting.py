@@ -12,7 +12,7 @@ from typing import Iterable
 from synvita.api import format_duration as _format_duration
 from synvita.entities import RUN_STATUSES, RunEvent
 
-FILTER_KEYS = ("status", "experiment", "generator", "stage")
+FILTER_KEYS = ("status", "experiment", "generator", "stage", "variant")
 """`key:value` words the runs filter understands; every other word is free text."""
 
 STATUS_STYLES = {
@@ -33,9 +33,10 @@ class FilterSyntaxError(ValueError):
 
 
 def parse_filter(text: str) -> dict[str, str]:
-    """`status:running exp:quickstart gen:procedural lr` → store filters plus `text` for the free words.
+    """`status:running exp:quickstart var:synvita gen:procedural lr` → store filters plus `text` for the free words.
 
-    Keys may be abbreviated to a unique prefix (`stat`, `exp`, `gen`, `stag`). Raises FilterSyntaxError on a bad
+    Keys may be abbreviated to a unique prefix (`stat`, `exp`, `gen`, `stag`, `var`). The free words are matched as
+    one substring of a run's id, experiment, stage, variant, generator or status (the search by name). Raises FilterSyntaxError on a bad
     status, an empty value or an ambiguous key.
     """
     filters: dict[str, str] = {}

@@ -58,9 +58,11 @@ class MetricsLoaded(Message):
 
 @dataclass
 class WeightsLoaded(Message):
-    """The ω summary of a scoring run (`api.weights_summary`)."""
+    """The run `w` was pressed on, the score run whose weights it uses (`api.weights_source`; None when it uses
+    none) and that score run's ω summary (`api.weights_summary`; None without a score run)."""
 
-    run_id: str
+    run: Any
+    source: Any
     summary: Any
 
 

@@ -1,23 +1,41 @@
 """synvita.api: the facade both front ends call (see `synvita.api.core.Api`). Torch-free, textual-free.
 
 The CLI and the TUI import the engine only from here (plus `synvita.entities` and `synvita.errors`); what they
-need besides `Api` is re-exported below.
+need besides `Api` is re-exported below, loaded on first use so that a command pays only for what it touches.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from synvita import __version__
 from synvita.api.core import Api
-from synvita.api.diff import RunDiff
-from synvita.api.doctor import DoctorCheck
-from synvita.api.experiments import Submission
-from synvita.api.runs import SubmissionProgress
-from synvita.api.worker import WorkerSummary, default_local_parallel
-from synvita.report import BenchmarkTable, WeightsSummary, format_duration
-from synvita.specs import DEFAULT_EXPERIMENT, ExperimentSpec
+
+if TYPE_CHECKING:
+    from synvita.api.diff import RunDiff
+    from synvita.api.doctor import DoctorCheck
+    from synvita.api.experiments import Submission
+    from synvita.api.runs import SubmissionProgress
+    from synvita.api.worker import WorkerSummary, default_local_parallel
+    from synvita.report import BenchmarkTable, WeightsSummary, format_duration
+    from synvita.specs import DEFAULT_EXPERIMENT, ExperimentSpec
+
+_HOMES = {
+    "synvita.api.diff": ("RunDiff",),
+    "synvita.api.doctor": ("DoctorCheck",),
+    "synvita.api.experiments": ("Submission",),
+    "synvita.api.runs": ("SubmissionProgress",),
+    "synvita.api.worker": ("WorkerSummary", "default_local_parallel"),
+    "synvita.report": ("BenchmarkTable", "WeightsSummary", "format_duration"),
+    "synvita.specs": ("DEFAULT_EXPERIMENT", "ExperimentSpec"),
+}
+_MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}
 
 __all__ = [
+    "DEFAULT_EXPERIMENT",
     "Api",
     "BenchmarkTable",
-    "DEFAULT_EXPERIMENT",
     "DoctorCheck",
     "ExperimentSpec",
     "RunDiff",
@@ -29,3 +47,17 @@ __all__ = [
     "default_local_parallel",
     "format_duration",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """A name above, or a submodule (`synvita.api.<module>`), loaded on first use."""
+    module = _MODULE_OF.get(name)
+    if module is not None:
+        value = getattr(importlib.import_module(module), name)
+    else:
+        try:
+            value = importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError:
+            raise AttributeError(f"module 'synvita.api' has no attribute {name!r}") from None
+    globals()[name] = value
+    return value

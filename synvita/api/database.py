@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 from typing import Any, TypeVar
 
-from synvita.errors import UserInputError
+from synvita.errors import StoreError, UserInputError
 from synvita.paths import resolve_db_path
 
 BUSY_TIMEOUT_ENV = "SYNVITA_BUSY_TIMEOUT"
@@ -46,7 +46,9 @@ class Database:
         self.lost_after_s = lost_after_s
         """Heartbeat age (s) after which `reap_lost` marks a running run lost; ≤ 0: never."""
         self._store: Any = None
+        self._reader: Any = None
         self._store_lock = threading.Lock()
+        self._reader_lock = threading.Lock()
 
     @property
     def store(self) -> Any:
@@ -64,9 +66,37 @@ class Database:
                 self._store = Store.open(self.db_path, read_only=read_only, busy_timeout_s=self.busy_timeout_s)
             return self._store
 
+    @property
+    def reader(self) -> Any:
+        """A `synvita.store.RunReader` on the database: what the commands that only read use, so that they do not
+        import SQLAlchemy. The database must exist (callers check `_exists()`).
+
+        A database whose schema is not the latest first goes through the store (which upgrades it, or raises the
+        StoreError that says why it cannot); opened at most once, as `store`."""
+        reader = self._reader
+        if reader is not None:
+            return reader
+        from synvita.store.reader import RunReader
+
+        with self._reader_lock:
+            if self._reader is None:
+                read_only = self.read_only or _readable_only(self.db_path)
+                reader = RunReader.open(self.db_path, read_only=read_only, busy_timeout_s=self.busy_timeout_s)
+                if reader is None:
+                    _ = self.store  # upgrades an older schema, or raises why this database cannot be used
+                    reader = RunReader.open(self.db_path, read_only=read_only, busy_timeout_s=self.busy_timeout_s)
+                    if reader is None:
+                        raise StoreError(f"cannot read the database {self.db_path}", hint="see `synvita doctor`")
+                self._reader = reader
+            return self._reader
+
     def close(self) -> None:
+        with self._reader_lock:
+            reader, self._reader = self._reader, None
         with self._store_lock:
             store, self._store = self._store, None
+        if reader is not None:
+            reader.close()
         if store is not None:
             store.close()
 

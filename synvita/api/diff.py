@@ -53,12 +53,12 @@ class DiffApi(RunsApi):
                 out[key] = r.value
             return out
 
-        res_a, res_b = by_key(self.store.results(a.id)), by_key(self.store.results(b.id))
+        res_a, res_b = by_key(self.reader.results(a.id)), by_key(self.reader.results(b.id))
         results = [
             (k, res_a.get(k), res_b.get(k), _delta(res_a.get(k), res_b.get(k)))
             for k in list(dict.fromkeys([*res_a, *res_b]))
         ]
-        latest = self.store.latest_metrics([a.id, b.id])
+        latest = self.reader.latest_metrics([a.id, b.id])
         met_a = {n: p.value for n, p in latest.get(a.id, {}).items()}
         met_b = {n: p.value for n, p in latest.get(b.id, {}).items()}
         metrics = [(k, met_a.get(k), met_b.get(k), _delta(met_a.get(k), met_b.get(k))) for k in sorted(set(met_a) | set(met_b))]

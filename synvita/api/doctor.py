@@ -4,7 +4,6 @@ importlib.util.find_spec, never imported."""
 
 from __future__ import annotations
 
-import importlib.metadata
 import importlib.util
 import os
 import shutil
@@ -101,10 +100,13 @@ def _sqlite_checks() -> list[DoctorCheck]:
 
 def _package_check(package: str) -> DoctorCheck:
     """Whether an ML package is installed, and its version (found without importing it)."""
+    # only doctor reads package metadata: the other commands do not pay for importing it
+    from importlib import metadata
+
     found = importlib.util.find_spec(package) is not None
     try:
-        detail = f"{package} {importlib.metadata.version(package)}" if found else f"{package} not installed"
-    except importlib.metadata.PackageNotFoundError:
+        detail = f"{package} {metadata.version(package)}" if found else f"{package} not installed"
+    except metadata.PackageNotFoundError:
         detail = f"{package} (version unknown)"
     return DoctorCheck(package, found, detail, required=package in REQUIRED_PACKAGES)
 

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from synvita import report, specs
-from synvita.runs import plan
+from synvita import report
 from synvita.api.database import Database
 from synvita.entities import Run
+
+if TYPE_CHECKING:
+    from synvita import specs
+    from synvita.runs import plan
 
 
 @dataclass
@@ -23,23 +27,31 @@ class Submission:
 class ExperimentsApi(Database):
     def load_experiment(
         self,
-        path_or_name: str | Path = specs.DEFAULT_EXPERIMENT,
+        path_or_name: str | Path | None = None,
         *,
         generator: str | None = None,
         seeds: int | None = None,
         overrides: list[str] | tuple[str, ...] = (),
     ) -> specs.ExperimentSpec:
-        """Read and validate an experiment (by path or by name in experiments/); UserInputError on any problem."""
+        """Read and validate an experiment (by path or by name in experiments/; None: the default experiment);
+        UserInputError on any problem."""
+        from synvita import specs
+
+        if path_or_name is None:
+            path_or_name = specs.DEFAULT_EXPERIMENT
         return specs.load_spec(path_or_name, generator=generator, seeds=seeds, overrides=overrides)
 
     validate_experiment = load_experiment
 
     def plan(self, spec: specs.ExperimentSpec) -> list[plan.PlannedRun]:
         """The runs `submit` would create, without touching the database."""
+        from synvita.runs import plan
+
         return plan.plan_runs(spec)
 
     def submit(self, spec: specs.ExperimentSpec) -> Submission:
         """Enqueue every run of the experiment (one transaction: all or nothing)."""
+        from synvita.runs import plan
         from synvita.store import NewRun, new_submission_id
 
         submission = new_submission_id()
@@ -59,9 +71,12 @@ class ExperimentsApi(Database):
         return Submission(submission, spec.name, self.store.create_runs(new_runs))
 
     def experiment_names(self) -> list[str]:
+        from synvita import specs
+
         return specs.experiment_names()
 
     def generator_names(self) -> list[str]:
+        from synvita import specs
         from synvita.registry import GENERATORS
 
         specs.load_component_registries()
@@ -73,6 +88,7 @@ class ExperimentsApi(Database):
         return list(VARIANTS)
 
     def benchmark_names(self) -> list[str]:
+        from synvita import specs
         from synvita.registry import BENCHMARKS
 
         specs.load_component_registries()

@@ -40,21 +40,28 @@ class RunsApi(Database):
         order_by, descending, limit, offset); an empty list when there is no database yet."""
         if not self._exists():
             return []
-        return self.store.list_runs(**filters)
+        return self.reader.list_runs(**filters)
+
+    def run_summaries(self, **filters: Any) -> list[dict[str, Any]]:
+        """The runs of `list_runs(**filters)` as a JSON listing prints them: each run's `Run.to_dict()` without its
+        config, built straight from the rows (no config is parsed, no entity built)."""
+        if not self._exists():
+            return []
+        return self.reader.run_summaries(**filters)
 
     def count_runs(self, **filters: Any) -> int:
         if not self._exists():
             return 0
-        return self.store.count_runs(**filters)
+        return self.reader.count_runs(**filters)
 
     def get_run(self, run_id: str) -> Run:
         if not self._exists():
             raise NotFoundError(f"no run '{run_id}': there is no database at {self.db_path} yet", hint="see `synvita doctor`")
-        return self.store.get_run(run_id)
+        return self.reader.get_run(run_id)
 
     def dependants(self, run_id: str) -> list[str]:
         """Ids of the runs that depend directly on `run_id`; NotFoundError for an unknown run."""
-        return self.store.dependants(self.get_run(run_id).id)
+        return self.reader.dependants(self.get_run(run_id).id)
 
     def reap_lost(self) -> list[Run]:
         """Mark running runs whose heartbeat is older than `lost_after_s` as `lost` (their worker died), so that
@@ -63,14 +70,9 @@ class RunsApi(Database):
         Best effort and only where it may write: nothing happens (an empty list) when reaping is off
         (`lost_after_s` ≤ 0), there is no database yet, it is open read-only, or another writer holds it past
         the busy timeout. A read finds candidates first, so the usual case (nothing stale) takes no write lock."""
-        if self.lost_after_s <= 0 or not self._exists() or self.read_only or self.store.read_only:
+        if self.lost_after_s <= 0 or not self._exists() or self.read_only or self.reader.read_only:
             return []
-        cutoff = time.time() - self.lost_after_s
-        stale = [
-            r for r in self.store.list_runs(status="running")
-            if (r.heartbeat_at if r.heartbeat_at is not None else (r.started_at or 0.0)) < cutoff
-        ]
-        if not stale:
+        if not self.reader.has_silent_runs(time.time() - self.lost_after_s):
             return []
         try:
             return self.store.reap_lost(self.lost_after_s)
@@ -84,7 +86,7 @@ class RunsApi(Database):
         return self.store.retry(run_id)
 
     def progress(self, submission: str) -> SubmissionProgress:
-        runs = self.store.list_runs(submission=submission, order_by="created_at", descending=False)
+        runs = self.list_runs(submission=submission, order_by="created_at", descending=False)
         counts: dict[str, int] = {}
         for run in runs:
             counts[run.status] = counts.get(run.status, 0) + 1
@@ -99,7 +101,7 @@ class RunsApi(Database):
     #### what a run recorded ####
 
     def logs(self, run_id: str, since_seq: int = 0, tail: int | None = None, kinds: list[str] | None = None) -> list[RunEvent]:
-        return self.store.events(run_id, kinds=kinds, since_seq=since_seq, tail=tail)
+        return self.reader.events(run_id, kinds=kinds, since_seq=since_seq, tail=tail)
 
     def follow_logs(
         self, run_id: str, *, since_seq: int = 0, tail: int | None = None, kinds: list[str] | None = None, poll_s: float = 0.5
@@ -112,26 +114,30 @@ class RunsApi(Database):
                 yield event
             run = self.get_run(run_id)
             stopped = run.status not in ("queued", "running")
-            events = self.store.events(run_id, kinds=kinds, since_seq=since_seq)
+            events = self.reader.events(run_id, kinds=kinds, since_seq=since_seq)
             if stopped and not events:
                 return
             if not events:
                 time.sleep(poll_s)
 
-    def metrics(self, run_id: str, name: str | None = None) -> list[MetricPoint]:
-        return self.store.metrics(run_id, name)
+    def metrics(
+        self, run_id: str, name: str | None = None, *, after_step: int | None = None, max_points: int | None = None
+    ) -> list[MetricPoint]:
+        """Metric points by (name, step): only those past `after_step` (what a chart that drew up to it still
+        needs); `max_points`: each series thinned in SQL to about that many, evenly spaced in step."""
+        return self.store.metrics(run_id, name, after_step=after_step, max_points=max_points)
 
     def metric_names(self, run_id: str) -> list[str]:
         return self.store.metric_names(run_id)
 
     def latest_metrics(self, run_id: str) -> dict[str, MetricPoint]:
         """The latest point of each metric a run logged, by metric name."""
-        return self.store.latest_metrics(run_id).get(run_id, {})
+        return self.reader.latest_metrics(run_id).get(run_id, {})
 
     def results(self, run_id: str | list[str]) -> list[BenchmarkResult]:
-        return self.store.results(run_id)
+        return self.reader.results(run_id)
 
     def artifacts(self, run_id: str) -> list[Artifact]:
         """Files a run recorded (`artifact` events: name and path, one per name, by name); NotFoundError for an
         unknown run."""
-        return self.store.artifacts(self.get_run(run_id).id)
+        return self.reader.artifacts(self.get_run(run_id).id)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from synvita import report
+from typing import TYPE_CHECKING
+
 from synvita.api.experiments import ExperimentsApi
 from synvita.api.runs import RunsApi
 from synvita.entities import Run
 from synvita.errors import NotFoundError
+
+if TYPE_CHECKING:
+    from synvita import report
 
 
 class TablesApi(RunsApi, ExperimentsApi):
@@ -24,11 +28,11 @@ class TablesApi(RunsApi, ExperimentsApi):
         names = list(dict.fromkeys(([experiment] if experiment else []) + list(experiments or [])))
         runs: list[Run] = []
         if run_ids:
-            for run in self.store.get_runs(run_ids):
+            for run in self.reader.get_runs(run_ids):
                 if run.stage == "evaluate":
                     runs.append(run)
                 else:
-                    evaluations = [r for r in self.store.get_runs(self.store.dependants(run.id)) if r.stage == "evaluate"]
+                    evaluations = [r for r in self.reader.get_runs(self.reader.dependants(run.id)) if r.stage == "evaluate"]
                     runs.extend(evaluations or [run])
         for name in names:
             if not self.count_runs(experiment=name):
@@ -65,13 +69,27 @@ class TablesApi(RunsApi, ExperimentsApi):
         `baseline` (a variant or row label), best per column marked; controls and per-type subsets on request
         (`include_controls`), and the benchmarks' secondary metrics such as R@k (`include_other_metrics`).
         Runs as in `table_runs`: run ids and several experiments (`experiments`) add up."""
+        from synvita import report
+
         runs = self.table_runs(run_ids, experiment, submission, experiments=experiments)
-        results = self.store.results([r.id for r in runs]) if runs else []
+        include_controls = include_controls or include_other_metrics
+        if not runs:
+            results, reported = [], set()
+        elif include_controls:
+            results = self.reader.results([r.id for r in runs])
+            reported = {r.run_id for r in results}
+        else:  # only the headline results are shown: the rest stay in SQL
+            ids = [r.id for r in runs]
+            results = self.reader.headline_results(ids)
+            reported = {r.run_id for r in results}
+            silent = [rid for rid in ids if rid not in reported]
+            reported |= self.reader.runs_with_results(silent) if silent else set()
         return report.build_table(
-            runs, results, benchmarks=benchmarks, baseline=baseline,
-            include_controls=include_controls or include_other_metrics, include_other_metrics=include_other_metrics,
-            variant_order=self.variant_names(),
+            runs, results, benchmarks=benchmarks, baseline=baseline, include_controls=include_controls,
+            include_other_metrics=include_other_metrics, variant_order=self.variant_names(), reported=reported,
         )
 
     def format_table(self, table: report.BenchmarkTable, fmt: str = "text", *, color: bool = False) -> str:
+        from synvita import report
+
         return report.format_table(table, fmt, color=color)

@@ -4,26 +4,34 @@ from __future__ import annotations
 
 from synvita import report
 from synvita.api.runs import RunsApi
-from synvita.entities import SampleWeight
+from synvita.entities import Run, SampleWeight
 from synvita.errors import UserInputError
 
 
 class WeightsApi(RunsApi):
-    def weights(self, run_id: str) -> list[SampleWeight]:
-        """Per-sample weights of a score run (for a train or evaluate run: of the score run it depends on)."""
+    def weights_source(self, run_id: str) -> Run | None:
+        """The score run whose weights `run_id` uses: the run itself when it is a score run, else the nearest score
+        run upstream (a train run reads its score run; an evaluate run, through its train run). None when there is
+        none upstream (a `none`-variant train trains on real data only; world, generate and pretrain come first)."""
         run = self.get_run(run_id)
-        samples = self.store.weights(run.id)
+        if run.stage == "score":
+            return run
         seen = {run.id}
         frontier = list(run.depends_on)
-        while not samples and frontier:  # follow dependencies up to the score run
+        while frontier:  # breadth first: the nearest score run
             dep = self.store.get_run(frontier.pop(0))
             if dep.id in seen:
                 continue
             seen.add(dep.id)
             if dep.stage == "score":
-                return self.store.weights(dep.id)
+                return dep
             frontier.extend(dep.depends_on)
-        return samples
+        return None
+
+    def weights(self, run_id: str) -> list[SampleWeight]:
+        """Per-sample weights of a score run (for a train or evaluate run: of the score run it depends on)."""
+        source = self.weights_source(run_id)
+        return [] if source is None else self.store.weights(source.id)
 
     def weights_summary(self, run_id: str, bins: int = 20, diff_range: float | None = 1.0) -> report.WeightsSummary:
         """Per misalignment type, per generator and (in the world) per ground-truth `faithful`: count, mean, std,

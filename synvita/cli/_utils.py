@@ -6,7 +6,6 @@ into one stderr line and the error's exit code (`synvita.errors`), or shows the 
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
@@ -16,6 +15,7 @@ import typer
 from typer.core import TyperGroup
 
 from synvita.api import Api, format_duration
+from synvita.cli import _json
 from synvita.errors import SynvitaError
 
 DEBUG_ENV = "SYNVITA_DEBUG"
@@ -75,7 +75,8 @@ def out(text: str = "") -> None:
 
 
 def print_json(data: Any) -> None:
-    typer.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+    """`json.dumps(data, indent=2, default=str, ensure_ascii=False)` on stdout."""
+    typer.echo(_json.dumps(data))
 
 
 def info(message: str) -> None:

@@ -27,13 +27,6 @@ from synvita.cli._utils import (
 runs_cli = typer_factory(help="List, inspect, follow, cancel and retry runs.")
 
 
-def run_summary(run: Any) -> dict[str, Any]:
-    """The fields every JSON listing carries (plus the rest of the run)."""
-    data = run.to_dict()
-    data.pop("config", None)
-    return data
-
-
 @runs_cli.command("ls")
 def ls(
     status: Annotated[Optional[list[str]], typer.Option("--status", help="Only these statuses (repeatable or a,b).")] = None,
@@ -50,10 +43,10 @@ def ls(
     _reap_lost(api)
     statuses = [s for item in (status or []) for s in item.split(",") if s] or None
     filters = dict(status=statuses, experiment=experiment, stage=stage, variant=variant, submission=submission, text=search)
-    runs = api.list_runs(**filters, limit=limit or None)
-    if json_output:
-        print_json([run_summary(r) for r in runs])
+    if json_output:  # each run's fields but its config, straight from the rows
+        print_json(api.run_summaries(**filters, limit=limit or None))
         return
+    runs = api.list_runs(**filters, limit=limit or None)
     if not runs:
         info(f"no runs in {api.db_path}" + (" matching the filters" if any(filters.values()) else ""))
         return

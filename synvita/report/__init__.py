@@ -6,22 +6,45 @@
 * `stats`: mean, sample std (ddof 1), quantiles, AUROC, histograms.
 * `text`: durations, unicode bars and ANSI colour, shared with the CLI and the TUI.
 
-Both front ends reach these through `synvita.api`; the names below are the ones used outside this package.
+Both front ends reach these through `synvita.api`; the names below are the ones used outside this package. They load
+on first use, so that a command that only needs `format_duration` does not import the table and its formats.
 """
 
-from synvita.report.formats import format_table
-from synvita.report.stats import Histogram, auroc, mean, quantile, sample_std
-from synvita.report.table import (
-    BenchmarkTable,
-    Cell,
-    TableColumn,
-    TableRow,
-    build_table,
-    default_benchmarks,
-    flatten,
-)
-from synvita.report.text import BLOCKS, format_duration, sparkline
-from synvita.report.weights import WeightsSummary, WeightStats, format_weights, summarize_weights
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from synvita.report.formats import format_table
+    from synvita.report.stats import Histogram, auroc, mean, quantile, sample_std
+    from synvita.report.table import (
+        BenchmarkTable,
+        Cell,
+        TableColumn,
+        TableRow,
+        build_table,
+        default_benchmarks,
+        flatten,
+    )
+    from synvita.report.text import BLOCKS, format_duration, sparkline
+    from synvita.report.weights import (
+        WeightsSummary,
+        WeightStats,
+        format_weights,
+        summarize_weights,
+    )
+
+_HOMES = {
+    "synvita.report.formats": ("format_table",),
+    "synvita.report.stats": ("Histogram", "auroc", "mean", "quantile", "sample_std"),
+    "synvita.report.table": (
+        "BenchmarkTable", "Cell", "TableColumn", "TableRow", "build_table", "default_benchmarks", "flatten",
+    ),
+    "synvita.report.text": ("BLOCKS", "format_duration", "sparkline"),
+    "synvita.report.weights": ("WeightsSummary", "WeightStats", "format_weights", "summarize_weights"),
+}
+_MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}
 
 __all__ = [
     "BLOCKS",
@@ -45,3 +68,17 @@ __all__ = [
     "sparkline",
     "summarize_weights",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """A name above, or a submodule (`synvita.report.<module>`), loaded on first use."""
+    module = _MODULE_OF.get(name)
+    if module is not None:
+        value = getattr(importlib.import_module(module), name)
+    else:
+        try:
+            value = importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError:
+            raise AttributeError(f"module 'synvita.report' has no attribute {name!r}") from None
+    globals()[name] = value
+    return value

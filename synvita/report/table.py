@@ -8,8 +8,9 @@ Runs of one variant that differ in a setting (a sweep point, a `--set` override)
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterable
+from typing import Any, Collection, Iterable
 
 from synvita.config import EvaluateSection
 from synvita.entities import BenchmarkResult, Run
@@ -101,17 +102,22 @@ def build_table(
     include_controls: bool = False,
     include_other_metrics: bool = False,
     variant_order: Iterable[str] = (),
+    reported: Collection[str] | None = None,
 ) -> BenchmarkTable:
-    """Aggregate per-run benchmark results into paper-style rows (one per variant and setting, mean ± std over seeds)."""
+    """Aggregate per-run benchmark results into paper-style rows (one per variant and setting, mean ± std over seeds).
+
+    A run gets into a row when it reported any result: by default when it has one in `results`; `reported` names
+    those runs instead when `results` holds only the results the table shows (no controls or subsets without
+    `include_controls`)."""
     by_run: dict[str, list[BenchmarkResult]] = {}
     for result in results:
         by_run.setdefault(result.run_id, []).append(result)
-    runs = [r for r in runs if r.id in by_run]
+    runs = [r for r in runs if r.id in (by_run if reported is None else reported)]
 
     # Headline metric per benchmark: the first metric reported with no subset and no control.
     headline_metric: dict[str, str] = {}
     for run in runs:
-        for result in by_run[run.id]:
+        for result in by_run.get(run.id, ()):
             if result.subset is None and result.control is None:
                 headline_metric.setdefault(result.benchmark, result.metric)
     order = benchmarks or default_benchmarks()
@@ -125,7 +131,7 @@ def build_table(
     extra: dict[str, TableColumn] = {}
     if include_controls:
         for run in runs:
-            for r in by_run[run.id]:
+            for r in by_run.get(run.id, ()):
                 secondary = r.metric != headline_metric.get(r.benchmark)
                 if (r.subset is None and r.control is None and not secondary) or (secondary and not include_other_metrics):
                     continue
@@ -176,7 +182,7 @@ def build_table(
     run_values: dict[str, dict[str, float]] = {}
     for run in runs:
         values: dict[str, float] = {}
-        for r in by_run[run.id]:
+        for r in by_run.get(run.id, ()):
             if r.subset is None and r.control is None and r.metric == headline_metric.get(r.benchmark):
                 values[r.benchmark] = r.value
             elif _column_key(r) in extra:
@@ -241,7 +247,8 @@ def flatten(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 def differing_config_keys(runs: list[Run]) -> list[str]:
     """Config keys whose values differ between runs of one row (e.g. the same experiment run with --set λ=0.5 and
     with λ=1.0), so that such runs land in separate rows instead of being averaged together. Swept keys are labelled by the
-    sweep itself (a shared `none` run carries an arbitrary sweep point's value for them)."""
+    sweep itself (a shared `none` run carries an arbitrary sweep point's value for them). Values differ when their
+    JSON texts do."""
     flat = [flatten(r.config) for r in runs]
     swept = {k for r in runs for k in (r.config.get("sweep") or {})}
     keys = sorted({k for f in flat for k in f})
@@ -249,8 +256,43 @@ def differing_config_keys(runs: list[Run]) -> list[str]:
         k
         for k in keys
         if k not in ROW_INDEPENDENT_KEYS and k not in swept and not k.startswith("sweep.")
-        and len({json.dumps(f.get(k), sort_keys=True, default=str) for f in flat}) > 1
+        and _json_differs([f.get(k) for f in flat])
     ]
+
+
+def _json_differs(values: list[Any]) -> bool:
+    """Whether the values' JSON texts (sorted keys) are not all the same; encodes only values that are not plainly
+    identical to the first, so that a key every run shares costs a comparison per run."""
+    first = values[0]
+    if type(first) in _SCALARS and values.count(first) == len(values) and len(set(map(type, values))) == 1:
+        return False  # one scalar of one type throughout (the usual case, decided in C)
+    first_text = None
+    for value in values[1:]:
+        if _same_json(value, first):
+            continue
+        if first_text is None:
+            first_text = json.dumps(first, sort_keys=True, default=str)
+        if json.dumps(value, sort_keys=True, default=str) != first_text:
+            return True
+    return False
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _same_json(a: Any, b: Any) -> bool:
+    """True when `a` and `b` certainly have the same JSON text: same types all the way down and equal values
+    (NaN equal to NaN). False may still mean the same text; the caller then compares the texts."""
+    kind = type(a)
+    if kind is not type(b):
+        return False
+    if kind is list or kind is tuple:
+        return len(a) == len(b) and all(map(_same_json, a, b))
+    if kind is dict:
+        return a.keys() == b.keys() and all(_same_json(a[k], b[k]) for k in a)
+    if kind in _SCALARS:
+        return a == b or (kind is float and math.isnan(a) and math.isnan(b))
+    return False
 
 
 SUBSET_KIND_NAMES = {"id-type": "type, in-distribution rows"}

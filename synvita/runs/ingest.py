@@ -1,4 +1,5 @@
-"""Ingest a run directory's events.jsonl into the store, idempotently (by seq, from the run's cursor).
+"""Ingest a run directory's events.jsonl into the store, idempotently (by seq), reading from the byte offset where
+the last poll stopped (the run's `EventsPosition`, kept in the store with the cursor).
 
 Used by the worker for local runs and by the host-side process that watches Slurm jobs: the job only appends
 to its run directory; this is the single place that reads it. Each line becomes a typed event row
@@ -9,14 +10,17 @@ the rows without touching the run directory.
 from __future__ import annotations
 
 import json
+import math
+import os
 import time
 from pathlib import Path
 from typing import Any, Iterable
 
 from synvita.errors import UserInputError
-from synvita.events import EVENTS_FILE, read_events
+from synvita.events import EVENTS_FILE, read_new_events
 from synvita.store import (
     ArtifactEvent,
+    EventsPosition,
     MetricEvent,
     ProgressEvent,
     ResultEvent,
@@ -41,22 +45,26 @@ def terminate_partial_line(run_dir: str | Path) -> None:
                 fh.write(b"\n")
 
 
-def ingest_run_dir(store: Store, run_id: str, run_dir: str | Path | None = None, *, batch: int = 5000) -> list[dict[str, Any]]:
-    """Read complete events after the run's cursor and record them; returns the newly ingested events."""
+def ingest_run_dir(store: Store, run_id: str, run_dir: str | Path | None = None) -> list[dict[str, Any]]:
+    """Read the complete events appended since the run's read position and record them; returns the newly
+    ingested events. One write transaction per poll (per `READ_CHUNK_BYTES` of a long backlog); the file is read
+    from the recorded byte offset, so a poll costs what was appended, not how long the run already is."""
     if run_dir is None:
         run_dir = store.get_run(run_id).run_dir
-    start = store.events_cursor(run_id)
+    path = Path(run_dir) / EVENTS_FILE
+    try:
+        size = os.stat(path).st_size
+    except FileNotFoundError:
+        return []
+    position = store.ingest_position(run_id)  # events.jsonl only grows: what lies before it was ingested
     new: list[dict[str, Any]] = []
-    chunk: list[dict[str, Any]] = []
-    for ev in read_events(run_dir, start):
-        chunk.append(ev)
-        if len(chunk) >= batch:
-            store.ingest_events(run_id, parse_events(chunk, run_dir))
-            new.extend(chunk)
-            chunk = []
-    if chunk:
-        store.ingest_events(run_id, parse_events(chunk, run_dir))
-        new.extend(chunk)
+    while position.offset < size:
+        events, end = read_new_events(path, position.offset, position.seq)
+        if not events:  # only a partially written line so far
+            break
+        position = EventsPosition(end, position.seq + len(events))
+        fresh = store.ingest_events(run_id, parse_events(events, run_dir), position=position)
+        new.extend(events[len(events) - fresh :] if fresh else ())
     return new
 
 
@@ -74,15 +82,23 @@ def parse_events(events: Iterable[dict[str, Any]], run_dir: str | Path) -> list[
                 hint="events are the lines of events.jsonl; seq is the 0-based line number",
             )
     now = time.time()
-    return [_parse_event(ev, Path(run_dir), now) for ev in events]
+    run_dir = Path(run_dir)
+    return [_parse_event(ev, run_dir, now) for ev in events]
+
+
+_METRIC_LINE_KEYS = {"seq", "ts", "kind", "name", "value", "step"}
+"""The keys of a metric line as `EventWriter` writes it (the common case, parsed without a generic copy)."""
 
 
 def _parse_event(ev: dict[str, Any], run_dir: Path, now: float) -> StageEvent:
     seq, kind = int(ev["seq"]), str(ev.get("kind", "log"))
-    data = {k: v for k, v in ev.items() if k not in ("seq", "ts", "kind")}
+    if kind == "metric" and ev.keys() == _METRIC_LINE_KEYS:
+        data = {"name": ev["name"], "value": ev["value"], "step": ev["step"]}
+    else:
+        data = {k: v for k, v in ev.items() if k not in ("seq", "ts", "kind")}
     try:
         ts = float(ev.get("ts", now))
-        return _typed_event(seq, ts, kind, data, run_dir)
+        return _typed_event(seq, ts if math.isfinite(ts) else now, kind, data, run_dir)
     except _UnreadableWeightsFile as exc:
         reason = str(exc)
     except (KeyError, TypeError, ValueError) as exc:
@@ -94,10 +110,10 @@ def _parse_event(ev: dict[str, Any], run_dir: Path, now: float) -> StageEvent:
 
 def _typed_event(seq: int, ts: float, kind: str, data: dict[str, Any], run_dir: Path) -> StageEvent:
     """The row for one well-formed line (KeyError / TypeError / ValueError when its fields do not fit its kind)."""
-    common: dict[str, Any] = dict(seq=seq, ts=ts, data=data)
     if kind == "metric":
-        name, step, value = str(data["name"]), int(data.get("step", 0)), float(data["value"])
-        return MetricEvent(**common, name=name, step=step, value=value)
+        return MetricEvent(seq=seq, ts=ts, data=data, name=str(data["name"]), step=int(data.get("step", 0)),
+                           value=float(data["value"]))
+    common: dict[str, Any] = dict(seq=seq, ts=ts, data=data)
     if kind == "progress":
         total = data.get("total") or 0
         fraction = min(1.0, float(data.get("done", 0)) / float(total)) if total else None

@@ -2,7 +2,8 @@
 
 Writes `<run_dir>/scorers/<k>/` (K save_pretrained models, seeds seed·100 + k) and `<run_dir>/init/` (member 0:
 the pretrained checkpoint every training variant starts from, as the paper fine-tunes a pretrained video-LLM).
-With K ≥ 2 the members train in parallel processes of one thread each (≈1.4× the throughput of one 2-thread run).
+With K ≥ 2 the members train in parallel processes of one thread each, which on a few cores gives more throughput
+than one run on all threads (docs/temporal.md).
 Reports each member's loss curve, its AUC per misalignment type on the world's entail-llm rows, and its time.
 """
 

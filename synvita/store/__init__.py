@@ -1,26 +1,52 @@
-"""synvita.store: the SQLite run store (SQLModel tables inside, plain `synvita.entities` outside). Torch-free."""
+"""synvita.store: the SQLite run store (SQLModel tables inside, plain `synvita.entities` outside). Torch-free.
 
-from synvita.paths import resolve_db_path, run_dir_for, runs_root
-from synvita.store.event_rows import (
-    ArtifactEvent,
-    MetricEvent,
-    ProgressEvent,
-    ResultEvent,
-    SampleWeightLine,
-    StageEvent,
-    WeightsEvent,
-)
-from synvita.store.migrations import LATEST_VERSION, MIGRATIONS
-from synvita.store.sqlite_store import NewRun, Store, new_submission_id
+`Store` reads and writes through SQLAlchemy; `RunReader` answers the read-only commands (listings, a run's
+details, tables) with the standard library's `sqlite3`. The names below load on first use, so that importing the
+reader does not import SQLAlchemy and SQLModel.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from synvita.paths import resolve_db_path, run_dir_for, runs_root
+    from synvita.store.event_rows import (
+        ArtifactEvent,
+        EventsPosition,
+        MetricEvent,
+        ProgressEvent,
+        ResultEvent,
+        SampleWeightLine,
+        StageEvent,
+        WeightsEvent,
+    )
+    from synvita.store.migrations import LATEST_VERSION, MIGRATIONS
+    from synvita.store.reader import RunReader
+    from synvita.store.sqlite_store import NewRun, Store, new_submission_id
+
+_HOMES = {
+    "synvita.paths": ("resolve_db_path", "run_dir_for", "runs_root"),
+    "synvita.store.event_rows": (
+        "ArtifactEvent", "EventsPosition", "MetricEvent", "ProgressEvent", "ResultEvent", "SampleWeightLine", "StageEvent", "WeightsEvent",
+    ),
+    "synvita.store.migrations": ("LATEST_VERSION", "MIGRATIONS"),
+    "synvita.store.reader": ("RunReader",),
+    "synvita.store.sqlite_store": ("NewRun", "Store", "new_submission_id"),
+}
+_MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}
 
 __all__ = [
     "LATEST_VERSION",
     "MIGRATIONS",
     "ArtifactEvent",
+    "EventsPosition",
     "MetricEvent",
     "NewRun",
     "ProgressEvent",
     "ResultEvent",
+    "RunReader",
     "SampleWeightLine",
     "StageEvent",
     "Store",
@@ -30,3 +56,17 @@ __all__ = [
     "run_dir_for",
     "runs_root",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """A name above, or a submodule (`synvita.store.<module>`), loaded on first use."""
+    module = _MODULE_OF.get(name)
+    if module is not None:
+        value = getattr(importlib.import_module(module), name)
+    else:
+        try:
+            value = importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError:
+            raise AttributeError(f"module 'synvita.store' has no attribute {name!r}") from None
+    globals()[name] = value
+    return value

@@ -3,7 +3,8 @@
 The store never reads a run directory. `synvita.runs.ingest` reads events.jsonl (and the weights file a
 `weights` event names), turns each line into one of these rows and hands them to the store, which records them.
 A line that cannot be understood arrives as a plain `StageEvent` of kind `log` with level `error`, so one bad
-line never stalls ingestion. Torch-free; the line format itself is described in `synvita.events`.
+line never stalls ingestion. Torch-free; the line format itself is described in `synvita.events`. The rows are
+plain slotted dataclasses (not frozen): ingestion builds one per line, and a frozen one costs twice as much to make.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True, slots=True)
 class StageEvent:
     """An event the store only logs (a `log` line, or a kind this synvita does not know); the base of the rest."""
 
@@ -25,7 +26,7 @@ class StageEvent:
     """The line's fields other than seq, ts and kind, exactly as written: `run_events` keeps them as they are."""
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True, slots=True)
 class ProgressEvent(StageEvent):
     """Sets the run's progress bar."""
 
@@ -35,7 +36,7 @@ class ProgressEvent(StageEvent):
     msg: str
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True, slots=True)
 class MetricEvent(StageEvent):
     """One point of a metric series (`metrics`, and `latest_metrics` when its step is the newest)."""
 
@@ -45,7 +46,7 @@ class MetricEvent(StageEvent):
     value: float
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True, slots=True)
 class ResultEvent(StageEvent):
     """A benchmark result (`results`); the headline ones (no subset, no control) make the run's key metric."""
 
@@ -57,7 +58,7 @@ class ResultEvent(StageEvent):
     control: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class SampleWeightLine:
     """One line of a per-sample weights file (see `synvita.events`)."""
 
@@ -70,7 +71,7 @@ class SampleWeightLine:
     faithful: bool | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True, slots=True)
 class WeightsEvent(StageEvent):
     """The per-sample weights of a run, read from the file the event names (`sample_weights`)."""
 
@@ -78,10 +79,18 @@ class WeightsEvent(StageEvent):
     weights: tuple[SampleWeightLine, ...]
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True, slots=True)
 class ArtifactEvent(StageEvent):
     """A file the run produced, by name (`artifacts`)."""
 
     kind: str = field(default="artifact", init=False)
     name: str
     path: str
+
+
+@dataclass(frozen=True)
+class EventsPosition:
+    """Where reading a run's events.jsonl resumes: byte `offset` is the start of line `seq` (0, 0: the top)."""
+
+    offset: int = 0
+    seq: int = 0

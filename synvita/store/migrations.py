@@ -170,7 +170,38 @@ def m003_run_status_counts(cur: sqlite3.Cursor) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [m001_initial, m002_latest_metrics, m003_run_status_counts]
+def m004_events_by_offset_metrics_once(cur: sqlite3.Cursor) -> None:
+    """Follow events.jsonl by byte offset, and store each metric point once.
+
+    `runs.events_offset` is the byte where reading the run's events.jsonl resumes and `events_offset_seq` the line
+    number found there, so a poll reads only what was appended. A metric line lives only in `metrics` from now on:
+    `seq` and `ts` place it among the run's events, `data_json` keeps the line's fields only when they are not
+    exactly {name, step, value} (`run_events` no longer repeats it). Points recorded before keep `seq` NULL: their
+    event stays in `run_events`. When a later line reports the same (name, step), the trigger moves the replaced
+    point's event into `run_events`, so the event log keeps every line.
+    """
+    _execute_all(
+        cur,
+        """
+        ALTER TABLE runs ADD COLUMN events_offset INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE runs ADD COLUMN events_offset_seq INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE metrics ADD COLUMN seq INTEGER;
+        ALTER TABLE metrics ADD COLUMN data_json TEXT;
+        CREATE INDEX ix_metrics_seq ON metrics (run_id, seq);
+        """,
+    )
+    cur.execute(
+        "CREATE TRIGGER tr_metrics_replaced_keeps_its_event BEFORE UPDATE OF seq ON metrics"
+        " WHEN OLD.seq IS NOT NULL AND OLD.seq != NEW.seq BEGIN"
+        " INSERT OR IGNORE INTO run_events (run_id, seq, ts, kind, data_json) VALUES ("
+        " OLD.run_id, OLD.seq, OLD.ts, 'metric',"
+        " coalesce(OLD.data_json, json_object('name', OLD.name, 'step', OLD.step, 'value', OLD.value))); END"
+    )
+
+
+MIGRATIONS: list[Migration] = [
+    m001_initial, m002_latest_metrics, m003_run_status_counts, m004_events_by_offset_metrics_once,
+]
 """Applied in order; version = position + 1. Append new ones; never edit, reorder or remove one."""
 
 LATEST_VERSION = len(MIGRATIONS)

@@ -50,6 +50,9 @@ class RunRow(SQLModel, table=True):
     key_metric: Optional[float] = None
     events_cursor: int = 0
     """Next events.jsonl line (seq) to ingest; makes ingestion idempotent."""
+    events_offset: int = 0
+    """Byte of events.jsonl where the next read starts (the start of line `events_offset_seq`)."""
+    events_offset_seq: int = 0
 
     def to_entity(self, depends_on: list[str] | None = None) -> Run:
         return Run(
@@ -105,6 +108,11 @@ class MetricRow(SQLModel, table=True):
     step: int = Field(primary_key=True)
     value: float
     ts: float
+    seq: Optional[int] = None
+    """The metric line's number in events.jsonl (its place in `Store.events`); NULL for points recorded before
+    m004, whose event is in `run_events`."""
+    data_json: Optional[str] = None
+    """The line's fields when they are not exactly {name, step, value}; NULL otherwise."""
 
     def to_entity(self) -> MetricPoint:
         return MetricPoint(run_id=self.run_id, name=self.name, step=self.step, value=self.value)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, Sequence
 
-from sqlalchemy import select, text
+from sqlalchemy import Connection, select, text
 
 from synvita.entities import Artifact, BenchmarkResult, MetricPoint, RunEvent, SampleWeight
-from synvita.store.models import ARTIFACTS, EVENTS, LATEST, RESULTS, WEIGHTS, ArtifactRow, ResultRow
+from synvita.store.models import ARTIFACTS, LATEST, RESULTS, WEIGHTS, ArtifactRow, ResultRow
+from synvita.store import run_queries
 from synvita.store.runs import RunRecords
 
 
@@ -24,58 +24,58 @@ class RunReads(RunRecords):
         limit: int | None = None,
         tail: int | None = None,
     ) -> list[RunEvent]:
-        """Ingested events in seq order: those with seq >= since_seq, of `kinds`; `tail`: only the last N."""
-        conds = [EVENTS.c.run_id == run_id, EVENTS.c.seq >= int(since_seq)]
-        if kinds:
-            conds.append(EVENTS.c.kind.in_(list(kinds)))
+        """Ingested events in seq order (`run_queries.events`)."""
         with self._read() as conn:
             self._status_of(conn, run_id)
-            if tail is not None:
-                query = select(EVENTS).where(*conds).order_by(EVENTS.c.seq.desc()).limit(int(tail))
-                rows = list(conn.execute(query))[::-1]
-                if limit is not None:
-                    rows = rows[: int(limit)]
-            else:
-                query = select(EVENTS).where(*conds).order_by(EVENTS.c.seq)
-                if limit is not None:
-                    query = query.limit(int(limit))
-                rows = list(conn.execute(query))
-            return [RunEvent(run_id=r.run_id, seq=r.seq, ts=r.ts, kind=r.kind, data=json.loads(r.data_json)) for r in rows]
+            return run_queries.events(lambda sql, params: conn.exec_driver_sql(sql, tuple(params)).all(), run_id,
+                                      kinds=kinds, since_seq=since_seq, limit=limit, tail=tail)
 
     def metrics(
-        self, run_id: str, name: str | None = None, *, since_step: int | None = None, max_points: int | None = None
+        self,
+        run_id: str,
+        name: str | None = None,
+        *,
+        since_step: int | None = None,
+        after_step: int | None = None,
+        max_points: int | None = None,
     ) -> list[MetricPoint]:
-        """Metric points ordered by (name, step). `max_points`: each series thinned in SQL to about that many
-        evenly spaced points (the first and last kept), so a chart of a long run stays cheap."""
-        where = "run_id = :rid"
-        params: dict[str, Any] = {"rid": run_id}
-        if name is not None:
-            where += " AND name = :name"
-            params["name"] = name
+        """Metric points ordered by (name, step): of the series `name` (default all), with step >= `since_step`
+        and step > `after_step` (what a chart that already drew up to `after_step` still needs).
+
+        `max_points`: each series thinned to at most about that many points, evenly spaced in step (the first
+        and last kept). The thinning seeks the (run, name, step) primary key once per kept point, so it costs
+        the same for a series of a thousand or a million points."""
+        lo = None
         if since_step is not None:
-            where += " AND step >= :since"
-            params["since"] = int(since_step)
+            lo = int(since_step)
+        if after_step is not None:
+            lo = max(lo if lo is not None else int(after_step) + 1, int(after_step) + 1)
         with self._read() as conn:
             self._status_of(conn, run_id)
             if max_points is None:
-                sql = f"SELECT name, step, value FROM metrics WHERE {where} ORDER BY name, step"
-            else:
-                params["maxp"] = max(2, int(max_points))
-                sql = (
-                    "SELECT name, step, value FROM ("
-                    " SELECT name, step, value, row_number() OVER (PARTITION BY name ORDER BY step) - 1 AS i,"
-                    f" count(*) OVER (PARTITION BY name) AS n FROM metrics WHERE {where})"
-                    " WHERE n <= :maxp OR i = n - 1"
-                    " OR i % ((n + :maxp - 2) / (:maxp - 1)) = 0"
-                    " ORDER BY name, step"
-                )
-            rows = conn.execute(text(sql), params).all()
-        return [MetricPoint(run_id=run_id, name=n, step=s, value=v) for n, s, v in rows]
+                where, params = "run_id = :rid", {"rid": run_id, "lo": lo, "name": name}
+                if name is not None:
+                    where += " AND name = :name"
+                if lo is not None:
+                    where += " AND step >= :lo"
+                rows = conn.execute(text(f"SELECT name, step, value FROM metrics WHERE {where} ORDER BY name, step"),
+                                    params).all()
+                return [MetricPoint(run_id=run_id, name=n, step=s, value=v) for n, s, v in rows]
+            names = [name] if name is not None else self._metric_names(conn, run_id)
+            points: list[MetricPoint] = []
+            for series in names:
+                rows = _thinned(conn, run_id, series, lo, max(2, int(max_points)))
+                points.extend(MetricPoint(run_id=run_id, name=series, step=s, value=v) for s, v in rows)
+            return points
 
     def metric_names(self, run_id: str) -> list[str]:
         with self._read() as conn:
             self._status_of(conn, run_id)
-            return [r[0] for r in conn.execute(select(LATEST.c.name).where(LATEST.c.run_id == run_id).order_by(LATEST.c.name))]
+            return self._metric_names(conn, run_id)
+
+    def _metric_names(self, conn: Connection, run_id: str) -> list[str]:
+        query = select(LATEST.c.name).where(LATEST.c.run_id == run_id).order_by(LATEST.c.name)
+        return [r[0] for r in conn.execute(query)]
 
     def latest_metrics(self, run_ids: str | Sequence[str]) -> dict[str, dict[str, MetricPoint]]:
         """{run_id: {metric name: latest point}} without scanning the points."""
@@ -116,3 +116,33 @@ class RunReads(RunRecords):
             self._status_of(conn, run_id)
             rows = conn.execute(select(ARTIFACTS).where(ARTIFACTS.c.run_id == run_id).order_by(ARTIFACTS.c.name)).all()
         return [ArtifactRow.to_entity(r) for r in rows]
+
+
+def _thinned(conn: Connection, run_id: str, name: str, lo: int | None, max_points: int) -> list[tuple[int, float]]:
+    """(step, value) of one series from step `lo` on, at most about `max_points`: the first point at or after each
+    of evenly spaced target steps (an integer stride, so contiguous steps come out evenly spaced), plus the last.
+    Each target is one seek in the primary key: no scan, no sort."""
+    params: dict[str, Any] = {"rid": run_id, "name": name, "lo": lo}
+    from_lo = "" if lo is None else " AND step >= :lo"
+    first, last = conn.execute(
+        text(
+            f"SELECT (SELECT min(step) FROM metrics WHERE run_id = :rid AND name = :name{from_lo}),"
+            " (SELECT max(step) FROM metrics WHERE run_id = :rid AND name = :name)"
+        ),
+        params,
+    ).one()
+    if first is None:
+        return []
+    params.update(first=first, last=last, stride=max(1, -(-(last - first) // (max_points - 1))))
+    rows = conn.execute(
+        text(
+            "WITH RECURSIVE target(step) AS (SELECT :first UNION ALL SELECT step + :stride FROM target"
+            " WHERE step + :stride <= :last),"
+            " kept(step) AS (SELECT DISTINCT (SELECT min(m.step) FROM metrics AS m WHERE m.run_id = :rid"
+            " AND m.name = :name AND m.step >= target.step) FROM target UNION SELECT :last)"
+            " SELECT m.step, m.value FROM kept JOIN metrics AS m ON m.run_id = :rid AND m.name = :name"
+            " AND m.step = kept.step ORDER BY m.step"
+        ),
+        params,
+    ).all()
+    return [(s, v) for s, v in rows]

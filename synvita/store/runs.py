@@ -1,5 +1,7 @@
 """Runs and the graph between them: create, get, list, count and filter runs; dependencies and dependants.
 
+The reads are the plain SQL of `run_queries`, shared with the `RunReader` that serves read-only commands.
+
 `RunRecords` also holds the lookups the queue, ingestion and reads share (`_status_of`, `_fetch_run`,
 `_to_runs`) and the dependency policy's one write (`_block_dependants`, see `sqlite_store`).
 """
@@ -11,15 +13,14 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import Connection, func, or_, select, text
+from sqlalchemy import Connection, select, text
 
-from synvita.entities import RUN_STATUSES, Run
+from synvita.entities import Run
 from synvita.errors import NotFoundError, UserInputError
 from synvita.paths import runs_root
-from synvita.store.models import DEPS, RUNS, STATUS_COUNTS, RunRow, dump_json
+from synvita.store import run_queries
+from synvita.store.models import DEPS, RUNS, RunRow, dump_json
 from synvita.store.session import Session
-
-ORDERABLE = ("created_at", "started_at", "finished_at", "status", "stage", "experiment", "id", "key_metric", "progress")
 
 
 @dataclass
@@ -50,23 +51,11 @@ class RunRecords(Session):
 
     # ------------------------------------------------------------------ lookups and the dependency graph
 
-    def _deps_of(self, conn: Connection, run_ids: Sequence[str]) -> dict[str, list[str]]:
-        out: dict[str, list[str]] = {rid: [] for rid in run_ids}
-        ids = list(run_ids)
-        for i in range(0, len(ids), 500):
-            chunk = ids[i : i + 500]
-            rows = conn.execute(
-                select(DEPS.c.run_id, DEPS.c.depends_on).where(DEPS.c.run_id.in_(chunk)).order_by(DEPS.c.run_id)
-            )
-            for rid, dep in rows:
-                out[rid].append(dep)
-        return out
-
     def _to_runs(self, conn: Connection, rows: Iterable[Any]) -> list[Run]:
         """Core rows of `runs` → entities (`RunRow.to_entity` reads attributes only: building an ORM object per
         row would dominate the cost of a listing page)."""
         rows = list(rows)
-        deps = self._deps_of(conn, [r.id for r in rows])
+        deps = run_queries.deps_of(self._execute(conn), [r.id for r in rows])
         return [RunRow.to_entity(r, deps.get(r.id)) for r in rows]
 
     def _fetch_run(self, conn: Connection, run_id: str) -> Run:
@@ -200,6 +189,10 @@ class RunRecords(Session):
             by_id = {r.id: r for r in rows}
             return self._to_runs(conn, [by_id[i] for i in ids])
 
+    def _execute(self, conn: Connection) -> run_queries.Execute:
+        """`run_queries`' way to run plain SQL on this connection."""
+        return lambda sql, params: conn.exec_driver_sql(sql, tuple(params))
+
     def get_run(self, run_id: str) -> Run:
         """The run; NotFoundError for an unknown id."""
         with self._read() as conn:
@@ -208,47 +201,11 @@ class RunRecords(Session):
     def get_runs(self, run_ids: Sequence[str]) -> list[Run]:
         """Several runs in the given order; NotFoundError names the first unknown id."""
         with self._read() as conn:
-            rows = {r.id: r for r in conn.execute(select(RUNS).where(RUNS.c.id.in_(list(run_ids))))}
-            missing = [r for r in run_ids if r not in rows]
-            if missing:
-                raise NotFoundError(f"no run '{missing[0]}' in {self.path}", hint="see `synvita runs ls`")
-            return self._to_runs(conn, [rows[r] for r in run_ids])
-
-    def _filters(
-        self,
-        *,
-        status: str | Sequence[str] | None = None,
-        experiment: str | None = None,
-        stage: str | None = None,
-        generator: str | None = None,
-        submission: str | None = None,
-        variant: str | None = None,
-        text: str | None = None,
-    ) -> list[Any]:
-        conds: list[Any] = []
-        if status:
-            statuses = [status] if isinstance(status, str) else list(status)
-            unknown = [s for s in statuses if s not in RUN_STATUSES]
-            if unknown:
-                raise UserInputError(f"unknown run status '{unknown[0]}'", hint=f"one of: {', '.join(RUN_STATUSES)}")
-            conds.append(RUNS.c.status == statuses[0] if len(statuses) == 1 else RUNS.c.status.in_(statuses))
-        equal = {"experiment": experiment, "stage": stage, "generator": generator, "submission": submission,
-                 "variant": variant}
-        conds.extend(RUNS.c[column] == value for column, value in equal.items() if value)
-        if text:
-            pattern = f"%{text}%"
-            conds.append(
-                or_(
-                    RUNS.c.id.like(pattern),
-                    RUNS.c.experiment.like(pattern),
-                    RUNS.c.stage.like(pattern),
-                    RUNS.c.variant.like(pattern),
-                    RUNS.c.generator.like(pattern),
-                    RUNS.c.submission.like(pattern),
-                    RUNS.c.status.like(pattern),
-                )
-            )
-        return conds
+            runs = run_queries.get_runs(self._execute(conn), run_ids)
+        missing = [r for r in run_ids if r not in runs]
+        if missing:
+            raise NotFoundError(f"no run '{missing[0]}' in {self.path}", hint="see `synvita runs ls`")
+        return [runs[r] for r in run_ids]
 
     def list_runs(
         self,
@@ -269,20 +226,12 @@ class RunRecords(Session):
 
         Ordered by `order_by` (ties broken by id); paginate with `limit`/`offset` (index-backed for created_at).
         """
-        if order_by not in ORDERABLE:
-            raise UserInputError(f"cannot order runs by '{order_by}'", hint=f"one of: {', '.join(ORDERABLE)}")
-        conds = self._filters(
-            status=status, experiment=experiment, stage=stage, generator=generator,
-            submission=submission, variant=variant, text=text,
-        )
-        col, tie = RUNS.c[order_by], RUNS.c.id
-        query = select(RUNS).where(*conds).order_by(col.desc() if descending else col.asc(), tie.desc() if descending else tie.asc())
-        if limit is not None:
-            query = query.limit(int(limit))
-        if offset:
-            query = query.offset(int(offset)) if limit is not None else query.limit(-1).offset(int(offset))
+        filters = {"status": status, "experiment": experiment, "stage": stage, "generator": generator,
+                   "submission": submission, "variant": variant, "text": text}
         with self._read() as conn:
-            return self._to_runs(conn, conn.execute(query))
+            return run_queries.list_runs(
+                self._execute(conn), filters, order_by=order_by, descending=descending, limit=limit, offset=offset
+            )
 
     def count_runs(
         self,
@@ -295,32 +244,18 @@ class RunRecords(Session):
         variant: str | None = None,
         text: str | None = None,
     ) -> int:
-        conds = self._filters(
-            status=status, experiment=experiment, stage=stage, generator=generator,
-            submission=submission, variant=variant, text=text,
-        )
+        filters = {"status": status, "experiment": experiment, "stage": stage, "generator": generator,
+                   "submission": submission, "variant": variant, "text": text}
         with self._read() as conn:
-            if not conds:  # O(1): the trigger-maintained counts
-                return int(conn.execute(select(func.coalesce(func.sum(STATUS_COUNTS.c.n), 0))).scalar() or 0)
-            if len(conds) == 1 and status:  # only the status filter: still O(1)
-                statuses = [status] if isinstance(status, str) else list(status)
-                return int(conn.execute(
-                    select(func.coalesce(func.sum(STATUS_COUNTS.c.n), 0)).where(STATUS_COUNTS.c.status.in_(statuses))
-                ).scalar() or 0)
-            return int(conn.execute(select(func.count()).select_from(RUNS).where(*conds)).scalar() or 0)
+            return run_queries.count_runs(self._execute(conn), filters)
 
     def status_counts(self, **filters: Any) -> dict[str, int]:
         """{status: count} for the runs matching `filters` (same keywords as count_runs)."""
-        conds = self._filters(**filters)
         with self._read() as conn:
-            if not conds:  # O(1): the trigger-maintained counts
-                rows = conn.execute(select(STATUS_COUNTS.c.status, STATUS_COUNTS.c.n).where(STATUS_COUNTS.c.n > 0))
-            else:
-                rows = conn.execute(select(RUNS.c.status, func.count()).where(*conds).group_by(RUNS.c.status))
-            return {s: int(n) for s, n in rows}
+            return run_queries.status_counts(self._execute(conn), filters)
 
     def dependants(self, run_id: str) -> list[str]:
         """Ids of runs that depend directly on `run_id`."""
         with self._read() as conn:
             self._status_of(conn, run_id)
-            return [r[0] for r in conn.execute(select(DEPS.c.run_id).where(DEPS.c.depends_on == run_id))]
+            return run_queries.dependants(self._execute(conn), run_id)

@@ -1,16 +1,17 @@
 """The store's hold on one SQLite file: engine and pragmas, transactions, the fork guard, error translation.
 
 Every part of the store (schema, runs, queue, ingest, reads) subclasses `Session` and reaches the database only
-through `_read()` (one consistent WAL snapshot), `_write()` (one `BEGIN IMMEDIATE` transaction) or `_connect()`
-(a connection outside any transaction). A lock held past `busy_timeout_s`, a read-only file, a full disk or an
-unexpected schema leave here as a one-line `StoreError`.
+through `_read()` (one consistent WAL snapshot), `_write()` (one `BEGIN IMMEDIATE` transaction), their bare-sqlite3
+twins `_raw_read()` / `_raw_write()` for hot paths, or `_connect()` (a connection outside any transaction). A lock
+held past `busy_timeout_s`, a read-only file, a full disk or an unexpected schema leave here as a one-line
+`StoreError`.
 """
 
 from __future__ import annotations
 
 import os
 import sqlite3
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 from urllib.parse import quote
@@ -19,6 +20,7 @@ from sqlalchemy import Connection, create_engine, event
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from synvita.errors import StoreError
+from synvita.store.sqlite_errors import store_error, upgrade_command
 
 
 class Session:
@@ -64,7 +66,7 @@ class Session:
         return f"{type(self).__name__}({str(self.path)!r}, read_only={self.read_only})"
 
     def _upgrade_cmd(self) -> str:
-        return f"synvita --db {self.path} db upgrade"
+        return upgrade_command(self.path)
 
     def _fork_guard(self) -> None:
         """In a forked child, never reuse the parent's pooled SQLite connections (that corrupts locking)."""
@@ -107,34 +109,42 @@ class Session:
                     yield conn
 
     @contextmanager
+    def _raw_transaction(self, begin: str) -> Iterator[sqlite3.Connection]:
+        """One transaction on the bare sqlite3 connection of a pooled connection, for hot paths (an ingestion
+        poll) where SQLAlchemy's cost per statement would outweigh the statements themselves."""
+        self._fork_guard()
+        with self._translate_errors():
+            pooled = self._engine.raw_connection()
+            try:
+                raw: sqlite3.Connection = pooled.dbapi_connection  # type: ignore[assignment]
+                raw.execute(begin)
+                try:
+                    yield raw
+                except BaseException:
+                    raw.execute("ROLLBACK")
+                    raise
+                raw.execute("COMMIT")
+            finally:
+                pooled.close()
+
+    def _raw_write(self) -> AbstractContextManager[sqlite3.Connection]:
+        """`_write()` on the bare sqlite3 connection (see `_raw_transaction`)."""
+        self._require_writable()
+        return self._raw_transaction("BEGIN IMMEDIATE")
+
+    def _raw_read(self) -> AbstractContextManager[sqlite3.Connection]:
+        """`_read()` on the bare sqlite3 connection (see `_raw_transaction`)."""
+        return self._raw_transaction("BEGIN")
+
+    @contextmanager
     def _translate_errors(self) -> Iterator[None]:
         """SQLite's operational errors → one-line StoreErrors with a hint; integrity errors pass unchanged."""
         try:
             yield
-        except IntegrityError:
+        except (IntegrityError, sqlite3.IntegrityError):
             raise
-        except (OperationalError, DBAPIError) as exc:
-            msg = str(getattr(exc, "orig", exc))
-            low = msg.lower()
-            if "locked" in low or "busy" in low:
-                raise StoreError(
-                    f"database {self.path} is locked by another writer for more than {self.busy_timeout_s:g}s",
-                    hint="wait for the other synvita process to finish, or raise the timeout (SYNVITA_BUSY_TIMEOUT)",
-                ) from None
-            if "readonly" in low or "read-only" in low:
-                raise StoreError(
-                    f"database {self.path} cannot be written ({msg})",
-                    hint="check the file's permissions, or pass --db / set SYNVITA_DB to a writable location",
-                ) from None
-            if "unable to open" in low:
-                raise StoreError(
-                    f"cannot open database {self.path}",
-                    hint="check that the path exists and is writable, or pass --db / set SYNVITA_DB",
-                ) from None
-            if "no such table" in low or "no such column" in low:
-                raise StoreError(
-                    f"database {self.path} has an unexpected schema ({msg})", hint=f"run `{self._upgrade_cmd()}`"
-                ) from None
-            if "disk" in low and ("full" in low or "i/o" in low):
-                raise StoreError(f"database {self.path}: {msg}", hint="free disk space or move the database") from None
+        except (OperationalError, DBAPIError, sqlite3.OperationalError) as exc:
+            translated = store_error(self.path, str(getattr(exc, "orig", exc)), busy_timeout_s=self.busy_timeout_s)
+            if translated is not None:
+                raise translated from None
             raise

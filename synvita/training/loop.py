@@ -440,6 +440,8 @@ def train(
             batch = build_sequence_batch(part, include_synthetic=variant.synthetic, include_copies=variant.consistency)
             with torch.autocast(device.type, dtype=amp_dtype) if amp_dtype else contextlib.nullcontext():
                 losses = _losses(model, batch, broken, encode_real, encode_syn, variant, cfg)
+            if not math.isfinite(loss_value := losses["loss"].item()):  # stop before it reaches the weights or a checkpoint
+                raise StageError(f"loss became {'NaN' if math.isnan(loss_value) else loss_value} at step {step + 1}")
             loss = losses["loss"] / len(parts)
             (scaler.scale(loss) if scaler else loss).backward()
             for key, value in losses.items():

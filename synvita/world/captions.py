@@ -126,7 +126,7 @@ def canonical(scene: Scene) -> str:
 def relation_noun(g: Group) -> str:
     """How a relation clause names a group: colour and shape ("the red circle"). With the shape alone, the clause's
     words could be tied to objects only through relation captions; colour words are grounded by every caption
-    (docs/temporal.md, fourth pass; made together with grounding, not ablated on its own)."""
+    (docs/temporal.md; made together with grounding, not ablated on its own)."""
     return f"{g.colour} {g.shape}"
 
 

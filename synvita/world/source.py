@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from synvita.data.source import DataSource
+from synvita.errors import UserInputError
 
 WORLD_SUBDIR = "world"
 """Where the world stage writes the world inside its run directory."""
@@ -27,7 +28,10 @@ class WorldSource(DataSource):
         from synvita.world.config import check_overrides, resolve_config
 
         if section.overrides:
-            check_overrides(section.overrides, section.preset)
+            try:
+                check_overrides(section.overrides, section.preset)
+            except UserInputError as exc:
+                raise UserInputError(f"world.overrides: {exc.what}", hint=exc.hint) from None
         resolve_config(section.preset, section.overrides or None)
 
     def build(self, out_dir: Path, progress: Callable[[int, int, str], None] | None = None) -> Any:

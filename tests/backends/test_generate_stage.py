@@ -102,21 +102,27 @@ def test_generate_stage_writes_a_synthetic_set_in_the_worlds_shape(tmp_path, wor
 def test_a_second_run_on_the_same_dir_skips_finished_videos(tmp_path, world_run, cogvideox_dir, monkeypatch):
     from synvita.generators.cogvideox import CogVideoXGenerator
 
+    calls: list[str] = []
+    made: dict[int, list[np.ndarray]] = {}  # global index → the frames each `generate` call returned for it
+    original = CogVideoXGenerator.generate
+
+    def recording(self, prompts, seed, indices=None, references=None):  # same signature: indices pick the seeds
+        calls.extend(prompts)
+        videos = original(self, prompts, seed, indices=indices, references=references)
+        for video in videos:
+            made.setdefault(video.meta["index"], []).append(video.frames)
+        return videos
+
+    monkeypatch.setattr(CogVideoXGenerator, "generate", recording)
     run_dir = _generate(tmp_path, world_run, cogvideox_dir)
     first = np.array(load_synthetic(run_dir / "synthetic").bank.frames)
     raw = run_dir / "synthetic" / "generated" / "videos"
-    gone = sorted(raw.glob("*.mp4"))[3:5]  # as if the job was preempted before writing these two
+    missing = [3, 4]  # as if the job was preempted before writing these two
+    gone = [sorted(raw.glob("*.mp4"))[j] for j in missing]
     for path in gone:
         path.unlink()
     kept = {p.name: p.stat().st_mtime_ns for p in raw.glob("*.mp4")}
-    calls: list[str] = []
-    original = CogVideoXGenerator.generate
-
-    def counting(self, prompts, seed, indices=None, references=None):  # same signature: indices pick the seeds
-        calls.extend(prompts)
-        return original(self, prompts, seed, indices=indices, references=references)
-
-    monkeypatch.setattr(CogVideoXGenerator, "generate", counting)
+    calls.clear()
     _generate(tmp_path, world_run, cogvideox_dir)  # same run dir: resumes
     assert len(calls) == 2
     assert {p.name: p.stat().st_mtime_ns for p in raw.glob("*.mp4") if p.name in kept} == kept
@@ -124,13 +130,21 @@ def test_a_second_run_on_the_same_dir_skips_finished_videos(tmp_path, world_run,
     again = load_synthetic(run_dir / "synthetic")
     diff = np.abs(again.bank.frames.astype(int) - first).reshape(N_TRAIN, -1).max(1)
     assert list(diff) == [0] * N_TRAIN, diff  # video j depends on (seed, j) only
-    # batch_size > 1: the missing videos are made several per pipeline call, then resumed as before
+    # batch_size > 1: the missing videos are made several per pipeline call, then resumed as before. Batched model
+    # calls round differently, so the generator's frames match batch-1 frames to ±1 (GenerationSection.batch_size).
+    # The stored mp4 is a lossy encode of those frames (yuv420p, crf 18) that can turn a ±1 into tens of levels,
+    # so the promise is checked on the generator's frames and the stored videos only where none was regenerated.
     for path in gone:
         path.unlink()
     calls.clear()
     _generate(tmp_path, world_run, cogvideox_dir, batch_size=2)
     assert len(calls) == 2
-    assert np.abs(load_synthetic(run_dir / "synthetic").bank.frames.astype(int) - first).max() <= 3
+    for j in missing:
+        batch_one, batched = made[j][0], made[j][-1]
+        assert len(made[j]) == 3 and np.abs(batched.astype(int) - batch_one).max() <= 1, j
+    stored = load_synthetic(run_dir / "synthetic").bank.frames
+    untouched = [j for j in range(N_TRAIN) if j not in missing]
+    np.testing.assert_array_equal(stored[untouched], first[untouched])
     # other settings on the same folder are refused, never mixed with the old videos
     with pytest.raises(UserInputError, match="other generator settings.*num_inference_steps"):
         _generate(tmp_path, world_run, cogvideox_dir, steps=3)

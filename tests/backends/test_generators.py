@@ -30,12 +30,13 @@ def test_cogvideox_generates_uint8_videos_deterministically(cogvideox):
     alone = cogvideox.generate([PROMPTS[1]], seed=7, indices=[1], references=["ignored"])[0]
     np.testing.assert_array_equal(alone.frames, first[1].frames)
     assert first[1].meta["seed"] == video_seed(7, 1)
-    # several prompts per pipeline call: the same noise per video; pixels agree up to float rounding
+    # several prompts per pipeline call: the same noise per video; pixels agree to ±1 (float rounding of the batched
+    # model calls, far below one level, can flip a rounding to uint8)
     from synvita.generators.cogvideox import CogVideoXGenerator
 
     batched = CogVideoXGenerator(cogvideox.model_dir, num_frames=9, height=16, width=16, steps=2, batch_size=2).generate(PROMPTS[:2], seed=7)
     for a, b in zip(first, batched):
-        assert np.abs(a.frames.astype(int) - b.frames).max() <= 2
+        assert np.abs(a.frames.astype(int) - b.frames).max() <= 1
 
 
 def test_cogvideox_rejects_sizes_the_model_cannot_make(cogvideox_dir):

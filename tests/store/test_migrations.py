@@ -36,7 +36,8 @@ def test_fresh_database_gets_every_migration(tmp_path):
     assert store.schema_version() == LATEST_VERSION == len(MIGRATIONS) >= 2
     con = sqlite3.connect(tmp_path / "fresh.db")
     names = [n for (n,) in con.execute("SELECT name FROM schema_migrations ORDER BY version")]
-    assert names == [m.__name__ for m in MIGRATIONS] == ["m001_initial", "m002_latest_metrics", "m003_run_status_counts"]
+    assert names == [m.__name__ for m in MIGRATIONS] == ["m001_initial", "m002_latest_metrics", "m003_run_status_counts",
+                                                       "m004_events_by_offset_metrics_once"]
     assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     con.close()
     # opening again applies nothing
@@ -86,7 +87,7 @@ def test_explicit_upgrade_reports_what_it_applied(tmp_path):
     con.close()
     # a store opened without auto-upgrade cannot exist on an old schema, so upgrade through a fresh object:
     store = Store(path, read_only=False, busy_timeout_s=5)
-    assert store.upgrade() == ["m002_latest_metrics", "m003_run_status_counts"]
+    assert store.upgrade() == ["m002_latest_metrics", "m003_run_status_counts", "m004_events_by_offset_metrics_once"]
     assert store.schema_version() == LATEST_VERSION
     store.close()
 
@@ -124,3 +125,45 @@ def test_foreign_database_is_refused(tmp_path):
     con.close()
     with pytest.raises(StoreError, match="not a synvita database"):
         Store.open(path)
+
+
+def test_points_recorded_before_m004_keep_their_single_event(tmp_path):
+    path = tmp_path / "old.db"
+    _make_v1_database(path)
+    con = sqlite3.connect(path)
+    for step, value in [(0, 3.0), (1, 2.0), (2, 1.0)]:
+        con.execute("INSERT INTO run_events VALUES ('r-old001', ?, 0, 'metric', ?)",
+                    (step, f'{{"name": "loss", "step": {step}, "value": {value}}}'))
+    con.commit()
+    con.close()
+    store = Store.open(path)
+    assert [(e.seq, e.data["value"]) for e in store.events("r-old001")] == [(0, 3.0), (1, 2.0), (2, 1.0)]
+    assert [(m.step, m.value) for m in store.metrics("r-old001", "loss", max_points=2)] == [(0, 3.0), (2, 1.0)]
+    store.close()
+
+
+def test_a_listing_through_the_api_upgrades_an_old_database_first(tmp_path):
+    """The API reads runs without the store; a database of an older schema still goes through the store first,
+    which upgrades it (or, read-only, says why it cannot)."""
+    from synvita.api import Api
+
+    path = tmp_path / "old.db"
+    _make_v1_database(path)
+    with pytest.raises(StoreError, match="schema version 1"):
+        Api(db=path, read_only=True).list_runs()
+    with Api(db=path) as api:
+        assert [r.id for r in api.list_runs()] == ["r-old001"] and api.count_runs() == 1
+    assert Store.open(path, upgrade=False).schema_version() == LATEST_VERSION
+
+
+def test_a_listing_through_the_api_refuses_a_newer_database(tmp_path):
+    from synvita.api import Api
+
+    path = tmp_path / "new.db"
+    Store.open(path).close()
+    con = sqlite3.connect(path)
+    con.execute("INSERT INTO schema_migrations VALUES (?, 'm999_future', 0)", (LATEST_VERSION + 1,))
+    con.commit()
+    con.close()
+    with pytest.raises(StoreError, match="newer than this synvita"):
+        Api(db=path).list_runs()

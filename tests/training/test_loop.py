@@ -177,3 +177,14 @@ def test_cached_video_inputs_train_the_same_weights(variant):
         runs.append(model.state_dict())
     for key in runs[0]:
         torch.testing.assert_close(runs[0][key], runs[1][key], rtol=0, atol=1e-5, msg=key)
+
+
+def test_a_non_finite_loss_stops_training_before_it_reaches_a_checkpoint(tmp_path):
+    from synvita.errors import StageError
+
+    model = tiny_model()
+    with torch.no_grad():
+        next(model.parameters()).fill_(float("nan"))
+    with pytest.raises(StageError, match=r"^loss became NaN at step 1$"):
+        train(model, tiny_data(), cfg("none"), run_dir=tmp_path)
+    assert not (tmp_path / CHECKPOINT).exists()

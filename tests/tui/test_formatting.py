@@ -4,6 +4,7 @@ import pytest
 
 from synvita.entities import RunEvent
 from tui.formatting import (
+    FILTER_KEYS,
     FilterSyntaxError,
     collapse_log,
     format_duration,
@@ -26,8 +27,18 @@ class TestFilter:
             "status": "running", "experiment": "quickstart", "generator": "procedural", "text": "lr 0.1",
         }
 
+    def test_variant_key(self):
+        """`variant:` (or `var:`, `v:`) filters by training variant, next to the other keys."""
+        assert parse_filter("v:synvita stag:train") == {"variant": "synvita", "stage": "train"}
+        assert parse_filter("variant:none r-00") == {"variant": "none", "text": "r-00"}
+
+    def test_every_key_is_in_the_help(self):
+        from tui.screens.help import HELP_TEXT
+
+        assert all(f"`{key}:" in HELP_TEXT for key in FILTER_KEYS)
+
     def test_round_trip(self):
-        filters = {"status": "failed", "stage": "train", "text": "synvita"}
+        filters = {"status": "failed", "stage": "train", "variant": "naive", "text": "synvita"}
         assert parse_filter(format_filter(filters)) == filters
 
     def test_unknown_status_is_an_error(self):

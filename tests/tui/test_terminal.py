@@ -66,7 +66,7 @@ def test_synvita_tui_in_tmux(demo_db, tmp_path):
     try:
         session.wait_for(lambda s: ids["queued"] in s and "Queue run" in s)
         session.keys("/")
-        session.wait_for(lambda s: "status:running" in s)  # the filter box's placeholder
+        session.wait_for(lambda s: "stat:running" in s)  # the filter box's placeholder
         session.keys("status:failed", "Enter")
         screen = session.wait_for(lambda s: ids["failed"] in s and ids["queued"] not in s)
         assert "failed" in screen and "1 run" in screen

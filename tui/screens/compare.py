@@ -1,6 +1,9 @@
 """The paper-style benchmark table: variants × six benchmarks and their mean, mean ± std over seeds, ↑/↓
 deltas against a chosen baseline (green/red), the best value per column in bold; export to md/latex/csv/json.
 
+The variant and the mean come first and stay fixed; the benchmark columns scroll sideways (←/→) with a line
+saying how many are out of view, so the answer is on screen at 80 columns too.
+
 The table itself (grouping, means, deltas, best) is computed by `api.table`; files are written from
 `api.format_table`, the same text `synvita table --format …` prints.
 """
@@ -20,9 +23,12 @@ from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Sel
 
 from tui.messages import ActionFailed, TableLoaded
 from tui.screens.base import SynvitaScreen
+from tui.widgets.compare_grid import CompareGrid
 
 EXPORT_FORMATS = (("Markdown", "md"), ("LaTeX", "latex"), ("CSV", "csv"), ("JSON", "json"))
 EXPORT_SUFFIX = {"md": ".md", "latex": ".tex", "csv": ".csv", "json": ".json"}
+LABEL_WIDTH = 24
+"""Widest row label; longer ones (`experiment · variant · generator`) wrap at their ` · ` separators."""
 
 
 def parse_source(text: str) -> tuple[list[str], list[str]]:
@@ -48,6 +54,23 @@ def cell_text(cell: Any, digits: int = 2) -> Text:
     if cell.n and cell.n > 1 and cell.std is not None:
         text.append(f"\n±{cell.std:.{digits}f}", style="dim")
     text.justify = "right"
+    return text
+
+
+def row_label(label: str, n: int, baseline: bool, width: int = LABEL_WIDTH) -> Text:
+    """The row's name wrapped at ` · ` to `width` (the baseline underlined), then `n=` seeds, dim."""
+    lines: list[str] = []
+    for part in label.split(" · "):
+        if lines and len(lines[-1]) + 3 + len(part) <= width:
+            lines[-1] += " · " + part
+        else:
+            if lines:
+                lines[-1] += " ·"
+            lines.append(part)
+    text = Text(style="bold underline" if baseline else "")
+    text.append("\n".join(line[:width] for line in lines))
+    count = f"n={n}"
+    text.append(f" {count}" if len(lines[-1]) + 1 + len(count) <= width else f"\n{count}", style="dim")
     return text
 
 
@@ -135,11 +158,15 @@ class CompareScreen(SynvitaScreen):
             yield Input(value=self.source, placeholder="experiment names or run ids (p to edit, enter to load)",
                         id="compare-source", compact=True)
             yield Static("", id="compare-summary")
-            yield DataTable(id="compare-table", cursor_type="row", header_height=2)
+            yield CompareGrid(id="compare-table", cursor_type="row", header_height=2)
+            yield Static("", id="compare-cue")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#compare-table", DataTable).focus()
+        grid = self.query_one(CompareGrid)
+        grid.focus()
+        cue_line = self.query_one("#compare-cue", Static)
+        self.watch(grid, "cue", lambda cue: cue_line.update(cue))
         if self.source:
             self.reload()
         elif self.initial_run_id:
@@ -198,22 +225,20 @@ class CompareScreen(SynvitaScreen):
     @on(TableLoaded)
     def _show_table(self, message: TableLoaded) -> None:
         table = self.table = message.table
-        grid = self.query_one("#compare-table", DataTable)
+        grid = self.query_one(CompareGrid)
         grid.clear(columns=True)
-        labels = []
-        for row in table.rows:
-            label = Text(row.label, style="bold underline" if row.label == table.baseline else "")
-            label.append(f"\nn={row.n}", style="dim")
-            labels.append(label)
-        cells = [[cell_text(row.cells.get(c.key)) for c in table.columns] for row in table.rows]
+        labels = [row_label(row.label, row.n, row.label == table.baseline) for row in table.rows]
+        columns = sorted(table.columns, key=lambda c: c.key != "mean")  # the mean next to the variant, fixed
+        cells = [[cell_text(row.cells.get(c.key)) for c in columns] for row in table.rows]
         # explicit widths (longest line of header or cell): the table looks the same however fast rows arrive
         grid.add_column("variant", key="variant", width=_widest([Text("variant"), *labels]))
-        for i, column in enumerate(table.columns):
+        for i, column in enumerate(columns):
             header = column_header(column.label or column.key)
             grid.add_column(header, key=column.key, width=_widest([header, *(row[i] for row in cells)]))
         for row, label, row_cells in zip(table.rows, labels, cells):
-            height = max((len(c.plain.split("\n")) for c in row_cells), default=1)
+            height = max((len(c.plain.split("\n")) for c in [label, *row_cells]), default=1)
             grid.add_row(label, *row_cells, key=row.label, height=height)
+        grid.refit()
         n_runs = sum(len(r.runs) for r in table.rows)
         if not table.rows:
             text = "no benchmark results for this selection yet (they come from finished evaluate runs)"

@@ -16,12 +16,22 @@ Queue experiment runs, watch them, and read their results, all from a terminal.
 | Screen | Keys |
 |---|---|
 | **Runs** (home) | `/` filter · `enter` open · `n` queue a run · `c` cancel · `r` retry · `s` sort · `]`/`[` next/previous page · `w` weights · `m` compare · `W` start/stop a local worker |
-| **Run detail** | `1`–`5` overview, log, curves, artifacts, results · `c` cancel · `r` retry · `w` weights · `escape` back |
-| **Weights** | `g` group by misalignment type / generator / faithful · `↑`/`↓` pick a group · `escape` back |
-| **Compare** | `p` pick experiments or run ids · `b` next baseline · `x` show/hide controls · `e` export md/latex/csv · `escape` back |
+| **Run detail** | `1`–`5` overview, log, curves (over the end of the log), artifacts, results · `c` cancel · `r` retry · `w` weights · `escape` back |
+| **Weights** | `g` group by misalignment type / generator / faithful · `h` Δ or ω histogram · `↑`/`↓` pick a group · `escape` back. On a train or evaluate run: the weights of the score run it used |
+| **Compare** | `←`/`→` scroll the benchmark columns (variant and mean stay) · `p` pick experiments or run ids · `b` next baseline · `x` show/hide controls · `e` export md/latex/csv/json · `escape` back |
 
-The filter understands `status:running`, `experiment:NAME` (or `exp:`), `generator:NAME` (`gen:`), `stage:NAME`,
-and free words matched against ids, variants and experiment names.
+**Filter and search the runs** (home screen): press `/`, type, press `enter`; `escape` clears it.
+
+| Word | Keeps the runs whose… |
+|---|---|
+| `experiment:NAME` (`exp:`) | experiment is NAME |
+| `status:STATUS` (`stat:`) | status is queued, running, succeeded, failed, cancelled, lost or preempted |
+| `stage:STAGE` (`stag:`) | stage is world, generate, pretrain, score, train or evaluate |
+| `variant:NAME` (`var:`) | training variant is NAME (none, naive, synvita, …) |
+| `generator:NAME` (`gen:`) | generator is NAME |
+| any other words | id, experiment, stage, variant, generator or status contains them (search by name) |
+
+Words combine (all must hold), and a key may be shortened to any unique prefix: `exp:quickstart stat:failed`.
 
 `ctrl+p` opens the command palette. `q` quits. Runs are executed by a worker: start one here with `W`,
 or run `synvita worker` in another shell (or on a compute node through Slurm).

@@ -1,8 +1,10 @@
 """One run: its fields and resolved config, a live log tail, metric curves, artifacts and benchmark results.
 
 While the run is not finished the screen polls: the run row, new events since the last seen seq (the log
-tail), and the metric curves. Consecutive progress events collapse into one line, as a terminal would show a
-progress bar redrawn with carriage returns.
+tail), and the points of each metric curve past the last one drawn (a new curve arrives thinned in SQL).
+Consecutive progress events collapse into one line, as a terminal would show a progress bar redrawn with carriage
+returns. The curves panel shares its height with the end of the log, so a training run can be watched on one screen
+at 80×24.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Log, OptionList, Static, TabbedContent, TabPane
 from textual_plotext import PlotextPlot
 
@@ -25,6 +27,17 @@ from tui.screens.base import SynvitaScreen
 
 LOG_TAIL_LINES = 500
 """Lines kept in the log panel; older lines scroll away (the full log stays in the run directory)."""
+
+CURVE_POINTS = 500
+"""Points a curve is drawn with: a long series is thinned by the store, and again here as new points arrive."""
+
+
+def thin_curve(steps: list[int], values: list[float]) -> tuple[list[int], list[float]]:
+    """The curve as it is, or every other point (the last kept) once it holds more than 2 × CURVE_POINTS."""
+    if len(steps) <= 2 * CURVE_POINTS:
+        return steps, values
+    keep = list(range(0, len(steps) - 1, 2)) + [len(steps) - 1]
+    return [steps[i] for i in keep], [values[i] for i in keep]
 
 
 def overview_table(run: Run, now: float) -> Table:
@@ -87,6 +100,8 @@ class RunDetailScreen(SynvitaScreen):
         """Highest event seq already in the log panel; the next tail reads after it."""
         self.curves: dict[str, tuple[list[int], list[float]]] = {}
         self.selected_curve: str | None = None
+        self._shown: dict[str, object] = {}
+        """What each rarely changing part (config, artifacts, results, curves) shows now; see `_changed`."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -99,10 +114,11 @@ class RunDetailScreen(SynvitaScreen):
                     yield Static("", id="detail-config")
             with TabPane("2 Log", id="tab-log"):
                 yield Log(id="detail-log", max_lines=LOG_TAIL_LINES, auto_scroll=True)
-            with TabPane("3 Curves", id="tab-curves"):
+            with TabPane("3 Curves", id="tab-curves"), Vertical():
                 with Horizontal(id="curves-pane"):
                     yield OptionList(id="curves-names")
                     yield PlotextPlot(id="curves-plot")
+                yield Log(id="curves-log", max_lines=LOG_TAIL_LINES, auto_scroll=True)
             with TabPane("4 Artifacts", id="tab-artifacts"):
                 yield DataTable(id="detail-artifacts", cursor_type="row")
             with TabPane("5 Results", id="tab-results"):
@@ -142,12 +158,21 @@ class RunDetailScreen(SynvitaScreen):
 
     @work(thread=True, exclusive=True, group="detail-metrics", exit_on_error=False)
     def _load_metrics(self, run_id: str) -> None:
+        """The curves drawn so far, extended by the points past each one's last step: a curve seen for the first
+        time comes thinned to CURVE_POINTS by the store, a known one only reads what is new, an unchanged one
+        nothing (the latest value of each metric says which)."""
+        api = self.app.api
+        drawn = self.curves
         curves: dict[str, tuple[list[int], list[float]]] = {}
-        for point in self.app.api.metrics(run_id):
-            steps, values = curves.setdefault(point.name, ([], []))
-            steps.append(point.step)
-            values.append(point.value)
-        self.post_fresh(MetricsLoaded(curves=curves))
+        for name, latest in api.latest_metrics(run_id).items():
+            steps, values = drawn.get(name, ([], []))
+            if steps and latest.step <= steps[-1]:
+                curves[name] = (steps, values)
+                continue
+            points = api.metrics(run_id, name, after_step=steps[-1]) if steps else api.metrics(
+                run_id, name, max_points=CURVE_POINTS)
+            curves[name] = thin_curve(steps + [p.step for p in points], values + [p.value for p in points])
+        self.post_fresh(MetricsLoaded(curves=dict(sorted(curves.items()))))
 
     # ---- handlers ------------------------------------------------------------------------------------------
 
@@ -161,17 +186,28 @@ class RunDetailScreen(SynvitaScreen):
         self.query_one("#detail-fields", Static).update(overview_table(run, self.app.clock()))
         from rich.syntax import Syntax
 
+        # a poll of a running run repaints only what changed: the config, files and results rarely do
         config_text = json.dumps(run.config, indent=2, sort_keys=True, default=str)
-        self.query_one("#detail-config", Static).update(Syntax(config_text, "json", theme="ansi_dark", word_wrap=True))
-        artifacts = self.query_one("#detail-artifacts", DataTable)
-        artifacts.clear()
-        for artifact in message.artifacts:
-            artifacts.add_row(artifact.name, artifact.path)
-        results = self.query_one("#detail-results", DataTable)
-        results.clear()
-        for result in message.results:
-            results.add_row(result.benchmark, result.metric, result.subset or "", result.control or "",
-                            Text(f"{result.value:.2f}", justify="right"))
+        if self._changed("config", config_text):
+            self.query_one("#detail-config", Static).update(Syntax(config_text, "json", theme="ansi_dark", word_wrap=True))
+        artifact_rows = [(artifact.name, artifact.path) for artifact in message.artifacts]
+        if self._changed("artifacts", artifact_rows):
+            artifacts = self.query_one("#detail-artifacts", DataTable)
+            artifacts.clear()
+            artifacts.add_rows(artifact_rows)
+        result_rows = [(r.benchmark, r.metric, r.subset or "", r.control or "", f"{r.value:.2f}") for r in message.results]
+        if self._changed("results", result_rows):
+            results = self.query_one("#detail-results", DataTable)
+            results.clear()
+            for *names, value in result_rows:
+                results.add_row(*names, Text(value, justify="right"))
+
+    def _changed(self, part: str, value: object) -> bool:
+        """Whether `value` differs from what `part` last showed (and remember it)."""
+        if self._shown.get(part) == value:
+            return False
+        self._shown[part] = value
+        return True
 
     @on(LogTailed)
     def _append_log(self, message: LogTailed) -> None:
@@ -184,15 +220,19 @@ class RunDetailScreen(SynvitaScreen):
         replaced_last = self.log_ends_in_progress and bool(shown) and shown[0].kind == "progress"
         self.log_lines, self.log_ends_in_progress = merge_collapsed(self.log_lines, self.log_ends_in_progress, events)
         self.log_lines = self.log_lines[-LOG_TAIL_LINES:]
-        log = self.query_one("#detail-log", Log)
-        if replaced_last or len(self.log_lines) < before:
-            log.clear()
-            log.write_lines(self.log_lines)
-        else:
-            log.write_lines(self.log_lines[before:])
+        for log in self.query(Log):  # the log panel, and the log under the curves
+            if replaced_last or len(self.log_lines) < before:
+                log.clear()
+                log.write_lines(self.log_lines)
+            else:
+                log.write_lines(self.log_lines[before:])
 
     @on(MetricsLoaded)
     def _show_curves(self, message: MetricsLoaded) -> None:
+        if message.curves.keys() == self.curves.keys() and all(
+            message.curves[name] is self.curves[name] for name in self.curves
+        ):
+            return  # no new points
         names = self.query_one("#curves-names", OptionList)
         if list(message.curves) != list(self.curves):
             names.clear_options()
@@ -200,6 +240,8 @@ class RunDetailScreen(SynvitaScreen):
             if message.curves and self.selected_curve not in message.curves:
                 self.selected_curve = next(iter(message.curves))
                 names.highlighted = 0
+        if not self._changed("curves", message.curves):
+            return  # nothing new since the last poll: no replot
         self.curves = message.curves
         self._draw_curve()
 

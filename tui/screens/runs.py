@@ -38,7 +38,7 @@ class RunsScreen(SynvitaScreen):
     """Runs list with filter, sort, pages, and the actions that apply to one run."""
 
     BINDINGS = [
-        Binding("slash", "filter", "Filter", tooltip="Filter by status:, experiment:, generator:, stage: or free text"),
+        Binding("slash", "filter", "Filter", tooltip="Filter by experiment:, status:, stage:, variant:, generator: or search by name"),
         Binding("n", "queue", "Queue run", tooltip="Open the form that queues an experiment"),
         Binding("c", "cancel_run", "Cancel", tooltip="Cancel the selected run (asks first)"),
         Binding("r", "retry_run", "Retry", tooltip="Re-queue a failed, lost or cancelled run (asks first)"),
@@ -51,7 +51,7 @@ class RunsScreen(SynvitaScreen):
     ]
 
     filters: reactive[dict[str, str]] = reactive(dict, init=False)
-    """Store filters from the `/` filter bar (status, experiment, generator, stage, text)."""
+    """Store filters from the `/` filter bar (status, experiment, generator, stage, variant, text)."""
     sort_key: reactive[str] = reactive("created_at", init=False)
     """Column the store orders by; newest first for dates."""
     offset: reactive[int] = reactive(0, init=False)
@@ -64,7 +64,7 @@ class RunsScreen(SynvitaScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         with Vertical(id="runs-body"):
-            yield Input(placeholder="status:running exp:quickstart gen:procedural words…  (enter to apply, escape to clear)",
+            yield Input(placeholder="exp:NAME stat:running stag:train var:none words…  enter: apply · esc: clear",
                         id="runs-filter", classes="-hidden", compact=True)
             yield Static("", id="runs-summary")
             yield RunsTable(id="runs-table", clock=self.app.clock)
@@ -198,7 +198,9 @@ class RunsScreen(SynvitaScreen):
 
     @on(DataTable.RowSelected, "#runs-table")
     def _open_run(self, event: DataTable.RowSelected) -> None:
-        self.app.open_run(str(event.row_key.value))
+        run_id = self.query_one(RunsTable).run_id_at(event.cursor_row)
+        if run_id is not None:
+            self.app.open_run(run_id)
 
     def action_queue(self) -> None:
         self.app.action_queue_run()

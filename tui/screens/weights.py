@@ -1,6 +1,9 @@
 """ω of a scoring run, as in the paper's weight-distribution figure: one histogram per misalignment type with
 its mean and std, and the same split by generator or by the embedded world's ground-truth `faithful` flag.
 
+Opened on a train or evaluate run, the screen follows its lineage to the score run whose weights it used
+(`api.weights_source`, the lookup `synvita weights RUN` makes); when there is none it says why in one line.
+
 The numbers come from `api.weights_summary` (the CLI's `synvita weights` prints the same); this screen only
 lays them out: a table of groups (count, mean, std, fraction at zero, quantiles, a sparkline of the histogram)
 and a large histogram of the highlighted group with its mean marked.
@@ -40,6 +43,16 @@ def summary_groups(summary: Any, by: str) -> list[tuple[str, Any, float | None]]
     return rows
 
 
+def why_no_weights(run: Any) -> str:
+    """One line on why `run` has no score run upstream, hence no sample weights."""
+    if run.variant == "none":
+        return (f"{run.stage} run {run.id} is variant none: it trains on real videos only, "
+                "so it uses no synthetic data and no weights.")
+    if run.stage in ("world", "generate", "pretrain"):
+        return f"{run.stage} run {run.id} comes before scoring: sample weights come from a score run."
+    return f"{run.stage} run {run.id} depends on no score run, so it uses no sample weights."
+
+
 def _num(value: float | None, spec: str) -> str:
     return "—" if value is None else format(value, spec)
 
@@ -56,6 +69,11 @@ class WeightsScreen(SynvitaScreen):
     def __init__(self, run_id: str) -> None:
         super().__init__()
         self.run_id = run_id
+        """The run `w` was pressed on."""
+        self.run: Any = None
+        """That run as read from the store."""
+        self.source: Any = None
+        """The score run whose weights are shown (the run itself, or the one its lineage leads to)."""
         self.summary: Any = None
         self.grouping = GROUPINGS[0]
         """Current grouping (one of GROUPINGS)."""
@@ -77,10 +95,20 @@ class WeightsScreen(SynvitaScreen):
 
     @work(thread=True, exclusive=True, group="weights", exit_on_error=False)
     def _load_summary(self, run_id: str) -> None:
-        self.post_fresh(WeightsLoaded(run_id=run_id, summary=self.app.api.weights_summary(run_id)))
+        api = self.app.api
+        run = api.get_run(run_id)
+        source = api.weights_source(run_id)
+        summary = None if source is None else api.weights_summary(source.id)
+        self.post_fresh(WeightsLoaded(run=run, source=source, summary=summary))
 
     @on(WeightsLoaded)
     def _show_summary(self, message: WeightsLoaded) -> None:
+        self.run, self.source = message.run, message.source
+        if message.source is None:
+            self.query_one("#weights-summary", Static).update(why_no_weights(message.run))
+            self.query_one("#weights-table").add_class("-hidden")
+            self.query_one("#weights-plot").add_class("-hidden")
+            return
         self.summary = message.summary
         self._fill_table()
 
@@ -96,12 +124,17 @@ class WeightsScreen(SynvitaScreen):
     def _fill_table(self) -> None:
         summary = self.summary
         self.groups = summary_groups(summary, self.grouping)
+        source = self.source
+        named = f"score run {source.id}"
+        if source.id != self.run.id:
+            named += f" (used by {self.run.stage} run {self.run.id})"
         if summary.count == 0:
-            headline = f"run {self.run_id} has no sample weights: they come from a finished `score` run."
+            headline = (f"{named} recorded no sample weights" if source.status == "succeeded"
+                        else f"{named} is {source.status}: its weights appear when it has finished")
         elif not self.groups:
-            headline = f"run {self.run_id}: no ground-truth `faithful` flags (only the embedded world has them) · g: next grouping"
+            headline = f"{named}: no ground-truth `faithful` flags (only the embedded world has them) · g: next grouping"
         else:
-            headline = (f"run {self.run_id} · {summary.count} synthetic videos · by {self.grouping} (g) · "
+            headline = (f"{named} · {summary.count} synthetic videos · by {self.grouping} (g) · "
                         f"Δ = f̄(V,tˢ) − f̄(V,tʳ), ω = max(0, Δ) · h: Δ/ω histogram")
         self.query_one("#weights-summary", Static).update(headline)
         table = self.query_one("#weights-table", DataTable)

@@ -1,4 +1,9 @@
-"""The runs table of the home screen: one row per run, cells refreshed in place as workers report."""
+"""The runs table of the home screen: one row per run, cells refreshed in place as workers report.
+
+A poll rewrites only the cells whose text changed and repaints only those cells, so that a ticking duration over
+a slow SSH link (or in tmux) sends a few bytes a second rather than the whole table. Rows are keyed by position,
+not by run id: when a new run pushes the page down, the rows are rewritten in place instead of rebuilt.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from typing import Callable
 
 from rich.text import Text
 from textual.binding import Binding
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 
 from synvita.entities import Run
@@ -57,8 +63,14 @@ def _fit(cell: str | Text, width: int) -> Text:
     return text
 
 
+def _same(a: Text, b: Text) -> bool:
+    """Whether two cells look the same (rich's `Text.__eq__` ignores the base style, e.g. a status colour)."""
+    return a.plain == b.plain and a.style == b.style and a.spans == b.spans
+
+
 class RunsTable(DataTable):
-    """DataTable of runs keyed by run id; `show_runs` updates changed cells only so the cursor never jumps."""
+    """DataTable of runs, one row per position on the page; `show_runs` repaints changed cells only, so the
+    cursor never jumps and a poll redraws no more than what changed."""
 
     BINDINGS = [
         Binding("enter", "select_cursor", "Open", tooltip="Open the run under the cursor", show=True),
@@ -68,6 +80,9 @@ class RunsTable(DataTable):
         super().__init__(cursor_type="row", zebra_stripes=True, cell_padding=0, **kwargs)
         self.clock = clock
         self._row_ids: list[str] = []
+        """Run id shown in each row, top to bottom."""
+        self._row_cells: list[list[Text]] = []
+        """The cells last written to each row, to find what a poll changed."""
 
     def on_mount(self) -> None:
         for label, key, width in COLUMNS:
@@ -75,22 +90,32 @@ class RunsTable(DataTable):
 
     def show_runs(self, runs: list[Run]) -> None:
         now = self.clock()
-        ids = [r.id for r in runs]
-        if ids == self._row_ids:
-            for run in runs:
-                for (_, key, _), value in zip(COLUMNS, run_cells(run, now)):
-                    self.update_cell(run.id, key, value)
-            return
         selected = self.selected_run_id
-        self.clear()
-        for run in runs:
-            self.add_row(*run_cells(run, now), key=run.id)
-        self._row_ids = ids
-        if selected in ids:
-            self.move_cursor(row=ids.index(selected))
+        rows = [run_cells(run, now) for run in runs]
+        for index, cells in enumerate(rows[: len(self._row_cells)]):
+            for column, (new, old) in enumerate(zip(cells, self._row_cells[index])):
+                if not _same(new, old):
+                    self._replace_cell(index, column, new)
+        for index in range(len(self._row_cells), len(rows)):
+            self.add_row(*rows[index], key=str(index))
+        for index in range(len(rows), len(self._row_cells)):
+            self.remove_row(str(index))
+        self._row_cells = rows
+        self._row_ids = [run.id for run in runs]
+        if selected in self._row_ids and self._row_ids.index(selected) != self.cursor_row:
+            self.move_cursor(row=self._row_ids.index(selected))
+
+    def _replace_cell(self, row: int, column: int, value: Text) -> None:
+        """What `DataTable.update_cell` does, but repainting only this cell: `update_cell` repaints the whole table.
+        (`_data` holds the cells and `_update_count` invalidates the rendered-row cache.)"""
+        self._data[self.ordered_rows[row].key][self.ordered_columns[column].key] = value
+        self._update_count += 1
+        self.refresh_coordinate(Coordinate(row, column))
+
+    def run_id_at(self, row: int) -> str | None:
+        """The run shown in row `row` (as in `DataTable.RowSelected.cursor_row`), or None past the last row."""
+        return self._row_ids[row] if 0 <= row < len(self._row_ids) else None
 
     @property
     def selected_run_id(self) -> str | None:
-        if not self._row_ids or self.cursor_row < 0 or self.cursor_row >= len(self._row_ids):
-            return None
-        return self._row_ids[self.cursor_row]
+        return self.run_id_at(self.cursor_row)

@@ -1,0 +1,118 @@
+"""`RunReader` answers every read it serves exactly as the `Store` does, opens only databases of this build's
+schema, and never writes."""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from synvita.errors import NotFoundError, StoreError, UserInputError
+from synvita.store import RunReader, Store
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tui"))
+from seed import seed_demo
+
+
+@pytest.fixture
+def demo(db_path):
+    """The TUI's demo database: two experiments, every stage and status, metrics, results, artifacts."""
+    store = Store.open(db_path)
+    roles = seed_demo(store)
+    reader = RunReader.open(db_path)
+    yield store, reader, roles
+    reader.close()
+    store.close()
+
+
+LISTINGS = [
+    {},
+    {"status": "succeeded"},
+    {"status": ["failed", "running"]},
+    {"experiment": "quickstart", "stage": "evaluate"},
+    {"variant": "synvita", "generator": "procedural"},
+    {"submission": "s-0000lav1"},
+    {"text": "lavie"},
+    {"text": "r-00000"},
+    {"order_by": "key_metric", "descending": False},
+    {"order_by": "stage", "limit": 5, "offset": 3},
+    {"limit": 4},
+    {"offset": 18},
+]
+
+
+@pytest.mark.parametrize("query", LISTINGS)
+def test_listings_and_counts_match_the_store(demo, query):
+    store, reader, _ = demo
+    assert reader.list_runs(**query) == store.list_runs(**query)
+    filters = {k: v for k, v in query.items() if k not in ("order_by", "descending", "limit", "offset")}
+    assert reader.count_runs(**filters) == store.count_runs(**filters)
+
+
+def test_summaries_are_the_runs_as_dicts_without_their_config(demo, monkeypatch):
+    store, reader, _ = demo
+    monkeypatch.setattr(time, "time", lambda: 1_800_000_000.0)  # a running run's duration counts to now
+    expected = [{k: v for k, v in run.to_dict().items() if k != "config"} for run in store.list_runs()]
+    summaries = reader.run_summaries()
+    assert any(s["status"] == "running" and s["duration"] for s in summaries)
+    assert [list(s) for s in summaries] == [list(e) for e in expected]  # keys in the same order: the same JSON text
+    assert summaries == expected
+
+
+def test_single_runs_graph_and_what_runs_recorded_match_the_store(demo):
+    store, reader, roles = demo
+    ids = list(roles.values())
+    assert reader.get_runs(ids[::-1]) == store.get_runs(ids[::-1])
+    for run_id in ids:
+        assert reader.get_run(run_id) == store.get_run(run_id)
+        assert reader.dependants(run_id) == store.dependants(run_id)
+        assert reader.events(run_id) == store.events(run_id)
+        assert reader.events(run_id, kinds=["log"], tail=2) == store.events(run_id, kinds=["log"], tail=2)
+        assert reader.events(run_id, since_seq=3, limit=5) == store.events(run_id, since_seq=3, limit=5)
+        assert reader.artifacts(run_id) == store.artifacts(run_id)
+    assert reader.results(ids) == store.results(ids)
+    assert reader.latest_metrics(ids) == store.latest_metrics(ids)
+
+
+def test_headline_results_are_the_plain_results_of_each_benchmarks_first_metric(demo):
+    store, reader, roles = demo
+    ids = [rid for role, rid in roles.items() if role.startswith(("eval-", "lavie-"))]
+    everything = store.results(ids)
+    assert any(r.control for r in everything)
+    assert reader.headline_results(ids) == [r for r in everything if r.subset is None and r.control is None]
+    assert reader.runs_with_results(ids + [roles["world"]]) == set(ids)
+
+
+def test_unknown_ids_and_bad_filters_fail_as_in_the_store(demo):
+    _, reader, _ = demo
+    with pytest.raises(NotFoundError):
+        reader.get_run("r-nope")
+    with pytest.raises(NotFoundError):
+        reader.events("r-nope")
+    with pytest.raises(UserInputError):
+        reader.list_runs(status="sleeping")
+    with pytest.raises(UserInputError):
+        reader.list_runs(order_by="colour")
+
+
+def test_only_a_database_of_this_builds_schema_opens(db_path, tmp_path):
+    Store.open(db_path).close()
+    assert RunReader.open(tmp_path / "missing.db") is None
+    (tmp_path / "junk.db").write_bytes(b"not a database at all" * 100)
+    assert RunReader.open(tmp_path / "junk.db") is None
+    with sqlite3.connect(db_path) as conn:  # an older schema: the store must upgrade it first
+        conn.execute("DELETE FROM schema_migrations WHERE version = (SELECT max(version) FROM schema_migrations)")
+    conn.close()
+    assert RunReader.open(db_path) is None
+    assert not (tmp_path / "missing.db").exists()
+
+
+def test_the_reader_never_writes(db_path):
+    Store.open(db_path).close()
+    reader = RunReader.open(db_path)
+    with pytest.raises(StoreError, match="cannot be written"), reader._snapshot() as execute:
+        list(execute("DELETE FROM runs", []))
+    reader.close()
