@@ -28,7 +28,7 @@ SMALL_RUN = [
 
 def synvita(*args: str, env: dict) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "synvita.cli.app", *args], env=env, cwd=REPO, capture_output=True,
-                          text=True, timeout=900)
+                          text=True, timeout=900, check=False)
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +64,7 @@ def test_the_command_writes_checkpoints_in_the_released_layouts(recipe):
 
 
 def test_the_paper_recipe_runs_end_to_end_on_them(recipe):
-    root, _, done, db = recipe
+    _, _, done, db = recipe
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "variant" in done.stdout and all(v in done.stdout for v in ("none", "naive", "synvita"))
     with Api(db=db) as api:

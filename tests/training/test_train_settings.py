@@ -6,13 +6,19 @@ from dataclasses import replace
 import numpy as np
 import pytest
 import torch
+from test_loop import cfg, tiny_data, tiny_model
 
 from synvita.config import TrainSection
 from synvita.errors import UserInputError
-from synvita.training.loop import EvenFrames, TrainConfig, _micro_parts, lr_at, step_rows, train
+from synvita.training.loop import (
+    EvenFrames,
+    TrainConfig,
+    _micro_parts,
+    lr_at,
+    step_rows,
+    train,
+)
 from synvita.training.settings import check_train_section, micro_batches
-
-from test_loop import cfg, tiny_data, tiny_model
 
 
 def _weights(model):
@@ -120,13 +126,13 @@ def test_max_frames_cuts_every_clip_the_loop_reads():
 
 
 @pytest.mark.parametrize("change, message", [
-    (dict(micro_batch=4, grad_accum=3), "micro_batch × train.grad_accum = 4 × 3 is not train.batch_size = 32"),
-    (dict(micro_batch=64), "micro_batch = 64 is larger than train.batch_size"),
-    (dict(grad_accum=64), "grad_accum = 64 is larger"),
-    (dict(schedule="cosin"), "train.schedule 'cosin'"),
-    (dict(precision="bfloat16"), "train.precision 'bfloat16'"),
-    (dict(device="gpu"), "train.device 'gpu'"),
-    (dict(warmup_steps=2000), "warmup_steps = 2000 is more than train.steps = 1000"),
+    ({"micro_batch": 4, "grad_accum": 3}, "micro_batch × train.grad_accum = 4 × 3 is not train.batch_size = 32"),
+    ({"micro_batch": 64}, "micro_batch = 64 is larger than train.batch_size"),
+    ({"grad_accum": 64}, "grad_accum = 64 is larger"),
+    ({"schedule": "cosin"}, "train.schedule 'cosin'"),
+    ({"precision": "bfloat16"}, "train.precision 'bfloat16'"),
+    ({"device": "gpu"}, "train.device 'gpu'"),
+    ({"warmup_steps": 2000}, "warmup_steps = 2000 is more than train.steps = 1000"),
 ])
 def test_train_settings_that_do_not_fit_together_are_refused(change, message):
     with pytest.raises(UserInputError, match=message.replace("×", ".").replace("(", r"\(")):
