@@ -111,11 +111,13 @@ class GenerationSection:
 @dataclass
 class ScorersSection:
     name: str = "ensemble"
-    """Registered scorer for ω: ensemble (K tiny models trained on the pretrain corpus) | oracle (ground truth; analysis only)."""
+    """Registered scorer for ω: ensemble (K tiny models trained on the pretrain corpus) | vqascore (the video-LLMs of
+    `paths`, no pretraining) | oracle (ground truth; analysis only)."""
     members: int = 2
     """K, the number of independently seeded scorers averaged into f̄."""
     paths: list[str] = field(default_factory=list)
-    """For `vqascore`: the K video-LLM weight directories (or cached hub ids) whose Yes-probabilities are averaged."""
+    """For `vqascore`: the K video-LLM weight directories (or cached hub ids) whose Yes-probabilities are averaged;
+    checked at submission."""
     steps: int = 1200
     """Pretraining steps per scorer on the world's pretrain corpus (member 0 is also the fine-tuning init)."""
     lr: float = 1e-3
@@ -134,7 +136,8 @@ class ModelSection:
     name: str = "tiny"
     """Registered alignment model: tiny | videollm."""
     path: str | None = None
-    """Local directory of pretrained weights (videollm); tiny starts from the pretrain checkpoint."""
+    """videollm: the base model's weights, a local directory or a repo id in the HF cache (checked at submission);
+    the train stage fine-tunes LoRA on it, with no pretrain run. tiny starts from the pretrain run's checkpoint."""
     config: dict = field(default_factory=dict)
     """Architecture overrides for the model. tiny: any field of `TinyConfig` (synvita/models/tiny/config.py, where
     each key has its default and meaning), e.g. {encoder = "conv"} or {grounding = false}."""
@@ -163,7 +166,7 @@ class TrainSection:
     margin: float = 0.2
     """γ, the hinge margin."""
     lr: float = 1e-3
-    """Peak learning rate (AdamW, linear warm-up then cosine decay); 0 < lr ≤ 1."""
+    """Peak learning rate (AdamW, reached after `warmup_steps`, then `schedule`); 0 < lr ≤ 1."""
     steps: int = 1000
     """Optimisation steps (ignored when `epochs` is set)."""
     epochs: float | None = None
@@ -177,6 +180,33 @@ class TrainSection:
     frame repeated) under its positive caption, as a No: every action of the embedded world is a change over time.
     0 = off, the paper's recipe and the right setting for real data, where a still scene shuffled may still entail
     its caption (docs/temporal.md)."""
+    weight_decay: float = 0.01
+    """AdamW weight decay (the paper's Video-LLaVA runs: 1e-4)."""
+    warmup_steps: int | None = None
+    """Linear warm-up steps from 0 to `lr` (omitted: 5% of the steps; the paper: 200)."""
+    schedule: str = "cosine"
+    """Learning rate after the warm-up: cosine (decay to 0, the paper's Video-LLaVA runs) | linear (to 0, HF
+    Trainer's default) | constant."""
+    device: str = "auto"
+    """Where the model trains and is evaluated: auto (CUDA when a GPU is visible, else CPU) | cpu | cuda | cuda:N."""
+    precision: str = "auto"
+    """Compute precision: auto (bf16 on CUDA, fp32 on CPU) | bf16 | fp16 | fp32. Forward passes run under
+    torch.autocast (fp16 with a gradient scaler); a video-LLM's frozen base weights are loaded in it, its LoRA
+    weights stay fp32."""
+    micro_batch: int | None = None
+    """Real pairs per forward/backward pass; each step's `batch_size` pairs are split into micro-batches whose
+    gradients are accumulated before one optimiser step, each micro-batch's loss divided by their number (HF
+    Trainer's per-device batch with gradient accumulation). Omitted: batch_size / grad_accum."""
+    grad_accum: int = 1
+    """Micro-batches per optimiser step (gradient accumulation); with `micro_batch` set too, batch_size must equal
+    micro_batch × grad_accum."""
+    gradient_checkpointing: bool = False
+    """Recompute activations in the backward pass instead of keeping them (less GPU memory, ~30% more time); for
+    models that have it (videollm)."""
+    max_frames: int | None = None
+    """Frames per video the model sees, sampled evenly over the clip (np.linspace, as Video-LLaVA's loader): for
+    videollm its frame count (the paper: 8); clips are cut to it before they are read into a step. Omitted: the
+    model's own (videollm: 8; tiny reads every frame of the world's clips and takes no other count)."""
 
 
 @dataclass

@@ -8,6 +8,7 @@ Torch-free, imports huggingface_hub lazily.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -15,7 +16,13 @@ from synvita.errors import NotFoundError
 
 
 def hf_cache_dir() -> str:
-    """The Hugging Face hub cache directory this process would use (honours HF_HUB_CACHE / HF_HOME)."""
+    """The Hugging Face hub cache directory this process would use (honours HF_HUB_CACHE / HF_HOME, read now:
+    huggingface_hub reads them once, when it is first imported)."""
+    for name in ("HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE"):
+        if os.environ.get(name):
+            return os.path.expanduser(os.environ[name])
+    if os.environ.get("HF_HOME"):
+        return os.path.join(os.path.expanduser(os.environ["HF_HOME"]), "hub")
     try:
         from huggingface_hub import constants
 
@@ -46,7 +53,7 @@ def resolve_weights(model_path: str | os.PathLike[str], *, example_repo: str, wh
         try:
             from huggingface_hub import snapshot_download
 
-            return Path(snapshot_download(repo_id=text, local_files_only=True))
+            return Path(snapshot_download(repo_id=text, local_files_only=True, cache_dir=cache))
         except Exception:
             pass
     if looks_like_repo:
@@ -85,3 +92,54 @@ def pick_dtype(dtype: str | None, device: str):
 
         raise UserInputError(f"unknown dtype '{dtype}'", hint="use auto, bf16, fp16 or fp32")
     return value
+
+
+def check_weights(model_path: str | os.PathLike[str], *, key: str, example_repo: str, marker: str) -> None:
+    """Submission-time check of a spec's weights location, torch-free and offline: `model_path` must be a local
+    directory holding `marker` (config.json for transformers models, model_index.json for diffusers pipelines) or
+    a repo id whose snapshot with `marker` is in the local HF cache. Raises a one-line `UserInputError` that names
+    `key` (e.g. "model.path"), where it looked and how to download the weights."""
+    from synvita.errors import UserInputError
+
+    text = os.fspath(model_path)
+    local = Path(text).expanduser()
+    looks_like_repo = text.count("/") == 1 and not text.startswith((".", "/", "~")) and not local.exists()
+    if looks_like_repo:
+        cache = hf_cache_dir()
+        if _cached_file(text, marker, cache) is None:
+            raise UserInputError(
+                f"{key} '{text}' is neither a local directory nor in the HF cache {cache}",
+                hint=f"download it with `huggingface-cli download {text} --local-dir DIR` and set {key} to DIR",
+            )
+        return
+    where = local.resolve()
+    download = f"download the weights with `huggingface-cli download {example_repo} --local-dir {where}`"
+    if not local.is_dir():
+        raise UserInputError(f"{key} {where} is not a directory", hint=f"check the path, or {download}")
+    if not (local / marker).is_file():
+        raise UserInputError(f"{key} {where} has no {marker}: not a saved model directory",
+                             hint=f"point it at the downloaded weights, or {download}")
+
+
+def _cached_file(repo_id: str, filename: str, cache_dir: str) -> str | None:
+    """The path of `filename` in the cached snapshot of `repo_id` (no network), or None."""
+    try:
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:  # pragma: no cover - huggingface_hub comes with transformers/diffusers
+        return None
+    found = try_to_load_from_cache(repo_id, filename, cache_dir=cache_dir)
+    return found if isinstance(found, str) else None
+
+
+@contextlib.contextmanager
+def no_save_progress_bars():
+    """transformers' per-file progress bars off while saving (noise for checkpoints of a few kilobytes)."""
+    from transformers.utils import logging as hf_logging
+
+    was_on = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_on:
+            hf_logging.enable_progress_bar()

@@ -284,11 +284,35 @@ def test_sweep_values_are_validated(tmp_path):
 #### the shipped experiments and their documentation ####
 
 
-@pytest.mark.parametrize("name", sorted(p.stem for p in EXPERIMENTS.glob("*.toml")))
+NEEDS_WEIGHTS = {"paper-videollava"}
+"""Shipped experiments that name model weights (checked at submission; see the test below)."""
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in EXPERIMENTS.glob("*.toml") if p.stem not in NEEDS_WEIGHTS))
 def test_shipped_experiments_validate_against_the_real_registries(name):
     spec = specs.load_spec(name)
     plan = plan_runs(spec)
     assert plan and plan[0].stage == "world"
+
+
+def test_paper_videollava_names_its_weights_and_validates_once_they_are_there(tmp_path):
+    err = error_of(specs.load_spec, "paper-videollava")
+    assert "paper-videollava.toml" in err.one_line() and "/weights/CogVideoX-2b is not a directory" in err.one_line()
+    dirs = {}
+    for name, marker in (("CogVideoX-2b", "model_index.json"), ("Video-LLaVA-7B-hf", "config.json"),
+                         ("LLaVA-NeXT-Video-7B-hf", "config.json")):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / marker).write_text("{}")
+        dirs[name] = tmp_path / name
+    spec = specs.load_spec("paper-videollava", overrides=[
+        f"generation.model_path={dirs['CogVideoX-2b']}", f"model.path={dirs['Video-LLaVA-7B-hf']}",
+        f'scorers.paths=["{dirs["Video-LLaVA-7B-hf"]}", "{dirs["LLaVA-NeXT-Video-7B-hf"]}"]'])
+    train = spec.section("train")
+    assert (train.lr, train.epochs, train.batch_size, train.warmup_steps, train.schedule, train.weight_decay,
+            train.precision, train.max_frames, train.lambda_scr, train.margin) == (
+        5e-5, 1.0, 16, 200, "cosine", 1e-4, "bf16", 8, 1.0, 0.2)  # METHOD.md §2, Video-LLaVA SynViTA
+    assert spec.section("model").config["lora"] == {"r": 32, "alpha": 32, "dropout": 0.05}
+    assert [r.stage for r in plan_runs(spec)].count("pretrain") == 0
 
 
 def test_paper_ablations_covers_every_variant_with_three_seeds():
@@ -341,14 +365,35 @@ def test_every_stage_depends_on_the_runs_whose_inputs_it_reads(tmp_path):
         assert read <= provided, f"{planned.stage} ({planned.variant}) reads {sorted(read - provided)} but does not depend on them"
 
 
-def test_missing_generator_weights_directory_is_caught_before_anything_runs(tmp_path):
-    """A local `generation.model_path` that does not exist fails validation, not the generate run minutes later."""
+def test_missing_generator_weights_directory_is_caught_before_anything_runs(tmp_path, monkeypatch):
+    """`generation.model_path` must hold a pipeline now (a local directory, or a repo id in the HF cache): a wrong
+    one fails validation, not the generate run after the world was built."""
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf-cache"))
     err = error_of(specs.load_spec, "quickstart", generator="cogvideox",
                    overrides=[f"generation.model_path={tmp_path / 'no-weights'}"])
     assert isinstance(err, UserInputError) and "no-weights" in err.one_line() and "not a directory" in err.one_line()
     (tmp_path / "weights").mkdir()
+    err = error_of(specs.load_spec, "quickstart", generator="cogvideox", overrides=[f"generation.model_path={tmp_path / 'weights'}"])
+    assert "has no model_index.json" in err.one_line() and "huggingface-cli download THUDM/CogVideoX-2b" in err.one_line()
+    (tmp_path / "weights" / "model_index.json").write_text("{}")
     specs.load_spec("quickstart", generator="cogvideox", overrides=[f"generation.model_path={tmp_path / 'weights'}"])
-    specs.load_spec("quickstart", generator="cogvideox", overrides=["generation.model_path=THUDM/CogVideoX-2b"])  # hub id
+    err = error_of(specs.load_spec, "quickstart", generator="cogvideox", overrides=["generation.model_path=THUDM/CogVideoX-2b"])
+    assert "'THUDM/CogVideoX-2b' is neither a local directory nor in the HF cache" in err.one_line()
+    assert str(tmp_path / "hf-cache") in err.one_line() and "--local-dir DIR" in err.one_line()
+    err = error_of(specs.load_spec, "quickstart", generator="cogvideox")  # no model_path: its default repo id
+    assert "generation.model_path 'THUDM/CogVideoX-2b' is neither" in err.one_line()
+    _cache_snapshot(tmp_path / "hf-cache", "THUDM/CogVideoX-2b", "model_index.json")
+    specs.load_spec("quickstart", generator="cogvideox", overrides=["generation.model_path=THUDM/CogVideoX-2b"])
+    specs.load_spec("quickstart", generator="cogvideox")
+
+
+def _cache_snapshot(cache: Path, repo: str, filename: str) -> None:
+    """A repo's snapshot in the HF cache layout (models--org--name/refs/main → snapshots/<rev>/filename)."""
+    root = cache / ("models--" + repo.replace("/", "--"))
+    (root / "refs").mkdir(parents=True, exist_ok=True)
+    (root / "refs" / "main").write_text("0" * 40)
+    (root / "snapshots" / ("0" * 40)).mkdir(parents=True, exist_ok=True)
+    (root / "snapshots" / ("0" * 40) / filename).write_text("{}")
 
 
 @pytest.mark.parametrize(
@@ -372,6 +417,64 @@ def test_a_good_tiny_model_config_validates(tmp_path):
     assert spec.section("model").config["track_tokens"] == "fused"
 
 
-def test_a_model_the_train_stage_cannot_fine_tune_fails_validation(tmp_path):
-    err = error_of(specs.load_spec, write(tmp_path, SMALL.replace("[train]", '[model]\nname = "videollm"\n[train]')))
-    assert "fine-tunes only the embedded `tiny` model" in err.one_line() and "videollm" in err.one_line()
+def test_videollm_needs_its_weights_at_submission(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf-cache"))
+    videollm = '[model]\nname = "videollm"\n'
+    err = error_of(specs.load_spec, write(tmp_path, SMALL.replace("[train]", videollm + "[train]")))
+    assert "model.path must name the video-LLM weights" in err.one_line()
+    err = error_of(specs.load_spec, write(tmp_path, SMALL.replace("[train]", videollm + f'path = "{tmp_path / "none"}"\n[train]')))
+    assert f"model.path {tmp_path / 'none'} is not a directory" in err.one_line()
+    assert "huggingface-cli download LanguageBind/Video-LLaVA-7B-hf" in err.one_line()
+    err = error_of(specs.load_spec, write(tmp_path, SMALL.replace("[train]", videollm + 'path = "org/video-llm"\n[train]')))
+    assert "model.path 'org/video-llm' is neither a local directory nor in the HF cache" in err.one_line()
+    _cache_snapshot(tmp_path / "hf-cache", "org/video-llm", "config.json")
+    spec = specs.load_spec(write(tmp_path, SMALL.replace("[train]", videollm + 'path = "org/video-llm"\n[train]')))
+    for bad, message in (('config = {device = "cuda"}', "device is set as train.device"),
+                         ('config = {lora = {rank = 4}}', "unknown videollm lora option(s): rank"),
+                         ('config = {num_frames = 4}\n[train]\nmax_frames = 8', "max_frames = 8 but model.config num_frames = 4")):
+        text = SMALL.replace("[train]", videollm + 'path = "org/video-llm"\n' + bad + "\n[train]", 1)
+        if "[train]\nmax_frames" in bad:
+            text = text.replace("[train]\nvariants", "variants", 1)
+        err = error_of(specs.load_spec, write(tmp_path, text))
+        assert message in err.one_line(), err.one_line()
+    assert spec.section("model").path == "org/video-llm"
+
+
+def test_the_tiny_model_refuses_video_llm_train_settings(tmp_path):
+    for key in ("max_frames = 8", "gradient_checkpointing = true"):
+        err = error_of(specs.load_spec, write(tmp_path, SMALL.replace("[train]", "[train]\n" + key)))
+        assert "the tiny model" in err.one_line() and key.split(" ")[0] in err.one_line()
+
+
+def test_train_settings_are_checked_together_at_submission(tmp_path):
+    err = error_of(specs.load_spec, write(tmp_path, SMALL.replace("[train]", "[train]\nbatch_size = 8\nmicro_batch = 3\ngrad_accum = 2")))
+    assert "train.micro_batch × train.grad_accum = 3 × 2 is not train.batch_size = 8" in err.one_line()
+    err = error_of(specs.load_spec, write(tmp_path, SMALL), overrides=["train.precision=int8"])
+    assert "train.precision 'int8'" in err.one_line() and "--set train.precision" in err.one_line()
+    spec = specs.load_spec(write(tmp_path, SMALL), overrides=["train.batch_size=8", "train.micro_batch=2", "train.schedule=linear"])
+    assert spec.section("train").micro_batch == 2
+
+
+def test_a_video_llm_with_vqascore_plans_no_pretrain_run(tmp_path, monkeypatch):
+    """videollm starts from its checkpoint and vqascore uses ready-made models: nothing reads a pretrain run."""
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf-cache"))
+    for repo in ("org/video-llm", "org/scorer"):
+        _cache_snapshot(tmp_path / "hf-cache", repo, "config.json")
+    text = SMALL.replace("[train]", '[model]\nname = "videollm"\npath = "org/video-llm"\n[train]')
+    spec = specs.load_spec(write(tmp_path, text + '[scorers]\nname = "vqascore"\npaths = ["org/scorer"]\n'))
+    plan = plan_runs(spec)
+    assert Counter(r.stage for r in plan) == {"world": 1, "generate": 1, "score": 1, "train": 6, "evaluate": 6}
+    stage_of = [r.stage for r in plan]
+    for run in plan:
+        assert "pretrain" not in {stage_of[d] for d in run.depends_on}
+    # the ensemble scorer still needs its pretrain run, but the video-LLM's training does not start from it
+    plan = plan_runs(specs.load_spec(write(tmp_path, text, "ens.toml")))
+    stage_of = [r.stage for r in plan]
+    assert stage_of.count("pretrain") == 1
+    assert all("pretrain" not in {stage_of[d] for d in r.depends_on} for r in plan if r.stage == "train")
+    assert any("pretrain" in {stage_of[d] for d in r.depends_on} for r in plan if r.stage == "score")
+    # a videollm trained on real data only with the ensemble scorer: no pretrain run at all
+    none_only = text.replace('variants = ["none", "naive", "synvita"]', 'variants = ["none"]')
+    assert "pretrain" not in [r.stage for r in plan_runs(specs.load_spec(write(tmp_path, none_only, "none.toml")))]
+    err = error_of(specs.load_spec, write(tmp_path, text + '[scorers]\nname = "vqascore"\npaths = ["org/missing"]\n', "m.toml"))
+    assert "scorers.paths 'org/missing' is neither a local directory nor in the HF cache" in err.one_line()

@@ -16,6 +16,7 @@ from synvita.cli import db as db_module
 from synvita.cli import diff as diff_module
 from synvita.cli import doctor as doctor_module
 from synvita.cli import export as export_module
+from synvita.cli import models as models_module
 from synvita.cli import run as run_module
 from synvita.cli import runs as runs_module
 from synvita.cli import table as table_module
@@ -63,6 +64,7 @@ app.command("doctor")(doctor_module.doctor)
 app.add_typer(db_module.db_cli, name="db")
 app.command("tui")(tui_module.tui)
 app.add_typer(world_module.app, name="world", help="The embedded procedural world: presets, samples, statistics.")
+app.add_typer(models_module.app, name="models")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -67,12 +67,12 @@ class DiffusersGenerator(Generator):
         if section.model_path is None and cls.needs_model_path:
             raise UserInputError(f"generator '{cls.name}' needs generation.model_path",
                                  hint=f"a local pipeline directory or a cached repo id, e.g. {cls.example_repo}")
-        text = os.path.expanduser(str(section.model_path or ""))
-        if text.startswith(("/", ".", "~")) and not os.path.isdir(text):  # a path (not a hub id) that is not there
-            raise UserInputError(
-                f"generation.model_path {section.model_path} is not a directory",
-                hint=f"point it at the downloaded weights (e.g. `huggingface-cli download {cls.example_repo} --local-dir DIR`)",
-            )
+        from synvita.hub import check_weights
+
+        # the weights must be there now (a local pipeline directory, or a repo id in the HF cache), not only when
+        # the generate run loads them after the world was built
+        check_weights(section.model_path or cls.example_repo, key="generation.model_path",
+                      example_repo=cls.example_repo, marker="model_index.json")
 
     @classmethod
     def from_section(cls, section: Any, ctx: Any) -> "DiffusersGenerator":

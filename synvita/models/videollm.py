@@ -43,42 +43,9 @@ import torch
 from synvita.errors import NotFoundError, UserInputError
 from synvita.hub import pick_device, pick_dtype, resolve_weights
 from synvita.models.base import CONFIG_NAME, AlignmentModel, TextBatch, as_video_tensor
-
-PROMPT_TEMPLATE = 'USER: <video>\nDoes this video entail the description: "{caption}"? ASSISTANT:'
-"""Video-LLaVA-hf's conversation format around the VideoCon question (the gpt turn is "Yes"/"No")."""
-LANGUAGE_LINEAR = r".*language_model.*\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj)"
-"""All linear layers of the LLM, none of the vision towers or the projector."""
-EXAMPLE_REPO = "LanguageBind/Video-LLaVA-7B-hf"
-ADAPTER_DIR = "adapter"
-SUPPORTED = ("video_llava", "llava_next_video")
-
-DEFAULTS: dict[str, Any] = {
-    "model_path": EXAMPLE_REPO,
-    "num_frames": 8,
-    "prompt_template": PROMPT_TEMPLATE,
-    "mask_mode": "reference",
-    "eos_in_ce": True,
-    "lora": {"r": 32, "alpha": 32, "dropout": 0.05, "target": LANGUAGE_LINEAR, "init_identity": True},
-    "device": "auto",
-    "dtype": "auto",
-    "gradient_checkpointing": False,
-}
-
-
-def _merged(config: dict[str, Any]) -> dict[str, Any]:
-    unknown = set(config) - set(DEFAULTS)
-    if unknown:
-        raise UserInputError(f"unknown videollm option(s): {', '.join(sorted(unknown))}", hint=f"known: {', '.join(DEFAULTS)}")
-    out = {**DEFAULTS, **config}
-    out["lora"] = {**DEFAULTS["lora"], **(config.get("lora") or {})}
-    unknown = set(out["lora"]) - set(DEFAULTS["lora"])
-    if unknown:
-        raise UserInputError(f"unknown videollm lora option(s): {', '.join(sorted(unknown))}", hint=f"known: {', '.join(DEFAULTS['lora'])}")
-    if out["mask_mode"] not in ("token", "reference"):
-        raise UserInputError(f"unknown mask_mode '{out['mask_mode']}'", hint="use token or reference")
-    if "{caption}" not in out["prompt_template"] or "<video>" not in out["prompt_template"]:
-        raise UserInputError("prompt_template needs a <video> placeholder and a {caption} field", hint=f"default: {PROMPT_TEMPLATE!r}")
-    return out
+from synvita.models.videollm_options import (ADAPTER_DIR, DEFAULTS, EXAMPLE_REPO, LANGUAGE_LINEAR,  # noqa: F401
+                                             PROMPT_TEMPLATE, SUPPORTED)
+from synvita.models.videollm_options import merged as _merged
 
 
 class VideoLLMAlignmentModel(AlignmentModel):
@@ -217,6 +184,12 @@ class VideoLLMAlignmentModel(AlignmentModel):
             build_tiny_videollm(base, captions=captions, frames=frames, size=size)
         return {"model_path": str(base), "num_frames": frames, "device": "cpu", "dtype": "float32",
                 "lora": {"r": 4, "alpha": 8, "dropout": 0.0, "init_identity": False}}
+
+    def predict(self, videos, video_index, captions, shared_with=None, batch_videos: int = 4,
+                batch_sequences: int = 8, inputs=None) -> np.ndarray:
+        """`AlignmentModel.predict` in chunks a 7B model fits on one GPU (each sequence carries ~2k video tokens)."""
+        return super().predict(videos, video_index, captions, shared_with, batch_videos=batch_videos,
+                               batch_sequences=batch_sequences, inputs=inputs)
 
     # ---- persistence: the adapter only ---------------------------------------------------------------------
 
@@ -514,7 +487,10 @@ def build_tiny_videollm(directory: str | Path, captions: Sequence[str] = (), fra
         else:
             raise UserInputError(f"unknown tiny video-LLM arch '{arch}'", hint=f"one of {', '.join(SUPPORTED)}")
     directory.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(directory)
+    from synvita.hub import no_save_progress_bars
+
+    with no_save_progress_bars():
+        model.save_pretrained(directory)
     tok.save_pretrained(directory)
     processor.save_pretrained(directory)
     return directory

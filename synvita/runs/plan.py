@@ -39,12 +39,16 @@ when these agree."""
 def plan_runs(spec: ExperimentSpec) -> list[PlannedRun]:
     """world → generate (per generator) → pretrain → score (per generator) → train (variant × seed × generator) → evaluate.
 
+    The pretrain run is planned only when the model starts from it (`ModelComponent.needs_pretrain`: tiny) or the
+    scorer reads it (`Scorer.needs_pretrain`: ensemble); otherwise nothing depends on it and it is not made.
+
     The `none` variant trains on real data only: one train run per seed, with no generate/score dependency.
     Every run depends directly on each run whose output it reads (the worker gives a stage the run directories
     of its direct dependencies only, as `ctx.inputs[stage]`). Runs are listed in dependency order, and within a seed
     the train runs come costliest variant first, then their evaluations (workers claim the oldest ready run);
     identical runs from different sweep points are created once.
     """
+    from synvita.registry import MODELS, SCORERS
     from synvita.training.variants import relative_step_cost
 
     plan: list[PlannedRun] = []
@@ -71,13 +75,20 @@ def plan_runs(spec: ExperimentSpec) -> list[PlannedRun]:
 
     for swept, resolved in spec.points():
         world = add("world", resolved, [], swept)
-        pretrain = add("pretrain", resolved, [world], swept)
-        upstream: dict[str, tuple[int, int]] = {}
         variants = resolved["train"]["variants"]
-        if any(v != "none" for v in variants):
+        synthetic = any(v != "none" for v in variants)
+        # a pretrain run only where something reads it: the model's fine-tuning init (tiny) or the scorers it
+        # trains (ensemble); a video-LLM starts from its checkpoint and vqascore uses ready-made models
+        init_needed = MODELS.get(resolved["model"]["name"]).needs_pretrain
+        scorer_needs = synthetic and SCORERS.get(resolved["scorers"]["name"]).needs_pretrain
+        pretrain = add("pretrain", resolved, [world], swept) if init_needed or scorer_needs else None
+        init = [pretrain] if init_needed else []
+        upstream: dict[str, tuple[int, int]] = {}
+        if synthetic:
             for generator in resolved["generation"]["generators"]:
                 generate = add("generate", resolved, [world], swept, generator=generator)
-                score = add("score", resolved, [world, generate, pretrain], swept, generator=generator)
+                score_deps = [world, generate] + ([pretrain] if scorer_needs else [])
+                score = add("score", resolved, score_deps, swept, generator=generator)
                 upstream[generator] = (generate, score)
         # the costliest training first: runs are claimed oldest first, and a cheap run or an evaluation claimed ahead
         # of `synvita` training only lengthens the critical path
@@ -86,12 +97,12 @@ def plan_runs(spec: ExperimentSpec) -> list[PlannedRun]:
             trained = []
             for variant in by_cost:
                 if variant == "none":
-                    train = add("train", resolved, [world, pretrain], swept, variant=variant, seed=seed)
+                    train = add("train", resolved, [world, *init], swept, variant=variant, seed=seed)
                     trained.append((train, dict(variant=variant, seed=seed)))
                     continue
                 for generator, (generate, score) in upstream.items():
                     train = add(
-                        "train", resolved, [world, pretrain, generate, score], swept,
+                        "train", resolved, [world, *init, generate, score], swept,
                         variant=variant, seed=seed, generator=generator,
                     )
                     trained.append((train, dict(variant=variant, seed=seed, generator=generator)))

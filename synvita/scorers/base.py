@@ -27,8 +27,13 @@ class Scorer(Component):
     """Scores synthetic videos against their prompts tˢ and their real captions tʳ.
 
     `from_section(section, ctx)` builds the scorer for one score run: `ctx.inputs` holds the upstream run
-    directories ("world", "generate", "pretrain"), `ctx.synthetic` the generate run's synthetic set.
+    directories ("world", "generate", and "pretrain" when `needs_pretrain`), `ctx.synthetic` the generate run's
+    synthetic set.
     """
+
+    needs_pretrain: bool = True
+    """True when the scorer reads the pretrain run (the `ensemble` trains its members there); the planner then
+    makes score runs depend on it. False for a scorer of ready-made models (`vqascore`)."""
 
     def score(
         self, frames: np.ndarray, video_index: np.ndarray, target_captions: Sequence[str], other_captions: Sequence[str]

@@ -87,11 +87,20 @@ class VQAScoreScorer(Scorer):
                 raise UserInputError(f"measure p_yes needs video-LLM members, got '{m.name}'", hint="use measure='ratio'")
             m.eval()
 
+    needs_pretrain = False
+
     @classmethod
     def validate_section(cls, section: Any) -> None:
+        """`paths` must be listed, each a model directory (plain transformers or synvita-saved, both with a
+        config.json) or a repo id in the HF cache: checked here, offline, before anything runs."""
+        from synvita.hub import check_weights
+        from synvita.models.videollm_options import EXAMPLE_REPO
+
         if not section.paths:
             raise UserInputError("scorers.paths must list the video-LLM directories for vqascore",
                                  hint='e.g. paths = ["/weights/Video-LLaVA-7B-hf"]')
+        for path in section.paths:
+            check_weights(path, key="scorers.paths", example_repo=EXAMPLE_REPO, marker="config.json")
 
     @classmethod
     def from_section(cls, section: Any, ctx: Any) -> "VQAScoreScorer":

@@ -37,10 +37,12 @@ POSITIVE_INTS = (
     "generation.shards", "generation.num_frames", "generation.height", "generation.width", "generation.steps",
     "generation.batch_size", "generation.shard_parallel", "slurm.cpus", "slurm.nodes", "slurm.signal_s",
     "videocon.frames", "videocon.height", "videocon.width", "videocon.ssv2_temporal_videos", "videocon.ssv2_events_videos",
+    "train.micro_batch", "train.grad_accum", "train.max_frames",
 )
 """Integer keys that must be ≥ 1 when set."""
 
-NON_NEGATIVE = ("world.seed", "train.lambda_scr", "train.margin", "generation.shard_retries")
+NON_NEGATIVE = ("world.seed", "train.lambda_scr", "train.margin", "generation.shard_retries", "train.weight_decay",
+                "train.warmup_steps")
 """Numeric keys that must be ≥ 0 when set."""
 
 POSITIVE = ("train.epochs",)
@@ -216,34 +218,40 @@ def _check_slurm(section: dict[str, Any], where: _Where, suffix: str) -> None:
 
 
 def _check_components(resolved: dict[str, dict[str, Any]], where: _Where, suffix: str) -> None:
-    """Each selected component validates its own typed section (torch-free); its one-line error gets the spec
-    location of the key it names."""
+    """Each selected component validates its own typed section (torch-free), the [train] values are checked
+    together and against the model; a one-line error gets the spec location of the key it names."""
     from synvita import registry
     from synvita.config import section_from_dict
+    from synvita.training.settings import check_train_section
 
-    def validate(component: Any, section_name: str, section: Any) -> None:
+    def validate(check: Any, section_name: str, section: Any) -> None:
         try:
-            component.validate_section(section)
+            check(section)
         except UserInputError as exc:
             named = re.search(rf"\b{re.escape(section_name)}\.(\w+)", exc.what)
             location = where(named.group(1) if named else None, section_name)
             raise UserInputError(f"{location}: {exc.what}{suffix}", hint=exc.hint) from exc
 
     source = resolved["data"]["source"]
-    validate(registry.DATA_SOURCES.get(source), source, section_from_dict(source, resolved.get(source)))
+    validate(registry.DATA_SOURCES.get(source).validate_section, source, section_from_dict(source, resolved.get(source)))
     generation = section_from_dict("generation", resolved["generation"])
     chosen = {name: registry.GENERATORS.get(name) for name in generation.generators}
     defaults = type(generation)()
     for name, generator in chosen.items():
         # a key another chosen generator reads is that generator's, not a mistake (one [generation] serves all)
         theirs = {k for other, g in chosen.items() if other != name for k in g.section_keys} - set(generator.section_keys)
-        validate(generator, "generation", dataclasses.replace(generation, **{k: getattr(defaults, k) for k in theirs}))
+        validate(generator.validate_section, "generation",
+                 dataclasses.replace(generation, **{k: getattr(defaults, k) for k in theirs}))
     for section_name, reg in (("scorers", registry.SCORERS), ("model", registry.MODELS)):
         section = section_from_dict(section_name, resolved[section_name])
-        validate(reg.get(section.name), section_name, section)
+        validate(reg.get(section.name).validate_section, section_name, section)
+    model = section_from_dict("model", resolved["model"])
+    train = section_from_dict("train", resolved["train"])
+    validate(check_train_section, "train", train)
+    validate(lambda t: registry.MODELS.get(model.name).validate_training(model, t), "train", train)
     evaluate = section_from_dict("evaluate", resolved["evaluate"])
     for name in evaluate.benchmarks:
-        validate(registry.BENCHMARKS.get(name), "evaluate", evaluate)
+        validate(registry.BENCHMARKS.get(name).validate_section, "evaluate", evaluate)
 
 
 def load_component_registries() -> None:

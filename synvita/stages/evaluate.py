@@ -13,6 +13,7 @@ def run(ctx: StageContext) -> None:
 
     from synvita.benchmarks.world import WORLD_BENCHMARKS
     from synvita.benchmarks.world_eval import headline, run_benchmarks
+    from synvita.hub import pick_device
     from synvita.models.base import load_model
     from synvita.registry import BENCHMARKS
     from synvita.training.pipeline import MODEL_DIR, export_predictions, write_json
@@ -20,6 +21,7 @@ def run(ctx: StageContext) -> None:
     world = ctx.data
     model_dir = ctx.inputs["train"] / MODEL_DIR
     model = load_model(model_dir if model_dir.exists() else ctx.inputs["train"])
+    model.to(pick_device(ctx.section("train").device))  # where it trained ([train] device)
     es = ctx.section("evaluate")
     benches = [BENCHMARKS.get(name).from_section(es, ctx) for name in es.benchmarks or WORLD_BENCHMARKS]
     controls = list(es.controls)

@@ -68,7 +68,8 @@ def run(ctx: StageContext) -> None:
     members, steps, lr, bs = sc.members, sc.steps, sc.lr, sc.batch_size
     use_extra, broken_time = sc.extra_negatives, sc.broken_time
     model_name = "tiny"  # scorers are always embedded tiny models (the stand-in for VQAScore models)
-    overrides = dict(ctx.section("model").config)
+    model = ctx.section("model")
+    overrides = dict(model.config) if model.name == model_name else {}  # another model's config is not tiny's
     root = ctx.run_dir / "scorers"
     root.mkdir(parents=True, exist_ok=True)
     seeds = [ctx.seed * 100 + k for k in range(members)]

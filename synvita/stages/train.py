@@ -1,6 +1,7 @@
-"""Stage `train`: fine-tune the alignment model with one variant (inputs: world, pretrain; generate + score for
-the synthetic variants). Resumable: a re-run (a retry, or a Slurm job requeued after its warning signal)
-continues from `<run_dir>/checkpoint.pt`.
+"""Stage `train`: fine-tune the alignment model with one variant (inputs: world; pretrain for a model that starts
+from its init, e.g. tiny, while videollm starts from `[model] path`; generate + score for the synthetic variants).
+The model component builds the model; the loop honours [train]'s device, precision and micro-batches. Resumable: a
+re-run (a retry, or a Slurm job requeued after its warning signal) continues from `<run_dir>/checkpoint.pt`.
 
 Emits `metric` events loss_real / loss_synth / loss_scr / lr per logged step and writes `<run_dir>/model/`.
 """

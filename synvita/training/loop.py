@@ -7,15 +7,21 @@ One step:
      the shared-semantic copies, in the order [(Vʳ,c), (Vʳ,c′), (Vˢ,c), (Vˢ,c′)] (synvita.method's batch builder);
   3. encode every distinct video once, run the fusion for all sequences;
   4. loss = loss_real + Σ ω·loss_synth (CE normalised by all CE label tokens) + λ·loss_scr (synvita.method);
-  5. AdamW step with warm-up + cosine; every `checkpoint_every` steps an atomic checkpoint (model, optimiser,
-     step, RNG state). The schedule and the data position are functions of the step, so the checkpoint holds
-     everything a resumed run needs to continue bit for bit. On Slurm's warning signal (synvita.preemption) the
-     loop writes the checkpoint after the step it is in and raises `Preempted` (a stage that checkpoints runs it
-     inside `synvita.preemption.checkpointing()`).
+  5. AdamW step with warm-up + cosine (or linear, or constant); every `checkpoint_every` steps an atomic
+     checkpoint (model, optimiser, step, RNG state). The schedule and the data position are functions of the step,
+     so the checkpoint holds everything a resumed run needs to continue bit for bit. On Slurm's warning signal
+     (synvita.preemption) the loop writes the checkpoint after the step it is in and raises `Preempted` (a stage
+     that checkpoints runs it inside `synvita.preemption.checkpointing()`).
+
+Steps 3-4 run on `device` under `precision` (torch.autocast; fp16 with a gradient scaler), once per micro-batch
+when a step's rows are split (`grad_accum`): each micro-batch's loss is divided by their number and the gradients
+add up before the one optimiser step, as in HF Trainer. With `max_frames`, clips are read as that many evenly
+spaced frames.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import time
@@ -48,8 +54,16 @@ class TrainConfig:
     batch_size: int = TrainSection.batch_size
     """Real pairs per step; each gives two real rows, and each row up to 4 sequences."""
     lr: float = TrainSection.lr
-    weight_decay: float = 0.01
+    weight_decay: float = TrainSection.weight_decay
     warmup_frac: float = 0.05
+    """Warm-up length as a share of the steps, where `warmup_steps` is None."""
+    warmup_steps: int | None = TrainSection.warmup_steps
+    schedule: str = TrainSection.schedule
+    device: str = TrainSection.device
+    precision: str = TrainSection.precision
+    grad_accum: int = TrainSection.grad_accum
+    """Micro-batches per step (the step's rows split evenly; see synvita.training.settings.micro_batches)."""
+    max_frames: int | None = TrainSection.max_frames
     grad_clip: float = 1.0
     lambda_scr: float = TrainSection.lambda_scr
     margin: float = TrainSection.margin
@@ -72,6 +86,8 @@ class TrainConfig:
     def from_section(cls, section: TrainSection, *, variant: str, seed: int, n_pairs: int) -> "TrainConfig":
         """The loop settings of one run of `variant` from the spec's [train] section (`n_pairs` real training pairs,
         which turn `epochs` into steps)."""
+        from synvita.training.settings import micro_batches
+
         steps = section.steps
         if section.epochs is not None:
             steps = max(1, int(round(section.epochs * n_pairs / section.batch_size)))
@@ -79,7 +95,9 @@ class TrainConfig:
             variant=variant, steps=steps, batch_size=section.batch_size, lr=section.lr,
             lambda_scr=section.lambda_scr, margin=section.margin, seed=seed,
             extra_negatives=section.extra_negatives, broken_time=section.broken_time,
-            log_every=max(1, steps // 50),
+            log_every=max(1, steps // 50), weight_decay=section.weight_decay, warmup_steps=section.warmup_steps,
+            schedule=section.schedule, device=section.device, precision=section.precision,
+            grad_accum=micro_batches(section), max_frames=section.max_frames,
         )
 
 
@@ -110,11 +128,80 @@ StepCallback = Callable[[int, dict], None]
 
 
 def lr_at(step: int, cfg: TrainConfig) -> float:
-    warm = max(1, int(cfg.warmup_frac * cfg.steps))
+    """The learning rate of `step`: linear warm-up to `lr`, then cosine or linear decay to 0, or constant."""
+    warm = max(1, int(cfg.warmup_frac * cfg.steps)) if cfg.warmup_steps is None else cfg.warmup_steps
     if step < warm:
         return cfg.lr * (step + 1) / warm
-    progress = (step - warm) / max(1, cfg.steps - warm)
-    return cfg.lr * 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
+    progress = min(1.0, (step - warm) / max(1, cfg.steps - warm))
+    if cfg.schedule == "constant":
+        return cfg.lr
+    if cfg.schedule == "linear":
+        return cfg.lr * (1.0 - progress)
+    return cfg.lr * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+class EvenFrames:
+    """A bank of clips [N, T, H, W, 3] seen as `count` evenly spaced frames each (np.linspace, as Video-LLaVA's
+    loader); indexing reads only those frames (a memmap stays on disk otherwise)."""
+
+    def __init__(self, frames: np.ndarray, count: int) -> None:
+        self.frames = frames
+        self.frame_index = np.linspace(0, frames.shape[1] - 1, count, dtype=int)
+        self.shape = (frames.shape[0], count, *frames.shape[2:])
+        self.dtype = frames.dtype
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, rows) -> np.ndarray:
+        rows = np.asarray(rows)
+        if rows.ndim == 0:
+            return np.asarray(self.frames[int(rows)][self.frame_index])
+        return np.asarray(self.frames[rows[:, None], self.frame_index[None, :]])
+
+
+def _fewer_frames(data: TrainData, max_frames: int | None) -> TrainData:
+    """`data` with its clips read as `max_frames` evenly spaced frames, when they are longer."""
+    from dataclasses import replace
+
+    if max_frames is None or data.real_frames.shape[1] <= max_frames:
+        return data
+    syn = data.syn_frames
+    return replace(data, real_frames=EvenFrames(data.real_frames, max_frames),
+                   syn_frames=None if syn is None or syn.shape[1] <= max_frames else EvenFrames(syn, max_frames))
+
+
+def _precision(cfg: TrainConfig, device: torch.device) -> torch.dtype | None:
+    """The autocast dtype (None: plain fp32)."""
+    name = cfg.precision
+    if name == "auto":
+        name = "bf16" if device.type == "cuda" else "fp32"
+    return {"bf16": torch.bfloat16, "fp16": torch.float16}.get(name)
+
+
+def _device(cfg: TrainConfig) -> torch.device:
+    from synvita.hub import pick_device
+
+    device = torch.device(pick_device(cfg.device))
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise UserInputError(f"train.device = {cfg.device} but no CUDA GPU is visible",
+                             hint="use train.device = auto or cpu, or run on a GPU node")
+    return device
+
+
+def _micro_parts(rows: RealRows, n_pair_rows: int, parts: int) -> list[RealRows]:
+    """The step's rows in `parts` micro-batches: the pairs' rows (two per pair, kept together) and the unpaired
+    extra rows each spread evenly."""
+    if parts <= 1:
+        return [rows]
+    pair_groups = np.array_split(np.arange(n_pair_rows // 2), parts)
+    extra_groups = np.array_split(np.arange(n_pair_rows, len(rows)), parts)
+    out = []
+    for pairs, extra in zip(pair_groups, extra_groups):
+        index = np.concatenate([np.stack([2 * pairs, 2 * pairs + 1], 1).reshape(-1), extra])
+        if len(index):
+            out.append(rows.take(index))
+    return out
 
 
 def draw_pairs(seed: int, step: int, n_pairs: int, batch_size: int) -> np.ndarray:
@@ -275,6 +362,30 @@ def _first_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
 
 
+def _losses(model: AlignmentModel, batch, broken: np.ndarray | None, encode_real: _VideoEncoder,
+            encode_syn: _VideoEncoder, variant, cfg: TrainConfig) -> dict[str, torch.Tensor]:
+    """Steps 3-4 for one (micro-)batch: encode each distinct video once, score every sequence, the losses."""
+    dev = model.device
+    # ---- 3: encode each distinct video once; all sequences reuse the tokens ----
+    real_ids, syn_ids, slot = batch.unique_videos()
+    feats = encode_real(real_ids.numpy(), broken)
+    if syn_ids.numel():
+        feats = torch.cat([feats, encode_syn(syn_ids.numpy())])
+    text = model.prepare_text(batch.captions, batch.shared_with)
+    logits = model(feats, slot.to(dev), text)  # [S, 2]
+    # ---- 4: losses (synvita.method) ----
+    ce_sum, n_tok = model.sequence_ce(logits, batch.label.to(dev))
+    loss_real, loss_synth = weighted_cross_entropy(
+        ce_sum, n_tok, batch.is_copy.to(dev), batch.is_synthetic.to(dev), batch.weight.to(dev)
+    )
+    if variant.consistency and batch.n_pairs:
+        loss_scr = scr_from_scores(f_from_logits(logits), _to(batch, dev), margin=cfg.margin)
+    else:
+        loss_scr = logits.new_zeros(())
+    loss = loss_real + loss_synth + cfg.lambda_scr * loss_scr
+    return {"loss_real": loss_real, "loss_synth": loss_synth, "loss_scr": loss_scr, "loss": loss}
+
+
 def train(
     model: AlignmentModel,
     data: TrainData,
@@ -294,6 +405,11 @@ def train(
     if len(data.pairs) == 0:
         raise UserInputError("no training pairs", hint="check the world's train split")
     torch.manual_seed(cfg.seed)
+    device = _device(cfg)
+    model.to(device)
+    amp_dtype = _precision(cfg, device)
+    scaler = torch.amp.GradScaler(device.type) if amp_dtype is torch.float16 else None
+    data = _fewer_frames(data, cfg.max_frames)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     start = 0
     ckpt_path = None
@@ -314,44 +430,40 @@ def train(
     last: dict[str, float] = {}
     end = cfg.steps if stop_after is None else min(cfg.steps, start + stop_after)
     for step in range(start, end):
-        # ---- 1-2: the batch: rows → [(Vʳ,c), (Vʳ,c′), (Vˢ,c), (Vˢ,c′)] per variant ----
-        rows, broken = step_rows(data, draw_pairs(cfg.seed, step, len(data.pairs), cfg.batch_size), cfg, step)
-        batch = build_sequence_batch(rows, include_synthetic=variant.synthetic, include_copies=variant.consistency)
-        dev = model.device
-        # ---- 3: encode each distinct video once; all sequences reuse the tokens ----
-        real_ids, syn_ids, slot = batch.unique_videos()
-        feats = encode_real(real_ids.numpy(), broken)
-        if syn_ids.numel():
-            feats = torch.cat([feats, encode_syn(syn_ids.numpy())])
-        text = model.prepare_text(batch.captions, batch.shared_with)
-        logits = model(feats, slot.to(dev), text)  # [S, 2]
-        # ---- 4: losses (synvita.method) ----
-        ce_sum, n_tok = model.sequence_ce(logits, batch.label.to(dev))
-        loss_real, loss_synth = weighted_cross_entropy(
-            ce_sum, n_tok, batch.is_copy.to(dev), batch.is_synthetic.to(dev), batch.weight.to(dev)
-        )
-        if variant.consistency and batch.n_pairs:
-            loss_scr = scr_from_scores(f_from_logits(logits), _to(batch, dev), margin=cfg.margin)
-        else:
-            loss_scr = logits.new_zeros(())
-        loss = loss_real + loss_synth + cfg.lambda_scr * loss_scr
-        if not math.isfinite(loss_value := loss.item()):  # stop before it reaches the weights or a checkpoint
-            raise StageError(f"loss became {'NaN' if math.isnan(loss_value) else loss_value} at step {step + 1}")
-        # ---- 5: optimiser ----
+        # ---- 1-2: the batch: rows → [(Vʳ,c), (Vʳ,c′), (Vˢ,c), (Vˢ,c′)] per variant, in micro-batches ----
+        pair_ids = draw_pairs(cfg.seed, step, len(data.pairs), cfg.batch_size)
+        rows, broken = step_rows(data, pair_ids, cfg, step)
+        parts = _micro_parts(rows, 2 * len(pair_ids), cfg.grad_accum)
         lr = lr_at(step, cfg)
         for group in opt.param_groups:
             group["lr"] = lr
         opt.zero_grad(set_to_none=True)
-        loss.backward()
+        sums = dict.fromkeys(("loss_real", "loss_synth", "loss_scr", "loss"), 0.0)
+        n_step = 0
+        for part in parts:
+            batch = build_sequence_batch(part, include_synthetic=variant.synthetic, include_copies=variant.consistency)
+            with torch.autocast(device.type, dtype=amp_dtype) if amp_dtype else contextlib.nullcontext():
+                losses = _losses(model, batch, broken, encode_real, encode_syn, variant, cfg)
+            if not math.isfinite(loss_value := losses["loss"].item()):  # stop before it reaches the weights or a checkpoint
+                raise StageError(f"loss became {'NaN' if math.isnan(loss_value) else loss_value} at step {step + 1}")
+            loss = losses["loss"] / len(parts)
+            (scaler.scale(loss) if scaler else loss).backward()
+            for key, value in losses.items():
+                sums[key] += value.item() / len(parts)
+            n_step += len(batch)
+        # ---- 5: optimiser ----
+        if scaler:
+            scaler.unscale_(opt)
         if cfg.grad_clip:
             torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-        opt.step()
-        n_seq += len(batch)
+        if scaler:
+            scaler.step(opt)
+            scaler.update()
+        else:
+            opt.step()
+        n_seq += n_step
         done = step + 1
-        last = {
-            "loss_real": loss_real.item(), "loss_synth": loss_synth.item(), "loss_scr": loss_scr.item(),
-            "loss": loss_value, "lr": lr,
-        }
+        last = {**sums, "lr": lr}
         if callback is not None and (done % cfg.log_every == 0 or done == cfg.steps):
             callback(done, last)
         stop = preemption.requested()

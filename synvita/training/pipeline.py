@@ -112,8 +112,9 @@ def pretrain_scorer(world, seed: int, steps: int = ScorersSection.steps, lr: flo
     frames, pairs = pretrain_pairs(world)
     model = new_model(world, model_name, model_overrides, seed=seed)
     data = TrainData(frames, pairs, extra_negatives=extra_negatives(pairs.caption_pos, exclude=world.config.held_out) if use_extra else None)
+    # [scorers] has no device: the scorers train on the CPU, in fp32, in parallel processes (synvita.stages.pretrain)
     cfg = TrainConfig(variant="none", steps=steps, lr=lr, batch_size=batch_size, seed=seed, extra_negatives=use_extra,
-                      broken_time=broken_time, log_every=max(1, steps // 20))
+                      broken_time=broken_time, log_every=max(1, steps // 20), device="cpu", precision="fp32")
     result = train(model, data, cfg, run_dir=run_dir, callback=callback)
     return model, result
 

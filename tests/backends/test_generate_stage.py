@@ -205,6 +205,9 @@ def test_generator_sections_are_checked(tmp_path, world_run, cogvideox_dir):
                                    "guidance", "batch_size")) == {
         "model_path": "m", "device": "cpu", "num_frames": 9, "height": 16, "width": 16, "steps": 2, "guidance": 4.5, "fps": 12}
     assert "device" not in model_options(GenerationSection(), ("device", "dtype", "batch_size"))
+    with pytest.raises(UserInputError, match="generation.model_path .*/m is not a directory"):
+        cogvideox.validate_section(section)  # the weights are checked at submission
+    section = replace(section, model_path=str(cogvideox_dir))
     cogvideox.validate_section(section)
     for change, message in (({"device": "gpu"}, "generation.device 'gpu'"), ({"dtype": "int8"}, "generation.dtype 'int8'"),
                             ({"num_frames": 0}, "num_frames = 0"), ({"profile": "clean"}, "does not take generation.profile"),

@@ -8,33 +8,8 @@ from __future__ import annotations
 
 import torch
 
-WORDS = "a the cat dog red blue ball plays runs jumps on in with table park video of man woman child".split()
-
-
-def t5_tokenizer():
-    from transformers import T5Tokenizer
-
-    chars = sorted(set("".join(WORDS)) | set("abcdefghijklmnopqrstuvwxyz"))
-    vocab = [("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0), ("\u2581", -2.0)]
-    vocab += [("\u2581" + w, -1.0) for w in WORDS] + [(c, -5.0) for c in chars]
-    return T5Tokenizer(vocab=vocab, extra_ids=0)
-
-
-def tiny_cogvideox():
-    from diffusers import AutoencoderKLCogVideoX, CogVideoXDDIMScheduler, CogVideoXPipeline, CogVideoXTransformer3DModel
-    from transformers import T5Config, T5EncoderModel
-
-    torch.manual_seed(0)
-    tok = t5_tokenizer()
-    te = T5EncoderModel(T5Config(vocab_size=len(tok), d_model=32, d_kv=8, d_ff=37, num_layers=2, num_heads=4,
-                                 relative_attention_num_buckets=8)).eval()
-    tr = CogVideoXTransformer3DModel(num_attention_heads=4, attention_head_dim=8, in_channels=4, out_channels=4,
-                                     time_embed_dim=2, text_embed_dim=32, num_layers=1, sample_width=2, sample_height=2,
-                                     sample_frames=9, patch_size=2, temporal_compression_ratio=4,
-                                     max_text_seq_length=16).eval()
-    vae = AutoencoderKLCogVideoX(down_block_types=("CogVideoXDownBlock3D",) * 4, up_block_types=("CogVideoXUpBlock3D",) * 4,
-                                 block_out_channels=(8,) * 4, latent_channels=4, layers_per_block=1, norm_num_groups=2).eval()
-    return CogVideoXPipeline(tokenizer=tok, text_encoder=te, vae=vae, transformer=tr, scheduler=CogVideoXDDIMScheduler())
+from synvita.generators.cogvideox import tiny_cogvideox_pipeline as tiny_cogvideox  # noqa: F401
+from synvita.generators.cogvideox import tiny_t5_tokenizer as t5_tokenizer
 
 
 def tiny_wan():
