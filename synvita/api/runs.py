@@ -118,7 +118,7 @@ class RunsApi(Database):
     def attempts(self, run_id: str) -> list[Attempt]:
         """Every execution of a run, first first: number, executor, job id, node, submitted / started / ended,
         why it ended (requeued by Slurm, succeeded, failed, ...) and the resources it was submitted with."""
-        return self.store.attempts(self.get_run(run_id).id)
+        return self.reader.attempts(self.get_run(run_id).id)
 
     def progress(self, submission: str) -> SubmissionProgress:
         runs = self.list_runs(submission=submission, order_by="created_at", descending=False)

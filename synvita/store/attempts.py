@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy import func, select
 
 from synvita.entities import Attempt
-from synvita.store.models import ATTEMPTS, RunAttemptRow, dump_json
+from synvita.store import run_queries
+from synvita.store.models import ATTEMPTS, dump_json
 from synvita.store.runs import RunRecords
 
 
@@ -52,5 +53,4 @@ class RunAttempts(RunRecords):
         """A run's attempts, first first."""
         with self._read() as conn:
             self._status_of(conn, run_id)
-            rows = conn.execute(select(ATTEMPTS).where(ATTEMPTS.c.run_id == run_id).order_by(ATTEMPTS.c.number)).all()
-            return [RunAttemptRow.to_entity(row) for row in rows]
+            return run_queries.attempts(lambda sql, params: conn.exec_driver_sql(sql, tuple(params)).all(), run_id)

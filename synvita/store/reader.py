@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from synvita.entities import Artifact, BenchmarkResult, MetricPoint, Run, RunEvent
+from synvita.entities import Artifact, Attempt, BenchmarkResult, MetricPoint, Run, RunEvent
 from synvita.errors import NotFoundError, StoreError
 from synvita.store import run_queries
 from synvita.store.migrations import MIGRATIONS
@@ -239,6 +239,12 @@ class RunReader:
         with self._snapshot() as execute:
             self._require_run(execute, run_id)
             return run_queries.events(execute, run_id, kinds=kinds, since_seq=since_seq, limit=limit, tail=tail)
+
+    def attempts(self, run_id: str) -> list[Attempt]:
+        """A run's attempts, first first (`run_queries.attempts`)."""
+        with self._snapshot() as execute:
+            self._require_run(execute, run_id)
+            return run_queries.attempts(execute, run_id)
 
     def artifacts(self, run_id: str) -> list[Artifact]:
         with self._snapshot() as execute:

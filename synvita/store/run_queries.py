@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from synvita.entities import RUN_STATUSES, Run, RunEvent
+from synvita.entities import RUN_STATUSES, Attempt, Run, RunEvent
 from synvita.errors import UserInputError
 
 Execute = Callable[[str, Sequence[Any]], Iterable[Sequence[Any]]]
@@ -215,6 +215,19 @@ def events(
         RunEvent(run_id=run_id, seq=seq, ts=ts, kind=kind,
                  data=json.loads(data) if data is not None else {"name": name, "step": step, "value": value})
         for seq, ts, kind, data, name, step, value in rows
+    ]
+
+
+def attempts(execute: Execute, run_id: str) -> list[Attempt]:
+    """A run's attempts (migration m005), first first."""
+    rows = execute(
+        "SELECT run_id, number, executor, job_id, node, submitted_at, started_at, ended_at, end_reason, resources_json"
+        " FROM run_attempts WHERE run_id = ? ORDER BY number", [run_id],
+    )
+    return [
+        Attempt(run_id=r, number=number, executor=executor, job_id=job_id, node=node, submitted_at=submitted,
+                started_at=started, ended_at=ended, end_reason=reason, resources=json.loads(resources or "{}"))
+        for r, number, executor, job_id, node, submitted, started, ended, reason, resources in rows
     ]
 
 
