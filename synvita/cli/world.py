@@ -134,8 +134,8 @@ def export(
     bare: Annotated[bool, typer.Option("--bare", help="Bare captions instead of the mPLUG-Owl prompt.")] = False,
     codec: Annotated[str, typer.Option("--codec", help="h264-rgb (lossless: the `videocon` source reads back the world's exact frames), h264-444, or h264-420 (yuv420p, for decord).")] = "h264-rgb",
 ) -> None:
-    """Write the world in the original layouts (VideoCon, SSv2, ATP-Hard CSVs; one mp4 per clip): `[videocon] root`
-    reads the folder as it is, and so do the original scripts."""
+    """Write the world in the original layouts (VideoCon, SSv2, ATP-Hard CSVs; one mp4 per clip): the `videocon`
+    data source, with its `root` set to OUT, reads the folder as it is, and so do the original scripts."""
     from synvita.api import world as world_api
 
     written = world_api.export(
