@@ -1,6 +1,6 @@
 """The paper's recipe through the CLI on tiny random checkpoints, as a newcomer without weights runs it:
-`synvita models tiny-checkpoints`, then `synvita run experiments/paper-videollava.toml` pointed at them with a
-small world: generate with CogVideoX, ω from a VQAScore ensemble of two video-LLMs, LoRA fine-tuning of Video-LLaVA
+`synvita models tiny-checkpoints`, then `synvita run experiments/paper-videollava.toml` pointed at them and at a
+small world exported in the real datasets' layout (`synvita world export`, read by the `videocon` source): generate with CogVideoX, ω from a VQAScore ensemble of two video-LLMs, LoRA fine-tuning of Video-LLaVA
 for none / naive / synvita (no pretrain run), the six benchmarks, the table."""
 
 import json
@@ -19,11 +19,10 @@ pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
 SIX = {"entail-llm", "entail-human", "entail-human-hard", "retrieval-temporal", "retrieval-events", "qa-hard"}
-SMALL_RUN = [
-    "world.preset=tiny", "world.overrides={n_pretrain=8, n_train=16, n_val=4, n_test=16, n_human=16}",
-    "train.epochs=0.5", "train.batch_size=4", "train.micro_batch=2", "train.warmup_steps=1",
-]
-"""A world and a training budget a CPU does in about a minute (2 steps of 2 micro-batches per variant)."""
+SMALL_WORLD = ["--preset", "tiny", "--set", "n_pretrain=8", "--set", "n_train=16", "--set", "n_val=4",
+               "--set", "n_test=16", "--set", "n_human=16"]
+SMALL_RUN = ["train.epochs=0.5", "train.batch_size=4", "train.micro_batch=2", "train.warmup_steps=1"]
+"""A data set and a training budget a CPU does in about a minute (2 steps of 2 micro-batches per variant)."""
 
 
 def synvita(*args: str, env: dict) -> subprocess.CompletedProcess:
@@ -42,9 +41,16 @@ def recipe(tmp_path_factory):
     written = [TinyCheckpoint(name, repo, role, root / "weights" / name) for name, repo, role in TINY_CHECKPOINTS]
     overrides = paper_overrides(written)
     assert all(f"--set '{s}'" in made.stderr for s in overrides)
+    # the data: a tiny world written as VideoCon / SSv2 / ATP-Hard CSVs and one mp4 per clip
+    built = synvita("world", "build", *SMALL_WORLD, "--out", str(root / "world"), env=env)
+    assert built.returncode == 0, built.stderr
+    exported = synvita("world", "export", "--world", str(root / "world"), "--out", str(root / "data"), env=env)
+    assert exported.returncode == 0, exported.stderr
+    data = [f"data.source=videocon", f"videocon.root={root / 'data'}", "videocon.frames=8", "videocon.height=32",
+            "videocon.width=32"]
     db = root / "synvita.db"
     done = synvita("--db", str(db), "run", "experiments/paper-videollava.toml",
-                   *[a for s in overrides + SMALL_RUN for a in ("--set", s)], env=env)
+                   *[a for s in overrides + data + SMALL_RUN for a in ("--set", s)], env=env)
     return root, made, done, db
 
 
