@@ -9,7 +9,7 @@ from typing import Any, Iterator
 
 from synvita.api.database import Database
 from synvita.entities import TERMINAL_STATUSES, Artifact, Attempt, BenchmarkResult, MetricPoint, Run, RunEvent
-from synvita.errors import NotFoundError, StoreError
+from synvita.errors import NotFoundError, StoreError, UserInputError
 
 
 @dataclass
@@ -38,6 +38,7 @@ class RunsApi(Database):
     def list_runs(self, **filters: Any) -> list[Run]:
         """Runs matching the store's filters (status, experiment, stage, generator, submission, variant, text,
         order_by, descending, limit, offset); an empty list when there is no database yet."""
+        _check_page(filters)
         if not self._exists():
             return []
         return self.reader.list_runs(**filters)
@@ -45,6 +46,7 @@ class RunsApi(Database):
     def run_summaries(self, **filters: Any) -> list[dict[str, Any]]:
         """The runs of `list_runs(**filters)` as a JSON listing prints them: each run's `Run.to_dict()` without its
         config, built straight from the rows (no config is parsed, no entity built)."""
+        _check_page(filters)
         if not self._exists():
             return []
         return self.reader.run_summaries(**filters)
@@ -176,3 +178,12 @@ class RunsApi(Database):
         """Files a run recorded (`artifact` events: name and path, one per name, by name); NotFoundError for an
         unknown run."""
         return self.reader.artifacts(self.get_run(run_id).id)
+
+
+def _check_page(filters: dict[str, Any]) -> None:
+    """A listing's `limit` and `offset` are counts: ≥ 0 (None: no limit)."""
+    for key, flag in (("limit", "--limit"), ("offset", "--offset")):
+        value = filters.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+            raise UserInputError(f"{flag} {value}: must be a whole number ≥ 0", hint=f"{flag} 0 shows all runs"
+                                 if key == "limit" else None)

@@ -68,11 +68,14 @@ class WorkerApi(Database):
 
         if executor not in EXECUTORS:
             raise UserInputError(f"unknown executor '{executor}'", hint=f"executors: {', '.join(EXECUTORS)}")
+        if parallel is not None and (isinstance(parallel, bool) or not isinstance(parallel, int) or parallel < 1):
+            raise UserInputError(f"--parallel {parallel}: runs at once must be an integer ≥ 1",
+                                 hint="leave it out for the executor's default")
         self.store  # fail early (one clear line) if the database cannot be opened for writing
         from synvita.resources import parse_slurm_overrides
 
         options: dict[str, Any] = {}
-        executor_options: dict[str, Any] = {"max_parallel": parallel} if parallel else {}
+        executor_options: dict[str, Any] = {"max_parallel": parallel} if parallel is not None else {}
         if slurm:
             if executor != "slurm":
                 raise UserInputError("--slurm sets resources of Slurm jobs", hint="add --executor slurm")

@@ -76,6 +76,13 @@ def test_synvita_run_refuses_lr_1e9_and_enqueues_nothing(tmp_path):
     assert not db.exists()
 
 
-def test_synvita_worker_refuses_a_negative_parallelism(tmp_path):
-    result = synvita_cli("--db", tmp_path / "x.db", "worker", "--until-idle", "--parallel", "-1")
+@pytest.mark.parametrize("parallel", ["-1", "0"])
+def test_synvita_worker_refuses_a_parallelism_below_1(tmp_path, parallel):
+    result = synvita_cli("--db", tmp_path / "x.db", "worker", "--until-idle", "--parallel", parallel)
     assert_one_line_error(result, 2, "parallel")
+
+
+@pytest.mark.parametrize("args", [["runs", "ls", "-n", "-1"], ["runs", "ls", "--json", "-n", "-5"]])
+def test_a_negative_listing_limit_is_refused(tmp_path, args):
+    result = synvita_cli("--db", tmp_path / "x.db", *args)
+    assert_one_line_error(result, 2, "--limit")
