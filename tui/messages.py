@@ -22,6 +22,8 @@ class RunsLoaded(Message):
     total: int
     offset: int
     status_counts: dict[str, int] = field(default_factory=dict)
+    progress: str = ""
+    """Where the newest unfinished submission stands ("s-… 7/10 runs done, ETA 3m07s"); empty when it is done."""
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, RunsLoaded)

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from synvita.api.experiments import Submission
     from synvita.api.runs import SubmissionProgress
     from synvita.api.worker import WorkerSummary, default_local_parallel
+    from synvita.progress import remaining_seconds
     from synvita.report import BenchmarkTable, WeightsSummary, format_duration
     from synvita.specs import DEFAULT_EXPERIMENT, ExperimentSpec
 
@@ -27,6 +28,7 @@ _HOMES = {
     "synvita.api.experiments": ("Submission",),
     "synvita.api.runs": ("SubmissionProgress",),
     "synvita.api.worker": ("WorkerSummary", "default_local_parallel"),
+    "synvita.progress": ("remaining_seconds",),
     "synvita.report": ("BenchmarkTable", "WeightsSummary", "format_duration"),
     "synvita.specs": ("DEFAULT_EXPERIMENT", "ExperimentSpec"),
 }
@@ -46,6 +48,7 @@ __all__ = [
     "__version__",
     "default_local_parallel",
     "format_duration",
+    "remaining_seconds",
 ]
 
 

@@ -4,7 +4,7 @@ dead worker's runs lost, and what a run recorded (log events, metrics, results, 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from synvita.api.database import Database
@@ -22,6 +22,8 @@ class SubmissionProgress:
     running: list[Run]
     failed: list[Run]
     """Runs that failed or were lost (not those cancelled because a dependency failed)."""
+    runs: list[Run] = field(default_factory=list)
+    """Every run of the submission, oldest first."""
 
     @property
     def done(self) -> int:
@@ -30,6 +32,22 @@ class SubmissionProgress:
     @property
     def finished(self) -> bool:
         return self.counts.get("queued", 0) == 0 and self.counts.get("running", 0) == 0
+
+    def eta_s(self, now: float | None = None) -> float | None:
+        """Seconds left, from the recorded time of its succeeded runs (`synvita.progress.remaining_seconds`); None
+        before any run has finished."""
+        from collections import Counter
+
+        from synvita.progress import remaining_seconds
+
+        now = time.time() if now is None else now
+        costs: dict[str, list[float]] = {}
+        for run in self.runs:
+            if run.status == "succeeded" and run.started_at is not None and run.finished_at is not None:
+                costs.setdefault(run.stage, []).append(run.finished_at - run.started_at)
+        waiting = Counter(run.stage for run in self.runs if run.status == "queued")
+        running = [(run.stage, now - (now if run.started_at is None else run.started_at)) for run in self.running]
+        return remaining_seconds(costs, waiting, running, len(running))
 
 
 class RunsApi(Database):
@@ -129,7 +147,8 @@ class RunsApi(Database):
             counts[run.status] = counts.get(run.status, 0) + 1
         blocked = [r for r in runs if r.status == "cancelled" and (r.error or "").startswith("dependency ")]
         failed = [r for r in runs if r.status in ("failed", "lost") or (r.status == "cancelled" and r not in blocked)]
-        return SubmissionProgress(submission, len(runs), counts, [r for r in runs if r.status == "running"], failed)
+        return SubmissionProgress(submission, len(runs), counts, [r for r in runs if r.status == "running"], failed,
+                                  runs)
 
     def latest_submission(self, experiment: str | None = None) -> str | None:
         runs = self.list_runs(experiment=experiment, limit=1)

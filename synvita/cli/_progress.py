@@ -15,6 +15,7 @@ import time
 from collections import Counter
 from typing import Any
 
+from synvita.api import remaining_seconds
 from synvita.cli._utils import describe_run, duration, use_color
 
 FINAL = ("succeeded", "failed", "cancelled", "lost", "preempted")
@@ -70,24 +71,15 @@ class ExperimentProgress:
         return self._shown
 
     def eta_s(self, now: float | None = None) -> float | None:
-        """Seconds left for the whole submission; None before any run has finished or without its stages."""
-        if not self.costs or not self.stage_counts:
+        """Seconds left for the whole submission (`synvita.progress.remaining_seconds`); None before any run has
+        finished or without its stages."""
+        if not self.stage_counts:
             return None
         now = time.time() if now is None else now
-        every = [c for costs in self.costs.values() for c in costs]
-
-        def cost(stage: str) -> float:
-            costs = self.costs.get(stage) or every
-            return sum(costs) / len(costs)
-
         running = list(self.running.values())
         running_by_stage = Counter(s["run"].stage for s in running)
-        left = sum(
-            cost(stage) * max(0, n - self.done_by_stage[stage] - running_by_stage[stage])
-            for stage, n in self.stage_counts.items()
-        )
-        left += sum(max(0.0, cost(s["run"].stage) - (now - s["since"])) for s in running)
-        return left / max(self.lanes, 1)
+        waiting = {stage: n - self.done_by_stage[stage] - running_by_stage[stage] for stage, n in self.stage_counts.items()}
+        return remaining_seconds(self.costs, waiting, [(s["run"].stage, now - s["since"]) for s in running], self.lanes)
 
     def running_lines(self, now: float | None = None) -> list[str]:
         """One line per running run: what it is, its current phase's progress and message, time so far."""

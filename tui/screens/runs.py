@@ -14,7 +14,7 @@ from textual.reactive import reactive
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from synvita.entities import RUN_STATUSES
-from tui.formatting import FilterSyntaxError, format_filter, parse_filter
+from tui.formatting import FilterSyntaxError, format_duration, format_filter, parse_filter
 from tui.messages import RunChanged, RunsLoaded
 from tui.screens.base import SynvitaScreen
 from tui.widgets.runs_table import RunsTable
@@ -58,6 +58,8 @@ class RunsScreen(SynvitaScreen):
     """Index of the first run on the visible page."""
     total: int = 0
     """Number of runs matching the filter (from the last poll)."""
+    progress: str = ""
+    """The newest unfinished submission's runs done of all and ETA (empty when none runs)."""
     page_size: int = 20
     """Rows read per poll: the table's visible height, never the whole database."""
 
@@ -103,11 +105,25 @@ class RunsScreen(SynvitaScreen):
         if offset >= total and total:
             offset = max(0, (total - 1) // limit * limit)
         runs = api.list_runs(**filters, order_by=sort_key, descending=sort_key in ("created_at", "finished_at", "key_metric"), limit=limit, offset=offset)
-        self.post_fresh(RunsLoaded(runs=runs, total=total, offset=offset))
+        self.post_fresh(RunsLoaded(runs=runs, total=total, offset=offset, progress=self._submission_progress()))
+
+    def _submission_progress(self) -> str:
+        """The newest submission's progress while it runs, as the CLI's bar shows it: runs done of all and the ETA
+        from the measured cost of its finished runs."""
+        api = self.app.api
+        submission = api.latest_submission()
+        if submission is None:
+            return ""
+        progress = api.progress(submission)
+        if progress.finished:
+            return ""
+        eta = progress.eta_s(self.app.clock())
+        return f"{submission} {progress.done}/{progress.total} runs done" + (f", ETA {format_duration(eta)}" if eta is not None else "")
 
     @on(RunsLoaded)
     def _show_runs(self, message: RunsLoaded) -> None:
         self.total = message.total
+        self.progress = message.progress
         if message.offset != self.offset:
             self.set_reactive(RunsScreen.offset, message.offset)
         table = self.query_one(RunsTable)
@@ -126,6 +142,8 @@ class RunsScreen(SynvitaScreen):
         pages = max(1, -(-self.total // self.page_size))
         page = self.offset // self.page_size + 1
         parts = [f"{self.total} run{'s' if self.total != 1 else ''}"]
+        if self.progress:
+            parts.append(self.progress)
         if self.filters:
             parts.append(f"filter: {format_filter(self.filters)}")
         parts.append(f"sort: {self.sort_key.replace('_at', '')}")
