@@ -58,6 +58,7 @@ class ExperimentsApi(Database):
         from synvita.entities import Run
         from synvita.paths import runs_root
         from synvita.resources import parse_slurm_overrides
+        from synvita.runs import plan
         from synvita.runs.executors import SlurmExecutor
 
         executor = SlurmExecutor(**parse_slurm_overrides(slurm))
