@@ -6,11 +6,11 @@ need besides `Api` is re-exported below, loaded on first use so that a command p
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from synvita import __version__
 from synvita.api.core import Api
+from synvita.lazy import lazy_getattr
 
 if TYPE_CHECKING:
     from synvita.api.diff import RunDiff
@@ -32,7 +32,6 @@ _HOMES = {
     "synvita.report": ("BenchmarkTable", "WeightsSummary", "format_duration"),
     "synvita.specs": ("DEFAULT_EXPERIMENT", "ExperimentSpec"),
 }
-_MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}
 
 __all__ = [
     "DEFAULT_EXPERIMENT",
@@ -51,16 +50,5 @@ __all__ = [
     "remaining_seconds",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    """A name above, or a submodule (`synvita.api.<module>`), loaded on first use."""
-    module = _MODULE_OF.get(name)
-    if module is not None:
-        value = getattr(importlib.import_module(module), name)
-    else:
-        try:
-            value = importlib.import_module(f"{__name__}.{name}")
-        except ModuleNotFoundError:
-            raise AttributeError(f"module 'synvita.api' has no attribute {name!r}") from None
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _HOMES, globals())
+"""A name above, or a submodule, loaded on first use."""

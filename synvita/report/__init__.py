@@ -12,8 +12,9 @@ on first use, so that a command that only needs `format_duration` does not impor
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from synvita.lazy import lazy_getattr
 
 if TYPE_CHECKING:
     from synvita.report.formats import format_table
@@ -44,7 +45,6 @@ _HOMES = {
     "synvita.report.text": ("BLOCKS", "format_duration", "sparkline"),
     "synvita.report.weights": ("WeightsSummary", "WeightStats", "format_weights", "summarize_weights"),
 }
-_MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}
 
 __all__ = [
     "BLOCKS",
@@ -69,16 +69,5 @@ __all__ = [
     "summarize_weights",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    """A name above, or a submodule (`synvita.report.<module>`), loaded on first use."""
-    module = _MODULE_OF.get(name)
-    if module is not None:
-        value = getattr(importlib.import_module(module), name)
-    else:
-        try:
-            value = importlib.import_module(f"{__name__}.{name}")
-        except ModuleNotFoundError:
-            raise AttributeError(f"module 'synvita.report' has no attribute {name!r}") from None
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _HOMES, globals())
+"""A name above, or a submodule, loaded on first use."""

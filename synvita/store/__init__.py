@@ -7,8 +7,9 @@ reader does not import SQLAlchemy and SQLModel.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from synvita.lazy import lazy_getattr
 
 if TYPE_CHECKING:
     from synvita.paths import resolve_db_path, run_dir_for, runs_root
@@ -35,7 +36,6 @@ _HOMES = {
     "synvita.store.reader": ("RunReader",),
     "synvita.store.sqlite_store": ("NewRun", "Store", "new_submission_id"),
 }
-_MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}
 
 __all__ = [
     "LATEST_VERSION",
@@ -57,16 +57,5 @@ __all__ = [
     "runs_root",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    """A name above, or a submodule (`synvita.store.<module>`), loaded on first use."""
-    module = _MODULE_OF.get(name)
-    if module is not None:
-        value = getattr(importlib.import_module(module), name)
-    else:
-        try:
-            value = importlib.import_module(f"{__name__}.{name}")
-        except ModuleNotFoundError:
-            raise AttributeError(f"module 'synvita.store' has no attribute {name!r}") from None
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _HOMES, globals())
+"""A name above, or a submodule, loaded on first use."""
