@@ -53,4 +53,4 @@ class RunAttempts(RunRecords):
         """A run's attempts, first first."""
         with self._read() as conn:
             self._status_of(conn, run_id)
-            return run_queries.attempts(lambda sql, params: conn.exec_driver_sql(sql, tuple(params)).all(), run_id)
+            return run_queries.attempts(self._execute(conn), run_id)

@@ -27,7 +27,7 @@ class RunReads(RunRecords):
         """Ingested events in seq order (`run_queries.events`)."""
         with self._read() as conn:
             self._status_of(conn, run_id)
-            return run_queries.events(lambda sql, params: conn.exec_driver_sql(sql, tuple(params)).all(), run_id,
+            return run_queries.events(self._execute(conn), run_id,
                                       kinds=kinds, since_seq=since_seq, limit=limit, tail=tail)
 
     def metrics(
