@@ -194,15 +194,23 @@ class TrainSection:
     torch.autocast (fp16 with a gradient scaler); a video-LLM's frozen base weights are loaded in it, its LoRA
     weights stay fp32."""
     micro_batch: int | None = None
-    """Real pairs per forward/backward pass; each step's `batch_size` pairs are split into micro-batches whose
+    """Real pairs per forward/backward pass of one process; each step's `batch_size` pairs (their share of them, with
+    several `processes`) are split into micro-batches whose
     gradients are accumulated before one optimiser step, each micro-batch's loss divided by their number (HF
     Trainer's per-device batch with gradient accumulation). Omitted: batch_size / grad_accum."""
     grad_accum: int = 1
-    """Micro-batches per optimiser step (gradient accumulation); with `micro_batch` set too, batch_size must equal
-    micro_batch × grad_accum."""
+    """Micro-batches per optimiser step and process (gradient accumulation); with `micro_batch` set too, batch_size
+    must equal micro_batch × grad_accum × processes × nodes."""
     gradient_checkpointing: bool = False
     """Recompute activations in the backward pass instead of keeping them (less GPU memory, ~30% more time); for
     models that have it (videollm)."""
+    processes: int = 1
+    """Processes the pretrain and train stages run as, per node: DistributedDataParallel, one process per GPU (each
+    on GPU LOCAL_RANK, NCCL) or, on CPU, gloo. `batch_size` stays the global batch: each process trains on its share
+    of every step's pairs, and the losses, learning rate and results mean what they mean on one process. Locally the
+    stage starts them; on Slurm `srun` does (`--ntasks-per-node`; ask for the GPUs with [slurm.train] gres)."""
+    nodes: int = 1
+    """Nodes the pretrain and train stages span on Slurm (`--nodes`), `processes` on each; locally 1."""
     max_frames: int | None = None
     """Frames per video the model sees, sampled evenly over the clip (np.linspace, as Video-LLaVA's loader): for
     videollm its frame count (the paper: 8); clips are cut to it before they are read into a step. Omitted: the

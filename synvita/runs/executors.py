@@ -22,6 +22,7 @@ from synvita.entities import Run
 from synvita.errors import UnknownNameError, UserInputError
 from synvita.resources import SBATCH_VALUE, check_resources, check_sbatch_value, resolve, sbatch_lines
 from synvita.stages.lifeline import signal_group
+from synvita.stages.ranks import stage_world
 from synvita.preemption import PREEMPTED_EXIT
 from synvita.runs.rundir import STDERR_FILE, STDOUT_FILE, error_from_stderr
 
@@ -278,6 +279,13 @@ class SlurmExecutor(Executor):
         check_sbatch_value("run id", run.id, SBATCH_VALUE)
         signal_s = int(dict(run.config.get("slurm") or {}).get("signal_s") or 120)
         shards, at_once, _ = shard_plan(run)
+        processes, nodes = stage_world(run.stage, run.config)
+        ranks = processes * nodes > 1
+        if ranks:
+            if int(opts.get("nodes") or nodes) != nodes:
+                raise UserInputError(f"slurm option 'nodes' = {opts['nodes']} but train.nodes = {nodes}",
+                                     hint="a train or pretrain job spans train.nodes nodes; set only that one")
+            opts["nodes"] = nodes
         task = "${SLURM_ARRAY_JOB_ID:+${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}}"
         lines = [
             "#!/bin/bash",
@@ -292,14 +300,18 @@ class SlurmExecutor(Executor):
         ]
         if shards > 1:
             lines.append(f"#SBATCH --array=0-{shards - 1}%{at_once}")
-        start = " ".join(shlex.quote(a) for a in [self.python, "-m", "synvita.stages", str(run_dir)]) + " &"
+        stage = [self.python, "-m", "synvita.stages", str(run_dir)]
+        start = " ".join(shlex.quote(a) for a in stage) + " &"
+        if ranks:
+            lines.append(f"#SBATCH --ntasks-per-node={processes}")
+            start = self._srun_lines(run_dir, stage, processes, nodes)
         quoted_dir = shlex.quote(str(run_dir))
         lines += [
             f"export SYNVITA_RUN_ID={shlex.quote(run.id)} PYTHONUNBUFFERED=1",
             f"task={task}",
             'task=${task:-$SLURM_JOB_ID}',
             f"echo {shlex.quote(f'synvita {run.id}:')} \"job $task on $(hostname), restart ${{SLURM_RESTART_COUNT:-0}}\"",
-            start,
+            *([start] if isinstance(start, str) else start),
             "child=$!",
             "# Slurm's warning before the time limit (--signal=B:USR1): the stage checkpoints and exits "
             f"{PREEMPTED_EXIT}",
@@ -314,6 +326,21 @@ class SlurmExecutor(Executor):
             "",
         ]
         return "\n".join(lines)
+
+    @staticmethod
+    def _srun_lines(run_dir: Path, stage: list[str], processes: int, nodes: int) -> list[str]:
+        """The lines that start a training stage's `nodes × processes` ranks with srun (synvita.stages.ranks):
+        the rendezvous on the first node of the job, a port from the job id; the tasks' stderr straight into the
+        run's stderr.log and srun's own messages into stdout.log, so that the run's error is the line of the rank
+        that failed; a task that fails ends the step (`--kill-on-bad-exit`)."""
+        srun = ["srun", f"--nodes={nodes}", f"--ntasks-per-node={processes}", "--kill-on-bad-exit=1",
+                f"--error={run_dir}/{STDERR_FILE}", "--open-mode=append", *stage]
+        return [
+            "# ranks of the distributed training (synvita.stages.ranks): rank 0 writes the run's files",
+            'export MASTER_ADDR="$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1)"',
+            "export MASTER_PORT=$((20000 + SLURM_JOB_ID % 20000))",
+            " ".join(shlex.quote(a) for a in srun) + " 2>&1 &",
+        ]
 
     def _submit(self, path: Path, *extra: str) -> str:
         proc = _run_cmd(["sbatch", "--parsable", *extra, str(path)])

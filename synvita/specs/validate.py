@@ -37,7 +37,7 @@ POSITIVE_INTS = (
     "generation.shards", "generation.num_frames", "generation.height", "generation.width", "generation.steps",
     "generation.batch_size", "generation.shard_parallel", "slurm.cpus", "slurm.nodes", "slurm.signal_s",
     "videocon.frames", "videocon.height", "videocon.width", "videocon.ssv2_temporal_videos", "videocon.ssv2_events_videos",
-    "train.micro_batch", "train.grad_accum", "train.max_frames",
+    "train.micro_batch", "train.grad_accum", "train.max_frames", "train.processes", "train.nodes",
 )
 """Integer keys that must be ≥ 1 when set."""
 

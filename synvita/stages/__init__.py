@@ -89,26 +89,51 @@ class StageContext:
 
 
 def execute(run_dir: str | Path) -> None:
-    """Run the stage described by `<run_dir>/config.json` (the entry point of `python -m synvita.stages`)."""
+    """Run the stage described by `<run_dir>/config.json` (the entry point of `python -m synvita.stages`).
+
+    A pretrain or train run with `[train] processes × nodes` > 1 runs as that many ranks (synvita.stages.ranks):
+    started by srun or a launcher, this process is one of them; otherwise it launches them on this machine."""
     import os
 
     from synvita import preemption
+    from synvita.stages.hardware import record_gpu
+    from synvita.stages.ranks import Ranks, failing_rank, launch_local, process_group, ranks_from_env, stage_world
 
     ctx = StageContext.from_run_dir(run_dir)
     stage_fn = STAGES.get(ctx.stage)
-    from synvita.stages.hardware import record_gpu
-
+    processes, nodes = stage_world(ctx.stage, ctx.config)
+    ranks = ranks_from_env(processes * nodes) if processes * nodes > 1 else Ranks()
+    if ranks is None:
+        if launch_local(execute, (str(ctx.run_dir),), processes, nodes) == preemption.PREEMPTED_EXIT:
+            raise preemption.Preempted("preempted: the ranks wrote their checkpoint")
+        return
     shared = bool(os.environ.get("SYNVITA_SHARD") or os.environ.get("SLURM_ARRAY_TASK_ID"))  # shards write together
     try:
-        with EventWriter(ctx.run_dir, shared=shared) as events:
+        with EventWriter(ctx.run_dir, shared=shared) if ranks.main else SilentEvents() as events:
             ctx.events = events
-            try:
-                stage_fn(ctx)
-            except preemption.Preempted as stopped:
-                events.log(f"{stopped}; the job is requeued and continues from it", level="warning")
-                raise
+            with process_group(ranks, ctx.section("train").device), failing_rank(ranks):
+                try:
+                    stage_fn(ctx)
+                except preemption.Preempted as stopped:
+                    events.log(f"{stopped}; the job is requeued and continues from it", level="warning")
+                    raise
     finally:
-        record_gpu(ctx.run_dir)  # the GPUs of the node the stage ran on, seen by torch if the stage imported it
+        if ranks.main:
+            record_gpu(ctx.run_dir)  # the GPUs of the node the stage ran on, seen by torch if the stage imported it
+
+
+class SilentEvents(EventWriter):
+    """The events of a rank other than 0 of a stage trained on several processes: rank 0 reports for all of them,
+    the others write nothing."""
+
+    def __init__(self) -> None:
+        pass
+
+    def emit(self, kind: str, **fields: Any) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
 
 
 # Built-in stages (import paths; nothing heavy is imported here).

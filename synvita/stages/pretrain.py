@@ -7,6 +7,8 @@ than one run on all threads (docs/temporal.md).
 Reports each member's loss curve, its AUC per misalignment type on the world's entail-llm rows, and its time.
 Each member checkpoints under `scorers/<k>/ckpt/` (every 250 steps, and on Slurm's warning signal, which the stage
 passes on to its pool processes), so a requeued or retried run continues every member from its checkpoint.
+With `[train] processes` the stage runs as that many ranks (synvita.stages.ranks): the members then train one after
+another, each on all the ranks (DistributedDataParallel), and rank 0 writes everything.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ def _train_member(source: tuple[str, dict, str], out: str, seed: int, steps: int
     from synvita import preemption
     from synvita.config import section_from_dict
     from synvita.registry import DATA_SOURCES
+    from synvita.training.distributed import place
     from synvita.training.pipeline import pretrain_scorer
 
     preemption.install()  # a pool process gets the warning signal from the stage and checkpoints too
@@ -38,7 +41,8 @@ def _train_member(source: tuple[str, dict, str], out: str, seed: int, steps: int
         model, result = pretrain_scorer(world, seed, steps, lr, batch_size, use_extra, model_name, overrides,
                                         run_dir=Path(out) / "ckpt", callback=lambda s, m: curve.append((s, m["loss"])),
                                         broken_time=broken_time)
-    model.save_pretrained(out)
+    if place().rank == 0:
+        model.save_pretrained(out)
     return {"seconds": result.seconds, "curve": curve, "sequences": result.sequences}
 
 
@@ -59,6 +63,7 @@ def run(ctx: StageContext) -> None:
 
     from synvita import preemption
     from synvita.models.base import load_model
+    from synvita.training.distributed import place
     from synvita.training.pipeline import INIT_DIR, write_json
 
     world = ctx.data
@@ -71,19 +76,23 @@ def run(ctx: StageContext) -> None:
     model = ctx.section("model")
     overrides = dict(model.config) if model.name == model_name else {}  # another model's config is not tiny's
     root = ctx.run_dir / "scorers"
-    root.mkdir(parents=True, exist_ok=True)
+    ranks = place()
+    if ranks.rank == 0:
+        root.mkdir(parents=True, exist_ok=True)
     seeds = [ctx.seed * 100 + k for k in range(members)]
     ctx.events.log(f"pretraining {members} scorer(s) for {steps} steps each on {len(world.pretrain[1].caption)} rows")
     t0 = time.perf_counter()
     jobs = [(source, str(root / str(k)), s, steps, lr, bs, use_extra, broken_time, model_name, overrides)
             for k, s in enumerate(seeds)]
-    parallel = members >= 2 and (os.cpu_count() or 1) >= 2
+    parallel = ranks.world == 1 and members >= 2 and (os.cpu_count() or 1) >= 2
     with preemption.checkpointing():  # Slurm's warning: each member checkpoints after its current step
         if parallel:
             with ProcessPoolExecutor(max_workers=min(members, os.cpu_count() or 1), mp_context=get_context("spawn")) as pool:
                 infos = list(pool.map(_train_member, *zip(*[j + (1,) for j in jobs])))
         else:
             infos = [_train_member(*j, torch.get_num_threads()) for j in jobs]
+    if ranks.rank != 0:
+        return  # rank 0 reports and writes for every rank
     for k, info in enumerate(infos):
         for step, loss in info["curve"]:
             ctx.events.metric(f"scorer{k}_loss", loss, step)

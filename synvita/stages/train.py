@@ -3,7 +3,8 @@ from its init, e.g. tiny, while videollm starts from `[model] path`; generate + 
 The model component builds the model; the loop honours [train]'s device, precision and micro-batches. Resumable: a
 re-run (a retry, or a Slurm job requeued after its warning signal) continues from `<run_dir>/checkpoint.pt`.
 
-Emits `metric` events loss_real / loss_synth / loss_scr / lr per logged step and writes `<run_dir>/model/`.
+Emits `metric` events loss_real / loss_synth / loss_scr / lr per logged step and writes `<run_dir>/model/`. With
+`[train] processes` it runs as that many ranks (synvita.stages.ranks); rank 0 writes everything.
 """
 
 from __future__ import annotations
@@ -43,9 +44,18 @@ def run(ctx: StageContext) -> None:
     t0 = time.perf_counter()
     with preemption.checkpointing():  # Slurm's warning: checkpoint after the current step, then requeue
         result = train(model, data, cfg, run_dir=ctx.run_dir, callback=on_step)
+    if not _main_rank():
+        return  # rank 0 writes the model and the results of every rank's training
     model.save_pretrained(ctx.run_dir / MODEL_DIR)
     write_json(ctx.run_dir / "train.json", {"variant": variant, "seed": ctx.seed, "steps": result.steps,
                                              "seconds": time.perf_counter() - t0, "sequences": result.sequences,
                                              "last": result.last})
     ctx.events.metric("train_s", result.seconds, result.steps)
     ctx.events.artifact("model", MODEL_DIR)
+
+
+def _main_rank() -> bool:
+    """True in a single process and in rank 0 of several."""
+    from synvita.training.distributed import place
+
+    return place().rank == 0

@@ -17,6 +17,11 @@ Steps 3-4 run on `device` under `precision` (torch.autocast; fp16 with a gradien
 when a step's rows are split (`grad_accum`): each micro-batch's loss is divided by their number and the gradients
 add up before the one optimiser step, as in HF Trainer. With `max_frames`, clips are read as that many evenly
 spaced frames.
+
+In a process group (`[train] processes`, synvita.stages.ranks) every rank draws the same pairs and rows and trains on
+its share of them, in DistributedDataParallel, each loss term weighted by the rank's share of the global batch
+(synvita.training.distributed): the losses, gradients and logged values are those of one process on the whole batch.
+Only rank 0 writes the checkpoint; a warning signal stops every rank after the same step.
 """
 
 from __future__ import annotations
@@ -404,6 +409,13 @@ def train(
         raise UserInputError(f"variant '{cfg.variant}' needs synthetic videos", hint="run the generate (and score) stage first")
     if len(data.pairs) == 0:
         raise UserInputError("no training pairs", hint="check the world's train split")
+    from synvita.training import distributed
+
+    ranks = distributed.place()
+    if ranks.world > 1 and min(cfg.batch_size, len(data.pairs)) < ranks.world * cfg.grad_accum:
+        raise UserInputError(f"a step of {min(cfg.batch_size, len(data.pairs))} pairs cannot give each of "
+                             f"{ranks.world} processes {cfg.grad_accum} micro-batch(es)",
+                             hint="raise train.batch_size, or lower train.processes or train.grad_accum")
     torch.manual_seed(cfg.seed)
     device = _device(cfg)
     model.to(device)
@@ -414,7 +426,8 @@ def train(
     start = 0
     ckpt_path = None
     if run_dir is not None:
-        Path(run_dir).mkdir(parents=True, exist_ok=True)
+        if ranks.rank == 0:
+            Path(run_dir).mkdir(parents=True, exist_ok=True)
         ckpt_path = Path(run_dir) / CHECKPOINT
     if ckpt_path is not None and ckpt_path.exists():
         state = load_checkpoint(ckpt_path)
@@ -423,6 +436,7 @@ def train(
         torch.set_rng_state(state["torch_rng"])
         start = int(state["step"])
     model.train()
+    net = distributed.wrap(model, _losses) if ranks.world > 1 else None
     encode_real = _VideoEncoder(model, data.real_frames, cfg.cache_video_inputs)
     encode_syn = _VideoEncoder(model, data.syn_frames, cfg.cache_video_inputs)
     t0 = time.perf_counter()
@@ -433,23 +447,44 @@ def train(
         # ---- 1-2: the batch: rows → [(Vʳ,c), (Vʳ,c′), (Vˢ,c), (Vˢ,c′)] per variant, in micro-batches ----
         pair_ids = draw_pairs(cfg.seed, step, len(data.pairs), cfg.batch_size)
         rows, broken = step_rows(data, pair_ids, cfg, step)
-        parts = _micro_parts(rows, 2 * len(pair_ids), cfg.grad_accum)
+        n_pair_rows = 2 * len(pair_ids)
+        if ranks.world > 1:  # this rank's share of the step's rows
+            index, n_pair_rows = distributed.rank_rows(len(rows), n_pair_rows, ranks.rank, ranks.world)
+            rows = rows.take(index)
+        parts = _micro_parts(rows, n_pair_rows, cfg.grad_accum)
         lr = lr_at(step, cfg)
         for group in opt.param_groups:
             group["lr"] = lr
         opt.zero_grad(set_to_none=True)
         sums = dict.fromkeys(("loss_real", "loss_synth", "loss_scr", "loss"), 0.0)
         n_step = 0
-        for part in parts:
-            batch = build_sequence_batch(part, include_synthetic=variant.synthetic, include_copies=variant.consistency)
+        batches = [build_sequence_batch(part, include_synthetic=variant.synthetic, include_copies=variant.consistency)
+                   for part in parts]
+        if net is not None:
+            shares = distributed.loss_shares([(int((~batch.is_copy.bool()).sum()), batch.n_pairs) for batch in batches],
+                                             ranks.world)
+        for i, batch in enumerate(batches):
             with torch.autocast(device.type, dtype=amp_dtype) if amp_dtype else contextlib.nullcontext():
-                losses = _losses(model, batch, broken, encode_real, encode_syn, variant, cfg)
+                if net is None:
+                    losses = _losses(model, batch, broken, encode_real, encode_syn, variant, cfg)
+                else:  # gradients are averaged over the ranks after the step's last micro-batch only
+                    with net.no_sync() if i < len(batches) - 1 else contextlib.nullcontext():
+                        losses = net(batch, broken, encode_real, encode_syn, variant, cfg)
             if not math.isfinite(loss_value := losses["loss"].item()):  # stop before it reaches the weights or a checkpoint
                 raise StageError(f"loss became {'NaN' if math.isnan(loss_value) else loss_value} at step {step + 1}")
-            loss = losses["loss"] / len(parts)
-            (scaler.scale(loss) if scaler else loss).backward()
-            for key, value in losses.items():
-                sums[key] += value.item() / len(parts)
+            if net is None:
+                loss = losses["loss"] / len(parts)
+                (scaler.scale(loss) if scaler else loss).backward()
+                for key, value in losses.items():
+                    sums[key] += value.item() / len(parts)
+            else:  # this micro-batch's part of the global batch's loss, × world for DDP's averaging
+                share = shares[i]
+                losses = {"loss_real": losses["loss_real"] * share.ce, "loss_synth": losses["loss_synth"] * share.ce,
+                          "loss_scr": losses["loss_scr"] * share.scr}
+                losses["loss"] = losses["loss_real"] + losses["loss_synth"] + cfg.lambda_scr * losses["loss_scr"]
+                (scaler.scale(losses["loss"]) if scaler else losses["loss"]).backward()
+                for key, value in losses.items():
+                    sums[key] += value.item() / ranks.world
             n_step += len(batch)
         # ---- 5: optimiser ----
         if scaler:
@@ -461,13 +496,16 @@ def train(
             scaler.update()
         else:
             opt.step()
+        stop = preemption.requested()
+        if net is not None:  # the global batch's values; a warning any rank got stops every rank after this step
+            *totals, n_step, stopping = distributed.all_reduce_sum([*sums.values(), n_step, float(stop)])
+            sums, n_step, stop = dict(zip(sums, totals)), int(n_step), stopping > 0
         n_seq += n_step
         done = step + 1
         last = {**sums, "lr": lr}
         if callback is not None and (done % cfg.log_every == 0 or done == cfg.steps):
             callback(done, last)
-        stop = preemption.requested()
-        if ckpt_path is not None and (done % cfg.checkpoint_every == 0 or done == end or stop):
+        if ckpt_path is not None and ranks.rank == 0 and (done % cfg.checkpoint_every == 0 or done == end or stop):
             save_checkpoint(ckpt_path, model, opt, done, cfg)
         if stop:
             raise preemption.stop(f"step {done} of {cfg.steps}")
