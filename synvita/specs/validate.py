@@ -201,6 +201,7 @@ def _check_names(resolved: dict[str, dict[str, Any]], where: _Where, swept: dict
     for name in resolved["evaluate"]["benchmarks"]:
         check(registry.BENCHMARKS, name, "benchmarks", "evaluate")
     _check_slurm(resolved.get("slurm") or {}, where, suffix)
+    _check_train_nodes(resolved, where, suffix)
     _check_components(resolved, where, suffix)
 
 
@@ -215,6 +216,20 @@ def _check_slurm(section: dict[str, Any], where: _Where, suffix: str) -> None:
         named = re.search(r"'(?:(\w+)\.)?(\w+)'", exc.what)
         table = f"slurm.{named.group(1)}" if named and named.group(1) in STAGE_TABLES else "slurm"
         raise UserInputError(f"{where(named.group(2) if named else None, table)}: {exc.what}{suffix}", hint=exc.hint) from exc
+
+
+def _check_train_nodes(resolved: dict[str, dict[str, Any]], where: _Where, suffix: str) -> None:
+    """A training run on several processes spans `train.nodes` nodes: a [slurm] `nodes` for its jobs must say the same."""
+    from synvita.resources import resolve
+    from synvita.stages.ranks import DISTRIBUTED_STAGES, stage_world
+
+    for stage in DISTRIBUTED_STAGES:
+        processes, nodes = stage_world(stage, resolved)
+        asked = resolve(resolved.get("slurm"), stage).get("nodes")
+        if processes * nodes > 1 and asked is not None and str(asked) != str(nodes):
+            raise UserInputError(f"{where('nodes', 'train')}: slurm option 'nodes' = {asked} for the {stage} jobs but "
+                                 f"train.nodes = {nodes}{suffix}",
+                                 hint="a training job on several processes spans train.nodes nodes; set only that")
 
 
 def _check_components(resolved: dict[str, dict[str, Any]], where: _Where, suffix: str) -> None:
