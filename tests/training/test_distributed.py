@@ -99,3 +99,58 @@ def test_a_launcher_with_another_number_of_processes_is_refused():
         == Ranks(rank=1, world=2, local_rank=0)
     assert ranks_from_env(2, {"RANK": "1", "WORLD_SIZE": "2", "LOCAL_RANK": "1"}) == Ranks(1, 2, 1)
     assert ranks_from_env(2, {"SLURM_PROCID": "0", "SLURM_NTASKS": "1"}) is None  # a batch script, not an srun step
+
+
+@pytest.mark.slow
+def test_a_train_run_on_two_processes_reports_the_curve_and_benchmarks_of_one(tmp_path):
+    """The stage end to end: `python -m synvita.stages` launches the two ranks of a `processes = 2` run."""
+    import subprocess
+
+    from synvita.events import read_events
+    from synvita.runs.plan import plan_runs
+    from synvita.specs import spec_from_dict
+    from synvita.stages import StageContext, execute
+
+    def planned(processes):
+        return plan_runs(spec_from_dict({
+            "name": "ddp", "world": {"preset": "tiny"}, "scorers": {"members": 1, "steps": 2, "batch_size": 4},
+            "evaluate": {"benchmarks": ["entail-llm", "retrieval-temporal"], "controls": []},
+            "train": {"variants": ["none"], "steps": 4, "batch_size": 6, "processes": processes}}))
+
+    def prepare(name, run):
+        run_dir = tmp_path / name
+        run_dir.mkdir()
+        StageContext(run_id=name, stage=run.stage, run_dir=run_dir, config=run.config,
+                     inputs={stage: tmp_path / stage for stage in ("world", "pretrain", "train")
+                             if (tmp_path / stage).exists() and stage != run.stage}).write_config()
+        return run_dir
+
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    for processes in (1, 2):
+        plan = {p.stage: p for p in planned(processes)}
+        if processes == 1:
+            for stage in ("world", "pretrain"):
+                execute(prepare(stage, plan[stage]))
+        train = prepare("train", plan["train"])
+        done = subprocess.run([sys.executable, "-m", "synvita.stages", str(train)], env=env, capture_output=True,
+                              text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        evaluate = prepare("evaluate", plan["evaluate"])
+        subprocess.run([sys.executable, "-m", "synvita.stages", str(evaluate)], env=env, check=True, timeout=300)
+        (tmp_path / "train").rename(tmp_path / f"train-{processes}")
+        (tmp_path / "evaluate").rename(tmp_path / f"evaluate-{processes}")
+
+    def events(name, kind):
+        return [e for e in read_events(tmp_path / name) if e["kind"] == kind]
+
+    one, two = events("train-1", "metric"), events("train-2", "metric")
+    keys = [(e["name"], e["step"]) for e in one if e["name"] != "train_s"]
+    assert keys == [(e["name"], e["step"]) for e in two if e["name"] != "train_s"]  # each once: rank 0 reports
+    for a, b in zip((e for e in one if e["name"] != "train_s"), (e for e in two if e["name"] != "train_s")):
+        assert b["value"] == pytest.approx(a["value"], abs=1e-5, rel=1e-5), (a["name"], a["step"])
+    table_one = {(r["benchmark"], r["subset"]): r["value"] for r in events("evaluate-1", "result")}
+    table_two = {(r["benchmark"], r["subset"]): r["value"] for r in events("evaluate-2", "result")}
+    assert table_one.keys() == table_two.keys() and len(table_one) > 2
+    for key, value in table_one.items():
+        assert table_two[key] == pytest.approx(value, abs=1e-3), key
+    assert json.loads((tmp_path / "train-2" / "train.json").read_text())["steps"] == 4
