@@ -496,15 +496,17 @@ def train(
             scaler.update()
         else:
             opt.step()
-        stop = preemption.requested()
-        if net is not None:  # the global batch's values; a warning any rank got stops every rank after this step
-            *totals, n_step, stopping = distributed.all_reduce_sum([*sums.values(), n_step, float(stop)])
-            sums, n_step, stop = dict(zip(sums, totals)), int(n_step), stopping > 0
+        if net is not None:  # the global batch's values
+            *totals, n_step = distributed.all_reduce_sum([*sums.values(), n_step])
+            sums, n_step = dict(zip(sums, totals)), int(n_step)
         n_seq += n_step
         done = step + 1
         last = {**sums, "lr": lr}
         if callback is not None and (done % cfg.log_every == 0 or done == cfg.steps):
             callback(done, last)
+        stop = preemption.requested()
+        if net is not None:  # a warning any rank got stops every rank after this step
+            stop = distributed.all_reduce_sum([float(stop)])[0] > 0
         if ckpt_path is not None and ranks.rank == 0 and (done % cfg.checkpoint_every == 0 or done == end or stop):
             save_checkpoint(ckpt_path, model, opt, done, cfg)
         if stop:
