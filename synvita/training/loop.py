@@ -218,8 +218,8 @@ def _gather(frames: np.ndarray, index: np.ndarray) -> torch.Tensor:
 
 
 class _VideoEncoder:
-    """The model's video inputs of a step's real (and broken-time) or synthetic videos: cached ones where the model
-    has them (VideoInputCache), else the pixels."""
+    """The model's video inputs (`AlignmentModel.video_inputs`) of a step's real (and broken-time) or synthetic
+    videos, kept after the first step that reads them where the model has parameter-free ones (VideoInputCache)."""
 
     def __init__(self, model: AlignmentModel, frames: np.ndarray | None, cache: bool) -> None:
         self.model, self.frames = model, frames
@@ -228,7 +228,7 @@ class _VideoEncoder:
     def inputs(self, index: np.ndarray, broken: np.ndarray | None = None) -> dict[str, torch.Tensor]:
         """index int [U], sorted; index len(frames) + j is broken-time clip j (see step_rows)."""
         if self.cache is None:
-            return {"pixels": _gather_real(self.frames, broken, index)}
+            return self.model.video_inputs(_gather_real(self.frames, broken, index))
         known = index < len(self.frames)
         parts = [self.cache.get(index[known])] if known.any() else []
         if (~known).any():  # sorted, so the broken clips come last
