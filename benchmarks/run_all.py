@@ -5,7 +5,9 @@ the row format and the contract); the others are plain scripts and are skipped w
 `main([])` runs with its own defaults, so a row is measured as its module documents. The table names the machine
 (CPU model from /proc/cpuinfo, cores) and the date; every row carries its ratio, repeats and min–max.
 
-    python -m benchmarks.run_all [--out docs/benchmarks.md] [--only bench_ingest bench_run_detail]
+    python -m benchmarks.run_all [--out docs/benchmarks.md] [--only bench_ingest bench_run_detail] [--quickstart]
+
+`--quickstart` adds the quickstart's wall time (benchmarks/bench_quickstart.py, about ten minutes).
 """
 
 from __future__ import annotations
@@ -25,11 +27,18 @@ from benchmarks.rows import Row, print_rows
 HERE = Path(__file__).resolve().parent
 
 
-def row_modules(only: Sequence[str] = ()) -> list[str]:
-    """Names of the benchmark modules whose `main` returns rows (by its annotation), in file order."""
+ON_REQUEST = {"bench_quickstart": "--quickstart"}
+"""Modules that take minutes, run only with their flag (or when named in --only)."""
+
+
+def row_modules(only: Sequence[str] = (), requested: Sequence[str] = ()) -> list[str]:
+    """Names of the benchmark modules whose `main` returns rows (by its annotation), in file order; a module of
+    `ON_REQUEST` only when named in `only` or `requested`."""
     names = []
     for path in sorted(HERE.glob("bench_*.py")):
         if only and path.stem not in only:
+            continue
+        if path.stem in ON_REQUEST and path.stem not in (*only, *requested):
             continue
         module = importlib.import_module(f"benchmarks.{path.stem}")
         main = getattr(module, "main", None)
@@ -71,9 +80,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run_all", description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("docs/benchmarks.md"))
     parser.add_argument("--only", nargs="*", default=(), help="module names (bench_ingest ...) to run")
+    parser.add_argument("--quickstart", action="store_true",
+                        help="also time `synvita run` of the quickstart (about ten minutes; bench_quickstart)")
     args = parser.parse_args(argv)
     results: dict[str, list[Row]] = {}
-    for name in row_modules(args.only):
+    for name in row_modules(args.only, ["bench_quickstart"] if args.quickstart else []):
         print(f"== {name}", file=sys.stderr)
         rows = importlib.import_module(f"benchmarks.{name}").main([])
         print_rows(rows)

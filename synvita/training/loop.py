@@ -223,22 +223,43 @@ def _gather(frames: np.ndarray, index: np.ndarray) -> torch.Tensor:
 
 
 class _VideoEncoder:
-    """Encodes a step's real (and broken-time) or synthetic videos, from cached video inputs where the model has
-    them (VideoInputCache), else from pixels."""
+    """The model's video inputs (`AlignmentModel.video_inputs`) of a step's real (and broken-time) or synthetic
+    videos, kept after the first step that reads them where the model has parameter-free ones (VideoInputCache)."""
 
     def __init__(self, model: AlignmentModel, frames: np.ndarray | None, cache: bool) -> None:
         self.model, self.frames = model, frames
         self.cache = VideoInputCache(model, frames) if cache and frames is not None and model.caches_video_inputs else None
 
-    def __call__(self, index: np.ndarray, broken: np.ndarray | None = None):
+    def inputs(self, index: np.ndarray, broken: np.ndarray | None = None) -> dict[str, torch.Tensor]:
         """index int [U], sorted; index len(frames) + j is broken-time clip j (see step_rows)."""
         if self.cache is None:
-            return self.model.encode_videos(_gather_real(self.frames, broken, index))
+            return self.model.video_inputs(_gather_real(self.frames, broken, index))
         known = index < len(self.frames)
         parts = [self.cache.get(index[known])] if known.any() else []
         if (~known).any():  # sorted, so the broken clips come last
             parts.append(self.model.video_inputs(broken[index[~known] - len(self.frames)]))
-        return self.model.encode_inputs(concat_inputs(parts) if len(parts) > 1 else parts[0])
+        return concat_inputs(parts) if len(parts) > 1 else parts[0]
+
+    def __call__(self, index: np.ndarray, broken: np.ndarray | None = None):
+        return self.model.encode_inputs(self.inputs(index, broken))
+
+
+def _same_layout(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> bool:
+    """Two groups of video inputs that concatenate along the video dimension (same keys, per-video shapes, dtypes)."""
+    return a.keys() == b.keys() and all(a[k].shape[1:] == b[k].shape[1:] and a[k].dtype == b[k].dtype for k in a)
+
+
+def encode_step_videos(encode_real: _VideoEncoder, encode_syn: _VideoEncoder, real_ids: np.ndarray,
+                       syn_ids: np.ndarray, broken: np.ndarray | None = None) -> torch.Tensor:
+    """Features of a step's distinct real videos, then its synthetic ones ([Ur + Us, ...]), in one call of the
+    model's encoder when both groups' inputs have the same shapes, else one call per group."""
+    real = encode_real.inputs(real_ids, broken)
+    if not len(syn_ids):
+        return encode_real.model.encode_inputs(real)
+    syn = encode_syn.inputs(syn_ids)
+    if _same_layout(real, syn):
+        return encode_real.model.encode_inputs(concat_inputs([real, syn]))
+    return torch.cat([encode_real.model.encode_inputs(real), encode_syn.model.encode_inputs(syn)])
 
 
 def _gather_real(frames: np.ndarray, broken: np.ndarray | None, index: np.ndarray) -> torch.Tensor:
@@ -373,9 +394,7 @@ def _losses(model: AlignmentModel, batch, broken: np.ndarray | None, encode_real
     dev = model.device
     # ---- 3: encode each distinct video once; all sequences reuse the tokens ----
     real_ids, syn_ids, slot = batch.unique_videos()
-    feats = encode_real(real_ids.numpy(), broken)
-    if syn_ids.numel():
-        feats = torch.cat([feats, encode_syn(syn_ids.numpy())])
+    feats = encode_step_videos(encode_real, encode_syn, real_ids.numpy(), syn_ids.numpy(), broken)
     text = model.prepare_text(batch.captions, batch.shared_with)
     logits = model(feats, slot.to(dev), text)  # [S, 2]
     # ---- 4: losses (synvita.method) ----

@@ -111,13 +111,13 @@ def test_even_frames_read_only_the_sampled_frames():
 def test_max_frames_cuts_every_clip_the_loop_reads():
     seen = []
     model = tiny_model()
-    original = model.encode_videos
+    original = model.video_inputs  # where every clip the loop reads enters the model
 
     def spy(videos):
         seen.append(tuple(videos.shape))
         return original(videos)
 
-    model.encode_videos = spy
+    model.video_inputs = spy
     data = tiny_data()
     data.real_frames = np.repeat(data.real_frames, 2, axis=1)  # 16 frames; the tiny model reads 8
     data.syn_frames = np.repeat(data.syn_frames, 2, axis=1)

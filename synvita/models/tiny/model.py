@@ -18,6 +18,7 @@ from synvita.errors import UserInputError
 from synvita.models.base import AlignmentModel, TextBatch, as_video_tensor
 from synvita.models.tiny.config import TinyConfig
 from synvita.models.tiny.encoders import ConvEncoder, TrackEncoder
+from synvita.models.tiny.fusion import fuse
 from synvita.models.tiny.grounding import Grounding
 from synvita.models.tiny.readout import AndReadout
 from synvita.models.tiny.text import TextEmbedding, WordTokenizer, build_vocab
@@ -140,16 +141,17 @@ class TinyAlignmentModel(AlignmentModel):
     # ---- fusion --------------------------------------------------------------------------------------------
 
     def forward(self, video_features: torch.Tensor, video_index: torch.Tensor, text: TextBatch) -> torch.Tensor:
-        """Yes/No logits [S, 2]; video tokens [V, N, d] are gathered per sequence, never re-encoded."""
-        memory = video_features[video_index.to(video_features.device)]  # [S, N, d]
+        """Yes/No logits [S, 2]; video tokens [V, N, d] are read per sequence, never re-encoded."""
+        video_index = video_index.to(video_features.device)
+        memory = video_features  # [V, N, d]; the fusion projects each video's tokens once (synvita.models.tiny.fusion)
         x = self.text(text)  # [S, L, d]
         content = None
         if self.grounding is not None:  # the last 2K video "tokens" are the grounding table (see encode_inputs)
             K = self.tiny_config.slots
-            memory, look, dynamics = memory[:, : -2 * K], memory[:, -2 * K : -K], memory[:, -K:]
+            memory, table = video_features[:, : -2 * K], video_features[video_index, -2 * K :]
+            look, dynamics = table[:, :K], table[:, K:]  # [S, K, d] each
             x, content = self.grounding(self.text.word_emb(text.ids), x, text, look, dynamics)
-        x = self.fusion(x, memory, tgt_key_padding_mask=~text.attention_mask)  # [S, L, d]
-        logits = self.head(x[:, 0])  # [CLS] → [S, 2]
+        logits = self.head(fuse(self.fusion, x, memory, video_index, text.attention_mask))  # [CLS] → [S, 2]
         if content is None:
             return logits
         if self.readout is None:  # readout "sum": the content score added to the [CLS] margin

@@ -1,0 +1,71 @@
+"""A step encodes its real and synthetic videos in one call of the model where their inputs have the same shapes,
+with the losses of one call per group, bit for bit."""
+
+import numpy as np
+import pytest
+import torch
+
+from synvita.data.types import PairSet
+from synvita.method.batch import build_sequence_batch
+from synvita.models.base import build_model
+from synvita.models.tiny import TinyAlignmentModel
+from synvita.training import loop
+from synvita.training.loop import TrainConfig, TrainData, _losses, _VideoEncoder, draw_pairs, step_rows
+from synvita.training.variants import get_variant
+
+POS = ["one big red circle moves left", "two small blue squares grow", "one green ring moves up then one red cross shrinks"]
+NEG = ["one big red square moves left", "one small blue square grows", "one red cross shrinks then one green ring moves up"]
+
+
+def data(n_pairs=6, syn_size=16):
+    rng = np.random.default_rng(0)
+    pairs = PairSet(
+        video=np.arange(n_pairs), caption_pos=[POS[i % 3] for i in range(n_pairs)],
+        caption_neg=[NEG[i % 3] for i in range(n_pairs)], misalignment=["object", "count", "flip"] * (n_pairs // 3),
+        syn_video=np.arange(n_pairs), weight=np.linspace(0.0, 0.8, n_pairs).astype(np.float32),
+    )
+    return TrainData(
+        real_frames=rng.integers(0, 256, size=(n_pairs, 8, 16, 16, 3), dtype=np.uint8), pairs=pairs,
+        syn_frames=rng.integers(0, 256, size=(n_pairs, 8, syn_size, syn_size, 3), dtype=np.uint8),
+        extra_negatives=[[NEG[2]] if i % 3 == 2 else [] for i in range(n_pairs)],
+    )
+
+
+def step_losses(model, train_data, cfg):
+    """The losses of step 0 and how many times the model's video encoder ran for them."""
+    pair_ids = draw_pairs(cfg.seed, 0, len(train_data.pairs), cfg.batch_size)
+    rows, broken = step_rows(train_data, pair_ids, cfg, 0)
+    batch = build_sequence_batch(rows)
+    encode_real = _VideoEncoder(model, train_data.real_frames, cfg.cache_video_inputs)
+    encode_syn = _VideoEncoder(model, train_data.syn_frames, cfg.cache_video_inputs)
+    calls = []
+    encode_inputs = model.encode_inputs
+    model.encode_inputs = lambda inputs: calls.append(1) or encode_inputs(inputs)
+    try:
+        losses = _losses(model, batch, broken, encode_real, encode_syn, get_variant(cfg.variant), cfg)
+    finally:
+        del model.encode_inputs
+    return losses, len(calls)
+
+
+@pytest.mark.parametrize("encoder", ["tracks", "conv"])
+@pytest.mark.parametrize("broken_time", [0.0, 0.5])
+def test_one_encoder_call_gives_the_losses_of_one_call_per_group(monkeypatch, encoder, broken_time):
+    model = build_model("tiny", {**TinyAlignmentModel.example_config(POS + NEG), "encoder": encoder}, seed=0)
+    model.train()
+    cfg = TrainConfig(variant="synvita", batch_size=4, broken_time=broken_time, seed=3)
+    batched, calls = step_losses(model, data(), cfg)
+    assert calls == 1
+    monkeypatch.setattr(loop, "_same_layout", lambda a, b: False)
+    separate, calls = step_losses(model, data(), cfg)
+    assert calls == 2
+    assert batched.keys() == separate.keys()
+    for key in batched:
+        assert torch.equal(batched[key], separate[key]), key
+
+
+def test_videos_of_other_shapes_are_encoded_one_group_at_a_time():
+    model = build_model("tiny", {**TinyAlignmentModel.example_config(POS + NEG), "encoder": "conv"}, seed=0)
+    losses, calls = step_losses(model, data(syn_size=24), TrainConfig(variant="synvita", batch_size=4, broken_time=0.0))
+    assert calls == 2
+    assert torch.isfinite(losses["loss"])
