@@ -188,8 +188,9 @@ def _check_names(resolved: dict[str, dict[str, Any]], where: _Where, swept: dict
             )
     if len(set(variants)) != len(variants):
         raise UserInputError(f"{where('variants', 'train')}: train.variants {variants} contain duplicates")
+    _check_types(resolved["train"], where, suffix)
     generators = resolved["generation"]["generators"]
-    if not generators and any(v != "none" for v in variants):
+    if not generators and (any(v != "none" for v in variants) or resolved["train"]["per_type"]):
         raise UserInputError(
             f"{where('generators', 'generation')}: generation.generators is empty but variants other than 'none' need synthetic videos",
             hint=f"registered generators: {', '.join(registry.GENERATORS.names())}",
@@ -202,6 +203,31 @@ def _check_names(resolved: dict[str, dict[str, Any]], where: _Where, swept: dict
         check(registry.BENCHMARKS, name, "benchmarks", "evaluate")
     _check_slurm(resolved.get("slurm") or {}, where, suffix)
     _check_components(resolved, where, suffix)
+
+
+def _check_types(train: dict[str, Any], where: _Where, suffix: str) -> None:
+    """train.synthetic_types and train.per_type name misalignment types (each once); train.per_type_variant is a
+    variant that trains on synthetic videos."""
+    from synvita.data.types import MISALIGNMENT_TYPES
+    from synvita.training.variants import get_variant
+
+    for key in ("synthetic_types", "per_type"):
+        for name in train[key]:
+            if name not in MISALIGNMENT_TYPES:
+                close = difflib.get_close_matches(name, MISALIGNMENT_TYPES, n=1)
+                raise UserInputError(
+                    f"{where(key, 'train')}: unknown misalignment type '{name}' in train.{key}{suffix}",
+                    hint=(f"did you mean '{close[0]}'? " if close else "") + f"types: {', '.join(MISALIGNMENT_TYPES)}",
+                )
+        if len(set(train[key])) != len(train[key]):
+            raise UserInputError(f"{where(key, 'train')}: train.{key} {train[key]} contains duplicates")
+    variant = train["per_type_variant"]
+    if variant not in VARIANTS or not get_variant(variant).synthetic:
+        synthetic = [v for v in VARIANTS if get_variant(v).synthetic]
+        raise UserInputError(
+            f"{where('per_type_variant', 'train')}: train.per_type_variant '{variant}' is not a variant that trains on "
+            f"synthetic videos{suffix}", hint=f"one of: {', '.join(synthetic)}",
+        )
 
 
 def _check_slurm(section: dict[str, Any], where: _Where, suffix: str) -> None:
