@@ -29,6 +29,8 @@ TOP_LEVEL_KEYS: dict[str, str] = {
     "seeds": "Training seeds: a list of non-negative integers (or N, meaning 0..N-1); one train run per variant × seed.",
     "sweep": 'Grid over dotted keys, e.g. {"generation.profile" = ["clean", "default"]}: every combination is a '
     "pipeline; runs that do not depend on a swept key are shared.",
+    "resume": "true: `synvita run` reuses this experiment's succeeded runs whose settings and inputs are the same "
+    "(rerunning it runs only what is missing or failed); false (default): every `synvita run` makes new runs.",
 }
 """Keys allowed outside the section tables (documented in experiments/README.md)."""
 
