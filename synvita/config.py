@@ -161,6 +161,14 @@ uses synthetic videos, so it depends on the generate and score runs of its gener
 class TrainSection:
     variants: list[str] = field(default_factory=lambda: ["none", "naive", "synvita"])
     """Training variants: none | naive | weighting | consistency | synvita | omega-one | omega-target | omega-diff."""
+    synthetic_types: list[str] = field(default_factory=list)
+    """Misalignment types whose synthetic videos enter training (the other pairs train on their real videos
+    alone); [] = every type. The per-type runs set it to one type each."""
+    per_type: list[str] = field(default_factory=list)
+    """Misalignment types that each get one more train run per seed (and generator) of `per_type_variant`, trained
+    with that type's synthetic videos alone, i.e. `synthetic_types = [type]` (the paper's Table 2); [] = none."""
+    per_type_variant: str = "naive"
+    """The variant of the per-type runs (one that uses synthetic videos)."""
     lambda_scr: float = 1.0
     """λ, weight of the semantic-consistency loss."""
     margin: float = 0.2

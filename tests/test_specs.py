@@ -249,6 +249,33 @@ def test_only_none_needs_no_generation(tmp_path):
     assert {p.stage for p in plan_runs(spec)} == {"world", "pretrain", "train", "evaluate"}
 
 
+def test_per_type_runs_train_one_misalignment_type_each(tmp_path):
+    spec = specs.load_spec(write(tmp_path, SMALL), overrides=["train.variants=none", "train.per_type=flip,object"])
+    plan = plan_runs(spec)
+    per_type = [p for p in plan if p.stage in ("train", "evaluate") and p.variant == "naive"]
+    assert sorted((p.stage, p.seed, tuple(p.config["train"]["synthetic_types"])) for p in per_type) == sorted(
+        (stage, seed, (t,)) for stage in ("train", "evaluate") for seed in (0, 1) for t in ("flip", "object"))
+    assert {p.stage for p in plan} >= {"generate", "score"}  # per-type runs need synthetic videos even beside `none`
+    train = {(p.seed, p.config["train"]["synthetic_types"][0]): i for i, p in enumerate(plan)
+             if p.stage == "train" and p.variant == "naive"}
+    for p in per_type:  # each evaluation reads its own type's train run
+        if p.stage == "evaluate":
+            assert train[(p.seed, p.config["train"]["synthetic_types"][0])] in p.depends_on
+
+
+@pytest.mark.parametrize(
+    "item, expected",
+    [
+        ("train.per_type=flp", "unknown misalignment type 'flp' in train.per_type"),
+        ("train.synthetic_types=flip,flip", "train.synthetic_types ['flip', 'flip'] contains duplicates"),
+        ("train.per_type_variant=none", "train.per_type_variant 'none' is not a variant that trains on synthetic"),
+    ],
+)
+def test_misalignment_type_keys_are_checked(tmp_path, item, expected):
+    err = error_of(specs.load_spec, write(tmp_path, SMALL), overrides=[item])
+    assert expected in err.one_line()
+
+
 def test_several_generators_multiply_synthetic_variants_only(tmp_path):
     spec = specs.load_spec(write(tmp_path, SMALL), overrides=['generation.generators=["procedural", "folder"]',
                                                           f"generation.videos_dir={tmp_path}"])

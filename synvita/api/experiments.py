@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,8 @@ class Submission:
     id: str
     experiment: str
     runs: list[Run]
+    reused: list[Run] = field(default_factory=list)
+    """Succeeded runs of an earlier submission that stand in for planned runs (a spec with `resume = true`)."""
 
 
 class ExperimentsApi(Database):
@@ -71,25 +74,50 @@ class ExperimentsApi(Database):
         return scripts
 
     def submit(self, spec: specs.ExperimentSpec) -> Submission:
-        """Enqueue every run of the experiment (one transaction: all or nothing)."""
+        """Enqueue every run of the experiment (one transaction: all or nothing). With `spec.resume`, a planned run
+        that an earlier submission already ran (`reusable_runs`) is not made again: what depends on it reads it."""
         from synvita.runs import plan
         from synvita.store import NewRun, new_submission_id
 
         submission = new_submission_id()
-        new_runs = [
-            NewRun(
+        planned = plan.plan_runs(spec)
+        reused = self.reusable_runs(spec.name, planned) if spec.resume else {}
+        position: dict[int, int] = {}  # planned index → index among the new runs
+        new_runs = []
+        for i, p in enumerate(planned):
+            if i in reused:
+                continue
+            position[i] = len(new_runs)
+            new_runs.append(NewRun(
                 experiment=spec.name,
                 submission=submission,
                 stage=p.stage,
                 variant=p.variant,
                 generator=p.generator,
                 seed=p.seed,
-                depends_on=list(p.depends_on),
+                depends_on=[reused[d].id if d in reused else position[d] for d in p.depends_on],
                 config=p.config,
-            )
-            for p in plan.plan_runs(spec)
-        ]
-        return Submission(submission, spec.name, self.store.create_runs(new_runs))
+            ))
+        created = self.store.create_runs(new_runs) if new_runs else []
+        return Submission(submission, spec.name, created, list(reused.values()))
+
+    def reusable_runs(self, experiment: str, planned: list[plan.PlannedRun]) -> dict[int, Run]:
+        """Planned index → a succeeded run of `experiment` with the same stage, variant, generator, seed and config
+        whose dependencies are the runs reused for the planned run's own (so a run is reused only with its whole
+        lineage; the newest such run when there are several)."""
+        done: dict[str, list[Run]] = {}
+        for run in self.list_runs(experiment=experiment, status="succeeded", order_by="created_at", descending=True):
+            done.setdefault(_run_key(run.stage, run.variant, run.generator, run.seed, run.config), []).append(run)
+        reused: dict[int, Run] = {}
+        for i, p in enumerate(planned):
+            if not all(d in reused for d in p.depends_on):
+                continue
+            deps = {reused[d].id for d in p.depends_on}
+            match = next((r for r in done.get(_run_key(p.stage, p.variant, p.generator, p.seed, p.config), [])
+                          if set(r.depends_on) == deps), None)
+            if match is not None:
+                reused[i] = match
+        return reused
 
     def experiment_names(self) -> list[str]:
         from synvita import specs
@@ -114,3 +142,8 @@ class ExperimentsApi(Database):
 
         specs.load_component_registries()
         return BENCHMARKS.names() or report.default_benchmarks()
+
+
+def _run_key(stage: str, variant: str | None, generator: str | None, seed: int | None, config: dict) -> str:
+    """What makes two runs the same run: stage, variant, generator, seed and config (as sorted JSON)."""
+    return json.dumps([stage, variant, generator, seed, config], sort_keys=True, default=str)

@@ -67,7 +67,7 @@ class TablesApi(RunsApi, ExperimentsApi):
     ) -> report.BenchmarkTable:
         """Paper-style table: rows = variants (mean ± std over seeds, n, 95% interval), columns = benchmarks + mean,
         differences to `baseline` (a variant or row label) paired by seed with their 95% interval, best per column
-        marked; each benchmark's chance level, and those at chance left out of the mean; controls and per-type subsets on request
+        marked; each benchmark's chance level, chance band and oracle, and those at chance left out of the mean; controls and per-type subsets on request
         (`include_controls`), and the benchmarks' secondary metrics such as R@k (`include_other_metrics`).
         Runs as in `table_runs`: run ids and several experiments (`experiments`) add up."""
         from synvita import report
@@ -88,8 +88,18 @@ class TablesApi(RunsApi, ExperimentsApi):
         return report.build_table(
             runs, results, benchmarks=benchmarks, baseline=baseline, include_controls=include_controls,
             include_other_metrics=include_other_metrics, variant_order=self.variant_names(), reported=reported,
-            chance=chance_levels({r.benchmark for r in results}),
+            chance=chance_levels({r.benchmark for r in results}), references=self.benchmark_references(runs),
         )
+
+    def benchmark_references(self, runs: list[Run]) -> dict[str, dict[str, float]]:
+        """Chance level, chance band and oracle per benchmark, as the evaluate runs recorded them
+        (`synvita.benchmarks.reference`); runs made before they were recorded add nothing."""
+        from synvita.benchmarks.reference import references_from_metrics
+
+        if not runs:
+            return {}
+        points = self.reader.latest_metrics([r.id for r in runs])
+        return references_from_metrics([{p.name: p.value for p in points[r.id].values()} for r in runs])
 
     def format_table(self, table: report.BenchmarkTable, fmt: str = "text", *, color: bool = False) -> str:
         from synvita import report

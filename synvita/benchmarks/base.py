@@ -3,7 +3,8 @@
 A benchmark is registered in `synvita.registry.BENCHMARKS` (entry-point group `synvita.benchmarks`) and chosen by
 `[evaluate] benchmarks`. The evaluate stage builds each with `from_section(section, ctx)` and runs
 `synvita.benchmarks.world_eval.run_benchmarks`: `inputs(data)` once, then for the plain videos and under each time
-control `score(model, frames, items)` and `results(scores, items, control)`.
+control `score(model, frames, items)` and `results(scores, items, control)`. `oracle_scores(items)` gives the truth
+the chance level, chance band and oracle ceiling are computed from (`synvita.benchmarks.reference`).
 """
 
 from __future__ import annotations
@@ -74,6 +75,12 @@ class Benchmark(Component):
 
     def results(self, scores: np.ndarray, items: Any, control: str | None) -> list[Result]:
         """The reported numbers (×100); the first is the headline (`info.metric`, subset None)."""
+        raise NotImplementedError
+
+    def oracle_scores(self, items: Any) -> np.ndarray:
+        """The scores of a scorer that knows the truth, in the shape `score` returns: for each (video, caption), the
+        share of the set's rows with that pair that are true (`synvita.benchmarks.reference`); a benchmark without
+        one raises NotImplementedError and reports no oracle or chance band."""
         raise NotImplementedError
 
     def prediction_rows(self, items: Any, video_paths: list[str], scores: np.ndarray) -> tuple[list[str], list[str], np.ndarray]:

@@ -103,6 +103,11 @@ class WorldEntailment(Benchmark):
         return entailment_results(self.name, np.asarray(items.label), scores, items, control, per_type=self.per_type,
                                   bias_probe=self.bias_probe)
 
+    def oracle_scores(self, items: EntailmentSet) -> np.ndarray:
+        from synvita.benchmarks.reference import truth_by_pair
+
+        return truth_by_pair([(int(v), c) for v, c in zip(items.video, items.caption)], items.label)
+
     def prediction_rows(self, items: EntailmentSet, video_paths: list[str], scores: np.ndarray):
         return [video_paths[int(v)] for v in items.video], list(items.caption), scores
 
@@ -120,6 +125,15 @@ class WorldRetrieval(Benchmark):
 
         m = retrieval_metrics(scores, np.asarray(items.relevant, dtype=bool))
         return [Result(self.name, k, 100.0 * float(v), None, control) for k, v in m.items()]
+
+    def oracle_scores(self, items: RetrievalSet) -> np.ndarray:
+        import numpy as np
+
+        from synvita.benchmarks.reference import truth_by_pair
+
+        relevant = np.asarray(items.relevant, dtype=np.float64)  # [Q, N]
+        keys = [(int(v), q) for q in items.queries for v in items.gallery]  # query-major, as relevant.reshape(-1)
+        return truth_by_pair(keys, relevant.reshape(-1)).reshape(relevant.shape)
 
     def prediction_rows(self, items: RetrievalSet, video_paths: list[str], scores: np.ndarray):
         from synvita.benchmarks.formats import retrieval_prediction_rows
@@ -139,6 +153,16 @@ class WorldQA(Benchmark):
         from synvita.benchmarks.metrics import qa_accuracy
 
         return [Result(self.name, "accuracy", 100.0 * qa_accuracy(scores, np.asarray(items.answer)), None, control)]
+
+    def oracle_scores(self, items: QASet) -> np.ndarray:
+        import numpy as np
+
+        from synvita.benchmarks.reference import truth_by_pair
+
+        k = len(items.statements[0]) if len(items.statements) else 5
+        correct = (np.arange(k)[None, :] == np.asarray(items.answer)[:, None]).astype(np.float64)  # [Q, k]
+        keys = [(int(v), s) for v, options in zip(items.video, items.statements) for s in options]
+        return truth_by_pair(keys, correct.reshape(-1)).reshape(correct.shape)
 
     def prediction_rows(self, items: QASet, video_paths: list[str], scores: np.ndarray):
         from synvita.benchmarks.formats import qa_prediction_rows

@@ -17,6 +17,7 @@ from synvita.cli import diff as diff_module
 from synvita.cli import doctor as doctor_module
 from synvita.cli import export as export_module
 from synvita.cli import models as models_module
+from synvita.cli import report as report_module
 from synvita.cli import run as run_module
 from synvita.cli import runs as runs_module
 from synvita.cli import table as table_module
@@ -58,6 +59,7 @@ app.command("worker")(run_module.worker)
 app.add_typer(runs_module.runs_cli, name="runs")
 app.command("weights")(weights_module.weights)
 app.command("table")(table_module.table)
+app.command("report")(report_module.report)
 app.command("diff")(diff_module.diff)
 app.command("export")(export_module.export)
 app.command("doctor")(doctor_module.doctor)

@@ -99,7 +99,8 @@ def run(
         info(f"experiment {spec.name}: {len(plan)} runs (dry run: nothing enqueued)")
         return
     submission = api.submit(spec)
-    info(f"experiment {spec.name}: enqueued {len(submission.runs)} runs as submission {submission.id} in {api.db_path}")
+    reused = f" ({len(submission.reused)} succeeded runs of earlier submissions reused)" if submission.reused else ""
+    info(f"experiment {spec.name}: enqueued {len(submission.runs)} runs as submission {submission.id} in {api.db_path}{reused}")
     if detach:
         if json_output:
             print_json({"submission": submission.id, "experiment": spec.name, "runs": [r.to_dict() for r in submission.runs]})
@@ -108,6 +109,13 @@ def run(
         info("execute them with `synvita worker` (or `synvita worker --executor slurm` on a login node)")
         return
 
+    if not submission.runs:  # a resumed experiment with nothing left to run: its table as it stands
+        table = api.table(experiment=spec.name, include_controls=True)
+        if json_output:
+            print_json(table.to_dict())
+        elif table.rows:
+            print_answer(api, table, submission.id, verbose=verbose)
+        return
     if parallel is None and executor == "local":
         parallel = default_local_parallel()
     started_at = time.time()
@@ -116,7 +124,9 @@ def run(
             submission=submission.id, executor=executor, parallel=parallel, until_idle=True, on_event=reporter.on_event
         )
     progress = api.progress(submission.id)
-    table = api.table(submission=submission.id, include_controls=True)  # headline, then controls and per-type AUC
+    # headline, then controls and per-type AUC; a resumed experiment's table has its reused runs too
+    table = api.table(experiment=spec.name if submission.reused else None,
+                      submission=None if submission.reused else submission.id, include_controls=True)
     if json_output:
         print_json(table.to_dict())
     elif table.rows:

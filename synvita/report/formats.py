@@ -4,8 +4,8 @@ Text, Markdown and LaTeX print each cell as mean ± std over seeds (ddof 1), the
 `[low, high]`, and its ↑/↓ difference to the baseline row (paired by seed, `±` the half-width of its 95% interval,
 `†` where that interval excludes 0); they mark the best value of each column (bold, or `*` in text without colour),
 in blocks of columns by group (headline benchmarks, then per-type subsets and controls), and end with a footer that
-names the interval rule, each benchmark's chance level and the benchmarks at chance. CSV and JSON give the same
-numbers as fields.
+names the interval rule, each benchmark's chance level, chance band and oracle, and the benchmarks at chance. CSV and
+JSON give the same numbers as fields (the CSV's reference numbers as rows '(chance)' and '(oracle)').
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import textwrap
 from typing import Any
 
 from synvita.errors import UserInputError
-from synvita.report.table import BenchmarkTable, Cell, TableColumn
+from synvita.report.table import AT_CHANCE_RULE, AT_CHANCE_RULE_NO_BAND, BenchmarkTable, Cell, TableColumn
 from synvita.report.text import BOLD, DIM, GREEN, RED, paint
 
 
@@ -98,13 +98,30 @@ def footer_lines(table: BenchmarkTable, *, best: str = "in bold") -> list[str]:
         lines.append(f"no '{table.requested_baseline}' row to compare against")
     if table.one_seed:
         lines.append("one seed: no intervals, differences are not tested")
-    if table.chance:
+    if table.chance_band or table.oracle:
+        lines.append(
+            "chance [95% band of random scorers on the set] / oracle (a scorer that knows the truth): "
+            + ", ".join(_reference_text(table, b) for b in dict.fromkeys([*table.chance, *table.oracle]))
+        )
+    elif table.chance:
         lines.append("chance: " + ", ".join(f"{b} {c:.2f}" for b, c in table.chance.items()))
     if table.at_chance:
-        lines.append(
-            f"at chance (every row's interval contains chance): {', '.join(table.at_chance)}; left out of mean"
-        )
+        rule = AT_CHANCE_RULE if any(b in table.chance_band for b in table.at_chance) else AT_CHANCE_RULE_NO_BAND
+        lines.append(f"at chance ({rule}): {', '.join(table.at_chance)}; left out of mean")
     return lines
+
+
+def _reference_text(table: BenchmarkTable, benchmark: str) -> str:
+    """'entail-llm 50.00 [47.98,51.90] / 100.00' (parts the table lacks are left out)."""
+    text = benchmark
+    if benchmark in table.chance:
+        text += f" {table.chance[benchmark]:.2f}"
+    if benchmark in table.chance_band:
+        low, high = table.chance_band[benchmark]
+        text += f" [{low:.2f},{high:.2f}]"
+    if benchmark in table.oracle:
+        text += f" / {table.oracle[benchmark]:.2f}"
+    return text
 
 
 TEXT_FOOTER_WIDTH = 110
@@ -260,13 +277,27 @@ def _format_csv(table: BenchmarkTable) -> str:
                 ]
             )
         writer.writerow(line)
+    for label, values in _reference_rows(table):
+        line = [label, "", "", "", 0]
+        for column in table.columns:
+            mean, low, high = values.get(column.key, (None, None, None))
+            line += [_num(mean), "", 0, _num(low), _num(high), "", "", "", 0, ""]
+        writer.writerow(line)
     return buffer.getvalue().rstrip("\n")
+
+
+def _reference_rows(table: BenchmarkTable) -> list[tuple[str, dict[str, tuple[float | None, float | None, float | None]]]]:
+    """The CSV's reference rows: '(chance)' (mean: the level, low/high: the band) and '(oracle)', per benchmark."""
+    chance = {b: (level, *table.chance_band.get(b, (None, None))) for b, level in table.chance.items()}
+    oracle = {b: (value, None, None) for b, value in table.oracle.items()}
+    return [(label, values) for label, values in (("(chance)", chance), ("(oracle)", oracle)) if values]
 
 
 CSV_FIELDS = ("mean", "std", "n", "low", "high", "delta", "delta_low", "delta_high", "delta_n", "significant")
 """Per column: mean, std (ddof 1), n, the mean's 95% interval, the difference to the baseline, its paired 95%
-interval, the number of paired seeds and whether that interval excludes 0 (1/0). The footer (interval rule, chance
-levels) is in the JSON export."""
+interval, the number of paired seeds and whether that interval excludes 0 (1/0). After the variants, the rows
+'(chance)' (mean: the chance level, low/high: the chance band) and '(oracle)' (mean: the oracle's number) carry the
+benchmarks' reference numbers; the rest of the footer (interval rule, benchmarks at chance) is in the JSON export."""
 
 
 def _num(value: float | None) -> str:

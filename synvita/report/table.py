@@ -7,8 +7,11 @@ Runs of one variant that differ in a setting (a sweep point, a `--set` override)
 So that a reader can tell which differences are real, each cell also carries a 95% t-interval of its mean over seeds,
 and its difference to the baseline is paired by seed (runs of the same experiment and seed, and the same generator
 where both name one): the mean of the per-seed differences with a 95% t-interval over them, marked significant only
-where that interval excludes 0. A benchmark whose every row's interval contains its chance level is "at chance": it
-carries no information about the variants and is left out of `mean`.
+where that interval excludes 0. Each benchmark carries its chance level and, where the evaluate runs recorded them
+(`synvita.benchmarks.reference`), the chance band of random scorers on its set and the oracle's number. A benchmark is
+"at chance" when every row lies within the chance band (its interval overlaps the band; with one seed, its value is
+inside it), or, without a band, when every row's interval contains the chance level: it carries no information
+about the variants and is left out of `mean`.
 """
 
 from __future__ import annotations
@@ -96,8 +99,12 @@ class BenchmarkTable:
     chance: dict[str, float | None] = field(default_factory=dict)
     """Chance level (the headline metric of a random scorer) of each headline benchmark that declares one."""
     at_chance: list[str] = field(default_factory=list)
-    """Headline benchmarks whose every row's interval contains chance: left out of `mean`."""
+    """Headline benchmarks at chance (`AT_CHANCE_RULE` or `AT_CHANCE_RULE_NO_BAND`): left out of `mean`."""
     interval_rule: str = INTERVAL_RULE
+    chance_band: dict[str, tuple[float, float]] = field(default_factory=dict)
+    """Central 95% of random scorers' headline metric on each benchmark's set (from the evaluate runs)."""
+    oracle: dict[str, float] = field(default_factory=dict)
+    """Headline metric of a scorer that knows the truth, per benchmark (from the evaluate runs)."""
 
     @property
     def one_seed(self) -> bool:
@@ -111,6 +118,8 @@ class BenchmarkTable:
             "interval_rule": self.interval_rule,
             "one_seed": self.one_seed,
             "chance": self.chance,
+            "chance_band": {b: list(band) for b, band in self.chance_band.items()},
+            "oracle": self.oracle,
             "at_chance": self.at_chance,
             "columns": [asdict(c) for c in self.columns],
             "rows": [
@@ -141,12 +150,15 @@ def build_table(
     variant_order: Iterable[str] = (),
     reported: Collection[str] | None = None,
     chance: dict[str, float | None] | None = None,
+    references: dict[str, dict[str, float]] | None = None,
 ) -> BenchmarkTable:
     """Aggregate per-run benchmark results into paper-style rows (one per variant and setting, mean ± std over seeds).
 
     A run gets into a row when it reported any result: by default when it has one in `results`; `reported` names
     those runs instead when `results` holds only the results the table shows (no controls or subsets without
-    `include_controls`). `chance` gives benchmarks' chance levels (×100, as `BenchmarkInfo.chance`)."""
+    `include_controls`). `chance` gives benchmarks' chance levels (×100, as `BenchmarkInfo.chance`); `references`
+    the evaluate runs' reference numbers per benchmark ({"chance", "chance_low", "chance_high", "oracle"}, as
+    `synvita.benchmarks.reference.Reference`): the chance level where `chance` has none, the band and the oracle."""
     by_run: dict[str, list[BenchmarkResult]] = {}
     for result in results:
         by_run.setdefault(result.run_id, []).append(result)
@@ -251,8 +263,15 @@ def build_table(
                     )
 
     fill([c.key for c in columns if c.key != "mean"])
-    chance_levels = {b: (chance or {}).get(b) for b in headline if (chance or {}).get(b) is not None}
-    at_chance = [b for b in headline if b in chance_levels and _at_chance(ordered, b, chance_levels[b])]
+    refs = references or {}
+    chance_levels = {
+        b: level for b in headline
+        if (level := (chance or {}).get(b) if (chance or {}).get(b) is not None else refs.get(b, {}).get("chance")) is not None
+    }
+    bands = {b: (refs[b]["chance_low"], refs[b]["chance_high"]) for b in headline
+             if "chance_low" in refs.get(b, {}) and "chance_high" in refs.get(b, {})}
+    oracle = {b: refs[b]["oracle"] for b in headline if "oracle" in refs.get(b, {})}
+    at_chance = [b for b in headline if b in chance_levels and _at_chance(ordered, b, chance_levels[b], bands.get(b))]
     informative = [b for b in headline if b not in at_chance]
     for values in run_values.values():
         if informative and all(b in values for b in informative):
@@ -277,15 +296,30 @@ def build_table(
                 if column.key in row.cells and row.cells[column.key].mean == best:
                     row.cells[column.key].best = True
     return BenchmarkTable(
-        columns, ordered, base_row.label if base_row else None, baseline, chance=chance_levels, at_chance=at_chance
+        columns, ordered, base_row.label if base_row else None, baseline, chance=chance_levels, at_chance=at_chance,
+        chance_band=bands, oracle=oracle,
     )
 
 
-def _at_chance(rows: list[TableRow], benchmark: str, chance: float) -> bool:
-    """Every row has an interval for `benchmark` and each contains `chance` (with one seed nothing is at chance:
-    there is no interval to tell)."""
+AT_CHANCE_RULE = "every row within the chance band: its interval overlaps the band, or its one value lies in it"
+AT_CHANCE_RULE_NO_BAND = "every row's interval contains chance"
+"""How a benchmark is found at chance, with and without a chance band, as the footer says."""
+
+
+def _at_chance(rows: list[TableRow], benchmark: str, chance: float, band: tuple[float, float] | None) -> bool:
+    """With a chance band: every row's interval overlaps it (a row of one run: its value lies in it), since a model
+    the set's own size cannot tell from a random scorer carries no information however many seeds agree. Without a
+    band: every row has an interval and each contains `chance` (with one seed nothing is at chance then)."""
     cells = [row.cells[benchmark] for row in rows if benchmark in row.cells]
-    return bool(cells) and all(c.low is not None and c.high is not None and c.low <= chance <= c.high for c in cells)
+    if not cells:
+        return False
+    if band is not None:
+        low, high = band
+        return all(
+            (c.low <= high and c.high >= low) if c.low is not None and c.high is not None else low <= c.mean <= high
+            for c in cells
+        )
+    return all(c.low is not None and c.high is not None and c.low <= chance <= c.high for c in cells)
 
 
 def _compare(row: TableRow, base_row: TableRow, run_by_id: dict[str, Run], run_values: dict[str, dict[str, float]]) -> None:

@@ -43,6 +43,8 @@ def plan_runs(spec: ExperimentSpec) -> list[PlannedRun]:
     scorer reads it (`Scorer.needs_pretrain`: ensemble); otherwise nothing depends on it and it is not made.
 
     The `none` variant trains on real data only: one train run per seed, with no generate/score dependency.
+    `[train] per_type` adds, per seed and generator, one run of `per_type_variant` per listed misalignment type with
+    `train.synthetic_types` set to that type alone.
     Every run depends directly on each run whose output it reads (the worker gives a stage the run directories
     of its direct dependencies only, as `ctx.inputs[stage]`). Runs are listed in dependency order, and within a seed
     the train runs come costliest variant first, then their evaluations (workers claim the oldest ready run);
@@ -76,7 +78,8 @@ def plan_runs(spec: ExperimentSpec) -> list[PlannedRun]:
     for swept, resolved in spec.points():
         world = add("world", resolved, [], swept)
         variants = resolved["train"]["variants"]
-        synthetic = any(v != "none" for v in variants)
+        per_type = resolved["train"]["per_type"]
+        synthetic = any(v != "none" for v in variants) or bool(per_type)
         # a pretrain run only where something reads it: the model's fine-tuning init (tiny) or the scorers it
         # trains (ensemble); a video-LLM starts from its checkpoint and vqascore uses ready-made models
         init_needed = MODELS.get(resolved["model"]["name"]).needs_pretrain
@@ -98,14 +101,23 @@ def plan_runs(spec: ExperimentSpec) -> list[PlannedRun]:
             for variant in by_cost:
                 if variant == "none":
                     train = add("train", resolved, [world, *init], swept, variant=variant, seed=seed)
-                    trained.append((train, dict(variant=variant, seed=seed)))
+                    trained.append((train, dict(variant=variant, seed=seed), resolved))
                     continue
                 for generator, (generate, score) in upstream.items():
                     train = add(
                         "train", resolved, [world, *init, generate, score], swept,
                         variant=variant, seed=seed, generator=generator,
                     )
-                    trained.append((train, dict(variant=variant, seed=seed, generator=generator)))
-            for train, own in trained:
-                add("evaluate", resolved, [train, world], swept, **own)
+                    trained.append((train, dict(variant=variant, seed=seed, generator=generator), resolved))
+            for misalignment in per_type:  # Table 2: one type's synthetic videos at a time
+                one_type = {**resolved, "train": {**resolved["train"], "synthetic_types": [misalignment]}}
+                variant = resolved["train"]["per_type_variant"]
+                for generator, (generate, score) in upstream.items():
+                    train = add(
+                        "train", one_type, [world, *init, generate, score], swept,
+                        variant=variant, seed=seed, generator=generator,
+                    )
+                    trained.append((train, dict(variant=variant, seed=seed, generator=generator), one_type))
+            for train, own, config in trained:
+                add("evaluate", config, [train, world], swept, **own)
     return plan

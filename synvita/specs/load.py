@@ -59,6 +59,8 @@ class ExperimentSpec:
     """Path of the TOML file the spec came from (None when built in code)."""
     overrides: list[str] = field(default_factory=list)
     """The `--set` / `--generator` / `--seeds` changes applied on top of the file, for the record."""
+    resume: bool = False
+    """Submission reuses the experiment's succeeded runs with the same settings and inputs."""
 
     def section(self, name: str) -> Any:
         return self.sections[name]
@@ -89,6 +91,7 @@ class ExperimentSpec:
             "sweep": dict(self.sweep),
             "source": self.source,
             "overrides": list(self.overrides),
+            "resume": self.resume,
             **self.resolved(),
         }
 
@@ -231,6 +234,8 @@ def spec_from_dict(
     description = raw.get("description", "")
     _check_type(description, str, where("description"), "description")
     seed_list = _validate_seeds(raw.get("seeds", [0]), where("seeds"))
+    resume = raw.get("resume", False)
+    _check_type(resume, bool, where("resume"), "resume")
 
     sections: dict[str, Any] = {}
     for section_name, cls in SECTIONS.items():
@@ -261,6 +266,7 @@ def spec_from_dict(
         sweep=sweep,
         source=str(source) if source else None,
         overrides=applied,
+        resume=resume,
     )
     for values, resolved in spec.points():
         _check_names(resolved, where, values)

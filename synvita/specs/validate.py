@@ -29,6 +29,8 @@ TOP_LEVEL_KEYS: dict[str, str] = {
     "seeds": "Training seeds: a list of non-negative integers (or N, meaning 0..N-1); one train run per variant × seed.",
     "sweep": 'Grid over dotted keys, e.g. {"generation.profile" = ["clean", "default"]}: every combination is a '
     "pipeline; runs that do not depend on a swept key are shared.",
+    "resume": "true: `synvita run` reuses this experiment's succeeded runs whose settings and inputs are the same "
+    "(rerunning it runs only what is missing or failed); false (default): every `synvita run` makes new runs.",
 }
 """Keys allowed outside the section tables (documented in experiments/README.md)."""
 
@@ -188,8 +190,9 @@ def _check_names(resolved: dict[str, dict[str, Any]], where: _Where, swept: dict
             )
     if len(set(variants)) != len(variants):
         raise UserInputError(f"{where('variants', 'train')}: train.variants {variants} contain duplicates")
+    _check_types(resolved["train"], where, suffix)
     generators = resolved["generation"]["generators"]
-    if not generators and any(v != "none" for v in variants):
+    if not generators and (any(v != "none" for v in variants) or resolved["train"]["per_type"]):
         raise UserInputError(
             f"{where('generators', 'generation')}: generation.generators is empty but variants other than 'none' need synthetic videos",
             hint=f"registered generators: {', '.join(registry.GENERATORS.names())}",
@@ -203,6 +206,31 @@ def _check_names(resolved: dict[str, dict[str, Any]], where: _Where, swept: dict
     _check_slurm(resolved.get("slurm") or {}, where, suffix)
     _check_train_nodes(resolved, where, suffix)
     _check_components(resolved, where, suffix)
+
+
+def _check_types(train: dict[str, Any], where: _Where, suffix: str) -> None:
+    """train.synthetic_types and train.per_type name misalignment types (each once); train.per_type_variant is a
+    variant that trains on synthetic videos."""
+    from synvita.data.types import MISALIGNMENT_TYPES
+    from synvita.training.variants import get_variant
+
+    for key in ("synthetic_types", "per_type"):
+        for name in train[key]:
+            if name not in MISALIGNMENT_TYPES:
+                close = difflib.get_close_matches(name, MISALIGNMENT_TYPES, n=1)
+                raise UserInputError(
+                    f"{where(key, 'train')}: unknown misalignment type '{name}' in train.{key}{suffix}",
+                    hint=(f"did you mean '{close[0]}'? " if close else "") + f"types: {', '.join(MISALIGNMENT_TYPES)}",
+                )
+        if len(set(train[key])) != len(train[key]):
+            raise UserInputError(f"{where(key, 'train')}: train.{key} {train[key]} contains duplicates")
+    variant = train["per_type_variant"]
+    if variant not in VARIANTS or not get_variant(variant).synthetic:
+        synthetic = [v for v in VARIANTS if get_variant(v).synthetic]
+        raise UserInputError(
+            f"{where('per_type_variant', 'train')}: train.per_type_variant '{variant}' is not a variant that trains on "
+            f"synthetic videos{suffix}", hint=f"one of: {', '.join(synthetic)}",
+        )
 
 
 def _check_slurm(section: dict[str, Any], where: _Where, suffix: str) -> None:

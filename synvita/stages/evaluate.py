@@ -1,6 +1,8 @@
 """Stage `evaluate`: the registered benchmarks of [evaluate] (×100; the six world benchmarks by default), per-type
 AUC, the bias probe and the time controls for a trained model (inputs: train, world). Emits one `result` event per
 number and writes the predictions in the official SynViTA inference-CSV layout under `<run_dir>/predictions/`.
+Each benchmark's chance level, chance band and oracle on the evaluated set are recorded as metrics of the run
+(`synvita.benchmarks.reference`), for the table's footer.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from synvita.stages import StageContext
 def run(ctx: StageContext) -> None:
     import time
 
+    from synvita.benchmarks.reference import reference
     from synvita.benchmarks.world import WORLD_BENCHMARKS
     from synvita.benchmarks.world_eval import headline, run_benchmarks
     from synvita.hub import pick_device
@@ -32,6 +35,10 @@ def run(ctx: StageContext) -> None:
         ctx.events.result(r.benchmark, r.metric, r.value, subset=r.subset, control=r.control)
 
     inputs = [(bench, *bench.inputs(world)) for bench in benches]
+    for bench, _, items in inputs:
+        ref = reference(bench, items)
+        for name, value in (ref.as_metrics(bench.name) if ref else {}).items():
+            ctx.events.metric(name, value, 0)
     results, raw = run_benchmarks(model, inputs, controls, seed=ctx.seed, on_result=on_result)
     paths = export_predictions(world, ctx.run_dir / "predictions", inputs, raw)
     for p in paths:

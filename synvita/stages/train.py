@@ -32,9 +32,11 @@ def run(ctx: StageContext) -> None:
         syn = ctx.synthetic
         if spec.weight_rule != "one":
             f_target, f_other = load_scores(ctx.inputs["score"])
-    data = training_data(world, variant, syn, f_target, f_other, use_extra=ts.extra_negatives)
+    data = training_data(world, variant, syn, f_target, f_other, use_extra=ts.extra_negatives,
+                         synthetic_types=ts.synthetic_types)
     cfg = TrainConfig.from_section(ts, variant=variant, seed=ctx.seed, n_pairs=len(data.pairs))
-    ctx.events.log(f"training variant={variant} seed={ctx.seed} steps={cfg.steps} on {len(data.pairs)} pairs")
+    only = f" with synthetic videos of {', '.join(ts.synthetic_types)} only" if ts.synthetic_types else ""
+    ctx.events.log(f"training variant={variant} seed={ctx.seed} steps={cfg.steps} on {len(data.pairs)} pairs{only}")
 
     def on_step(step: int, m: dict) -> None:
         for key in ("loss_real", "loss_synth", "loss_scr", "lr"):

@@ -159,8 +159,9 @@ def load_scores(score_run_dir: Path) -> tuple[np.ndarray, np.ndarray]:
 
 
 def training_data(world, variant: str, syn=None, f_target=None, f_other=None, use_extra: bool = True,
-                  max_pairs: int | None = None):
-    """TrainData for a variant: the train split, its synthetic partners and ω by the variant's weight rule."""
+                  max_pairs: int | None = None, synthetic_types: Sequence[str] = ()):
+    """TrainData for a variant: the train split, its synthetic partners and ω by the variant's weight rule; with
+    `synthetic_types`, only the pairs of those misalignment types keep their synthetic partner."""
     from synvita.training.loop import TrainData
     from synvita.training.variants import compute_weights, get_variant
 
@@ -171,6 +172,8 @@ def training_data(world, variant: str, syn=None, f_target=None, f_other=None, us
         if syn is None:
             raise NotFoundError(f"variant '{variant}' needs the generate stage's synthetic videos", hint="add a generate run")
         pairs.syn_video = syn.pair_index.copy()
+        if synthetic_types:
+            pairs.syn_video[~np.isin(np.asarray(pairs.misalignment), list(synthetic_types))] = -1
         syn_frames = syn.bank.frames
         if spec.weight_rule == "one" or f_target is None:
             pairs.weight = np.ones(len(pairs), np.float32)

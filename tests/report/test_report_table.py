@@ -120,3 +120,33 @@ def test_every_export_carries_the_interval_and_paired_difference_columns():
     # synvita's mean: 64 ± 4.303 · √3 / √3 → [59.70, 68.30]
     assert "(↑3.00±2.48†)" in md and "[59.70,68.30]" in md
     assert r"$\uparrow$3.00$\pm$2.48$^\dagger$" in latex and "[59.70,68.30]" in latex
+
+
+HUMAN_HARD_REFERENCE = {"entail-human-hard": {"chance": 50.0, "chance_low": 46.8, "chance_high": 53.8, "oracle": 100.0}}
+
+
+def test_with_a_chance_band_one_seed_inside_it_is_at_chance_and_every_format_shows_chance_band_and_oracle():
+    table = table_of({"none": [50.2], "naive": [48.9], "synvita": [49.5]}, benchmark="entail-human-hard",
+                     baseline="none", chance={"entail-human-hard": 50.0}, references=HUMAN_HARD_REFERENCE)
+    assert table.at_chance == ["entail-human-hard"]
+    assert "mean" not in table.rows[0].cells  # its only benchmark is at chance: nothing left to average
+    assert table.chance_band == {"entail-human-hard": (46.8, 53.8)} and table.oracle == {"entail-human-hard": 100.0}
+    reference = "entail-human-hard 50.00 [46.80,53.80] / 100.00"
+    for fmt in ("text", "md", "latex"):
+        out = format_table(table, fmt).replace("\n  ", " ")  # the text footer wraps
+        assert reference in out
+        assert "at chance (every row within the chance band" in out and "entail-human-hard; left out of mean" in out
+    rows = {r["row"]: r for r in csv.DictReader(io.StringIO(format_table(table, "csv")))}
+    assert rows["(chance)"]["entail-human-hard:mean"] == "50.0000" and rows["(chance)"]["entail-human-hard:low"] == "46.8000"
+    assert rows["(oracle)"]["entail-human-hard:mean"] == "100.0000"
+    data = json.loads(format_table(table, "json"))
+    assert data["chance_band"] == {"entail-human-hard": [46.8, 53.8]} and data["oracle"] == {"entail-human-hard": 100.0}
+
+
+def test_a_row_outside_the_chance_band_keeps_the_benchmark_in_the_mean():
+    table = table_of({"none": [50.2, 49.8], "synvita": [56.0, 57.0]}, benchmark="entail-human-hard",
+                     chance={"entail-human-hard": 50.0}, references=HUMAN_HARD_REFERENCE)
+    assert table.at_chance == ["entail-human-hard"]  # synvita's interval 56.5 ± 6.35 still reaches into the band
+    table = table_of({"none": [50.2, 49.8], "synvita": [56.0, 56.2]}, benchmark="entail-human-hard",
+                     chance={"entail-human-hard": 50.0}, references=HUMAN_HARD_REFERENCE)
+    assert table.at_chance == [] and table.rows[1].cells["mean"].mean == pytest.approx(56.1)

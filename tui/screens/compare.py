@@ -255,6 +255,10 @@ class CompareScreen(SynvitaScreen):
                       else f"no baseline row '{table.requested_baseline}' (b)")
             text = (f"{len(table.rows)} rows · {n_runs} runs · mean ± std · {versus} · "
                     f"controls {'shown' if self.include_controls else 'hidden'} (x) · best in bold")
+            if table.oracle:  # evaluate runs that recorded the benchmarks' reference numbers
+                text += " · chance/oracle: " + ", ".join(
+                    f"{b} {table.chance[b]:.0f}/{o:.0f}" if b in table.chance else f"{b} —/{o:.0f}"
+                    for b, o in table.oracle.items())
             if table.at_chance:
                 text += f" · at chance, not in mean: {', '.join(table.at_chance)}"
         self.query_one("#compare-summary", Static).update(text)
