@@ -3,8 +3,13 @@ the last poll stopped (the run's `EventsPosition`, kept in the store with the cu
 
 Used by the worker for local runs and by the host-side process that watches Slurm jobs: the job only appends
 to its run directory; this is the single place that reads it. Each line becomes a typed event row
-(`synvita.store.event_rows`), a `weights` line together with the weights file it names, and the store records
-the rows without touching the run directory.
+(`synvita.store.event_rows`), a `weights` line together with the weights file it names (which must lie inside the
+run directory), and the store records the rows without touching the run directory.
+
+Each execution of a run appends to an events.jsonl of its own (`start_attempt_events`): a new attempt gets a
+new file holding the lines already ingested, so a stage of an earlier attempt that is still running (its worker
+stalled) appends to the old file, which nobody ingests, and notices that it was superseded
+(`synvita.stages.lifeline`).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from typing import Any, Iterable
 
 from synvita.errors import UserInputError
 from synvita.events import EVENTS_FILE, read_new_events
+from synvita.paths import confine
 from synvita.store import (
     ArtifactEvent,
     EventsPosition,
@@ -35,20 +41,59 @@ class _UnreadableWeightsFile(Exception):
     """A `weights` event names a file that cannot be read as per-sample weights."""
 
 
-def terminate_partial_line(run_dir: str | Path) -> None:
-    """Before a new attempt appends events: end a line left incomplete by a killed job."""
+def start_attempt_events(store: Store, run_id: str, run_dir: str | Path, attempt: int) -> None:
+    """Before a new attempt of a run starts: give it an events.jsonl of its own, holding the lines of earlier
+    attempts that were ingested (so `seq` continues where the store's cursor is). The previous file stays as
+    `events.attempt-<attempt - 1>.jsonl` (where the file system has hard links): a stage of an earlier attempt
+    that still runs keeps appending there, never to the new attempt's file."""
     path = Path(run_dir) / EVENTS_FILE
-    if path.exists() and path.stat().st_size:
-        with open(path, "rb+") as fh:
-            fh.seek(-1, 2)
-            if fh.read(1) != b"\n":
-                fh.write(b"\n")
+    if not path.exists():
+        return
+    ingested = _ingested_bytes(path, store.events_position(run_id), store.events_cursor(run_id))
+    fresh = path.with_name(EVENTS_FILE + ".new")
+    with open(path, "rb") as old, open(fresh, "wb") as new:
+        while ingested > 0:
+            chunk = old.read(min(ingested, 1 << 20))
+            if not chunk:
+                break
+            new.write(chunk)
+            ingested -= len(chunk)
+        new.flush()
+        os.fsync(new.fileno())
+    earlier = path.with_name(f"events.attempt-{attempt - 1}.jsonl")
+    try:
+        earlier.unlink(missing_ok=True)
+        os.link(path, earlier)
+    except OSError:  # no hard links here: the earlier attempt's lines after the ingested ones are not kept
+        pass
+    os.replace(fresh, path)  # one step: the path always names a whole events file
 
 
-def ingest_run_dir(store: Store, run_id: str, run_dir: str | Path | None = None) -> list[dict[str, Any]]:
+def _ingested_bytes(path: Path, position: EventsPosition, cursor: int) -> int:
+    """Bytes of events.jsonl up to the end of line `cursor - 1` (the last ingested line): the recorded read
+    position, moved forward over the lines ingested beyond it (a database written before read positions)."""
+    offset, seq = position.offset, position.seq
+    if seq >= cursor:
+        return offset
+    with open(path, "rb") as fh:
+        fh.seek(offset)
+        for line in fh:
+            if not line.endswith(b"\n"):
+                break
+            offset += len(line)
+            seq += 1
+            if seq >= cursor:
+                break
+    return offset
+
+
+def ingest_run_dir(
+    store: Store, run_id: str, run_dir: str | Path | None = None, *, token: str | None = None
+) -> list[dict[str, Any]]:
     """Read the complete events appended since the run's read position and record them; returns the newly
     ingested events. One write transaction per poll (per `READ_CHUNK_BYTES` of a long backlog); the file is read
-    from the recorded byte offset, so a poll costs what was appended, not how long the run already is."""
+    from the recorded byte offset, so a poll costs what was appended, not how long the run already is.
+    `token`: the attempt token of the caller's execution (nothing is recorded once it is not the run's)."""
     if run_dir is None:
         run_dir = store.get_run(run_id).run_dir
     path = Path(run_dir) / EVENTS_FILE
@@ -63,7 +108,7 @@ def ingest_run_dir(store: Store, run_id: str, run_dir: str | Path | None = None)
         if not events:  # only a partially written line so far
             break
         position = EventsPosition(end, position.seq + len(events))
-        fresh = store.ingest_events(run_id, parse_events(events, run_dir), position=position)
+        fresh = store.ingest_events(run_id, parse_events(events, run_dir), position=position, token=token)
         new.extend(events[len(events) - fresh :] if fresh else ())
     return new
 
@@ -125,9 +170,10 @@ def _typed_event(seq: int, ts: float, kind: str, data: dict[str, Any], run_dir: 
             subset=str(subset) if subset else None, control=str(control) if control else None,
         )
     if kind == "weights":
-        path = run_dir / str(data.get("path", ""))  # an absolute path stays as it is
         try:
-            weights = read_weights_file(path)
+            weights = read_weights_file(confine(run_dir, str(data.get("path", "")), where=f"weights event {seq}"))
+        except UserInputError as exc:
+            raise _UnreadableWeightsFile(exc.one_line()) from None
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise _UnreadableWeightsFile(
                 f"weights file {data.get('path')!r} unreadable: {type(exc).__name__}: {exc}"

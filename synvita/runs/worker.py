@@ -7,6 +7,11 @@ Ctrl-C or SIGTERM stops the running jobs and marks their runs `cancelled` ("inte
 left `running` by a worker that exits. A worker that dies (kill -9) leaves its runs to the reaper, which any
 other worker runs: without heartbeats for `lost_after_s` they become `lost`, and `retry` re-queues them.
 
+Each execution is fenced: claiming a run gives it a fresh attempt token, and every write of the worker for that run
+(events, job id, heartbeat, completion) carries it, so a worker that stalled past `lost_after_s` while another
+attempt took its run over writes nothing into that run; at its next heartbeat it stops the job. A database locked
+by another writer is waited out with backoff (`synvita.runs.lock_waits`), never a reason to exit.
+
 `python -m synvita.runs.worker --db PATH [--until-idle] ...` runs one (the CLI's `synvita worker` does the same).
 """
 
@@ -30,9 +35,11 @@ from synvita.entities import Run
 from synvita.errors import SynvitaError, UserInputError
 from synvita.events import EVENTS_FILE, EventWriter
 from synvita.runs.executors import Executor, Job, make_executor
-from synvita.runs.ingest import ingest_run_dir, terminate_partial_line
+from synvita.runs.ingest import ingest_run_dir, start_attempt_events
+from synvita.runs.lock_waits import PatientStore
 from synvita.runs.rundir import prepare_run_dir
 from synvita.store import Store
+from synvita.store.queue import new_attempt_token
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +114,11 @@ class Worker:
         stop: threading.Event | None = None,
     ) -> None:
         check_heartbeat_timing(heartbeat_s, lost_after_s)
-        self.store = Store.open(store_path, busy_timeout_s=busy_timeout_s)
+        self._stop = stop if stop is not None else threading.Event()
+        """Set (by `stop()` or by whoever passed it in) to make `run` stop its jobs and return."""
+        self.store = PatientStore(Store.open(store_path, busy_timeout_s=busy_timeout_s), stop=self._stop,
+                                  max_pause_s=min(1.0, heartbeat_s))
+        """The store; a call that finds the database locked waits and tries again."""
         self.worker_id = worker_id or default_worker_id()
         self.executor = executor if isinstance(executor, Executor) else make_executor(executor, **(executor_options or {}))
         self.poll_s = poll_s
@@ -120,8 +131,8 @@ class Worker:
         self.executed: list[str] = []
         """Ids of the runs this worker started, in order."""
         self._active: dict[str, tuple[Run, Job, float]] = {}  # run id → (run, job, last heartbeat time)
-        self._stop = stop if stop is not None else threading.Event()
-        """Set (by `stop()` or by whoever passed it in) to make `run` stop its jobs and return."""
+        self._tokens: dict[str, str] = {}
+        """The attempt token of each active run (what this worker's writes for it carry)."""
         self._ingest_warned: set[str] = set()
         self._events_size: dict[str, int] = {}
 
@@ -144,16 +155,19 @@ class Worker:
                 now = time.time()
                 if now - last_reap >= min(self.lost_after_s / 3, 5.0):
                     self._beat_all()  # after a stall of this process, its own runs must not look dead to itself
-                    for lost in self.store.reap_lost(self.lost_after_s, retry_budget=self.retry_lost):
+                    for lost in self.store.reap_lost(self.lost_after_s, retry_budget=self.retry_lost,
+                                                     exclude_worker=self.worker_id):
                         self._emit(lost, {"kind": "status", "status": lost.status, "error": lost.error, "seq": None})
                     last_reap = now
                 while len(self._active) < self.executor.max_parallel and (max_runs is None or len(started) < max_runs):
-                    run = self.store.claim_next(self.worker_id, submission=self.submission, executor=self.executor.name)
+                    token = new_attempt_token()
+                    run = self.store.claim_next(self.worker_id, submission=self.submission, executor=self.executor.name,
+                                                token=token)
                     if run is None:
                         break
                     started.append(run.id)
                     self.executed.append(run.id)
-                    self._start(run)
+                    self._start(run, token)
                 self._service()
                 if not self._active:
                     if max_runs is not None and len(started) >= max_runs:
@@ -176,7 +190,7 @@ class Worker:
         return started
 
     def close(self) -> None:
-        self.store.close()
+        self.store.store.close()
 
     # ------------------------------------------------------------------ internals
 
@@ -198,23 +212,27 @@ class Worker:
             found.extend(frontier)
         return found
 
-    def _start(self, run: Run) -> None:
+    def _start(self, run: Run, token: str) -> None:
+        if run.id in self._active:  # this worker's earlier attempt, stalled and re-queued meanwhile: stop it first
+            self._stop_job(run.id, "lost")
+        self._tokens[run.id] = token
         try:
             deps = self.store.get_runs(run.depends_on) if run.depends_on else []
             run_dir = prepare_run_dir(
                 run, deps, worker_id=self.worker_id, executor=self.executor.name, ancestors=self._ancestors(deps)
             )
-            terminate_partial_line(run_dir)
+            start_attempt_events(self.store, run.id, run_dir, run.attempt)
             with EventWriter(run_dir) as ev:
                 ev.log(f"attempt {run.attempt} on {socket.gethostname()} by worker {self.worker_id} ({self.executor.name})")
             job = self.executor.start(run, run_dir)
         except Exception as exc:  # could not even start: the run fails with the reason, others go on
+            self._ingest(run)
             finished = self.store.finish(run.id, "failed", f"could not start: {type(exc).__name__}: {exc}",
-                                         worker_id=self.worker_id)
-            self._ingest(finished)
+                                         worker_id=self.worker_id, token=token)
+            del self._tokens[run.id]
             self._emit(finished, {"kind": "status", "status": finished.status, "error": finished.error, "seq": None})
             return
-        self.store.set_job(run.id, job.job_id, worker_id=self.worker_id)
+        self.store.set_job(run.id, job.job_id, worker_id=self.worker_id, token=token)
         local = self.executor.name == "local"
         job.extra["attempt"] = self.store.start_attempt(run.id, self.executor.name, job.job_id, resources=job.resources,
                                                         node=socket.gethostname() if local else None, started=local)
@@ -227,9 +245,11 @@ class Worker:
             job = self.executor.reattach(run, job_id)
             if job is None:
                 continue
-            adopted = self.store.adopt(run.id, self.worker_id, stale_after_s=self.lost_after_s)
+            token = new_attempt_token()
+            adopted = self.store.adopt(run.id, self.worker_id, stale_after_s=self.lost_after_s, token=token)
             if adopted is None:
                 continue
+            self._tokens[run.id] = token
             last = (self.store.attempts(run.id) or [None])[-1]
             if last is not None and last.job_id == job_id and last.ended_at is None:
                 job.extra["attempt"] = last.number
@@ -248,7 +268,7 @@ class Worker:
         if not force and size == self._events_size.get(run.id):
             return
         try:
-            new = ingest_run_dir(self.store, run.id, run.run_dir)
+            new = ingest_run_dir(self.store, run.id, run.run_dir, token=self._tokens.get(run.id))
             self._events_size[run.id] = size
         except SynvitaError:
             raise
@@ -274,7 +294,8 @@ class Worker:
                 continue
             self._ingest(run, force=True)
             self._end_attempt(run_id, job, outcome.status)
-            final = self.store.finish(run_id, outcome.status, outcome.error, worker_id=self.worker_id)
+            final = self.store.finish(run_id, outcome.status, outcome.error, worker_id=self.worker_id,
+                                      token=self._tokens.pop(run_id))
             del self._active[run_id]
             self._emit(final, {"kind": "status", "status": final.status, "error": final.error, "seq": None})
 
@@ -298,20 +319,26 @@ class Worker:
             self.store.end_attempt(run_id, job.extra["attempt"], why)
 
     def _beat(self, run_id: str) -> bool:
-        """Heartbeat one active run; a run that is no longer `running` (cancelled, or lost to another worker's
-        reaper) has its job stopped and leaves the active set. Returns whether the run is still active."""
+        """Heartbeat one active run. A run that is no longer `running` for this attempt (cancelled, lost to another
+        worker's reaper, re-queued, or owned by another attempt) has its job stopped and leaves the active set
+        without anything more written for it. Returns whether the run is still active."""
         run, job, _ = self._active[run_id]
-        status = self.store.heartbeat(run_id, self.worker_id, progress_msg=job.note or None)
+        status = self.store.heartbeat(run_id, self.worker_id, progress_msg=job.note or None,
+                                      token=self._tokens[run_id])
         self._active[run_id] = (run, job, time.time())
         if status == "running":
             return True
-        self.executor.kill(job)
-        self._end_attempt(run_id, job, status)
-        self._ingest(run, force=True)
-        del self._active[run_id]
+        self._stop_job(run_id, status)
         final = self.store.get_run(run_id)
         self._emit(final, {"kind": "status", "status": final.status, "error": final.error, "seq": None})
         return False
+
+    def _stop_job(self, run_id: str, why: str) -> None:
+        """Kill the job of an active run this attempt no longer owns, end its attempt with `why`, forget it."""
+        _, job, _ = self._active.pop(run_id)
+        del self._tokens[run_id]
+        self.executor.kill(job)
+        self._end_attempt(run_id, job, why)
 
     def _beat_all(self) -> None:
         for run_id in list(self._active):
@@ -332,11 +359,13 @@ class Worker:
             try:
                 self._end_attempt(run_id, job, "cancelled")
                 self._ingest(run, force=True)
-                final = self.store.finish(run_id, "cancelled", f"{why} on worker {self.worker_id}", worker_id=self.worker_id)
+                final = self.store.finish(run_id, "cancelled", f"{why} on worker {self.worker_id}",
+                                          worker_id=self.worker_id, token=self._tokens.get(run_id))
                 self._emit(final, {"kind": "status", "status": final.status, "error": final.error, "seq": None})
             except Exception:
                 pass  # the reaper will mark it lost
             del self._active[run_id]
+            self._tokens.pop(run_id, None)
 
     def _install_signals(self) -> Any:
         """SIGTERM raises WorkerInterrupted; SIGINT raises KeyboardInterrupt even when the worker was started with

@@ -9,7 +9,11 @@ Three paths end that group:
 * the worker is killed (kill -9): Linux sends the stage SIGTERM (PR_SET_PDEATHSIG, set by the executor), and the
   stage's handler (`install`) passes it on to its whole group before it exits;
 * the parent death signal did not come (not Linux, or the worker thread that started the stage has ended): a
-  daemon thread in the stage notices that its parent pid changed and ends the group the same way.
+  daemon thread in the stage notices that its parent pid changed and ends the group the same way;
+* a newer attempt of the run took the run directory over (this stage's worker stalled past the heartbeat timeout
+  and the run was retried): the new attempt got an events.jsonl of its own (`synvita.runs.ingest`), and the same
+  thread, seeing the file it started with replaced, ends the group the same way, so two attempts never work in
+  one run directory for longer than a poll.
 
 A stage that does not lead its own group (a Slurm job step, whose processes Slurm ends itself) keeps the default
 SIGTERM behaviour; the parent watch still makes it exit when its parent is gone.
@@ -27,7 +31,7 @@ GRACE_S = 2.0
 """How long the processes of a group get to exit after SIGTERM before the rest is killed."""
 
 PARENT_POLL_S = 1.0
-"""How often a stage checks that its parent is still there."""
+"""How often a stage checks that its parent is still there and that its run directory is still its own."""
 
 
 def group_members(pgid: int) -> set[int] | None:
@@ -93,11 +97,26 @@ def _end_own_group_and_exit(signum: int, frame: object) -> None:
     os.kill(os.getpid(), signal.SIGTERM)
 
 
-def _watch_parent(parent_pid: int, poll_s: float) -> None:
+def _file_identity(path: Path | None) -> tuple[int, int] | None:
+    """(device, inode) of `path`; None when there is no such file."""
+    try:
+        st = os.stat(path) if path is not None else None
+    except OSError:
+        return None
+    return None if st is None else (st.st_dev, st.st_ino)
+
+
+def _watch(parent_pid: int, poll_s: float, events_path: Path | None) -> None:
+    own_events = _file_identity(events_path)
     while os.getppid() == parent_pid:
         time.sleep(poll_s)
-    # The parent is gone: the main thread's handler ends the group; if that thread is stuck in native code and
-    # cannot run it, everything (this process included) is killed after twice the grace period.
+        now = _file_identity(events_path)
+        own_events = own_events or now
+        if now is not None and now != own_events:
+            break  # superseded: a newer attempt owns the run directory
+    # The parent is gone, or the run directory is another attempt's now: the main thread's handler ends the group;
+    # if that thread is stuck in native code and cannot run it, everything (this process included) is killed after
+    # twice the grace period.
     os.kill(os.getpid(), signal.SIGTERM)
     time.sleep(2 * GRACE_S + 1.0)
     if _leads_own_group():
@@ -105,10 +124,12 @@ def _watch_parent(parent_pid: int, poll_s: float) -> None:
     os._exit(128 + signal.SIGTERM)
 
 
-def install(*, poll_s: float = PARENT_POLL_S) -> None:
+def install(*, poll_s: float = PARENT_POLL_S, events_path: str | Path | None = None) -> None:
     """Tie this (stage) process to its parent: SIGTERM ends its whole process group when it leads one, and a
-    daemon thread exits it once its parent pid changes (the parent died). Call once, from the main thread."""
+    daemon thread exits it once its parent pid changes (the parent died) or the `events_path` it started with is
+    replaced (a newer attempt of the run started). Call once, from the main thread."""
     if _leads_own_group():
         signal.signal(signal.SIGTERM, _end_own_group_and_exit)
     parent = os.getppid()
-    threading.Thread(target=_watch_parent, args=(parent, poll_s), name="parent-watch", daemon=True).start()
+    path = Path(events_path) if events_path is not None else None
+    threading.Thread(target=_watch, args=(parent, poll_s, path), name="parent-watch", daemon=True).start()

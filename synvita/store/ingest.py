@@ -4,6 +4,8 @@ Idempotent by `seq`: each run keeps a cursor (the next events.jsonl line expecte
 recorded and are skipped. One call is one write transaction: it records the events, metric points (and the latest
 value of each), benchmark results, per-sample weights and artifacts with one `executemany` per table, and moves
 the run's progress, key metric, cursor and read position (`EventsPosition`: where reading events.jsonl resumes).
+A worker passes the run's attempt token (see `queue`): rows brought under another token (a stalled worker whose
+run another attempt owns now, or that was re-queued) are not recorded.
 
 A metric point is stored once, in `metrics` (its `seq` places it among the run's events; see migration m004);
 every other event is a row of `run_events`. A NaN or infinite value cannot be stored as a number: such a metric,
@@ -88,20 +90,22 @@ class EventIngestion(RunRecords):
     def events_position(self, run_id: str) -> EventsPosition:
         """Where reading the run's events.jsonl resumes (after the lines already ingested)."""
         with self._raw_read() as raw:
-            _, _, offset, offset_seq = self._ingest_state(raw, run_id)
+            _, _, offset, offset_seq, _ = self._ingest_state(raw, run_id)
             return EventsPosition(int(offset), int(offset_seq))
 
-    def _ingest_state(self, raw: sqlite3.Connection, run_id: str) -> tuple[str, int, int, int]:
-        """(status, cursor, read offset, seq at that offset); NotFoundError for an unknown run."""
+    def _ingest_state(self, raw: sqlite3.Connection, run_id: str) -> tuple[str, int, int, int, str | None]:
+        """(status, cursor, read offset, seq at that offset, attempt token); NotFoundError for an unknown run."""
         row = raw.execute(
-            "SELECT status, events_cursor, events_offset, events_offset_seq FROM runs WHERE id = ?", (run_id,)
+            "SELECT status, events_cursor, events_offset, events_offset_seq, attempt_token FROM runs WHERE id = ?",
+            (run_id,),
         ).fetchone()
         if row is None:
             raise NotFoundError(f"no run '{run_id}' in {self.path}", hint="see `synvita runs ls`")
         return row
 
     def ingest_events(
-        self, run_id: str, events: Sequence[StageEvent], *, position: EventsPosition | None = None
+        self, run_id: str, events: Sequence[StageEvent], *, position: EventsPosition | None = None,
+        token: str | None = None,
     ) -> int:
         """Record event rows (see `event_rows`; `synvita.runs.ingest` parses events.jsonl into them); returns
         how many were new.
@@ -110,6 +114,7 @@ class EventIngestion(RunRecords):
         run's progress, metrics (+ latest values), benchmark results, per-sample weights and artifacts, and the
         run's key metric. `position`: where reading events.jsonl resumes after these rows; kept when it is further
         than the one recorded. A non-finite metric, result or weight is refused and fails the run (module doc).
+        `token`: the attempt token of the caller's execution; when it is not the run's, nothing is recorded (0).
         """
         for ev in events:
             if not isinstance(ev, StageEvent):
@@ -118,7 +123,9 @@ class EventIngestion(RunRecords):
                     hint="parse events.jsonl lines into event rows with synvita.runs.ingest.parse_events",
                 )
         with self._raw_write() as raw:  # a poll is a handful of statements: SQLAlchemy would cost more than they do
-            status, cursor, offset, offset_seq = self._ingest_state(raw, run_id)
+            status, cursor, offset, offset_seq, current_token = self._ingest_state(raw, run_id)
+            if token is not None and token != current_token:
+                return 0
             fresh = sorted((e for e in events if e.seq >= cursor), key=lambda e: e.seq)
             values: dict[str, Any] = {}
             if fresh:

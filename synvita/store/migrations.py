@@ -222,8 +222,16 @@ def m005_run_attempts(cur: sqlite3.Cursor) -> None:
     )
 
 
+def m006_attempt_tokens(cur: sqlite3.Cursor) -> None:
+    """The token of the execution that owns a run: set when a worker claims or adopts it, cleared when the run is
+    re-queued. A worker's events, heartbeats and completion are recorded only while its token is the run's, so a
+    worker that stalled past the heartbeat timeout and resumed cannot write into a run another attempt owns."""
+    cur.execute("ALTER TABLE runs ADD COLUMN attempt_token TEXT")
+
+
 MIGRATIONS: list[Migration] = [
     m001_initial, m002_latest_metrics, m003_run_status_counts, m004_events_by_offset_metrics_once, m005_run_attempts,
+    m006_attempt_tokens,
 ]
 """Applied in order; version = position + 1. Append new ones; never edit, reorder or remove one."""
 

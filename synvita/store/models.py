@@ -53,6 +53,9 @@ class RunRow(SQLModel, table=True):
     events_offset: int = 0
     """Byte of events.jsonl where the next read starts (the start of line `events_offset_seq`)."""
     events_offset_seq: int = 0
+    attempt_token: Optional[str] = None
+    """The token of the execution that owns the run (set by claim and adopt, cleared by a re-queue); writes that
+    carry another token are refused (see `synvita.store.queue`)."""
 
     def to_entity(self, depends_on: list[str] | None = None) -> Run:
         return Run(

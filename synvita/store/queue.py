@@ -3,10 +3,19 @@
 Every transition is one guarded UPDATE inside a `BEGIN IMMEDIATE` transaction, so two workers never claim the
 same run and a terminal run is never overwritten. Failed or cancelled runs block their queued dependants
 (`RunRecords._block_dependants`); retry re-queues them.
+
+Fencing: a claim or an adoption gives the run a fresh attempt token (`runs.attempt_token`, the caller's or a new
+one); a re-queue (retry, the reaper's retry budget) clears it. A worker passes its token with every write for the
+run (heartbeat, events, job id, completion), and the store refuses a write whose token is not the run's: a worker
+that stalled past the heartbeat timeout while another attempt took the run over writes nothing into it.
+
+Lost runs: the reaper marks a run lost only by the age of its heartbeat, never the runs of the worker calling it,
+and not while writers may have been held up by a lock (see `reap_lost`).
 """
 
 from __future__ import annotations
 
+import secrets
 import time
 from typing import Any
 
@@ -16,17 +25,34 @@ from synvita.entities import RUN_STATUSES, TERMINAL_STATUSES, Run
 from synvita.errors import NotFoundError, StoreError, UserInputError
 from synvita.store.models import RUNS
 from synvita.store.runs import RunRecords
+from synvita.store.sqlite_errors import DatabaseLocked
 
 FAILED_LIKE = ("failed", "cancelled")
 RETRYABLE = ("failed", "lost", "cancelled", "preempted")
+
+LOCK_WAIT_SHARE = 0.1
+"""A wait for the write lock longer than this share of the heartbeat timeout may have held heartbeats up as
+long: the reaper then reaps nothing until a whole timeout has passed without such a wait."""
+
+
+def new_attempt_token() -> str:
+    """A fresh attempt token (what `claim_next` and `adopt` record when the caller brings none)."""
+    return secrets.token_hex(8)
+
+
+def _owned(current: str | None, token: str | None) -> bool:
+    """Whether a write carrying `token` may change a run whose token is `current` (None: an unfenced caller)."""
+    return token is None or token == current
 
 
 class RunQueue(RunRecords):
     """Claiming and ending runs."""
 
-    def claim_next(self, worker_id: str, *, submission: str | None = None, executor: str | None = None) -> Run | None:
+    def claim_next(self, worker_id: str, *, submission: str | None = None, executor: str | None = None,
+                   token: str | None = None) -> Run | None:
         """Atomically move the oldest claimable run (queued, all dependencies succeeded) to `running` for
-        `worker_id`; None when there is none. Exactly once: two workers never get the same run."""
+        `worker_id` under the attempt token `token` (a new one when None); None when there is none. Exactly once:
+        two workers never get the same run."""
         now = time.time()
         sub_clause = "AND r.submission = :submission" if submission else ""
         candidate_sql = (
@@ -44,10 +70,11 @@ class RunQueue(RunRecords):
                 text(
                     "UPDATE runs SET status = 'running', worker = :worker, executor = :executor, started_at = :now,"
                     " heartbeat_at = :now, finished_at = NULL, error = NULL, blocked_by = NULL,"
-                    " progress = NULL, progress_msg = '', job_id = NULL"
+                    " progress = NULL, progress_msg = '', job_id = NULL, attempt_token = :token"
                     " WHERE status = 'queued' AND id = (" + candidate_sql + ") RETURNING id"
                 ),
-                {"worker": worker_id, "executor": executor, "now": now, "submission": submission},
+                {"worker": worker_id, "executor": executor, "now": now, "submission": submission,
+                 "token": token or new_attempt_token()},
             ).first()
             if row is None:
                 return None
@@ -86,27 +113,33 @@ class RunQueue(RunRecords):
             runs = self._to_runs(conn, rows)
             return [(run, row.job_id) for run, row in zip(runs, rows)]
 
-    def adopt(self, run_id: str, worker_id: str, *, stale_after_s: float) -> Run | None:
+    def adopt(self, run_id: str, worker_id: str, *, stale_after_s: float, token: str | None = None) -> Run | None:
         """Take over a run whose worker went away (see `orphaned_jobs`): it becomes `running` under `worker_id`
-        (error cleared). None when another worker was faster or the run moved on."""
+        with the attempt token `token` (a new one when None; the old worker's writes are refused from now on),
+        error cleared. None when another worker was faster or the run moved on."""
         now = time.time()
         with self._write() as conn:
             row = conn.execute(
                 text(
                     "UPDATE runs SET status = 'running', worker = :worker, heartbeat_at = :now, error = NULL,"
-                    " finished_at = NULL WHERE id = :rid AND (status = 'lost' OR"
+                    " finished_at = NULL, attempt_token = :token WHERE id = :rid AND (status = 'lost' OR"
                     " (status = 'running' AND coalesce(heartbeat_at, 0) < :cutoff)) RETURNING id"
                 ),
-                {"worker": worker_id, "now": now, "rid": run_id, "cutoff": now - float(stale_after_s)},
+                {"worker": worker_id, "now": now, "rid": run_id, "cutoff": now - float(stale_after_s),
+                 "token": token or new_attempt_token()},
             ).first()
             return None if row is None else self._fetch_run(conn, run_id)
 
-    def set_job(self, run_id: str, job_id: str | None, *, worker_id: str | None = None) -> None:
-        """Record the executor's handle (pid or Slurm job id) of a running run."""
+    def set_job(self, run_id: str, job_id: str | None, *, worker_id: str | None = None,
+                token: str | None = None) -> None:
+        """Record the executor's handle (pid or Slurm job id) of a running run (only while `worker_id` and
+        `token`, where given, still own it)."""
         with self._write() as conn:
             conds = [RUNS.c.id == run_id]
             if worker_id is not None:
                 conds.append(RUNS.c.worker == worker_id)
+            if token is not None:
+                conds.append(RUNS.c.attempt_token == token)
             conn.execute(RUNS.update().where(*conds).values(job_id=job_id))
 
     def job_id(self, run_id: str) -> str | None:
@@ -114,16 +147,20 @@ class RunQueue(RunRecords):
             self._status_of(conn, run_id)
             return conn.execute(select(RUNS.c.job_id).where(RUNS.c.id == run_id)).scalar()
 
-    def heartbeat(self, run_id: str, worker_id: str, *, progress_msg: str | None = None) -> str:
+    def heartbeat(self, run_id: str, worker_id: str, *, progress_msg: str | None = None,
+                  token: str | None = None) -> str:
         """Refresh a running run's heartbeat. Returns the run's status as this worker should see it: its status,
-        or "lost" when another worker owns the run now. The worker stops the job unless it gets "running"."""
+        or "lost" when another worker or another attempt (`token`) owns the run now, or it was re-queued. The
+        worker stops the job unless it gets "running"."""
         now = time.time()
         with self._write() as conn:
-            row = conn.execute(select(RUNS.c.status, RUNS.c.worker).where(RUNS.c.id == run_id)).first()
+            row = conn.execute(
+                select(RUNS.c.status, RUNS.c.worker, RUNS.c.attempt_token).where(RUNS.c.id == run_id)
+            ).first()
             if row is None:
                 raise NotFoundError(f"no run '{run_id}' in {self.path}", hint="see `synvita runs ls`")
-            status, owner = row
-            if owner != worker_id:
+            status, owner, current = row
+            if owner != worker_id or not _owned(current, token):
                 return "lost"
             if status == "running":
                 values: dict[str, Any] = {"heartbeat_at": now}
@@ -132,12 +169,13 @@ class RunQueue(RunRecords):
                 conn.execute(RUNS.update().where(RUNS.c.id == run_id).values(**values))
             return status
 
-    def finish(self, run_id: str, status: str, error: str | None = None, *, worker_id: str | None = None) -> Run:
+    def finish(self, run_id: str, status: str, error: str | None = None, *, worker_id: str | None = None,
+               token: str | None = None) -> Run:
         """Guarded end of a run: running|lost|preempted → succeeded|failed|cancelled|lost|preempted.
 
         A terminal run (succeeded/failed/cancelled) is never overwritten: the call returns it unchanged. With
-        `worker_id`, a run now owned by another worker is left alone too. `failed`/`cancelled` cancel the queued
-        dependants ("dependency r-x failed").
+        `worker_id` or `token`, a run now owned by another worker or another attempt (or re-queued) is left alone
+        too. `failed`/`cancelled` cancel the queued dependants ("dependency r-x failed").
         """
         if status not in RUN_STATUSES or status in ("queued", "running"):
             raise UserInputError(
@@ -146,13 +184,15 @@ class RunQueue(RunRecords):
             )
         now = time.time()
         with self._write() as conn:
-            row = conn.execute(select(RUNS.c.status, RUNS.c.worker).where(RUNS.c.id == run_id)).first()
+            row = conn.execute(
+                select(RUNS.c.status, RUNS.c.worker, RUNS.c.attempt_token).where(RUNS.c.id == run_id)
+            ).first()
             if row is None:
                 raise NotFoundError(f"no run '{run_id}' in {self.path}", hint="see `synvita runs ls`")
-            current, owner = row
+            current, owner, current_token = row
             if current in TERMINAL_STATUSES or current == status:
                 return self._fetch_run(conn, run_id)
-            if worker_id is not None and owner != worker_id:
+            if (worker_id is not None and owner != worker_id) or not _owned(current_token, token):
                 return self._fetch_run(conn, run_id)
             if current == "queued":
                 raise StoreError(
@@ -220,6 +260,7 @@ class RunQueue(RunRecords):
                 .values(
                     status="queued", attempt=RUNS.c.attempt + 1, error=None, blocked_by=None, worker=None,
                     started_at=None, finished_at=None, heartbeat_at=None, progress=None, progress_msg="", job_id=None,
+                    attempt_token=None,
                 )
             )
             # re-queue what this run's failure cancelled, then re-block anything with another failed dependency
@@ -241,38 +282,58 @@ class RunQueue(RunRecords):
             self._block_dependants(conn, failed_deps, now)
             return self._fetch_run(conn, run_id)
 
-    def reap_lost(self, heartbeat_timeout_s: float, *, retry_budget: int = 0) -> list[Run]:
-        """Running runs without a heartbeat for `heartbeat_timeout_s` become `lost` (their worker died).
+    def reap_lost(self, heartbeat_timeout_s: float, *, retry_budget: int = 0,
+                  exclude_worker: str | None = None) -> list[Run]:
+        """Running runs without a heartbeat for `heartbeat_timeout_s` become `lost` (their worker died), except
+        the runs of `exclude_worker` (the calling worker's own: it is alive, whatever their heartbeat says).
+
+        A lock held by another writer holds heartbeats up as well: nothing is reaped by a call that waited for
+        the write lock longer than `LOCK_WAIT_SHARE` of the timeout, nor until a whole timeout has passed since
+        this process last found the database locked (`DatabaseLocked`), so the owners of those runs get a full
+        timeout to heartbeat once the database is writable again.
 
         `retry_budget` > 0: a lost run that has had at most that many retries (attempt <= retry_budget) is
-        re-queued right away instead (attempt += 1; the error keeps why) — except Slurm runs, whose job may
-        still be running: a new Slurm worker adopts those (see `orphaned_jobs`)."""
+        re-queued right away instead (attempt += 1; the error keeps why; its attempt token cleared) — except Slurm
+        runs, whose job may still be running: a new Slurm worker adopts those (see `orphaned_jobs`)."""
+        timeout = float(heartbeat_timeout_s)
+        asked = time.monotonic()
+        try:
+            with self._write() as conn:
+                if timeout > 0:  # (a timeout ≤ 0 declares every running run silent, lock or not)
+                    if time.monotonic() - asked > LOCK_WAIT_SHARE * timeout:
+                        self.locked_seen_at = time.monotonic()
+                        return []
+                    if time.monotonic() - self.locked_seen_at < timeout:
+                        return []
+                return self._reap(conn, timeout, retry_budget, exclude_worker)
+        except DatabaseLocked:
+            return []
+
+    def _reap(self, conn: Any, timeout: float, retry_budget: int, exclude_worker: str | None) -> list[Run]:
         now = time.time()
-        cutoff = now - float(heartbeat_timeout_s)
-        with self._write() as conn:
-            ids = [
-                r[0]
-                for r in conn.execute(
-                    text(
-                        "UPDATE runs SET status = 'lost', finished_at = :now,"
-                        " error = 'no heartbeat from worker ' || coalesce(worker, '?') || ' for "
-                        + f"{float(heartbeat_timeout_s):g}"
-                        + "s (worker died?)' WHERE status = 'running' AND coalesce(heartbeat_at, started_at, 0) < :cutoff"
-                        " RETURNING id"
-                    ),
-                    {"now": now, "cutoff": cutoff},
-                )
-            ]
-            if not ids:
-                return []
-            if retry_budget > 0:
-                conn.execute(
-                    RUNS.update()
-                    .where(RUNS.c.id.in_(ids), RUNS.c.attempt <= int(retry_budget),
-                           func.coalesce(RUNS.c.executor, "local") != "slurm")
-                    .values(status="queued", attempt=RUNS.c.attempt + 1, worker=None, started_at=None,
-                            finished_at=None, heartbeat_at=None, job_id=None, progress=None, progress_msg="",
-                            error="re-queued after: " + RUNS.c.error)
-                )
-            rows = conn.execute(select(RUNS).where(RUNS.c.id.in_(ids))).all()
-            return self._to_runs(conn, rows)
+        ids = [
+            r[0]
+            for r in conn.execute(
+                text(
+                    "UPDATE runs SET status = 'lost', finished_at = :now,"
+                    " error = 'no heartbeat from worker ' || coalesce(worker, '?') || ' for "
+                    + f"{timeout:g}"
+                    + "s (worker died?)' WHERE status = 'running' AND coalesce(heartbeat_at, started_at, 0) < :cutoff"
+                    " AND coalesce(worker, '') != :me RETURNING id"
+                ),
+                {"now": now, "cutoff": now - timeout, "me": exclude_worker or ""},
+            )
+        ]
+        if not ids:
+            return []
+        if retry_budget > 0:
+            conn.execute(
+                RUNS.update()
+                .where(RUNS.c.id.in_(ids), RUNS.c.attempt <= int(retry_budget),
+                       func.coalesce(RUNS.c.executor, "local") != "slurm")
+                .values(status="queued", attempt=RUNS.c.attempt + 1, worker=None, started_at=None,
+                        finished_at=None, heartbeat_at=None, job_id=None, progress=None, progress_msg="",
+                        attempt_token=None, error="re-queued after: " + RUNS.c.error)
+            )
+        rows = conn.execute(select(RUNS).where(RUNS.c.id.in_(ids))).all()
+        return self._to_runs(conn, rows)

@@ -21,6 +21,7 @@ from synvita.paths import runs_root
 from synvita.store import run_queries
 from synvita.store.models import DEPS, RUNS, RunRow, dump_json
 from synvita.store.session import Session
+from synvita.text import run_name_problem
 
 
 @dataclass
@@ -126,9 +127,14 @@ class RunRecords(Session):
     # ------------------------------------------------------------------ creating and reading runs
 
     def create_runs(self, new_runs: Sequence[NewRun]) -> list[Run]:
-        """Enqueue runs (one transaction; all or nothing). Each is `queued` with a fresh id like "r-1a2b3c"."""
+        """Enqueue runs (one transaction; all or nothing). Each is `queued` with a fresh id like "r-1a2b3c".
+        A run (experiment) name that `synvita.text.run_name_problem` refuses is refused here too, whichever front
+        end it came from."""
         new_runs = list(new_runs)
         for i, nr in enumerate(new_runs):
+            problem = run_name_problem(nr.experiment)
+            if problem is not None:
+                raise UserInputError(f"run #{i} ({nr.stage}): {problem[0]}", hint=problem[1])
             for dep in nr.depends_on:
                 if isinstance(dep, int) and not 0 <= dep < i:
                     raise UserInputError(

@@ -9,8 +9,10 @@ held past `busy_timeout_s`, a read-only file, a full disk or an unexpected schem
 
 from __future__ import annotations
 
+import math
 import os
 import sqlite3
+import time
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, Iterator
@@ -20,7 +22,7 @@ from sqlalchemy import Connection, create_engine, event
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from synvita.errors import StoreError
-from synvita.store.sqlite_errors import store_error, upgrade_command
+from synvita.store.sqlite_errors import DatabaseLocked, store_error, upgrade_command
 
 
 class Session:
@@ -43,6 +45,9 @@ class Session:
             connect_args={"timeout": self.busy_timeout_s, "check_same_thread": False},
         )
         self._pid = os.getpid()
+        self.locked_seen_at = -math.inf
+        """`time.monotonic()` when a call of this process last found the database locked past the busy timeout (the
+        reaper's hint that heartbeats may have been held up too)."""
         timeout_ms = int(self.busy_timeout_s * 1000)
 
         @event.listens_for(self._engine, "connect")
@@ -145,6 +150,8 @@ class Session:
             raise
         except (OperationalError, DBAPIError, sqlite3.OperationalError) as exc:
             translated = store_error(self.path, str(getattr(exc, "orig", exc)), busy_timeout_s=self.busy_timeout_s)
+            if isinstance(translated, DatabaseLocked):
+                self.locked_seen_at = time.monotonic()
             if translated is not None:
                 raise translated from None
             raise

@@ -11,12 +11,17 @@ from pathlib import Path
 from synvita.errors import StoreError
 
 
+class DatabaseLocked(StoreError):
+    """Another writer held the write lock for longer than the busy timeout. Nothing was written: the transaction
+    never began, so the same call can simply be made again (the worker does, with backoff)."""
+
+
 def store_error(path: Path, message: str, *, busy_timeout_s: float) -> StoreError | None:
     """The StoreError for SQLite's error `message` on the database at `path`; None when it has no special meaning
     (the caller re-raises the original)."""
     low = message.lower()
     if "locked" in low or "busy" in low:
-        return StoreError(
+        return DatabaseLocked(
             f"database {path} is locked by another writer for more than {busy_timeout_s:g}s",
             hint="wait for the other synvita process to finish, or raise the timeout (SYNVITA_BUSY_TIMEOUT)",
         )

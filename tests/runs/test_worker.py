@@ -200,7 +200,7 @@ def test_a_signal_marks_the_running_run_cancelled(store, db_path, start_worker_p
     assert store.get_run(run.id).status == "cancelled"
 
 
-def test_ingestion_of_a_run_dir_is_idempotent_and_survives_a_torn_line(store):
+def test_ingestion_of_a_run_dir_is_idempotent_and_a_new_attempt_drops_a_torn_line(store):
     (run,) = store.create_runs([NewRun("exp", "s", "debug.noop")])
     run_dir = Path(run.run_dir)
     run_dir.mkdir(parents=True)
@@ -209,13 +209,13 @@ def test_ingestion_of_a_run_dir_is_idempotent_and_survives_a_torn_line(store):
     (run_dir / "events.jsonl").write_text("\n".join(lines) + "\n" + '{"seq": 3, "ts": 0.0, "kin')
     assert len(ingest_run_dir(store, run.id)) == 3  # the torn last line waits
     assert ingest_run_dir(store, run.id) == []
-    from synvita.runs.ingest import terminate_partial_line
+    from synvita.runs.ingest import start_attempt_events
 
-    terminate_partial_line(run_dir)  # what the worker does before a new attempt appends
+    start_attempt_events(store, run.id, run_dir, 2)  # what the worker does before a new attempt appends
+    assert (run_dir / "events.attempt-1.jsonl").read_text().endswith('"kin')  # the killed attempt's file, kept
     with open(run_dir / "events.jsonl", "a") as fh:
-        fh.write(json.dumps({"seq": 4, "ts": 0.0, "kind": "log", "level": "info", "msg": "resumed"}) + "\n")
+        fh.write(json.dumps({"seq": 3, "ts": 0.0, "kind": "log", "level": "info", "msg": "resumed"}) + "\n")
     new = ingest_run_dir(store, run.id)
-    assert [e["seq"] for e in new] == [3, 4]
-    assert new[0]["level"] == "error" and "unreadable event line 3" in new[0]["msg"]
+    assert [(e["seq"], e["msg"]) for e in new] == [(3, "resumed")]
     assert len(store.metrics(run.id, "loss")) == 3
     assert ingest_run_dir(store, run.id) == []

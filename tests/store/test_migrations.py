@@ -37,7 +37,8 @@ def test_fresh_database_gets_every_migration(tmp_path):
     con = sqlite3.connect(tmp_path / "fresh.db")
     names = [n for (n,) in con.execute("SELECT name FROM schema_migrations ORDER BY version")]
     assert names == [m.__name__ for m in MIGRATIONS] == ["m001_initial", "m002_latest_metrics", "m003_run_status_counts",
-                                                       "m004_events_by_offset_metrics_once", "m005_run_attempts"]
+                                                       "m004_events_by_offset_metrics_once", "m005_run_attempts",
+                                                       "m006_attempt_tokens"]
     assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     con.close()
     # opening again applies nothing
@@ -88,7 +89,8 @@ def test_explicit_upgrade_reports_what_it_applied(tmp_path):
     con.close()
     # a store opened without auto-upgrade cannot exist on an old schema, so upgrade through a fresh object:
     store = Store(path, read_only=False, busy_timeout_s=5)
-    assert store.upgrade() == ["m002_latest_metrics", "m003_run_status_counts", "m004_events_by_offset_metrics_once", "m005_run_attempts"]
+    assert store.upgrade() == ["m002_latest_metrics", "m003_run_status_counts", "m004_events_by_offset_metrics_once", "m005_run_attempts",
+                                                       "m006_attempt_tokens"]
     assert store.schema_version() == LATEST_VERSION
     store.close()
 
