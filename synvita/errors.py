@@ -9,7 +9,8 @@ Exit codes (documented in the README):
     1  a run failed, or an unexpected internal error
     2  bad input: spec, option, prompt, preset, path
     3  not found: run id, experiment, model weights
-    4  database problem: locked past the timeout, schema too new/old, unwritable location
+    4  database problem: locked past the timeout, schema too new/old, unwritable location, not a synvita
+       database, corrupt
   130  interrupted (Ctrl-C)
 """
 
@@ -52,7 +53,8 @@ class NotFoundError(SynvitaError):
 
 
 class StoreError(SynvitaError):
-    """The database cannot be used: locked past the timeout, wrong schema version, unwritable location."""
+    """The database cannot be used: locked past the timeout, wrong schema version, unwritable location, not a synvita
+    database, corrupt."""
 
     exit_code = 4
 

@@ -11,6 +11,7 @@ import time
 from sqlalchemy import Connection
 
 from synvita.errors import StoreError
+from synvita.store.dbfile import check_migrations, empty_database, foreign_database
 from synvita.store.migrations import LATEST_VERSION, MIGRATIONS, SCHEMA_TABLE_SQL
 from synvita.store.session import Session
 
@@ -28,30 +29,20 @@ class Schema(Session):
         return [(int(v), n) for v, n in conn.exec_driver_sql("SELECT version, name FROM schema_migrations ORDER BY version")]
 
     def _verify_known(self, applied: list[tuple[int, str]]) -> None:
-        for version, name in applied:
-            if version > LATEST_VERSION:
-                raise StoreError(
-                    f"database {self.path} has schema version {max(v for v, _ in applied)}, newer than this synvita "
-                    f"understands (up to {LATEST_VERSION})",
-                    hint="upgrade synvita (`pip install -U synvita`) or use another --db",
-                )
-            if MIGRATIONS[version - 1].__name__ != name:
-                raise StoreError(
-                    f"database {self.path} has an unknown schema migration {version} {name!r}",
-                    hint="it was written by a different synvita build; use that build or another --db",
-                )
+        check_migrations(self.path, applied)
 
-    def _check_schema(self, *, upgrade: bool) -> None:
-        """Accept the latest schema; migrate an older one when `upgrade`, else StoreError naming `db upgrade`."""
+    def _check_schema(self, *, upgrade: bool, initialize: bool = True) -> None:
+        """Accept the latest schema; migrate an older one when `upgrade`, else StoreError naming `db upgrade`. A
+        database without synvita's tables is made one only when `initialize` (a writer's open), and only when it
+        has no tables of its own."""
         with self._connect() as conn:
             with conn.begin():
                 applied = self._applied_migrations(conn)
                 n_tables = conn.exec_driver_sql("SELECT count(*) FROM sqlite_master WHERE type = 'table'").scalar()
         if applied is None and n_tables:
-            raise StoreError(
-                f"{self.path} is not a synvita database (it has tables but no schema_migrations)",
-                hint="pass --db or set SYNVITA_DB to a synvita database or a new file",
-            )
+            raise foreign_database(self.path)
+        if applied is None and not initialize:
+            raise empty_database(self.path)
         applied = applied or []
         self._verify_known(applied)
         if len(applied) == LATEST_VERSION:
