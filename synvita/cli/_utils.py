@@ -135,8 +135,13 @@ def set_global_options(*, db: str | None) -> None:
 
 
 def get_api(read_only: bool = False) -> Api:
-    """A `synvita.api.Api` on the database chosen by the global --db (else SYNVITA_DB, SYNVITA_HOME, ./.synvita/)."""
-    return Api(db=_GLOBAL_OPTIONS["db"], read_only=read_only)
+    """A `synvita.api.Api` on the database chosen by the global --db (else SYNVITA_DB, SYNVITA_HOME, ./.synvita/).
+    On a network filesystem a note on stderr says which journal mode the store uses there."""
+    api = Api(db=_GLOBAL_OPTIONS["db"], read_only=read_only)
+    note = api.filesystem_note()
+    if note is not None:
+        info(f"note: {note}")
+    return api
 
 
 def _complete_run_id(incomplete: str) -> list[str]:

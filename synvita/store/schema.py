@@ -1,4 +1,5 @@
-"""The schema version of a database: check it on opening, apply pending migrations, report the version.
+"""The schema version of a database: check it on opening, apply pending migrations, report the version; and its
+journal mode, WAL or (on a network filesystem) DELETE.
 
 The migrations themselves are in `migrations.py`; this module records which ran (`schema_migrations`) and
 refuses a database written by a newer or different synvita build.
@@ -6,12 +7,14 @@ refuses a database written by a newer or different synvita build.
 
 from __future__ import annotations
 
+import sqlite3
 import time
 
 from sqlalchemy import Connection
 
 from synvita.errors import StoreError
 from synvita.store.dbfile import check_migrations, empty_database, foreign_database
+from synvita.store.filesystems import journal_mode_for
 from synvita.store.migrations import LATEST_VERSION, MIGRATIONS, SCHEMA_TABLE_SQL
 from synvita.store.session import Session
 
@@ -46,6 +49,9 @@ class Schema(Session):
         applied = applied or []
         self._verify_known(applied)
         if len(applied) == LATEST_VERSION:
+            if not self.read_only:
+                with self._translate_errors():
+                    self._settle_journal_mode()
             return
         if not upgrade:
             raise StoreError(
@@ -53,6 +59,27 @@ class Schema(Session):
                 hint=f"run `{self._upgrade_cmd()}`",
             )
         self.upgrade()
+
+    def _settle_journal_mode(self) -> None:
+        """Put the database in the journal mode that is safe on its filesystem: WAL on a local disk, DELETE on a
+        network filesystem (`synvita.store.filesystems`). Only a writable open calls this, after the schema check
+        (a file that is not a synvita database is never changed), on a connection of its own outside any
+        transaction. Leaving WAL needs the only connection: a switch another process blocks is tried again on
+        the next open."""
+        target = journal_mode_for(self.path)
+        self._engine.dispose()  # an idle pooled connection in WAL mode would block leaving it
+        raw = self._engine.raw_connection()
+        try:
+            cur = raw.cursor()
+            if cur.execute("PRAGMA journal_mode").fetchone()[0] != target:
+                try:
+                    cur.execute(f"PRAGMA journal_mode = {target.upper()}")
+                except sqlite3.OperationalError as exc:
+                    if "locked" not in str(exc).lower():
+                        raise
+            cur.close()
+        finally:
+            raw.close()
 
     def schema_version(self) -> int:
         with self._connect() as conn, conn.begin():
@@ -64,14 +91,7 @@ class Schema(Session):
         self._require_writable()
         done: list[str] = []
         with self._translate_errors():
-            raw = self._engine.raw_connection()  # outside any transaction: journal_mode cannot change inside one
-            try:
-                cur = raw.cursor()
-                if cur.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-                    cur.execute("PRAGMA journal_mode = WAL")
-                cur.close()
-            finally:
-                raw.close()
+            self._settle_journal_mode()
             for version, migration in enumerate(MIGRATIONS, start=1):
                 with self._write() as conn:
                     conn.exec_driver_sql(SCHEMA_TABLE_SQL)

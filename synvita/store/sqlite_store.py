@@ -1,4 +1,4 @@
-"""The run store: one SQLite file (WAL) holding runs, their dependencies, events, metrics, results and weights.
+"""The run store: one SQLite file (WAL; on a network filesystem journal_mode=DELETE) holding runs, their dependencies, events, metrics, results and weights.
 
 Guarantees (DESIGN.md §5): every write is one `BEGIN IMMEDIATE` transaction (so read-modify-write sequences such
 as claiming never race), `busy_timeout` waits for other writers and turns a lock held past the timeout into a
