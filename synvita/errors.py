@@ -9,7 +9,8 @@ Exit codes (documented in the README):
     1  a run failed, or an unexpected internal error
     2  bad input: spec, option, prompt, preset, path
     3  not found: run id, experiment, model weights
-    4  database problem: locked past the timeout, schema too new/old, unwritable location
+    4  database problem: locked past the timeout, schema too new/old, unwritable location, not a synvita
+       database, corrupt
   130  interrupted (Ctrl-C)
 """
 
@@ -52,7 +53,8 @@ class NotFoundError(SynvitaError):
 
 
 class StoreError(SynvitaError):
-    """The database cannot be used: locked past the timeout, wrong schema version, unwritable location."""
+    """The database cannot be used: locked past the timeout, wrong schema version, unwritable location, not a synvita
+    database, corrupt."""
 
     exit_code = 4
 
@@ -61,6 +63,30 @@ class StageError(SynvitaError):
     """A stage failed for a reason worth recording on the run (kept as the run's error)."""
 
     exit_code = 1
+
+
+def storage_failure(exc: OSError, run_id: str | None = None, folder: object = None) -> str | None:
+    """What a failed file operation means for a run, as one line with its cause and the fix: a full disk, a folder
+    or file that cannot be written, a read-only filesystem, missing data. None for other errors (the caller keeps
+    its own words). `run_id` names the run in the `synvita runs retry` command of the fix; `folder` is where the
+    run was writing, named when the error has no file name (a failed write() has none, only a failed open())."""
+    import errno
+
+    if exc.filename is not None:
+        where = str(exc.filename)
+    else:
+        where = f"a file in {folder}" if folder is not None else "a file"
+    reason = exc.strerror or str(exc)
+    retry = f"`synvita runs retry {run_id}`" if run_id else "retry the run"
+    if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        return f"disk full writing {where} ({reason}): free space there, then {retry}"
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.ENOTDIR):
+        return f"cannot write {where} ({reason}): make its folder a writable directory (or move the database), then {retry}"
+    if exc.errno == errno.EROFS:
+        return f"cannot write {where}: the file system is read-only: remount it writable or move the database, then {retry}"
+    if exc.errno == errno.ENOENT:
+        return f"missing {where} ({reason}): restore it, or retry the run that writes it, then {retry}"
+    return None
 
 
 def run_script(main, argv=None) -> int:

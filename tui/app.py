@@ -172,8 +172,10 @@ def make_app(api: Any, *, read_only: bool = False, poll_interval_s: float = 1.0,
 
 
 def run(db: str | Path | None = None, read_only: bool = False) -> None:
-    """Entry point of `synvita tui`: open the database (the usual --db/SYNVITA_DB/SYNVITA_HOME lookup) and run."""
+    """Entry point of `synvita tui`: open the database (the usual --db/SYNVITA_DB/SYNVITA_HOME lookup) and run. A
+    database the app cannot use raises its SynvitaError before the app starts."""
     from synvita.api import Api
 
     api = Api(db=db, read_only=read_only)
+    api.check_readable()
     make_app(api, read_only=read_only).run()

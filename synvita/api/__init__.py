@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from synvita.progress import remaining_seconds
     from synvita.report import BenchmarkTable, WeightsSummary, format_duration
     from synvita.specs import DEFAULT_EXPERIMENT, ExperimentSpec
+    from synvita.text import sanitize_terminal_text
 
 _HOMES = {
     "synvita.api.diff": ("RunDiff",),
@@ -31,6 +32,7 @@ _HOMES = {
     "synvita.progress": ("remaining_seconds",),
     "synvita.report": ("BenchmarkTable", "WeightsSummary", "format_duration"),
     "synvita.specs": ("DEFAULT_EXPERIMENT", "ExperimentSpec"),
+    "synvita.text": ("sanitize_terminal_text",),
 }
 
 __all__ = [
@@ -48,6 +50,7 @@ __all__ = [
     "default_local_parallel",
     "format_duration",
     "remaining_seconds",
+    "sanitize_terminal_text",
 ]
 
 __getattr__ = lazy_getattr(__name__, _HOMES, globals())

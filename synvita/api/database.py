@@ -90,6 +90,21 @@ class Database:
                 self._reader = reader
             return self._reader
 
+    def filesystem_note(self) -> str | None:
+        """One line when the database is on a network filesystem (the journal mode the store uses there), else
+        None. The mount table is read once per folder per process."""
+        from synvita.store.filesystems import network_note
+
+        return network_note(self.db_path)
+
+    def check_readable(self) -> None:
+        """Open the database as a read would, when it exists: a file that is not a synvita database, is corrupt or
+        is newer than this build is refused now with its one-line StoreError (a front end calls this before it
+        starts, rather than meet the error on every poll). A missing database is fine: it is created on first
+        write."""
+        if self._exists():
+            _ = self.reader
+
     def close(self) -> None:
         with self._reader_lock:
             reader, self._reader = self._reader, None

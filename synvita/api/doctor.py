@@ -28,7 +28,6 @@ class DoctorCheck:
     """A failed optional check (e.g. no GPU) is reported but does not make `synvita doctor` fail."""
 
 
-NETWORK_FILESYSTEMS = ("nfs", "nfs4", "lustre", "gpfs", "cifs", "smbfs", "fuse.sshfs", "beegfs", "ceph")
 REQUIRED_PACKAGES = ("torch", "av")
 """Of HEAVY_PACKAGES, those a worker cannot run stages without; the others only warn."""
 
@@ -42,7 +41,8 @@ class DoctorApi(Database):
         return checks
 
     def _database_checks(self) -> list[DoctorCheck]:
-        """The database's folder (writable), its filesystem (local, WAL works), free disk, and its schema."""
+        """The database's folder (writable), its filesystem (local: WAL; network: journal_mode=DELETE), free disk,
+        and its schema."""
         path = self.db_path
         existing = path if path.exists() else next((p for p in path.parents if p.exists()), Path("/"))
         folder = existing if existing.is_dir() else existing.parent
@@ -56,16 +56,7 @@ class DoctorApi(Database):
                 f"[from {_db_source()}]",
             )
         ]
-        fstype, mount = _filesystem(folder)
-        network = fstype in NETWORK_FILESYSTEMS
-        checks.append(
-            DoctorCheck(
-                "filesystem",
-                not network,
-                f"{fstype} at {mount}"
-                + (" — SQLite WAL is unsafe on network filesystems; put the database on local disk" if network else ""),
-            )
-        )
+        checks.append(_filesystem_check(path))
         checks.append(_wal_check(folder))
         usage = shutil.disk_usage(folder)
         free_gb = usage.free / 1e9
@@ -140,23 +131,23 @@ def _wal_check(folder: Path) -> DoctorCheck:
         return DoctorCheck("sqlite WAL", False, f"failed in {folder}: {exc}")
 
 
-def _filesystem(folder: Path) -> tuple[str, str]:
-    """(fstype, mount point) of the filesystem holding `folder`, from /proc/mounts (Linux)."""
-    best = ("unknown", "/")
-    try:
-        lines = Path("/proc/mounts").read_text().splitlines()
-    except OSError:
-        return best
-    resolved = str(folder.resolve())
-    best_len = -1
-    for line in lines:
-        parts = line.split()
-        if len(parts) < 3:
-            continue
-        mount = parts[1].replace("\\040", " ")
-        if (resolved == mount or resolved.startswith(mount.rstrip("/") + "/")) and len(mount) > best_len:
-            best, best_len = (parts[2], mount), len(mount)
-    return best
+def _filesystem_check(db_path: Path) -> DoctorCheck:
+    """The filesystem holding the database and the journal mode the store uses on it (the store's own verdict,
+    `synvita.store.filesystems`). A network filesystem is reported, not failed: the store is safe there in
+    journal_mode=DELETE, only slower when several processes use the database at once."""
+    from synvita.store.filesystems import database_mount, is_network_filesystem
+
+    mount = database_mount(db_path)
+    if mount is None:
+        return DoctorCheck("filesystem", True, "unknown (no /proc/self/mountinfo): the store uses WAL", required=False)
+    if is_network_filesystem(mount.fstype):
+        return DoctorCheck(
+            "filesystem", False,
+            f"{mount.fstype} at {mount.point}: a network filesystem, where SQLite's WAL is unsafe; the store uses "
+            "journal_mode=DELETE there (readers and writers take turns); a local disk is faster",
+            required=False,
+        )
+    return DoctorCheck("filesystem", True, f"{mount.fstype} at {mount.point}: local, the store uses WAL")
 
 
 def _db_source() -> str:

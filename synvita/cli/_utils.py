@@ -14,7 +14,7 @@ from typing import Annotated, Any, Optional
 import typer
 from typer.core import TyperGroup
 
-from synvita.api import Api, format_duration
+from synvita.api import Api, format_duration, sanitize_terminal_text
 from synvita.cli import _json
 from synvita.errors import SynvitaError
 
@@ -74,14 +74,20 @@ def out(text: str = "") -> None:
     typer.echo(text)
 
 
+def lines_out(lines: list[str]) -> None:
+    """Lines of text for stdout, each stripped of escape sequences and control characters: what `runs show`,
+    `runs logs` and `diff` print quotes run names, errors, log messages and config values."""
+    typer.echo("\n".join(sanitize_terminal_text(line) for line in lines))
+
+
 def print_json(data: Any) -> None:
     """`json.dumps(data, indent=2, default=str, ensure_ascii=False)` on stdout."""
     typer.echo(_json.dumps(data))
 
 
 def info(message: str) -> None:
-    """A message for stderr."""
-    typer.echo(message, err=True)
+    """A message for stderr (control characters stripped: messages quote run names and errors)."""
+    typer.echo(sanitize_terminal_text(message, multiline=True), err=True)
 
 
 def error(message: str) -> None:
@@ -90,9 +96,10 @@ def error(message: str) -> None:
 
 
 def columns(headers: list[str], rows: list[list[Any]], right: set[int] | None = None) -> str:
-    """Plain aligned columns (no box drawing), friendly to grep/awk."""
+    """Plain aligned columns (no box drawing), friendly to grep/awk. Cells hold names and errors users chose, so
+    they are stripped of escape sequences and control characters (`sanitize_terminal_text`)."""
     right = right or set()
-    texts = [[("" if v is None else str(v)) for v in row] for row in rows]
+    texts = [[("" if v is None else sanitize_terminal_text(str(v))) for v in row] for row in rows]
     widths = [max(len(h), *(len(r[i]) for r in texts)) if texts else len(h) for i, h in enumerate(headers)]
 
     def line(cells: list[str]) -> str:
@@ -135,8 +142,13 @@ def set_global_options(*, db: str | None) -> None:
 
 
 def get_api(read_only: bool = False) -> Api:
-    """A `synvita.api.Api` on the database chosen by the global --db (else SYNVITA_DB, SYNVITA_HOME, ./.synvita/)."""
-    return Api(db=_GLOBAL_OPTIONS["db"], read_only=read_only)
+    """A `synvita.api.Api` on the database chosen by the global --db (else SYNVITA_DB, SYNVITA_HOME, ./.synvita/).
+    On a network filesystem a note on stderr says which journal mode the store uses there."""
+    api = Api(db=_GLOBAL_OPTIONS["db"], read_only=read_only)
+    note = api.filesystem_note()
+    if note is not None:
+        info(f"note: {note}")
+    return api
 
 
 def _complete_run_id(incomplete: str) -> list[str]:

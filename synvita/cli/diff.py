@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from synvita.cli._utils import JsonOpt, RunIdArg, get_api, out, print_json
+from synvita.cli._utils import JsonOpt, RunIdArg, get_api, lines_out, print_json
 
 
 def diff(run_a: RunIdArg, run_b: RunIdArg, json_output: JsonOpt = False) -> None:
@@ -35,4 +35,4 @@ def diff(run_a: RunIdArg, run_b: RunIdArg, json_output: JsonOpt = False) -> None
         lines += [f"  {k:<28} {json.dumps(a, default=str)} → {json.dumps(b, default=str)}" for k, a, b in d.environment]
     numbers("results", d.results)
     numbers("latest metrics", d.metrics)
-    out("\n".join(lines))
+    lines_out(lines)

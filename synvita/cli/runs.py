@@ -8,6 +8,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from synvita.api import sanitize_terminal_text
 from synvita.cli._utils import (
     ExperimentOpt,
     JsonOpt,
@@ -19,6 +20,7 @@ from synvita.cli._utils import (
     duration,
     get_api,
     info,
+    lines_out,
     out,
     print_json,
     typer_factory,
@@ -134,7 +136,7 @@ def show(run_id: RunIdArg, json_output: JsonOpt = False) -> None:
     lines += ["", "config (run keys; `--json` for all sections)"] + [f"  {k} = {json.dumps(v)}" for k, v in sorted(own.items())]
     if events:
         lines += ["", "last log lines"] + [f"  {_event_line(e)}" for e in events]
-    out("\n".join(lines))
+    lines_out(lines)
 
 
 def environment_lines(env: dict[str, Any]) -> list[str]:
@@ -200,7 +202,7 @@ def logs(
         if json_output:
             typer.echo(json.dumps({"seq": event.seq, "ts": event.ts, "kind": event.kind, **event.data}, default=str))
         else:
-            typer.echo(_event_line(event))
+            out(sanitize_terminal_text(_event_line(event), multiline=True))
     if follow:
         final = api.get_run(run.id)
         info(f"{final.id} {final.status}" + (f": {final.error}" if final.error else ""))

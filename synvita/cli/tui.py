@@ -21,6 +21,7 @@ def tui(
 ) -> None:
     """Open the terminal UI on the database (runs, live logs, metrics, weights, compare)."""
     api = get_api(read_only=read_only)
+    api.check_readable()  # a database the app cannot use: its one line and exit code, before the screen opens
     try:
         # a dynamic import: the engine never imports the front end statically (import-linter contract)
         front_end = importlib.import_module("tui.web" if web else "tui.app")

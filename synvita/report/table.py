@@ -24,6 +24,7 @@ from typing import Any
 
 from synvita.config import EvaluateSection
 from synvita.entities import BenchmarkResult, Run
+from synvita.text import sanitize_terminal_text
 from synvita.report.stats import (
     INTERVAL_RULE,
     paired_t_interval,
@@ -221,7 +222,7 @@ def build_table(
             if len(experiments) > 1:
                 parts.insert(0, run.experiment)
             rows[key] = TableRow(
-                label=" · ".join(str(p) for p in parts), variant=run.variant, generator=run.generator,
+                label=sanitize_terminal_text(" · ".join(str(p) for p in parts)), variant=run.variant, generator=run.generator,
                 experiment=run.experiment, sweep=sweep, runs=[], seeds=[],
             )
         row = rows[key]
@@ -442,7 +443,8 @@ def _extra_column(r: BenchmarkResult, key: str, secondary: bool) -> TableColumn:
         group, label = f"{r.benchmark}: other metrics", r.metric
     if secondary and (r.control or r.subset):
         label += f" ({r.metric})"
-    return TableColumn(key, r.benchmark, r.metric, r.subset, r.control, group, label)
+    return TableColumn(key, r.benchmark, r.metric, r.subset, r.control, sanitize_terminal_text(group),
+                       sanitize_terminal_text(label))
 
 
 def _group_rank(column: TableColumn) -> int:

@@ -13,6 +13,7 @@ from typing import Any
 from synvita.entities import SampleWeight
 from synvita.report.stats import Histogram, auroc, histogram, mean, quantile, sample_std
 from synvita.report.text import RED, paint, sparkline
+from synvita.text import sanitize_terminal_text
 
 
 @dataclass
@@ -88,8 +89,9 @@ def summarize_weights(
     by_type: dict[str, list[SampleWeight]] = {}
     by_generator: dict[str, list[SampleWeight]] = {}
     for s in samples:
-        by_type.setdefault(s.misalignment, []).append(s)
-        by_generator.setdefault(s.generator, []).append(s)
+        # the group names come from a run's weights file: shown on a terminal, so without control characters
+        by_type.setdefault(sanitize_terminal_text(s.misalignment), []).append(s)
+        by_generator.setdefault(sanitize_terminal_text(s.generator), []).append(s)
     by_faithful: dict[str, dict[str, WeightStats]] = {}
     faithful_auroc: dict[str, float | None] = {}
     if any(s.faithful is not None for s in samples):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -96,8 +97,25 @@ def check_parallel(max_parallel: Any) -> int:
     return max_parallel
 
 
+FULL_DISK_BYTES = 1 << 20
+"""Free space below which a stage that died without an error line is taken to have died of a full disk."""
+
+
 def _failure_error(run_dir: Path, fallback: str) -> str:
-    return error_from_stderr(run_dir / STDERR_FILE) or fallback
+    return error_from_stderr(run_dir / STDERR_FILE) or _full_disk(run_dir) or fallback
+
+
+def _full_disk(run_dir: Path) -> str | None:
+    """The cause of a stage that died without a readable error line when the disk holding its run directory is
+    full: its traceback could not be written either."""
+    try:
+        free = shutil.disk_usage(run_dir).free
+    except OSError:
+        return None
+    if free >= FULL_DISK_BYTES:
+        return None
+    return (f"disk full at {run_dir} ({free} bytes free, so the stage's error could not be written either): free "
+            f"space there, then `synvita runs retry {run_dir.name}`")
 
 
 def default_local_parallel() -> int:

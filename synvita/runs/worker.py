@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from synvita.entities import Run
-from synvita.errors import SynvitaError, UserInputError
+from synvita.errors import SynvitaError, UserInputError, storage_failure
 from synvita.events import EVENTS_FILE, EventWriter
 from synvita.runs.executors import Executor, Job, make_executor
 from synvita.runs.ingest import ingest_run_dir, start_attempt_events
@@ -227,7 +227,8 @@ class Worker:
             job = self.executor.start(run, run_dir)
         except Exception as exc:  # could not even start: the run fails with the reason, others go on
             self._ingest(run)
-            finished = self.store.finish(run.id, "failed", f"could not start: {type(exc).__name__}: {exc}",
+            cause = storage_failure(exc, run.id, run.run_dir) if isinstance(exc, OSError) else None
+            finished = self.store.finish(run.id, "failed", f"could not start: {cause or f'{type(exc).__name__}: {exc}'}",
                                          worker_id=self.worker_id, token=token)
             del self._tokens[run.id]
             self._emit(finished, {"kind": "status", "status": finished.status, "error": finished.error, "seq": None})

@@ -17,6 +17,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from synvita.errors import StageError, storage_failure
 from synvita.events import EventWriter
 from synvita.registry import STAGES
 
@@ -117,6 +118,11 @@ def execute(run_dir: str | Path) -> None:
                 except preemption.Preempted as stopped:
                     events.log(f"{stopped}; the job is requeued and continues from it", level="warning")
                     raise
+    except OSError as exc:  # a full disk, an unwritable folder, missing data: the run's error names the cause
+        cause = storage_failure(exc, ctx.run_id, ctx.run_dir)
+        if cause is None:
+            raise
+        raise StageError(cause) from exc
     finally:
         if ranks.main:
             record_gpu(ctx.run_dir)  # the GPUs of the node the stage ran on, seen by torch if the stage imported it

@@ -2,8 +2,8 @@
 standard library's `sqlite3`, so that they start without importing SQLAlchemy and SQLModel.
 
 It reads the same tables as the store and returns the same entities; it never writes (`PRAGMA query_only`) and
-never migrates: `RunReader.open` gives None for a database whose schema is not exactly this build's, and the caller
-opens the `Store` instead, which upgrades it or explains why it cannot. The listing SQL is shared with the store
+never migrates: `RunReader.open` refuses a file that is no synvita database it can read (empty, foreign, corrupt,
+newer) with one line, and gives None for an older schema, which the caller's `Store` upgrades. The listing SQL is shared with the store
 (`run_queries`); the reads of events, latest metrics, results and artifacts mirror `reads.py`.
 """
 
@@ -21,6 +21,7 @@ from urllib.parse import quote
 from synvita.entities import Artifact, Attempt, BenchmarkResult, MetricPoint, Run, RunEvent
 from synvita.errors import NotFoundError, StoreError
 from synvita.store import run_queries
+from synvita.store.dbfile import check_database_file, check_migrations, empty_database, foreign_database
 from synvita.store.migrations import MIGRATIONS
 from synvita.store.sqlite_errors import store_error
 
@@ -41,23 +42,42 @@ class RunReader:
 
     @classmethod
     def open(cls, path: Path, *, read_only: bool = False, busy_timeout_s: float = 5.0) -> RunReader | None:
-        """A reader on the existing database at `path`, or None when its schema is not the one this build writes
-        (missing, older, newer or different: the `Store` deals with each)."""
-        expected = [(version, migration.__name__) for version, migration in enumerate(MIGRATIONS, start=1)]
+        """A reader on the existing database at `path`, or None when its schema is older than this build's (the
+        `Store` upgrades it) or SQLite cannot open the file here (the `Store` says why).
+
+        A file that is empty, not a synvita database, corrupt, or from a newer or different build is refused with
+        the StoreError that says so (`synvita.store.dbfile`); nothing is written to it."""
+        if not path.exists():
+            return None
+        check_database_file(path, may_initialize=False)
         try:
             reader = cls(path, read_only=read_only, busy_timeout_s=busy_timeout_s)
         except sqlite3.Error:
             return None
         try:
-            with reader._snapshot() as execute:
-                applied = [(int(v), n) for v, n in execute("SELECT version, name FROM schema_migrations ORDER BY version", [])]
-        except (sqlite3.Error, StoreError):  # no schema_migrations table, or the file is not a database
+            applied, n_tables = reader._applied_migrations()
+            if applied is None:
+                raise foreign_database(path) if n_tables else empty_database(path)
+            check_migrations(path, applied)
+        except sqlite3.Error:  # nothing SQLite said has a meaning for synvita: the store opens it and says why
             reader.close()
             return None
-        if applied != expected:
+        except BaseException:
+            reader.close()
+            raise
+        if applied != [(version, migration.__name__) for version, migration in enumerate(MIGRATIONS, start=1)]:
             reader.close()
             return None
         return reader
+
+    def _applied_migrations(self) -> tuple[list[tuple[int, str]] | None, int]:
+        """The applied (version, name) migrations, None without a schema_migrations table; and the table count."""
+        with self._snapshot() as execute:
+            tables = {name for (name,) in execute("SELECT name FROM sqlite_master WHERE type = 'table'", [])}
+            if "schema_migrations" not in tables:
+                return None, len(tables)
+            rows = execute("SELECT version, name FROM schema_migrations ORDER BY version", [])
+            return [(int(version), name) for version, name in rows], len(tables)
 
     def _connect(self) -> sqlite3.Connection:
         mode = "ro" if self.read_only else "rw"  # rw: never creates a missing file
@@ -91,7 +111,7 @@ class RunReader:
                     yield conn.execute
                 finally:
                     conn.execute("COMMIT")
-            except sqlite3.OperationalError as exc:
+            except sqlite3.DatabaseError as exc:  # locked, corrupt ("file is not a database" is no OperationalError)
                 translated = store_error(self.path, str(exc), busy_timeout_s=self.busy_timeout_s)
                 if translated is None:
                     raise

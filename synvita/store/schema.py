@@ -1,4 +1,5 @@
-"""The schema version of a database: check it on opening, apply pending migrations, report the version.
+"""The schema version of a database: check it on opening, apply pending migrations, report the version; and its
+journal mode, WAL or (on a network filesystem) DELETE.
 
 The migrations themselves are in `migrations.py`; this module records which ran (`schema_migrations`) and
 refuses a database written by a newer or different synvita build.
@@ -6,11 +7,14 @@ refuses a database written by a newer or different synvita build.
 
 from __future__ import annotations
 
+import sqlite3
 import time
 
 from sqlalchemy import Connection
 
 from synvita.errors import StoreError
+from synvita.store.dbfile import check_migrations, empty_database, foreign_database
+from synvita.store.filesystems import journal_mode_for
 from synvita.store.migrations import LATEST_VERSION, MIGRATIONS, SCHEMA_TABLE_SQL
 from synvita.store.session import Session
 
@@ -28,33 +32,26 @@ class Schema(Session):
         return [(int(v), n) for v, n in conn.exec_driver_sql("SELECT version, name FROM schema_migrations ORDER BY version")]
 
     def _verify_known(self, applied: list[tuple[int, str]]) -> None:
-        for version, name in applied:
-            if version > LATEST_VERSION:
-                raise StoreError(
-                    f"database {self.path} has schema version {max(v for v, _ in applied)}, newer than this synvita "
-                    f"understands (up to {LATEST_VERSION})",
-                    hint="upgrade synvita (`pip install -U synvita`) or use another --db",
-                )
-            if MIGRATIONS[version - 1].__name__ != name:
-                raise StoreError(
-                    f"database {self.path} has an unknown schema migration {version} {name!r}",
-                    hint="it was written by a different synvita build; use that build or another --db",
-                )
+        check_migrations(self.path, applied)
 
-    def _check_schema(self, *, upgrade: bool) -> None:
-        """Accept the latest schema; migrate an older one when `upgrade`, else StoreError naming `db upgrade`."""
+    def _check_schema(self, *, upgrade: bool, initialize: bool = True) -> None:
+        """Accept the latest schema; migrate an older one when `upgrade`, else StoreError naming `db upgrade`. A
+        database without synvita's tables is made one only when `initialize` (a writer's open), and only when it
+        has no tables of its own."""
         with self._connect() as conn:
             with conn.begin():
                 applied = self._applied_migrations(conn)
                 n_tables = conn.exec_driver_sql("SELECT count(*) FROM sqlite_master WHERE type = 'table'").scalar()
         if applied is None and n_tables:
-            raise StoreError(
-                f"{self.path} is not a synvita database (it has tables but no schema_migrations)",
-                hint="pass --db or set SYNVITA_DB to a synvita database or a new file",
-            )
+            raise foreign_database(self.path)
+        if applied is None and not initialize:
+            raise empty_database(self.path)
         applied = applied or []
         self._verify_known(applied)
         if len(applied) == LATEST_VERSION:
+            if not self.read_only:
+                with self._translate_errors():
+                    self._settle_journal_mode()
             return
         if not upgrade:
             raise StoreError(
@@ -62,6 +59,27 @@ class Schema(Session):
                 hint=f"run `{self._upgrade_cmd()}`",
             )
         self.upgrade()
+
+    def _settle_journal_mode(self) -> None:
+        """Put the database in the journal mode that is safe on its filesystem: WAL on a local disk, DELETE on a
+        network filesystem (`synvita.store.filesystems`). Only a writable open calls this, after the schema check
+        (a file that is not a synvita database is never changed), on a connection of its own outside any
+        transaction. Leaving WAL needs the only connection: a switch another process blocks is tried again on
+        the next open."""
+        target = journal_mode_for(self.path)
+        self._engine.dispose()  # an idle pooled connection in WAL mode would block leaving it
+        raw = self._engine.raw_connection()
+        try:
+            cur = raw.cursor()
+            if cur.execute("PRAGMA journal_mode").fetchone()[0] != target:
+                try:
+                    cur.execute(f"PRAGMA journal_mode = {target.upper()}")
+                except sqlite3.OperationalError as exc:
+                    if "locked" not in str(exc).lower():
+                        raise
+            cur.close()
+        finally:
+            raw.close()
 
     def schema_version(self) -> int:
         with self._connect() as conn, conn.begin():
@@ -73,14 +91,7 @@ class Schema(Session):
         self._require_writable()
         done: list[str] = []
         with self._translate_errors():
-            raw = self._engine.raw_connection()  # outside any transaction: journal_mode cannot change inside one
-            try:
-                cur = raw.cursor()
-                if cur.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-                    cur.execute("PRAGMA journal_mode = WAL")
-                cur.close()
-            finally:
-                raw.close()
+            self._settle_journal_mode()
             for version, migration in enumerate(MIGRATIONS, start=1):
                 with self._write() as conn:
                     conn.exec_driver_sql(SCHEMA_TABLE_SQL)

@@ -1,7 +1,7 @@
 """What SQLite's operational errors mean for a synvita user: one-line `StoreError`s with a hint.
 
 Shared by the store's session (errors raised through SQLAlchemy) and the `RunReader` (plain `sqlite3`), so a locked,
-read-only, missing, outdated or full database reads the same whichever path met it.
+read-only, missing, outdated, corrupt or full database reads the same whichever path met it.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from synvita.errors import StoreError
+from synvita.store.dbfile import corrupt_database
 
 
 class DatabaseLocked(StoreError):
@@ -39,6 +40,8 @@ def store_error(path: Path, message: str, *, busy_timeout_s: float) -> StoreErro
         return StoreError(
             f"database {path} has an unexpected schema ({message})", hint=f"run `{upgrade_command(path)}`"
         )
+    if "malformed" in low or "not a database" in low:
+        return corrupt_database(path, message)
     if "disk" in low and ("full" in low or "i/o" in low):
         return StoreError(f"database {path}: {message}", hint="free disk space or move the database")
     return None

@@ -1,4 +1,4 @@
-"""The run store: one SQLite file (WAL) holding runs, their dependencies, events, metrics, results and weights.
+"""The run store: one SQLite file (WAL; on a network filesystem journal_mode=DELETE) holding runs, their dependencies, events, metrics, results and weights.
 
 Guarantees (DESIGN.md §5): every write is one `BEGIN IMMEDIATE` transaction (so read-modify-write sequences such
 as claiming never race), `busy_timeout` waits for other writers and turns a lock held past the timeout into a
@@ -29,6 +29,7 @@ from pathlib import Path
 from synvita.errors import StoreError
 from synvita.paths import resolve_db_path
 from synvita.store.attempts import RunAttempts
+from synvita.store.dbfile import check_database_file
 from synvita.store.ingest import EventIngestion
 from synvita.store.queue import RunQueue
 from synvita.store.reads import RunReads
@@ -53,9 +54,10 @@ class Store(RunQueue, RunAttempts, EventIngestion, RunReads, Schema):
     ) -> "Store":
         """Open (and, unless read-only, create and migrate) the database resolved from `db` (see `synvita.paths`).
 
-        `create=False` or `read_only=True` on a missing file → StoreError. An older schema is migrated when
-        `upgrade` (the default, writable only); otherwise StoreError naming `synvita db upgrade`. A newer or
-        unknown schema → StoreError.
+        `create=False` or `read_only=True` on a missing or empty file → StoreError (only a writer makes a file a
+        database). An older schema is migrated when `upgrade` (the default, writable only); otherwise StoreError
+        naming `synvita db upgrade`. A file that is not an SQLite database, another program's database, a corrupt
+        one, or a newer or unknown schema → StoreError (`synvita.store.dbfile`), and the file is left as it was.
         """
         path = resolve_db_path(db)
         if not path.exists():
@@ -71,6 +73,9 @@ class Store(RunQueue, RunAttempts, EventIngestion, RunReads, Schema):
                     f"cannot create the database directory {path.parent}: {exc.strerror or exc}",
                     hint="pass --db or set SYNVITA_DB / SYNVITA_HOME to a writable location",
                 ) from None
+        initialize = create and not read_only
+        if path.exists():
+            check_database_file(path, may_initialize=initialize)
         if not read_only:
             writable_target = path if path.exists() else path.parent
             if not os.access(writable_target, os.W_OK) or not os.access(path.parent, os.W_OK):
@@ -80,7 +85,7 @@ class Store(RunQueue, RunAttempts, EventIngestion, RunReads, Schema):
                 )
         store = cls(path, read_only=read_only, busy_timeout_s=busy_timeout_s)
         try:
-            store._check_schema(upgrade=upgrade and not read_only)
+            store._check_schema(upgrade=upgrade and not read_only, initialize=initialize)
         except BaseException:
             store.close()
             raise

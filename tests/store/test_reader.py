@@ -102,7 +102,8 @@ def test_only_a_database_of_this_builds_schema_opens(db_path, tmp_path):
     Store.open(db_path).close()
     assert RunReader.open(tmp_path / "missing.db") is None
     (tmp_path / "junk.db").write_bytes(b"not a database at all" * 100)
-    assert RunReader.open(tmp_path / "junk.db") is None
+    with pytest.raises(StoreError, match="not an SQLite file"):
+        RunReader.open(tmp_path / "junk.db")
     with sqlite3.connect(db_path) as conn:  # an older schema: the store must upgrade it first
         conn.execute("DELETE FROM schema_migrations WHERE version = (SELECT max(version) FROM schema_migrations)")
     conn.close()

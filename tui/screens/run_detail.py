@@ -20,6 +20,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Log, OptionList, Static, TabbedContent, TabPane
 from textual_plotext import PlotextPlot
 
+from synvita.api import sanitize_terminal_text
 from synvita.entities import TERMINAL_STATUSES, Attempt, Run
 from tui.formatting import STATUS_STYLES, format_duration, format_number, format_timestamp, merge_collapsed, progress_bar
 from tui.messages import LogTailed, MetricsLoaded, RunChanged, RunLoaded
@@ -76,13 +77,13 @@ def overview_table(run: Run, now: float, attempts: list[Attempt] | None = None) 
         ("run dir", run.run_dir or "—"),
     ]
     if run.error:
-        rows.append(("error", Text(run.error, style="bold red")))
+        rows.append(("error", Text(sanitize_terminal_text(run.error), style="bold red")))
     if attempts:
         if attempts[-1].resources:
             rows.append(("resources", " ".join(f"{k}={v}" for k, v in attempts[-1].resources.items())))
         rows.append(("attempts", "\n".join(attempt_text(a) for a in attempts)))
-    for name, value in rows:
-        grid.add_row(name, value)
+    for name, value in rows:  # names, errors and paths a user chose: no escape sequences reach the terminal
+        grid.add_row(name, value if isinstance(value, Text) else sanitize_terminal_text(value, multiline=True))
     return grid
 
 
@@ -194,8 +195,9 @@ class RunDetailScreen(SynvitaScreen):
     def _show_run(self, message: RunLoaded) -> None:
         run = self.run = message.run
         self.query_one("#detail-summary", Static).update(
-            Text.assemble((run.id, "bold"), "  ", (run.status, STATUS_STYLES.get(run.status, "")), "  ",
-                          f"{run.experiment} · {run.stage}" + (f" · {run.variant}" if run.variant else ""))
+            Text.assemble((sanitize_terminal_text(run.id), "bold"), "  ", (run.status, STATUS_STYLES.get(run.status, "")),
+                          "  ", sanitize_terminal_text(f"{run.experiment} · {run.stage}"
+                                                       + (f" · {run.variant}" if run.variant else "")))
         )
         self.query_one("#detail-fields", Static).update(overview_table(run, self.app.clock(), message.attempts))
         from rich.syntax import Syntax

@@ -15,6 +15,7 @@ from textual.binding import Binding
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 
+from synvita.api import sanitize_terminal_text
 from synvita.entities import Run
 from tui.formatting import STATUS_STYLES, format_duration, format_number, progress_bar
 
@@ -42,7 +43,7 @@ def run_cells(run: Run, now: float) -> list[Text]:
     if progress is None and run.status == "succeeded":
         progress = 1.0
     cells = [
-        Text(run.id, style="bold"),
+        Text(sanitize_terminal_text(run.id), style="bold"),
         run.experiment,
         run.stage,
         run.variant or "",
@@ -57,8 +58,9 @@ def run_cells(run: Run, now: float) -> list[Text]:
 
 
 def _fit(cell: str | Text, width: int) -> Text:
-    """Crop to the column (leaving its one-space gap), with an ellipsis when something was cut."""
-    text = cell if isinstance(cell, Text) else Text(cell)
+    """Crop to the column (leaving its one-space gap), with an ellipsis when something was cut. Plain text (run
+    names, variants, generators) is stripped of escape sequences and control characters first."""
+    text = cell if isinstance(cell, Text) else Text(sanitize_terminal_text(cell))
     text.truncate(width, overflow="ellipsis")
     return text
 
