@@ -51,7 +51,7 @@ def ingest_run_dir(store: Store, run_id: str, run_dir: str | Path | None = None)
     from the recorded byte offset, so a poll costs what was appended, not how long the run already is."""
     if run_dir is None:
         run_dir = store.get_run(run_id).run_dir
-    path = Path(run_dir) / EVENTS_FILE
+    path = os.path.join(run_dir, EVENTS_FILE)  # os.path rather than pathlib: this runs at every poll
     try:
         size = os.stat(path).st_size
     except FileNotFoundError:
@@ -82,7 +82,6 @@ def parse_events(events: Iterable[dict[str, Any]], run_dir: str | Path) -> list[
                 hint="events are the lines of events.jsonl; seq is the 0-based line number",
             )
     now = time.time()
-    run_dir = Path(run_dir)
     return [_parse_event(ev, run_dir, now) for ev in events]
 
 
@@ -90,7 +89,7 @@ _METRIC_LINE_KEYS = {"seq", "ts", "kind", "name", "value", "step"}
 """The keys of a metric line as `EventWriter` writes it (the common case, parsed without a generic copy)."""
 
 
-def _parse_event(ev: dict[str, Any], run_dir: Path, now: float) -> StageEvent:
+def _parse_event(ev: dict[str, Any], run_dir: str | Path, now: float) -> StageEvent:
     seq, kind = int(ev["seq"]), str(ev.get("kind", "log"))
     if kind == "metric" and ev.keys() == _METRIC_LINE_KEYS:
         data = {"name": ev["name"], "value": ev["value"], "step": ev["step"]}
@@ -108,7 +107,7 @@ def _parse_event(ev: dict[str, Any], run_dir: Path, now: float) -> StageEvent:
     )
 
 
-def _typed_event(seq: int, ts: float, kind: str, data: dict[str, Any], run_dir: Path) -> StageEvent:
+def _typed_event(seq: int, ts: float, kind: str, data: dict[str, Any], run_dir: str | Path) -> StageEvent:
     """The row for one well-formed line (KeyError / TypeError / ValueError when its fields do not fit its kind)."""
     if kind == "metric":
         return MetricEvent(seq=seq, ts=ts, data=data, name=str(data["name"]), step=int(data.get("step", 0)),
@@ -125,7 +124,7 @@ def _typed_event(seq: int, ts: float, kind: str, data: dict[str, Any], run_dir: 
             subset=str(subset) if subset else None, control=str(control) if control else None,
         )
     if kind == "weights":
-        path = run_dir / str(data.get("path", ""))  # an absolute path stays as it is
+        path = Path(run_dir) / str(data.get("path", ""))  # an absolute path stays as it is
         try:
             weights = read_weights_file(path)
         except (OSError, ValueError, KeyError, TypeError) as exc:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, Iterator
@@ -43,6 +44,9 @@ class Session:
             connect_args={"timeout": self.busy_timeout_s, "check_same_thread": False},
         )
         self._pid = os.getpid()
+        self._kept_raw: sqlite3.Connection | None = None
+        """The bare connection `_raw_transaction` keeps for this store's hot paths (taken out of the pool once)."""
+        self._kept_raw_lock = threading.Lock()
         timeout_ms = int(self.busy_timeout_s * 1000)
 
         @event.listens_for(self._engine, "connect")
@@ -60,6 +64,11 @@ class Session:
             conn.exec_driver_sql(conn.get_execution_options().get("synvita_begin", "BEGIN"))
 
     def close(self) -> None:
+        self._fork_guard()
+        with self._kept_raw_lock:
+            if self._kept_raw is not None:
+                self._kept_raw.close()
+            self._kept_raw = None
         self._engine.dispose()
 
     def __repr__(self) -> str:
@@ -72,6 +81,7 @@ class Session:
         """In a forked child, never reuse the parent's pooled SQLite connections (that corrupts locking)."""
         if os.getpid() != self._pid:
             self._engine.dispose(close=False)
+            self._kept_raw, self._kept_raw_lock = None, threading.Lock()  # the parent's: left to it, never closed
             self._pid = os.getpid()
 
     def _require_writable(self) -> None:
@@ -110,22 +120,38 @@ class Session:
 
     @contextmanager
     def _raw_transaction(self, begin: str) -> Iterator[sqlite3.Connection]:
-        """One transaction on the bare sqlite3 connection of a pooled connection, for hot paths (an ingestion
-        poll) where SQLAlchemy's cost per statement would outweigh the statements themselves."""
+        """One transaction on a bare sqlite3 connection, for hot paths (an ingestion poll) where SQLAlchemy's cost
+        per statement would outweigh the statements themselves."""
         self._fork_guard()
-        with self._translate_errors():
+        with self._translate_errors(), self._bare_connection() as raw:
+            raw.execute(begin)
+            try:
+                yield raw
+            except BaseException:
+                raw.execute("ROLLBACK")
+                raise
+            raw.execute("COMMIT")
+
+    @contextmanager
+    def _bare_connection(self) -> Iterator[sqlite3.Connection]:
+        """The bare sqlite3 connection this store keeps for raw transactions: taken out of the pool (pragmas set)
+        on first use and kept until `close()`, so that a poll pays no pool checkout and return. A second thread
+        meanwhile, or a raw transaction inside another, gets a pooled connection of its own."""
+        if not self._kept_raw_lock.acquire(blocking=False):
             pooled = self._engine.raw_connection()
             try:
-                raw: sqlite3.Connection = pooled.dbapi_connection  # type: ignore[assignment]
-                raw.execute(begin)
-                try:
-                    yield raw
-                except BaseException:
-                    raw.execute("ROLLBACK")
-                    raise
-                raw.execute("COMMIT")
+                yield pooled.dbapi_connection  # type: ignore[misc]
             finally:
                 pooled.close()
+            return
+        try:
+            if self._kept_raw is None:
+                pooled = self._engine.raw_connection()
+                pooled.detach()
+                self._kept_raw = pooled.dbapi_connection  # type: ignore[assignment]
+            yield self._kept_raw
+        finally:
+            self._kept_raw_lock.release()
 
     def _raw_write(self) -> AbstractContextManager[sqlite3.Connection]:
         """`_write()` on the bare sqlite3 connection (see `_raw_transaction`)."""
