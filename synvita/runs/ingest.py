@@ -92,7 +92,11 @@ _METRIC_LINE_KEYS = {"seq", "ts", "kind", "name", "value", "step"}
 def _parse_event(ev: dict[str, Any], run_dir: str | Path, now: float) -> StageEvent:
     seq, kind = int(ev["seq"]), str(ev.get("kind", "log"))
     if kind == "metric" and ev.keys() == _METRIC_LINE_KEYS:
-        data = {"name": ev["name"], "value": ev["value"], "step": ev["step"]}
+        name, value, step, ts = ev["name"], ev["value"], ev["step"], ev["ts"]
+        data = {"name": name, "value": value, "step": step}
+        if type(name) is str and type(value) is float and type(step) is int and type(ts) is float and ts - ts == 0.0:
+            # as EventWriter writes it: the row `_typed_event` would make, without its conversions
+            return MetricEvent(seq=seq, ts=ts, data=data, name=name, step=step, value=value)
     else:
         data = {k: v for k, v in ev.items() if k not in ("seq", "ts", "kind")}
     try:
