@@ -7,7 +7,7 @@ MLflow, copied row by row in SQL so the store builds in seconds), searched with 
 Goals (issue 16): the 10k listing ≤ 0.5 s; the table and the compare screen at 1,000 runs ≤ 1.5× their 10-run time.
 MLflow is optional (the `bench` extra): without it the listing row has no peer.
 
-    .venv/bin/python benchmarks/bench_listing.py [--runs 10000] [--table-runs 1000] [--repeats 5] [--no-tui]
+    python -m benchmarks.bench_listing [--runs 10000] [--table-runs 1000] [--repeats 5] [--no-tui]
 """
 
 from __future__ import annotations
@@ -20,16 +20,16 @@ import tempfile
 import uuid
 from functools import partial
 from pathlib import Path
-from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from bench_tui import start as tui_start
-from databases import build_listing_db, build_table_db
-from timing import SYNVITA, environment, print_rows, row, time_in_turns, time_process
+from benchmarks.bench_tui import start as tui_start
+from benchmarks.databases import build_listing_db, build_table_db
+from benchmarks.rows import Row, print_rows
+from benchmarks.timing import SYNVITA, environment, row, time_in_turns, time_process
 
 LISTING_GOAL_S = 0.5
 TABLE_GOAL_RATIO = 1.5
+QUICK = ["--repeats", "2"]
+"""The arguments of `run_all --quick`."""
 
 MLFLOW_SEARCH = (
     "import sys, mlflow\n"
@@ -67,8 +67,8 @@ def build_mlflow_store(folder: Path, n_runs: int) -> tuple[str, str]:
     return uri, experiment_id
 
 
-def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None) -> list[Row]:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_listing", description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10_000)
     parser.add_argument("--table-runs", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=5)
@@ -97,20 +97,19 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
         times = time_in_turns(commands, args.repeats)
         size = f"{args.runs // 1000}k" if args.runs >= 1000 else str(args.runs)
         rows = [
-            row(f"runs ls --json -n 0, {size} runs (whole process)"
-                + (" vs MLflow search_runs" if has_mlflow else " (MLflow not installed: no peer)"),
-                times["listing"], times.get("mlflow"), f"≤ {LISTING_GOAL_S} s",
-                lambda ours, _ratio: ours <= LISTING_GOAL_S),
-            row(f"synvita table, {args.table_runs:,} vs 10 evaluate runs (whole process)", times["table big"],
-                times["table small"], f"ratio ≤ {TABLE_GOAL_RATIO}", lambda _ours, ratio: ratio <= TABLE_GOAL_RATIO),
+            row(f"`runs ls --json -n 0`, {size} runs (whole process)", times["listing"], times.get("mlflow"),
+                peer_name="MLflow search_runs" + ("" if has_mlflow else " (not installed)"),
+                goal=f"≤ {LISTING_GOAL_S} s", met=lambda ours, _ratio: ours <= LISTING_GOAL_S),
+            row(f"`synvita table`, {args.table_runs:,} evaluate runs (whole process)", times["table big"],
+                times["table small"], peer_name="the same, 10 runs", goal=f"≤ {TABLE_GOAL_RATIO}×",
+                met=lambda _ours, ratio: ratio <= TABLE_GOAL_RATIO),
         ]
         if not args.no_tui:
-            rows.append(row(f"TUI compare screen, {args.table_runs:,} vs 10 evaluate runs (whole process)",
-                            times["compare big"], times["compare small"], f"ratio ≤ {TABLE_GOAL_RATIO}",
-                            lambda _ours, ratio: ratio <= TABLE_GOAL_RATIO))
-        print_rows(rows)
+            rows.append(row(f"TUI compare screen, {args.table_runs:,} evaluate runs (whole process)",
+                            times["compare big"], times["compare small"], peer_name="the same, 10 runs",
+                            goal=f"≤ {TABLE_GOAL_RATIO}×", met=lambda _ours, ratio: ratio <= TABLE_GOAL_RATIO))
     return rows
 
 
 if __name__ == "__main__":
-    main()
+    print_rows(main())

@@ -29,6 +29,8 @@ from synvita.runs.ingest import ingest_run_dir
 
 CURVE_POINTS = 500
 GOAL_MS = 50.0
+QUICK = ["--repeats", "2"]
+"""The arguments of `run_all --quick`."""
 
 
 def refresh(api: Api, run_id: str, drawn: dict[str, int]) -> None:

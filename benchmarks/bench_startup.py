@@ -4,7 +4,7 @@ Times `synvita --help`, `runs ls`, `runs show` and `table` from process start to
 in turns with the `python -c pass` reference), and with `--imports` lists where `runs ls` spends its import time
 (`python -X importtime`, self time summed per top-level package). Goal (issue 16): each command ≤ 0.35 s.
 
-    .venv/bin/python benchmarks/bench_startup.py [--repeats 10] [--imports]
+    python -m benchmarks.bench_startup [--repeats 10] [--imports]
 """
 
 from __future__ import annotations
@@ -17,14 +17,14 @@ import tempfile
 from collections import Counter
 from functools import partial
 from pathlib import Path
-from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from databases import build_listing_db, build_table_db
-from timing import SYNVITA, environment, print_rows, row, time_in_turns, time_process
+from benchmarks.databases import build_listing_db, build_table_db
+from benchmarks.rows import Row, print_rows
+from benchmarks.timing import SYNVITA, environment, row, time_in_turns, time_process
 
 GOAL_S = 0.35
+QUICK = ["--repeats", "3"]
+"""The arguments of `run_all --quick`."""
 
 
 def import_budget(argv: list[str], env: dict[str, str], top: int = 12) -> list[tuple[str, float]]:
@@ -39,8 +39,8 @@ def import_budget(argv: list[str], env: dict[str, str], top: int = 12) -> list[t
     return spent.most_common(top)
 
 
-def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None) -> list[Row]:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_startup", description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--imports", action="store_true", help="also list the import time of `runs ls` per package")
     args = parser.parse_args(argv)
@@ -59,11 +59,10 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
         times = time_in_turns({name: partial(time_process, cmd, env) for name, cmd in commands.items()}, args.repeats)
         base = times.pop("python -c pass")
         rows = [
-            row(f"{name}, 10 runs (whole process) vs python -c pass", samples, base, f"≤ {GOAL_S} s",
-                lambda ours, _ratio: ours <= GOAL_S)
+            row(f"`{name}`, 10 runs (whole process)", samples, base, peer_name="python -c pass",
+                goal=f"≤ {GOAL_S} s", met=lambda ours, _ratio: ours <= GOAL_S)
             for name, samples in times.items()
         ]
-        print_rows(rows)
         if args.imports:
             print("import self time of `runs ls` per top-level package:")
             for package, seconds in import_budget(commands["runs ls"], env):
@@ -72,4 +71,4 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
 
 
 if __name__ == "__main__":
-    main()
+    print_rows(main())

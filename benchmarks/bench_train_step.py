@@ -27,6 +27,9 @@ import numpy as np
 from benchmarks.rows import Row, print_rows, ratio_row
 
 
+QUICK = ["--repeats", "2", "--steps", "4"]
+
+
 def quickstart_data(n_pairs: int):
     """TrainData of `n_pairs` quickstart-world pairs with a second render as their synthetic partners, and the vocab."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "research"))  # research/ is not installed

@@ -8,7 +8,7 @@ opening the detail screen of a train run (its curve holds 1/N of the points). Te
 worker, in both databases: opening the app checks the running runs for dead workers, and how many run at once
 depends on the workers, not on the database's size. Ratios are within one run of this script; no absolute claims.
 
-    .venv/bin/python benchmarks/bench_tui.py [--runs 100000] [--points 1000000] [--repeats 5]
+    python -m benchmarks.bench_tui [--runs 100000] [--points 1000000] [--repeats 5]
 """
 
 from __future__ import annotations
@@ -23,15 +23,15 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from timing import environment, print_rows, row, run_process
+from benchmarks.rows import Row, print_rows
+from benchmarks.timing import environment, row, run_process
 
 STATUSES = ("succeeded", "succeeded", "succeeded", "failed", "queued", "queued", "cancelled")
 RUNNING = 10
 """Runs running at once: one per live worker, however many runs the database holds (the newest queued ones)."""
+QUICK = ["--repeats", "2"]
+"""The arguments of `run_all --quick`."""
 
 
 def build_db(path: Path, n_runs: int, n_points: int) -> list[str]:
@@ -111,7 +111,8 @@ def child(db: Path, open_run: str | None, compare: str | None) -> None:
 def start(db: Path, open_run: str | None = None, compare: str | None = None) -> tuple[float, float, float]:
     """(wall seconds from process start to exit, CPU seconds, peak RSS in MiB) of one whole TUI start on `db`
     (see `first_paint`)."""
-    argv = [sys.executable, __file__, "--child", str(db)] + (["--open", open_run] if open_run else [])
+    argv = [sys.executable, "-m", "benchmarks.bench_tui", "--child", str(db)]
+    argv += ["--open", open_run] if open_run else []
     argv += ["--compare", compare] if compare else []
     wall, cpu, out = run_process(argv, environment())
     return wall, cpu, json.loads(out.strip().splitlines()[-1])["rss_mib"]
@@ -128,8 +129,8 @@ def paired_starts(repeats: int, small: Path, big: Path, small_run: str | None = 
     return samples
 
 
-def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None) -> list[Row]:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_tui", description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=100_000)
     parser.add_argument("--points", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=5)
@@ -150,18 +151,20 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
         runs = paired_starts(args.repeats, small_db, big_db)
         detail = paired_starts(args.repeats, small_db, big_db, small_ids[0], big_ids[len(big_ids) // 2])
         size = f"{args.runs // 1000}k" if args.runs >= 1000 else str(args.runs)
+        same = "the same, 10 runs"
         rows = [
-            row(f"TUI runs screen, first paint (whole process), {size} vs 10 runs", [s[:2] for s in runs["big"]],
-                [s[:2] for s in runs["small"]], "ratio ≤ 1.30", lambda _ours, ratio: ratio <= 1.3),
-            row(f"TUI runs screen, peak RSS, {size} vs 10 runs", [(s[2], 0.0) for s in runs["big"]],
-                [(s[2], 0.0) for s in runs["small"]], "ratio ≤ 1.30", lambda _ours, ratio: ratio <= 1.3, unit="MiB"),
-            row(f"TUI run detail with its curve, first paint (whole process), {size} vs 10 runs",
-                [s[:2] for s in detail["big"]], [s[:2] for s in detail["small"]], "ratio ≤ 1.30",
-                lambda _ours, ratio: ratio <= 1.3),
+            row(f"TUI runs screen, first paint (whole process), {size} runs", [s[:2] for s in runs["big"]],
+                [s[:2] for s in runs["small"]], peer_name=same, goal="≤ 1.3×",
+                met=lambda _ours, ratio: ratio <= 1.3),
+            row(f"TUI runs screen, peak RSS, {size} runs", [(s[2], 0.0) for s in runs["big"]],
+                [(s[2], 0.0) for s in runs["small"]], peer_name=same, goal="≤ 1.3×",
+                met=lambda _ours, ratio: ratio <= 1.3, unit="MiB"),
+            row(f"TUI run detail with its curve, first paint (whole process), {size} runs",
+                [s[:2] for s in detail["big"]], [s[:2] for s in detail["small"]], peer_name=same, goal="≤ 1.3×",
+                met=lambda _ours, ratio: ratio <= 1.3),
         ]
-        print_rows(rows)
     return rows
 
 
 if __name__ == "__main__":
-    main()
+    print_rows(main())

@@ -3,7 +3,8 @@
 A benchmark module takes part in `run_all` when it defines `main(argv: list[str] | None = None) -> list[Row]`
 (annotated so: run_all reads the annotation to pick the modules whose `main` returns rows, without running the
 others). `main` measures ours and the peer in the same process, interleaved, `repeats` times, and returns one `Row`
-per comparison; called as a script it prints them (`print_rows`).
+per comparison; called as a script it prints them (`print_rows`). It also defines `QUICK`, the arguments of a
+quick check (`run_all --quick`): fewer repeats, and smaller sizes where one repeat takes long.
 
 Fields of a row:
 
@@ -11,7 +12,7 @@ Fields of a row:
     ours     our median with its unit ("61,200 points/s")
     peer     the peer and its median ("MLflow 3.17 log_batch (SQLite) 2,900 points/s")
     ratio    the median over repeats of the per-repeat ratio ours / peer (peer / ours where the row says so),
-             oriented as `goal` states it
+             oriented as `goal` states it; NaN when the peer could not be measured (an optional peer not installed)
     repeats  how many times each side was measured
     low      the smallest per-repeat ratio
     high     the largest per-repeat ratio
@@ -21,6 +22,7 @@ Fields of a row:
 
 from __future__ import annotations
 
+import math
 import statistics
 from dataclasses import dataclass
 from typing import Callable, Sequence
@@ -70,7 +72,14 @@ def ratio_row(
     )
 
 
+def ratio_text(row: Row) -> str:
+    """"2.35× (2.10–2.61)", or "—" without a peer."""
+    if math.isnan(row.ratio):
+        return "—"
+    return f"{row.ratio:.2f}× ({row.low:.2f}–{row.high:.2f})"
+
+
 def print_rows(rows: Sequence[Row]) -> None:
     for row in rows:
-        print(f"{row.name}: {row.ours} vs {row.peer}: {row.ratio:.2f}× ({row.low:.2f}–{row.high:.2f}, "
-              f"{row.repeats} repeats); goal {row.goal}: {'met' if row.met else 'NOT met'}")
+        print(f"{row.name}: {row.ours} vs {row.peer}: {ratio_text(row)}, {row.repeats} repeats; goal {row.goal}: "
+              f"{'met' if row.met else 'NOT met'}")

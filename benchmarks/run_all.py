@@ -5,17 +5,21 @@ the row format and the contract); the others are plain scripts and are skipped w
 `main([])` runs with its own defaults, so a row is measured as its module documents. The table names the machine
 (CPU model from /proc/cpuinfo, cores) and the date; every row carries its ratio, repeats and min–max.
 
-    python -m benchmarks.run_all [--out docs/benchmarks.md] [--only bench_ingest bench_run_detail] [--quickstart]
-
+`--only NAME ...` runs some of the modules; `--quick` runs each with its `QUICK` arguments (fewer repeats, smaller
+sizes where a repeat takes long), to check that the goals hold, not to record them. Either one prints the rows and
+writes a file only when `--out` names one, so that the record in docs/ only ever comes from a full run.
 `--quickstart` adds the quickstart's wall time (benchmarks/bench_quickstart.py, about ten minutes).
+
+    python -m benchmarks.run_all [--out docs/benchmarks.md] [--only bench_ingest bench_run_detail] [--quick] [--quickstart]
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import datetime
 import importlib
-import inspect
+import math
 import os
 import platform
 import sys
@@ -32,18 +36,19 @@ ON_REQUEST = {"bench_quickstart": "--quickstart"}
 
 
 def row_modules(only: Sequence[str] = (), requested: Sequence[str] = ()) -> list[str]:
-    """Names of the benchmark modules whose `main` returns rows (by its annotation), in file order; a module of
-    `ON_REQUEST` only when named in `only` or `requested`."""
+    """Names of the benchmark modules whose `main` returns rows (by its annotation, read from the source: the
+    others are neither run nor imported), in file order; a module of `ON_REQUEST` only when named in `only` or
+    `requested`."""
     names = []
     for path in sorted(HERE.glob("bench_*.py")):
         if only and path.stem not in only:
             continue
         if path.stem in ON_REQUEST and path.stem not in (*only, *requested):
             continue
-        module = importlib.import_module(f"benchmarks.{path.stem}")
-        main = getattr(module, "main", None)
-        if main is not None and inspect.signature(main).return_annotation in ("list[Row]", list[Row]):
-            names.append(path.stem)
+        for node in ast.parse(path.read_text()).body:
+            if (isinstance(node, ast.FunctionDef) and node.name == "main" and node.returns is not None
+                    and ast.unparse(node.returns) == "list[Row]"):
+                names.append(path.stem)
     return names
 
 
@@ -69,39 +74,55 @@ def markdown(results: dict[str, list[Row]]) -> str:
     ]
     for module, rows in results.items():
         for row in rows:
+            if math.isnan(row.ratio):  # the peer was not measured
+                ratio, spread = "—", "—"
+            else:
+                ratio, spread = f"{row.ratio:.2f}×", f"{row.low:.2f}–{row.high:.2f}"
             lines.append(
-                f"| `{module}` | {row.name} | {row.ours} | {row.peer} | {row.ratio:.2f}× | "
-                f"{row.low:.2f}–{row.high:.2f} | {row.repeats} | {row.goal} | {'yes' if row.met else '**no**'} |"
+                f"| `{module}` | {row.name} | {row.ours} | {row.peer} | {ratio} | {spread} | {row.repeats} "
+                f"| {row.goal} | {'yes' if row.met else '**no**'} |"
             )
     return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run_all", description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("docs/benchmarks.md"))
-    parser.add_argument("--only", nargs="*", default=(), help="module names (bench_ingest ...) to run")
+    parser.add_argument("--out", type=Path, help="the markdown file to write (default: docs/benchmarks.md for a "
+                                                  "full run, none with --only or --quick)")
+    parser.add_argument("--only", nargs="+", default=(), metavar="NAME", help="module names (bench_ingest ...) to run")
+    parser.add_argument("--quick", action="store_true", help="each module with its QUICK arguments")
     parser.add_argument("--quickstart", action="store_true",
                         help="also time `synvita run` of the quickstart (about ten minutes; bench_quickstart)")
     args = parser.parse_args(argv)
+    unknown = set(args.only) - {path.stem for path in HERE.glob("bench_*.py")}
+    if unknown:
+        parser.error(f"no benchmark module {', '.join(sorted(unknown))} in {HERE}")
+    out = args.out or (None if args.only or args.quick else Path("docs/benchmarks.md"))
     results: dict[str, list[Row]] = {}
     for name in row_modules(args.only, ["bench_quickstart"] if args.quickstart else []):
         print(f"== {name}", file=sys.stderr)
-        rows = importlib.import_module(f"benchmarks.{name}").main([])
+        module = importlib.import_module(f"benchmarks.{name}")
+        rows = module.main(list(module.QUICK) if args.quick else [])
         print_rows(rows)
         results[name] = rows
-    table = markdown(results)
+    if out is not None:
+        write_table(out, results)
+        print(f"wrote {out}", file=sys.stderr)
+    return 0 if all(row.met for rows in results.values() for row in rows) else 1
+
+
+def write_table(out: Path, results: dict[str, list[Row]]) -> None:
     when = datetime.date.today().isoformat()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(
         "# Benchmarks\n\n"
         f"Written by `python -m benchmarks.run_all` on {when}, on {machine()}.\n"
-        "Each row compares synvita with its peer measured in the same process, interleaved; the ratio is the\n"
-        "median of the per-repeat ratios, min–max their range. Absolute figures depend on the machine and its\n"
-        "load; the goals are about the ratios (or, where the goal names a time, about synvita's median).\n\n"
-        + table
+        "Each row compares synvita with its peer measured in the same run, interleaved (in-process timings, or whole\n"
+        "processes taken in turns); the ratio is the median of the per-repeat ratios, min–max their range. Absolute\n"
+        "figures depend on the machine and its load; the goals are about the ratios (or, where the goal names a time,\n"
+        "about synvita's median).\n\n"
+        + markdown(results)
     )
-    print(f"wrote {args.out}", file=sys.stderr)
-    return 0 if all(row.met for rows in results.values() for row in rows) else 1
 
 
 if __name__ == "__main__":

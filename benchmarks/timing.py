@@ -1,22 +1,15 @@
-"""Timing shared by the startup and listing benchmarks: whole processes timed in turns, and their result rows.
+"""Timing shared by the benchmarks of whole processes (startup, listing, TUI): processes timed in turns, and the
+`Row` (`benchmarks/rows.py`) each comparison makes.
 
-A row is a plain dict, the format `benchmarks/run_all.py` prints:
-    name     what was measured
-    unit     of `ours` and `peer`: "s" (seconds) or "MiB"
-    ours     synvita's median
-    peer     the reference's median in the same run (None when there is none)
-    ratio    ours / peer (None without a peer)
-    repeats  how many times each side ran
-    min, max the range over the repeats of the paired ratio ours_i / peer_i, or of `ours` without a peer
-    goal     the target, in words
-    met      whether the median meets it
-    ours_cpu, peer_cpu, ratio_cpu
-             the same from the processes' CPU time (user + system), which load from other processes inflates
-             less than wall time: on a busy machine it shows what a quiet one would measure
+A sample is (wall seconds, CPU seconds) of one process. A row's ratio is ours / peer per repeat (its median, min and
+max); `ours` and `peer` show the wall-time medians with the CPU-time medians beside them (user + system of the
+process, which load from other processes inflates less than wall time: on a busy machine it shows what a quiet one
+would measure).
 """
 
 from __future__ import annotations
 
+import math
 import os
 import resource
 import statistics
@@ -25,7 +18,8 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+
+from benchmarks.rows import Row
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -77,44 +71,25 @@ def time_in_turns(commands: dict[str, Callable[[], Sample]], repeats: int) -> di
 
 
 def row(
-    name: str, ours: list[Sample], peer: list[Sample] | None, goal: str, met: Callable[[float, float | None], bool],
-    unit: str = "s",
-) -> dict[str, Any]:
-    """A result row from paired samples (see the module docstring); `met(ours median, ratio)` judges the goal.
-    For a unit other than seconds the samples' second element is unused (no CPU columns)."""
-    walls = [w for w, _ in ours]
-    ours_median = statistics.median(walls)
-    result: dict[str, Any] = {"name": name, "unit": unit, "ours": ours_median, "peer": None, "ratio": None}
-    spread = walls
-    if peer is not None:
-        peer_walls = [w for w, _ in peer]
-        result["peer"] = statistics.median(peer_walls)
-        result["ratio"] = ours_median / result["peer"]
-        spread = [a / b for a, b in zip(walls, peer_walls)]
-    result.update({"repeats": len(ours), "min": min(spread), "max": max(spread), "goal": goal,
-                   "met": bool(met(ours_median, result["ratio"]))})
-    if unit == "s":
-        result["ours_cpu"] = statistics.median(c for _, c in ours)
-        result["peer_cpu"] = None if peer is None else statistics.median(c for _, c in peer)
-        result["ratio_cpu"] = None if peer is None else result["ours_cpu"] / result["peer_cpu"]
-    return result
+    name: str, ours: list[Sample], peer: list[Sample] | None, *, peer_name: str, goal: str,
+    met: Callable[[float, float], bool], unit: str = "s",
+) -> Row:
+    """A row from paired samples (ours[i] and peer[i] from the same turn); `met(ours median, ratio)` judges the
+    goal. Without a peer (not installed) the ratio is NaN. For a unit other than seconds the samples' second
+    element is unused (no CPU time shown)."""
+    ours_median = statistics.median(w for w, _ in ours)
+    ratios = [] if peer is None else [o / p for (o, _), (p, _) in zip(ours, peer)]
+    ratio = statistics.median(ratios) if ratios else math.nan
+    return Row(
+        name=name, ours=_describe(ours, unit),
+        peer=f"{peer_name} " + ("not measured" if peer is None else _describe(peer, unit)),
+        ratio=ratio, repeats=len(ours), low=min(ratios, default=math.nan), high=max(ratios, default=math.nan),
+        goal=goal, met=bool(met(ours_median, ratio)),
+    )
 
 
-def _show(value: float, unit: str) -> str:
-    return f"{value * 1e3:.0f} ms" if unit == "s" else f"{value:.1f} {unit}"
-
-
-def print_rows(rows: list[dict[str, Any]]) -> None:
-    for r in rows:
-        def show(value: float, unit: str = r["unit"]) -> str:
-            return _show(value, unit)
-
-        peer = "" if r["peer"] is None else f" | peer {show(r['peer'])}"
-        ratio = "" if r["ratio"] is None else f" | ratio {r['ratio']:.2f} ({r['min']:.2f}–{r['max']:.2f})"
-        spread = "" if r["ratio"] is not None else f" ({show(r['min'])}–{show(r['max'])})"
-        cpu = ""
-        if r.get("ours_cpu") is not None:
-            cpu = f" | CPU {show(r['ours_cpu'])}" + ("" if r["peer_cpu"] is None else
-                                                      f" vs {show(r['peer_cpu'])}, ratio {r['ratio_cpu']:.2f}")
-        print(f"{r['name']}: {show(r['ours'])}{spread}{peer}{ratio}{cpu} | n={r['repeats']} | goal {r['goal']}: "
-              f"{'met' if r['met'] else 'NOT met'}")
+def _describe(samples: list[Sample], unit: str) -> str:
+    wall = statistics.median(w for w, _ in samples)
+    if unit != "s":
+        return f"{wall:.1f} {unit}"
+    return f"{wall * 1e3:.0f} ms (CPU {statistics.median(c for _, c in samples) * 1e3:.0f} ms)"

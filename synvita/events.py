@@ -111,20 +111,21 @@ def read_new_events(
     naming the line instead of stopping the reader, so ingestion always goes on.
     """
     try:
-        fh = open(path, "rb")
+        fd = os.open(path, os.O_RDONLY)
     except FileNotFoundError:
         return [], offset
-    with fh:
-        fh.seek(offset)
-        available = os.fstat(fh.fileno()).st_size - offset
-        data = fh.read(min(available, max_bytes) if max_bytes else available)  # read(n) allocates n bytes first
+    try:  # pread on a bare descriptor: a poll of a few lines pays no buffered file object
+        available = os.fstat(fd).st_size - offset
+        data = os.pread(fd, max(0, min(available, max_bytes) if max_bytes else available), offset)  # allocates n first
         end = data.rfind(b"\n") + 1
         while not end and max_bytes and len(data) >= max_bytes:  # one line longer than max_bytes
-            more = fh.read(max_bytes)
+            more = os.pread(fd, max_bytes, offset + len(data))
             if not more:
                 break
             data += more
             end = data.rfind(b"\n") + 1
+    finally:
+        os.close(fd)
     if not end:
         return [], offset
     text = data[:end].decode("utf-8", errors="replace")

@@ -327,18 +327,22 @@ def _compare(row: TableRow, base_row: TableRow, run_by_id: dict[str, Run], run_v
     """Each cell's difference to the baseline row: paired by seed where the rows share seeds (same experiment, and
     the same generator where both runs name one), with a 95% t-interval over the per-seed differences; a plain
     difference of means where no seed pairs."""
-    def pairs_with(run: Run, base: Run) -> bool:
-        return (
-            run.seed is not None and run.seed == base.seed and run.experiment == base.experiment
-            and (run.generator is None or base.generator is None or run.generator == base.generator)
-        )
-
+    base_by_seed: dict[tuple[int, str], list[str]] = {}  # the baseline's run ids by (seed, experiment), in row order
+    for bid in base_row.runs:
+        base = run_by_id[bid]
+        if base.seed is not None:
+            base_by_seed.setdefault((base.seed, base.experiment), []).append(bid)
     partner: dict[str, str] = {}
+    taken: set[str] = set()
     for rid in row.runs:
         run = run_by_id[rid]
-        match = next((b for b in base_row.runs if b not in partner.values() and pairs_with(run, run_by_id[b])), None)
+        if run.seed is None:
+            continue
+        match = next((b for b in base_by_seed.get((run.seed, run.experiment), ()) if b not in taken
+                      and (run.generator is None or run_by_id[b].generator in (None, run.generator))), None)
         if match is not None:
             partner[rid] = match
+            taken.add(match)
     for key, cell in row.cells.items():
         if key not in base_row.cells:
             continue

@@ -96,7 +96,7 @@ def ingest_run_dir(
     `token`: the attempt token of the caller's execution (nothing is recorded once it is not the run's)."""
     if run_dir is None:
         run_dir = store.get_run(run_id).run_dir
-    path = Path(run_dir) / EVENTS_FILE
+    path = os.path.join(run_dir, EVENTS_FILE)  # os.path rather than pathlib: this runs at every poll
     try:
         size = os.stat(path).st_size
     except FileNotFoundError:
@@ -127,7 +127,6 @@ def parse_events(events: Iterable[dict[str, Any]], run_dir: str | Path) -> list[
                 hint="events are the lines of events.jsonl; seq is the 0-based line number",
             )
     now = time.time()
-    run_dir = Path(run_dir)
     return [_parse_event(ev, run_dir, now) for ev in events]
 
 
@@ -135,10 +134,14 @@ _METRIC_LINE_KEYS = {"seq", "ts", "kind", "name", "value", "step"}
 """The keys of a metric line as `EventWriter` writes it (the common case, parsed without a generic copy)."""
 
 
-def _parse_event(ev: dict[str, Any], run_dir: Path, now: float) -> StageEvent:
+def _parse_event(ev: dict[str, Any], run_dir: str | Path, now: float) -> StageEvent:
     seq, kind = int(ev["seq"]), str(ev.get("kind", "log"))
     if kind == "metric" and ev.keys() == _METRIC_LINE_KEYS:
-        data = {"name": ev["name"], "value": ev["value"], "step": ev["step"]}
+        name, value, step, ts = ev["name"], ev["value"], ev["step"], ev["ts"]
+        data = {"name": name, "value": value, "step": step}
+        if type(name) is str and type(value) is float and type(step) is int and type(ts) is float and ts - ts == 0.0:
+            # as EventWriter writes it: the row `_typed_event` would make, without its conversions
+            return MetricEvent(seq=seq, ts=ts, data=data, name=name, step=step, value=value)
     else:
         data = {k: v for k, v in ev.items() if k not in ("seq", "ts", "kind")}
     try:
@@ -153,7 +156,7 @@ def _parse_event(ev: dict[str, Any], run_dir: Path, now: float) -> StageEvent:
     )
 
 
-def _typed_event(seq: int, ts: float, kind: str, data: dict[str, Any], run_dir: Path) -> StageEvent:
+def _typed_event(seq: int, ts: float, kind: str, data: dict[str, Any], run_dir: str | Path) -> StageEvent:
     """The row for one well-formed line (KeyError / TypeError / ValueError when its fields do not fit its kind)."""
     if kind == "metric":
         return MetricEvent(seq=seq, ts=ts, data=data, name=str(data["name"]), step=int(data.get("step", 0)),

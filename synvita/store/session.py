@@ -13,6 +13,7 @@ import math
 import os
 import sqlite3
 import time
+import threading
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, Iterator
@@ -48,6 +49,9 @@ class Session:
         self.locked_seen_at = -math.inf
         """`time.monotonic()` when a call of this process last found the database locked past the busy timeout (the
         reaper's hint that heartbeats may have been held up too)."""
+        self._kept_raw: sqlite3.Connection | None = None
+        """The bare connection `_raw_transaction` keeps for this store's hot paths (taken out of the pool once)."""
+        self._kept_raw_lock = threading.Lock()
         timeout_ms = int(self.busy_timeout_s * 1000)
 
         @event.listens_for(self._engine, "connect")
@@ -65,6 +69,11 @@ class Session:
             conn.exec_driver_sql(conn.get_execution_options().get("synvita_begin", "BEGIN"))
 
     def close(self) -> None:
+        self._fork_guard()
+        with self._kept_raw_lock:
+            if self._kept_raw is not None:
+                self._kept_raw.close()
+            self._kept_raw = None
         self._engine.dispose()
 
     def __repr__(self) -> str:
@@ -77,6 +86,7 @@ class Session:
         """In a forked child, never reuse the parent's pooled SQLite connections (that corrupts locking)."""
         if os.getpid() != self._pid:
             self._engine.dispose(close=False)
+            self._kept_raw, self._kept_raw_lock = None, threading.Lock()  # the parent's: left to it, never closed
             self._pid = os.getpid()
 
     def _require_writable(self) -> None:
@@ -115,22 +125,38 @@ class Session:
 
     @contextmanager
     def _raw_transaction(self, begin: str) -> Iterator[sqlite3.Connection]:
-        """One transaction on the bare sqlite3 connection of a pooled connection, for hot paths (an ingestion
-        poll) where SQLAlchemy's cost per statement would outweigh the statements themselves."""
+        """One transaction on a bare sqlite3 connection, for hot paths (an ingestion poll) where SQLAlchemy's cost
+        per statement would outweigh the statements themselves."""
         self._fork_guard()
-        with self._translate_errors():
+        with self._translate_errors(), self._bare_connection() as raw:
+            raw.execute(begin)
+            try:
+                yield raw
+            except BaseException:
+                raw.execute("ROLLBACK")
+                raise
+            raw.execute("COMMIT")
+
+    @contextmanager
+    def _bare_connection(self) -> Iterator[sqlite3.Connection]:
+        """The bare sqlite3 connection this store keeps for raw transactions: taken out of the pool (pragmas set)
+        on first use and kept until `close()`, so that a poll pays no pool checkout and return. A second thread
+        meanwhile, or a raw transaction inside another, gets a pooled connection of its own."""
+        if not self._kept_raw_lock.acquire(blocking=False):
             pooled = self._engine.raw_connection()
             try:
-                raw: sqlite3.Connection = pooled.dbapi_connection  # type: ignore[assignment]
-                raw.execute(begin)
-                try:
-                    yield raw
-                except BaseException:
-                    raw.execute("ROLLBACK")
-                    raise
-                raw.execute("COMMIT")
+                yield pooled.dbapi_connection  # type: ignore[misc]
             finally:
                 pooled.close()
+            return
+        try:
+            if self._kept_raw is None:
+                pooled = self._engine.raw_connection()
+                pooled.detach()
+                self._kept_raw = pooled.dbapi_connection  # type: ignore[assignment]
+            yield self._kept_raw
+        finally:
+            self._kept_raw_lock.release()
 
     def _raw_write(self) -> AbstractContextManager[sqlite3.Connection]:
         """`_write()` on the bare sqlite3 connection (see `_raw_transaction`)."""

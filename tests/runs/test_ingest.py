@@ -3,6 +3,7 @@ metrics failing their run without stopping ingestion."""
 
 import json
 import math
+import os
 from pathlib import Path
 
 import pytest
@@ -56,27 +57,6 @@ def test_a_non_finite_result_is_refused_the_same_way(store):
     assert store.get_run(run.id).error == "result b/acc is NaN (not recorded)"
 
 
-class _CountingReader:
-    """A binary file object that counts the bytes read through it."""
-
-    def __init__(self, fh, counter):
-        self._fh, self._counter = fh, counter
-
-    def read(self, size=-1):
-        data = self._fh.read(size)
-        self._counter.append(len(data))
-        return data
-
-    def __getattr__(self, name):
-        return getattr(self._fh, name)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self._fh.close()
-
-
 def test_a_poll_reads_only_what_was_appended(store, monkeypatch):
     import synvita.events
 
@@ -86,8 +66,15 @@ def test_a_poll_reads_only_what_was_appended(store, monkeypatch):
     assert len(ingest_run_dir(store, run.id, run.run_dir)) == 200_000 - 50
     with open(events, "a") as fh:
         fh.write("".join(_metric_line(i, 0.5) for i in range(200_000 - 50, 200_000)))
-    counted: list[int] = []
-    monkeypatch.setattr(synvita.events, "open", lambda *a, **k: _CountingReader(open(*a, **k), counted), raising=False)
+    counted: list[int] = []  # the bytes of each read of events.jsonl (the reader preads a bare descriptor)
+    pread = os.pread
+
+    def counting_pread(fd: int, size: int, offset: int) -> bytes:
+        data = pread(fd, size, offset)
+        counted.append(len(data))
+        return data
+
+    monkeypatch.setattr(synvita.events.os, "pread", counting_pread)
     new = ingest_run_dir(store, run.id, run.run_dir)
     assert [e["seq"] for e in new] == list(range(200_000 - 50, 200_000))
     assert 0 < sum(counted) <= 8 * 1024  # the 50 new lines, not the 200k before them
