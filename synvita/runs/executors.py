@@ -339,6 +339,7 @@ class SlurmExecutor(Executor):
             f"  echo {shlex.quote(f'synvita {run.id}:')} \"checkpoint written; requeueing job $task\"",
             '  scontrol requeue "$task" && exit 0',
             "fi",
+            *(self._failed_rank_lines(run_dir, processes * nodes) if ranks else []),
             f'echo "$rc" > {quoted_dir}/exitcode.$task',
             "exit $rc",
             "",
@@ -358,6 +359,20 @@ class SlurmExecutor(Executor):
             'export MASTER_ADDR="$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1)"',
             "export MASTER_PORT=$((20000 + SLURM_JOB_ID % 20000))",
             " ".join(shlex.quote(a) for a in srun) + " 2>&1 &",
+        ]
+
+    @staticmethod
+    def _failed_rank_lines(run_dir: Path, world: int) -> list[str]:
+        """After a failed srun step: a rank killed by a signal, or one that exited with a code of its own, wrote no
+        error line; srun's first report of a task ("srun: error: NODE: task 1: Killed", in stdout.log) becomes the
+        run's error. A rank that raised (exit code 1) has already written its own line."""
+        out, err = (shlex.quote(str(Path(run_dir) / name)) for name in (STDOUT_FILE, STDERR_FILE))
+        return [
+            f'if [ "$rc" != 0 ] && [ "$rc" != {PREEMPTED_EXIT} ]; then',
+            f"  grep -a '^srun: error: .*: task [0-9]*: ' {out} | grep -v 'Exited with exit code 1$' | head -n 1 |"
+            f" sed -E 's/^srun: error: [^:]*: task ([0-9]+): (.*)$/RankFailed: rank \\1 of {world} failed: \\2/'"
+            f" >> {err}",
+            "fi",
         ]
 
     def _submit(self, path: Path, *extra: str) -> str:

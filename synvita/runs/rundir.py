@@ -6,6 +6,7 @@ import getpass
 import json
 import os
 import platform
+import re
 import socket
 import subprocess
 import sys
@@ -143,6 +144,9 @@ def prepare_run_dir(
     return run_dir
 
 
+_STEP_CANCELLED = re.compile(r"^slurmstepd(-\S+)?: error: \*\*\* STEP \S+ ON \S+ CANCELLED")
+
+
 def error_from_stderr(path: str | Path, max_bytes: int = 65536) -> str | None:
     """The exception line of a failed stage: the last non-empty line of stderr, with the module path of a
     qualified exception name dropped ("synvita.errors.StageError: x" → "StageError: x") and control characters
@@ -156,9 +160,11 @@ def error_from_stderr(path: str | Path, max_bytes: int = 65536) -> str | None:
     except OSError:
         return None
     lines = [ln.strip() for ln in tail.splitlines() if ln.strip()]
+    # slurmstepd's note that it cancelled a step of several ranks follows the failing rank's own line
+    lines = [ln for ln in lines if not _STEP_CANCELLED.match(ln)] or lines
     if not lines:
         return None
-    last = lines[-1]
+    last = re.sub(r"^\[rank\d+\]:\s*", "", lines[-1])  # torch's prefix on a distributed rank's lines
     head, sep, rest = last.partition(":")
     if sep and " " not in head and "." in head and head.rsplit(".", 1)[-1][:1].isupper():
         last = head.rsplit(".", 1)[-1] + ":" + rest

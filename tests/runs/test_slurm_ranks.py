@@ -85,3 +85,14 @@ def test_dry_run_prints_the_srun_line(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.count("srun --nodes=2 --ntasks-per-node=2 --kill-on-bad-exit=1 ") == 2  # pretrain and train
     assert proc.stdout.count("#SBATCH --ntasks-per-node=2") == 2
+
+
+def test_the_failing_ranks_line_is_the_error_not_slurmstepds_note_after_it(tmp_path):
+    from synvita.runs.rundir import error_from_stderr
+
+    stderr = tmp_path / "stderr.log"
+    stderr.write_text("[rank1]: synvita.stages.ranks.RankFailed: rank 1 of 2 failed: ValueError: bad\n"
+                      "slurmstepd-vm: error: *** STEP 125.0 ON vm CANCELLED AT 2026-12-04T08:40:33 ***\n")
+    assert error_from_stderr(stderr) == "RankFailed: rank 1 of 2 failed: ValueError: bad"
+    stderr.write_text("slurmstepd-vm: error: *** JOB 7 ON vm CANCELLED AT 2026-12-04T08:40:33 DUE TO TIME LIMIT ***\n")
+    assert "DUE TO TIME LIMIT" in error_from_stderr(stderr)  # a job's end is news, kept

@@ -137,3 +137,76 @@ def test_a_requeued_train_job_resumes_its_run_with_the_same_results(store, monke
     curve_a = [(p.step, p.value) for p in store.metrics(a.id, "loss_real")]
     curve_b = [(p.step, p.value) for p in store.metrics(b.id, "loss_real")]
     assert curve_a == curve_b
+
+
+@pytest.mark.slow
+def test_a_two_process_train_job_starts_its_ranks_with_srun_and_trains_like_one(store, monkeypatch):
+    """`[train] processes = 2` on the real Slurm: one job, two srun tasks, the loss curve of one process."""
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    base = {**TINY, "train": {**TINY["train"], "variants": ["none"], "steps": 12}}
+    one = spec_from_dict(base)
+    two = spec_from_dict({**base, "train": {**base["train"], "processes": 2}})
+    world, pretrain, train_1, train_2 = store.create_runs([
+        NewRun("scale", "s", "world", config=_planned(one, "world").config),
+        NewRun("scale", "s", "pretrain", config=_planned(one, "pretrain").config, depends_on=[0]),
+        NewRun("scale", "s", "train", variant="none", seed=0, config=_planned(one, "train").config, depends_on=[0, 1]),
+        NewRun("scale", "s", "train", variant="none", seed=0, config=_planned(two, "train").config, depends_on=[0, 1]),
+    ])
+    worker = _worker(store)
+    worker.run(until_idle=True)
+    worker.close()
+    a, b = store.get_run(train_1.id), store.get_run(train_2.id)
+    assert a.status == b.status == "succeeded", (a.error, b.error)
+    script = (Path(b.run_dir) / "slurm.sh").read_text()
+    assert "--ntasks-per-node=2" in script and "srun" in script
+    for name in ("loss_real",):
+        curve_1 = [(p.step, p.value) for p in store.metrics(a.id, name)]
+        curve_2 = [(p.step, p.value) for p in store.metrics(b.id, name)]
+        assert [s for s, _ in curve_1] == [s for s, _ in curve_2] and curve_1
+        assert [v for _, v in curve_2] == pytest.approx([v for _, v in curve_1], abs=1e-5, rel=1e-5)
+
+
+def _rank_pids(run_dir: Path) -> dict[int, int]:
+    """The srun tasks of a run's stage, by SLURM_PROCID: processes running `synvita.stages RUN_DIR` with a task rank."""
+    ranks = {}
+    for proc in Path("/proc").iterdir():
+        try:
+            cmd = (proc / "cmdline").read_bytes().split(b"\0")
+            env = dict(v.split(b"=", 1) for v in (proc / "environ").read_bytes().split(b"\0") if b"=" in v)
+        except (OSError, ValueError):
+            continue
+        if b"synvita.stages" in cmd and str(run_dir).encode() in cmd and b"SLURM_PROCID" in env:
+            ranks[int(env[b"SLURM_PROCID"])] = int(proc.name)
+    return ranks
+
+
+@pytest.mark.slow
+def test_a_rank_killed_under_srun_fails_the_run_without_a_hang(store, monkeypatch):
+    """kill -9 of rank 1 mid-run: srun ends the step (--kill-on-bad-exit), the run fails with a reason, no hang."""
+    import os
+    import signal
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    spec = spec_from_dict({**TINY, "train": {**TINY["train"], "variants": ["none"], "steps": 3000, "processes": 2}})
+    world, pretrain, train = store.create_runs([
+        NewRun("scale", "s", "world", config=_planned(spec, "world").config),
+        NewRun("scale", "s", "pretrain", config=_planned(spec, "pretrain").config, depends_on=[0]),
+        NewRun("scale", "s", "train", variant="none", seed=0, config=_planned(spec, "train").config, depends_on=[0, 1]),
+    ])
+    worker = _worker(store)
+    thread = threading.Thread(target=worker.run, kwargs={"until_idle": True})
+    thread.start()
+    try:
+        _wait(lambda: (store.get_run(train.id).progress or 0) > 0.01, 600)
+        ranks = _rank_pids(Path(store.get_run(train.id).run_dir))
+        assert sorted(ranks) == [0, 1], ranks
+        os.kill(ranks[1], signal.SIGKILL)
+        thread.join(timeout=300)
+        assert not thread.is_alive(), "the run hangs after a rank died"
+    finally:
+        worker.stop()
+        thread.join(timeout=60)
+    worker.close()
+    failed = store.get_run(train.id)
+    assert failed.status == "failed" and failed.error == "RankFailed: rank 1 of 2 failed: Killed", failed.error
+    assert not _rank_pids(Path(failed.run_dir))  # no rank outlives the run
