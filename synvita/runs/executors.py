@@ -333,8 +333,10 @@ class SlurmExecutor(Executor):
             "child=$!",
             "# Slurm's warning before the time limit (--signal=B:USR1): the stage checkpoints and exits "
             f"{PREEMPTED_EXIT}",
-            'trap \'kill -USR1 "$child" 2>/dev/null\' USR1',
-            'while :; do wait "$child"; rc=$?; if [ "$rc" -gt 128 ] && kill -0 "$child" 2>/dev/null; then continue; fi; break; done',
+            'trap \'warned=1; kill -USR1 "$child" 2>/dev/null\' USR1',
+            "# a wait the trap interrupted returns >128; wait again for the stage's own status (bash keeps it even",
+            "# when the stage has already exited)",
+            'while :; do warned=; wait "$child"; rc=$?; if [ -n "$warned" ]; then continue; fi; break; done',
             f'if [ "$rc" = {PREEMPTED_EXIT} ]; then',
             f"  echo {shlex.quote(f'synvita {run.id}:')} \"checkpoint written; requeueing job $task\"",
             '  scontrol requeue "$task" && exit 0',

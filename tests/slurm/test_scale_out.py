@@ -210,3 +210,72 @@ def test_a_rank_killed_under_srun_fails_the_run_without_a_hang(store, monkeypatc
     failed = store.get_run(train.id)
     assert failed.status == "failed" and failed.error == "RankFailed: rank 1 of 2 failed: Killed", failed.error
     assert not _rank_pids(Path(failed.run_dir))  # no rank outlives the run
+
+
+def _batch_shell(job_id: str) -> int:
+    """The pid of a running job's batch shell (slurmstepd runs it as `/bin/bash .../slurm_script`)."""
+    for proc in Path("/proc").iterdir():
+        try:
+            cmd = (proc / "cmdline").read_bytes()
+            env = (proc / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"slurm_script" in cmd and f"SLURM_JOB_ID={job_id}".encode() in env:
+            return int(proc.name)
+    raise AssertionError(f"no batch shell of job {job_id}")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stage", ["train", "pretrain"])
+def test_the_warning_signal_checkpoints_requeues_and_resumes_to_the_same_results(store, monkeypatch, stage):
+    """Slurm's warning before the time limit (`--signal=B:USR1@T`: to the batch shell only, sent here by pid):
+    the batch script passes it to the stage, which writes its checkpoint and exits 75; the script requeues the
+    job, and the requeued job resumes the same run to the results of an uninterrupted one."""
+    import os
+    import signal
+
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        monkeypatch.setenv(var, "1")
+    spec = spec_from_dict({**TINY, "scorers": {**TINY["scorers"], "steps": 600},
+                           "train": {**TINY["train"], "variants": ["none"], "steps": 600}})
+    runs = [NewRun("scale", "s", "world", config=_planned(spec, "world").config)]
+    if stage == "train":
+        runs.append(NewRun("scale", "s", "pretrain", config={**_planned(spec, "pretrain").config,
+                                                             "scorers": {**TINY["scorers"]}}, depends_on=[0]))
+        config = _planned(spec, "train").config
+        runs += [NewRun("scale", "s", "train", variant="none", seed=0, config=config, depends_on=[0, 1]),
+                 NewRun("scale", "s", "train", variant="none", seed=0, config={**config, "copy": 1}, depends_on=[0, 1])]
+    else:
+        config = _planned(spec, "pretrain").config
+        runs += [NewRun("scale", "s", "pretrain", config=config, depends_on=[0]),
+                 NewRun("scale", "s", "pretrain", config={**config, "copy": 1}, depends_on=[0])]
+    created = store.create_runs(runs)
+    signalled, uninterrupted = created[-2], created[-1]
+    worker = _worker(store)
+    thread = threading.Thread(target=worker.run, kwargs={"until_idle": True})
+    thread.start()
+    try:
+        if stage == "train":
+            _wait(lambda: (store.get_run(signalled.id).progress or 0) > 0.2, 600)
+        else:  # a scorer reports when it is trained; its first periodic checkpoint says it is midway
+            _wait(lambda: store.get_run(signalled.id).run_dir
+                  and any((Path(store.get_run(signalled.id).run_dir) / "scorers").rglob("*.pt")), 600)
+        os.kill(_batch_shell(store.job_id(signalled.id)), signal.SIGUSR1)  # what --signal=B:USR1 does
+        thread.join(timeout=900)
+        assert not thread.is_alive()
+    finally:
+        worker.stop()
+        thread.join(timeout=60)
+    worker.close()
+    a, b = store.get_run(signalled.id), store.get_run(uninterrupted.id)
+    assert a.status == b.status == "succeeded", (a.error, b.error)
+    attempts = store.attempts(a.id)
+    assert len(attempts) == 2 and attempts[1].end_reason == "succeeded", attempts
+    log = (Path(a.run_dir) / "stdout.log").read_text()
+    assert "checkpoint written; requeueing job" in log and "restart 1" in log
+    if stage == "train":
+        assert (json.loads((Path(a.run_dir) / "train.json").read_text())["last"]
+                == json.loads((Path(b.run_dir) / "train.json").read_text())["last"])
+    else:
+        weights = lambda run: {k: v for k, v in _checksums(Path(run.run_dir) / "scorers").items() if "/ckpt/" not in k}
+        assert weights(a) == weights(b) and weights(a)  # the trained scorers, byte for byte
