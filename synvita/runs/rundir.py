@@ -132,7 +132,8 @@ def prepare_run_dir(
     run: Run, deps: list[Run], *, worker_id: str, executor: str, ancestors: list[Run] = ()
 ) -> Path:
     """Create the run directory and write `config.json` (StageContext) and `env.json`; returns the directory.
-    An existing directory (a retry) is reused: its events.jsonl continues, so seq stays monotonic."""
+    An existing directory (a retry) is reused; the worker then gives the new attempt an events.jsonl of its own
+    that continues the ingested lines, so seq stays monotonic (`synvita.runs.ingest.start_attempt_events`)."""
     run_dir = Path(run.run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     StageContext(

@@ -296,8 +296,8 @@ class Worker:
             self._ingest(run, force=True)
             self._end_attempt(run_id, job, outcome.status)
             final = self.store.finish(run_id, outcome.status, outcome.error, worker_id=self.worker_id,
-                                      token=self._tokens.pop(run_id))
-            del self._active[run_id]
+                                      token=self._tokens[run_id])
+            del self._active[run_id], self._tokens[run_id]
             self._emit(final, {"kind": "status", "status": final.status, "error": final.error, "seq": None})
 
     def _record_transitions(self, run_id: str, job: Job) -> None:

@@ -30,9 +30,11 @@ from synvita.store.sqlite_errors import DatabaseLocked
 FAILED_LIKE = ("failed", "cancelled")
 RETRYABLE = ("failed", "lost", "cancelled", "preempted")
 
-LOCK_WAIT_SHARE = 0.1
-"""A wait for the write lock longer than this share of the heartbeat timeout may have held heartbeats up as
-long: the reaper then reaps nothing until a whole timeout has passed without such a wait."""
+LOCK_WAIT_SHARE = 0.5
+"""A wait for the write lock longer than this share of the heartbeat timeout may have held heartbeats up as long,
+enough to age a live run's heartbeat past the timeout (beats come at most half a timeout apart with the advised
+interval): the reaper then reaps nothing until a whole timeout has passed without such a wait. Shorter waits,
+like a busy machine's slow start of a transaction, change nothing."""
 
 
 def new_attempt_token() -> str:

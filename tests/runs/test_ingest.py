@@ -129,3 +129,20 @@ def test_thinning_and_after_step_read_the_series_by_its_key(store):
     assert len({b - a for a, b in zip(steps, steps[1:-1])}) == 1
     assert [p.step for p in store.metrics(run.id, "loss", after_step=9_997)] == [9_998, 9_999, 10_000]
     assert [p.step for p in store.metrics(run.id, "loss", after_step=9_000, max_points=3)] == [9_001, 9_501, 10_000]
+
+
+@pytest.mark.parametrize("where", ["absolute", "relative"])
+def test_a_weights_file_outside_the_run_directory_is_never_read(store, tmp_path, where):
+    run = _running_run(store)
+    outside = tmp_path / "elsewhere" / "weights.jsonl"
+    outside.parent.mkdir()
+    outside.write_text(json.dumps({"sample_id": "s0", "f_target": 0.5, "f_other": 0.1, "weight": 1.0}) + "\n")
+    named = str(outside) if where == "absolute" else os.path.relpath(outside, run.run_dir)
+    assert (Path(run.run_dir) / named).resolve() == outside.resolve()
+    line = json.dumps({"seq": 0, "ts": 1.0, "kind": "weights", "path": named}) + "\n"
+    (Path(run.run_dir) / "events.jsonl").write_text(line)
+    [event] = ingest_run_dir(store, run.id)
+    assert store.weights(run.id) == []
+    [refused] = store.events(run.id)
+    assert refused.kind == "log" and refused.data["level"] == "error"
+    assert "points outside" in refused.data["msg"] and named in refused.data["msg"]

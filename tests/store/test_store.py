@@ -507,3 +507,11 @@ def test_the_store_records_typed_rows_and_reads_no_run_directory(store):
     assert store.get_run(run.id).key_metric == 2.0
     with pytest.raises(UserInputError, match="not an event row"):
         store.ingest_events(run.id, [{"seq": 3, "ts": 0.0, "kind": "log", "msg": "a dict"}])
+
+
+@pytest.mark.parametrize("name", ["", "x" * 201, "evil\x1b]0;pwned\x07", "two\nlines"])
+def test_create_runs_refuses_a_run_name_the_specs_refuse_whichever_front_end_sent_it(store, name):
+    with pytest.raises(UserInputError) as info:
+        store.create_runs([NewRun("fine", "s-1", "debug.noop"), NewRun(name, "s-1", "debug.noop")])
+    assert info.value.one_line().startswith("run #1 (debug.noop): the name")
+    assert store.count_runs() == 0  # all or nothing
