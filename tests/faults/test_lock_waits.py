@@ -8,12 +8,15 @@ import sqlite3
 import threading
 import time
 
+import pytest
 from faults_helpers import wait_for
 
 from synvita.runs.worker import Worker
 from synvita.store import NewRun
 
 FAST = dict(poll_s=0.02, heartbeat_s=0.1, lost_after_s=1.0, busy_timeout_s=0.2)
+DEFAULTS = dict(poll_s=0.1)
+"""`synvita worker`'s own timeouts (busy 10 s, heartbeat 2 s, lost after 30 s) against a lock held for 30 s."""
 
 
 def _run_in_thread(worker: Worker, failures: list[BaseException]) -> threading.Thread:
@@ -28,11 +31,15 @@ def _run_in_thread(worker: Worker, failures: list[BaseException]) -> threading.T
     return thread
 
 
-def test_a_write_lock_held_past_the_busy_and_heartbeat_timeouts_cancels_nothing(store, db_path):
+@pytest.mark.parametrize("settings, hold_s", [
+    pytest.param(FAST, 2.5, id="2.5s-past-fast-timeouts"),
+    pytest.param(DEFAULTS, 31.0, id="30s-at-the-defaults", marks=pytest.mark.slow),
+])
+def test_a_write_lock_held_past_the_busy_and_heartbeat_timeouts_cancels_nothing(store, db_path, settings, hold_s):
     (run,) = store.create_runs([NewRun("exp", "s", "debug.sleep", config={"seconds": 4})])
     failures: list[BaseException] = []
-    owner = Worker(db_path, worker_id="w-owner", **FAST)
-    reaper = Worker(db_path, worker_id="w-reaper", **FAST)
+    owner = Worker(db_path, worker_id="w-owner", **settings)
+    reaper = Worker(db_path, worker_id="w-reaper", **settings)
     threads = [_run_in_thread(owner, failures)]
     holder = sqlite3.connect(db_path, isolation_level=None)
     try:
@@ -40,7 +47,7 @@ def test_a_write_lock_held_past_the_busy_and_heartbeat_timeouts_cancels_nothing(
         threads.append(_run_in_thread(reaper, failures))
         time.sleep(0.3)  # the reaper is reaping
         holder.execute("BEGIN IMMEDIATE")  # a slow disk, another process's long transaction
-        time.sleep(2.5)  # > busy timeout (0.2 s) and > heartbeat timeout (1 s)
+        time.sleep(hold_s)  # > the busy timeout and > the heartbeat timeout
         holder.execute("ROLLBACK")
         for thread in threads:
             thread.join(timeout=60)
