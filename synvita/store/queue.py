@@ -23,7 +23,7 @@ from sqlalchemy import func, or_, select, text
 
 from synvita.entities import RUN_STATUSES, TERMINAL_STATUSES, Run
 from synvita.errors import NotFoundError, StoreError, UserInputError
-from synvita.store.models import RUNS
+from synvita.store.models import ATTEMPTS, RUNS
 from synvita.store.runs import RunRecords
 from synvita.store.sqlite_errors import DatabaseLocked
 
@@ -328,6 +328,11 @@ class RunQueue(RunRecords):
         ]
         if not ids:
             return []
+        # the attempt of a dead local worker ends here (no one else will end it); a Slurm job may still be running
+        # and be adopted by a new worker, which ends its attempt when the job ends
+        local = select(RUNS.c.id).where(RUNS.c.id.in_(ids), func.coalesce(RUNS.c.executor, "local") != "slurm")
+        conn.execute(ATTEMPTS.update().where(ATTEMPTS.c.run_id.in_(local), ATTEMPTS.c.ended_at.is_(None))
+                     .values(ended_at=now, end_reason="lost"))
         if retry_budget > 0:
             conn.execute(
                 RUNS.update()

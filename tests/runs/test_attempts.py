@@ -33,3 +33,13 @@ def test_each_execution_is_an_attempt_and_runs_show_lists_them(store, db_path):
     shown = CliRunner().invoke(app, ["--db", str(db_path), "runs", "show", run.id])
     assert shown.exit_code == 0, shown.output
     assert "attempts" in shown.output and "#1  local job" in shown.output and "#2  local job" in shown.output
+
+
+def test_the_attempt_of_a_dead_local_worker_is_ended_lost_by_the_reaper(store):
+    (run,) = store.create_runs([NewRun("exp", "s", "debug.sleep")])
+    store.claim_next("w-dead")
+    number = store.start_attempt(run.id, "local", "123", started=True)
+    (reaped,) = store.reap_lost(0.0, retry_budget=1)  # its worker is gone: no heartbeat at all
+    assert reaped.status == "queued" and reaped.attempt == 2
+    (attempt,) = store.attempts(run.id)
+    assert (attempt.number, attempt.end_reason) == (number, "lost") and attempt.ended_at
