@@ -27,7 +27,7 @@ def diff(run_a: RunIdArg, run_b: RunIdArg, json_output: JsonOpt = False) -> None
         for key, a, b, delta in rows:
             fa = "—" if a is None else f"{a:.4g}"
             fb = "—" if b is None else f"{b:.4g}"
-            fd = "" if delta is None else f"{'↑' if delta >= 0 else '↓'}{abs(delta):.4g}"
+            fd = "" if delta is None else "=" if delta == 0 else f"{'↑' if delta > 0 else '↓'}{abs(delta):.4g}"
             lines.append(f"  {key:<40} {fa:>10} {fb:>10} {fd:>10}")
 
     if d.environment:
