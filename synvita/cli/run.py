@@ -179,4 +179,5 @@ def worker(
             lost_after_s=lost_after, on_event=reporter.on_event, on_start=started, slurm=slurm or [],
         )
     outcome = ", ".join(f"{n} {status}" for status, n in sorted(summary.statuses.items()))
-    info(f"worker {summary.worker_id} executed {len(summary.runs)} run{'' if len(summary.runs) == 1 else 's'}" + (f" ({outcome})" if outcome else ""))
+    count = f"{len(summary.runs)} run{'' if len(summary.runs) == 1 else 's'}"
+    info(f"worker {summary.worker_id} executed {count}" + (f" ({outcome})" if outcome else ""))
