@@ -194,8 +194,13 @@ class AlignmentModel(nn.Module, ABC):
 
         Works in chunks of at most `batch_videos` distinct videos; each video is encoded once per chunk. `videos`
         may be a whole bank (a memmap is fine): only the referenced rows are read. `inputs`, a `VideoInputCache`
-        over the same `videos` for a model with the same `video_inputs_key`, serves (and keeps) their video inputs.
+        over the same `videos` for a model with the same `video_inputs_key`, serves (and keeps) their video inputs;
+        without one, a bank's inputs kept on disk (`synvita.models.stored_inputs`) serve them where there are any.
         """
+        if inputs is None:
+            from synvita.models.stored_inputs import stored_video_inputs
+
+            inputs = stored_video_inputs(self, videos)
         video_index = np.asarray(video_index, dtype=np.int64)
         if len(video_index) != len(captions):
             raise UserInputError(f"{len(video_index)} video indices but {len(captions)} captions", hint="one video per caption")
@@ -290,13 +295,18 @@ class VideoInputCache:
     """The `video_inputs` of one bank of videos, computed on first use and kept (on the CPU).
 
     The tiny model's object tracker has no parameters, so a video's tracks never change: a scorer's pretraining reads
-    each pretrain video about 16 times, and the K scorers of an ensemble score the same synthetic videos. Results
-    are those of `encode_videos` on the same videos (tests/models/test_video_inputs.py)."""
+    each pretrain video about 16 times, and the K scorers of an ensemble score the same synthetic videos. A bank on
+    disk (the memmap of its frames.npy) keeps them beside its frames for every later run to read
+    (`synvita.models.stored_inputs`); other frames keep them in memory. Results are those of `encode_videos` on the
+    same videos (tests/models/test_video_inputs.py, tests/models/test_stored_inputs.py)."""
 
     def __init__(self, model: AlignmentModel, frames: np.ndarray) -> None:
+        from synvita.models.stored_inputs import stored_video_inputs
+
         if not model.caches_video_inputs:
             raise UserInputError(f"model '{model.name}' has no parameter-free video inputs to cache")
         self.model, self.frames, self.key = model, frames, model.video_inputs_key
+        self._stored = stored_video_inputs(model, frames)
         self._have = np.zeros(len(frames), dtype=bool)
         self._store: dict[str, torch.Tensor] | None = None
 
@@ -305,6 +315,8 @@ class VideoInputCache:
 
     def get(self, index: np.ndarray) -> dict[str, torch.Tensor]:
         """The inputs of videos `index` (int [V], any order, repeats allowed), each [V, ...]."""
+        if self._stored is not None:
+            return self._stored.get(index)
         index = np.asarray(index, dtype=np.int64)
         missing = np.unique(index[~self._have[index]])
         if len(missing):
