@@ -86,8 +86,10 @@ def stored_video_inputs(model: AlignmentModel, frames) -> StoredVideoInputs | No
     """The stored video inputs of the bank `frames` for `model`, built on first use; None where `frames` is not a
     whole bank file, the model has no parameter-free inputs, runs elsewhere than on the CPU, or the store can be
     neither read nor written."""
+    if not model.caches_video_inputs or model.device.type != "cpu":
+        return None
     path = bank_frames_file(frames)
-    if path is None or not len(frames) or not model.caches_video_inputs or model.device.type != "cpu":
+    if path is None or not len(frames):
         return None
     key = json.loads(json.dumps(list(model.video_inputs_key)))  # as the header holds it
     stem = path.parent / f"{path.stem}.inputs-{hashlib.sha256(json.dumps(key).encode()).hexdigest()[:16]}"
@@ -143,6 +145,8 @@ class _Store:
     def build(self, model: AlignmentModel) -> StoredVideoInputs:
         """Compute the inputs of every clip and write them; the header last, so that it vouches for whole records."""
         self.header_path.unlink(missing_ok=True)
+        for left in self.records_path.parent.glob(f"{self.records_path.stem}.*.tmp-*"):
+            left.unlink(missing_ok=True)  # from a process killed while building (this one holds the lock)
         n = len(self.frames)
         tmp = self.records_path.with_name(f"{self.records_path.name}.tmp-{os.getpid()}")
         try:

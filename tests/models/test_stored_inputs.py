@@ -2,7 +2,6 @@
 later readers track nothing; a stale or mismatched store is rebuilt; only a whole bank's frames are served."""
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest

@@ -59,5 +59,5 @@ def test_stored_tracks_give_the_losses_of_tracking_on_the_fly(tmp_path):
     for other in (building, reading):
         assert other[0] == on_the_fly[0]  # every loss of every step, exactly
         assert all(torch.equal(other[1][k], on_the_fly[1][k]) for k in on_the_fly[1])
-    losses, _, tracked, broken = reading
+    _, _, tracked, broken = reading
     assert broken > 0 and tracked == broken + 2 * 2  # the broken-time clips, and each store's two-clip check
