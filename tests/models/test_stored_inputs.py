@@ -2,6 +2,7 @@
 later readers track nothing; a stale or mismatched store is rebuilt; only a whole bank's frames are served."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -161,3 +162,31 @@ def test_predict_reads_a_stored_bank_and_scores_as_from_pixels(bank):
     spy = Spy(model)
     assert np.array_equal(model.predict(bank.frames, video, caps), from_pixels)
     assert spy.clips == [2]  # the store's check, nothing else
+
+
+READER = """
+import sys
+import numpy as np
+from synvita.data.cache import load_bank
+from tests.models.test_stored_inputs import Spy, tiny
+from synvita.models.stored_inputs import stored_video_inputs
+model = tiny()
+spy = Spy(model)
+stored = stored_video_inputs(model, load_bank(sys.argv[1]).frames)
+np.save(sys.argv[2], stored.records["trajectory"])
+print(sum(spy.clips))
+"""
+
+
+def test_runs_that_open_a_bank_together_build_it_once(bank_dir, clips, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[2]), os.environ.get("PYTHONPATH", "")])}
+    runs = [subprocess.Popen([sys.executable, "-c", READER, str(bank_dir), str(tmp_path / f"{i}.npy")], env=env,
+                             stdout=subprocess.PIPE, text=True) for i in range(2)]
+    tracked = sorted(int(run.communicate(timeout=300)[0]) for run in runs)
+    assert all(run.returncode == 0 for run in runs)
+    assert tracked == [2, len(clips)]  # one built the store; the other waited, then checked two clips
+    assert np.array_equal(np.load(tmp_path / "0.npy"), np.load(tmp_path / "1.npy"))
