@@ -1,5 +1,5 @@
 """A bank's video inputs kept on disk (`synvita.models.stored_inputs`) equal those computed on the fly, bit for bit;
-later readers track nothing; a stale or mismatched store is rebuilt; only a whole bank's frames are served."""
+a later reader tracks two clips to check it; a stale or mismatched store is rebuilt; only a whole bank's frames are served."""
 
 import json
 from pathlib import Path
@@ -183,7 +183,8 @@ def test_runs_that_open_a_bank_together_build_it_once(bank_dir, clips, tmp_path)
     import subprocess
     import sys
 
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[2]), os.environ.get("PYTHONPATH", "")])}
+    root = Path(__file__).resolve().parents[2]  # the subprocesses import this module
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")])}
     runs = [subprocess.Popen([sys.executable, "-c", READER, str(bank_dir), str(tmp_path / f"{i}.npy")], env=env,
                              stdout=subprocess.PIPE, text=True) for i in range(2)]
     tracked = sorted(int(run.communicate(timeout=300)[0]) for run in runs)
