@@ -117,7 +117,6 @@ def stored_tracks_row(repeats: int, steps: int) -> Row:
     from synvita.config import TrainSection
     from synvita.data.cache import load_frames, save_frames
     from synvita.models.base import build_model
-    from synvita.models.stored_inputs import stored_video_inputs
     from synvita.training.loop import TrainConfig, TrainData
     from synvita.world.config import QUICKSTART
 
@@ -133,7 +132,7 @@ def stored_tracks_row(repeats: int, steps: int) -> Row:
         real, syn = (load_frames(Path(tmp) / f"{name}.npy") for name in ("real", "synthetic"))
         t0 = time.perf_counter()
         for bank in (real, syn):
-            stored_video_inputs(build_model("tiny", {"vocab": vocab, "frames": frames}, seed=0), bank)
+            build_model("tiny", {"vocab": vocab, "frames": frames}, seed=0).stored_video_inputs(bank)
         build = time.perf_counter() - t0
         on_disk = TrainData(real, data.pairs, syn, extra_negatives=data.extra_negatives)
         in_memory = TrainData(np.array(real), data.pairs, np.array(syn), extra_negatives=data.extra_negatives)

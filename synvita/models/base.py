@@ -39,13 +39,16 @@ import os
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 import torch
 from torch import nn
 
 from synvita.errors import NotFoundError, UserInputError
+
+if TYPE_CHECKING:
+    from synvita.models.stored_inputs import StoredVideoInputs
 
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
@@ -160,6 +163,16 @@ class AlignmentModel(nn.Module, ABC):
         """`video_inputs` of V videos → the features `encode_videos` gives for them."""
         return self.encode_videos(inputs["pixels"])
 
+    def stored_video_inputs(self, frames) -> StoredVideoInputs | None:
+        """The `video_inputs` of every clip of the bank `frames`, kept on disk beside its frames and built on first
+        use (`synvita.models.stored_inputs`), where they are parameter-free (`caches_video_inputs`), computed on the
+        CPU (bit for bit what this model computes on the fly) and `frames` is a whole bank file; else None."""
+        if not self.caches_video_inputs or self.device.type != "cpu":
+            return None
+        from synvita.models.stored_inputs import stored_video_inputs
+
+        return stored_video_inputs(frames, self.video_inputs_key, self.video_inputs)
+
     # ---- shared behaviour (override only with care) --------------------------------------------------------
 
     def score(self, video_features: Any, video_index: torch.Tensor, text: TextBatch) -> torch.Tensor:
@@ -198,9 +211,7 @@ class AlignmentModel(nn.Module, ABC):
         without one, a bank's inputs kept on disk (`synvita.models.stored_inputs`) serve them where there are any.
         """
         if inputs is None:
-            from synvita.models.stored_inputs import stored_video_inputs
-
-            inputs = stored_video_inputs(self, videos)
+            inputs = self.stored_video_inputs(videos)
         video_index = np.asarray(video_index, dtype=np.int64)
         if len(video_index) != len(captions):
             raise UserInputError(f"{len(video_index)} video indices but {len(captions)} captions", hint="one video per caption")
@@ -301,12 +312,10 @@ class VideoInputCache:
     same videos (tests/models/test_video_inputs.py, tests/models/test_stored_inputs.py)."""
 
     def __init__(self, model: AlignmentModel, frames: np.ndarray) -> None:
-        from synvita.models.stored_inputs import stored_video_inputs
-
         if not model.caches_video_inputs:
             raise UserInputError(f"model '{model.name}' has no parameter-free video inputs to cache")
         self.model, self.frames, self.key = model, frames, model.video_inputs_key
-        self._stored = stored_video_inputs(model, frames)
+        self._stored = model.stored_video_inputs(frames)
         self._have = np.zeros(len(frames), dtype=bool)
         self._store: dict[str, torch.Tensor] | None = None
 

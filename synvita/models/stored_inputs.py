@@ -34,13 +34,13 @@ import json
 import mmap
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 import torch
 
-if TYPE_CHECKING:
-    from synvita.models.base import AlignmentModel
+VideoInputs = Callable[[np.ndarray], dict[str, torch.Tensor]]
+"""A model's `video_inputs`: uint8 clips [V, T, H, W, 3] → tensors with a leading V dimension."""
 
 STORE_FORMAT = 1
 """The layout of the files above; a header of another format is rebuilt."""
@@ -82,23 +82,21 @@ class StoredVideoInputs:
         return {name: torch.from_numpy(np.ascontiguousarray(rows[name])) for name in rows.dtype.names}
 
 
-def stored_video_inputs(model: AlignmentModel, frames) -> StoredVideoInputs | None:
-    """The stored video inputs of the bank `frames` for `model`, built on first use; None where `frames` is not a
-    whole bank file, the model has no parameter-free inputs, runs elsewhere than on the CPU, or the store can be
-    neither read nor written."""
-    if not model.caches_video_inputs or model.device.type != "cpu":
-        return None
+def stored_video_inputs(frames, key: tuple, compute: VideoInputs) -> StoredVideoInputs | None:
+    """The inputs `compute` gives for every clip of the bank `frames`, kept on disk under `key` (the model's
+    `video_inputs_key`: plain values) and built on first use; None where `frames` is not a whole bank file or the
+    store can be neither read nor written. `AlignmentModel.stored_video_inputs` decides which models have one."""
     path = bank_frames_file(frames)
     if path is None or not len(frames):
         return None
-    key = json.loads(json.dumps(list(model.video_inputs_key)))  # as the header holds it
+    key = json.loads(json.dumps(list(key)))  # as the header holds it
     stem = path.parent / f"{path.stem}.inputs-{hashlib.sha256(json.dumps(key).encode()).hexdigest()[:16]}"
     store = _Store(stem, key, path, frames)
     try:
         with store.locked():
-            return store.open(model) or store.build(model)
+            return store.open(compute) or store.build(compute)
     except OSError:  # a folder this process cannot write: a valid store someone else left, or none
-        return store.open(model)
+        return store.open(compute)
 
 
 class _Store:
@@ -124,8 +122,8 @@ class _Store:
             fcntl.flock(lock.fileno(), fcntl.LOCK_EX)  # one process builds; the others wait, then read its store
             yield
 
-    def open(self, model: AlignmentModel) -> StoredVideoInputs | None:
-        """The store if its header, its layout and its first and last clips match what `model` computes now, else
+    def open(self, compute: VideoInputs) -> StoredVideoInputs | None:
+        """The store if its header, its layout and its first and last clips match what `compute` gives now, else
         None."""
         try:
             if json.loads(self.header_path.read_text()) != self.header():
@@ -134,7 +132,7 @@ class _Store:
         except (OSError, ValueError):
             return None
         ends = np.array([0, len(self.frames) - 1])
-        now = model.video_inputs(np.array(self.frames[ends]))
+        now = compute(np.array(self.frames[ends]))
         if records.shape != (len(self.frames),) or records.dtype != _record_dtype(now):
             return None
         stored = StoredVideoInputs(records)
@@ -142,7 +140,7 @@ class _Store:
             return None
         return stored
 
-    def build(self, model: AlignmentModel) -> StoredVideoInputs:
+    def build(self, compute: VideoInputs) -> StoredVideoInputs:
         """Compute the inputs of every clip and write them; the header last, so that it vouches for whole records."""
         self.header_path.unlink(missing_ok=True)
         for left in self.records_path.parent.glob(f"{self.records_path.stem}.*.tmp-*"):
@@ -152,7 +150,7 @@ class _Store:
         try:
             out = None
             for start in range(0, n, CHUNK):
-                inputs = model.video_inputs(np.array(self.frames[start : start + CHUNK]))
+                inputs = compute(np.array(self.frames[start : start + CHUNK]))
                 if out is None:
                     out = np.lib.format.open_memmap(tmp, mode="w+", dtype=_record_dtype(inputs), shape=(n,))
                 for name, value in inputs.items():

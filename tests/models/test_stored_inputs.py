@@ -11,7 +11,7 @@ import torch
 from synvita.data.cache import load_bank, write_bank
 from synvita.models import stored_inputs
 from synvita.models.base import VideoInputCache, build_model
-from synvita.models.stored_inputs import CHUNK, stored_video_inputs
+from synvita.models.stored_inputs import CHUNK
 from synvita.models.tiny import TinyAlignmentModel
 from synvita.world.config import resolve_config
 from synvita.world.render import LayoutError, render
@@ -71,7 +71,7 @@ class Spy:
 
 def test_stored_inputs_equal_the_inputs_computed_on_the_fly(bank, bank_dir):
     model = tiny()
-    stored = stored_video_inputs(model, bank.frames)
+    stored = model.stored_video_inputs(bank.frames)
     assert store_files(bank_dir) == ["json", "lock", "npy"]
     whole = model.video_inputs(np.array(bank.frames))  # one call over every clip
     index = np.array([70, 3, 3, 64, 0, 41])
@@ -83,11 +83,11 @@ def test_stored_inputs_equal_the_inputs_computed_on_the_fly(bank, bank_dir):
 
 
 def test_a_later_reader_computes_only_two_clips_to_check_the_store(bank, bank_dir):
-    stored_video_inputs(tiny(), bank.frames)
+    tiny().stored_video_inputs(bank.frames)
     reader = tiny()
     spy = Spy(reader)
     again = load_bank(bank_dir)  # another run
-    assert stored_video_inputs(reader, again.frames) is not None
+    assert reader.stored_video_inputs(again.frames) is not None
     assert spy.clips == [2]  # the first and the last clip, to check the store
     assert VideoInputCache(reader, again.frames).get(np.arange(5))["present"].shape[0] == 5
     assert spy.clips == [2, 2]
@@ -119,27 +119,27 @@ def _bumped(records):
 
 @pytest.mark.parametrize("spoil", SPOILERS)
 def test_a_stale_or_mismatched_store_is_rebuilt(bank, bank_dir, clips, spoil):
-    stored_video_inputs(tiny(), bank.frames)
+    tiny().stored_video_inputs(bank.frames)
     header, records = (next(bank_dir.glob(f"frames.inputs-*.{ext}")) for ext in ("json", "npy"))
     SPOILERS[spoil](bank_dir, clips, header, records)
     fresh = load_bank(bank_dir)
     model = tiny()
     spy = Spy(model)
-    rebuilt = stored_video_inputs(model, fresh.frames)
+    rebuilt = model.stored_video_inputs(fresh.frames)
     assert sum(spy.clips) >= len(clips)  # every clip computed again
     expected = model.video_inputs(np.array(fresh.frames))
     for key, value in rebuilt.get(np.arange(len(clips))).items():
         assert torch.equal(value, expected[key]), key
-    assert stored_video_inputs(tiny(), fresh.frames) is not None and store_files(bank_dir) == ["json", "lock", "npy"]
+    assert tiny().stored_video_inputs(fresh.frames) is not None and store_files(bank_dir) == ["json", "lock", "npy"]
 
 
 def test_only_a_whole_bank_is_served(bank):
     model = tiny()
     frames = bank.frames
     for not_a_bank in (frames[1:], frames[[0, 2]], np.array(frames), frames[:, ::-1], torch.from_numpy(np.array(frames))):
-        assert stored_video_inputs(model, not_a_bank) is None
-    assert stored_video_inputs(tiny(encoder="conv"), frames) is None  # pixels in: nothing to keep
-    assert stored_video_inputs(model, frames) is not None
+        assert model.stored_video_inputs(not_a_bank) is None
+    assert tiny(encoder="conv").stored_video_inputs(frames) is None  # pixels in: nothing to keep
+    assert model.stored_video_inputs(frames) is not None
 
 
 def test_a_folder_that_cannot_be_written_reads_a_valid_store_or_none(bank, monkeypatch):
@@ -147,18 +147,18 @@ def test_a_folder_that_cannot_be_written_reads_a_valid_store_or_none(bank, monke
         raise PermissionError("read-only")
 
     monkeypatch.setattr(stored_inputs._Store, "locked", refused)
-    assert stored_video_inputs(tiny(), bank.frames) is None
+    assert tiny().stored_video_inputs(bank.frames) is None
     monkeypatch.undo()
-    stored_video_inputs(tiny(), bank.frames)
+    tiny().stored_video_inputs(bank.frames)
     monkeypatch.setattr(stored_inputs._Store, "locked", refused)
-    assert stored_video_inputs(tiny(), bank.frames) is not None
+    assert tiny().stored_video_inputs(bank.frames) is not None
 
 
 def test_predict_reads_a_stored_bank_and_scores_as_from_pixels(bank):
     model = tiny()
     video, caps = np.array([3, 0, 70, 0, 2]), [CAPTIONS[i % 3] for i in range(5)]
     from_pixels = model.predict(np.array(bank.frames), video, caps)
-    stored_video_inputs(model, bank.frames)
+    model.stored_video_inputs(bank.frames)
     spy = Spy(model)
     assert np.array_equal(model.predict(bank.frames, video, caps), from_pixels)
     assert spy.clips == [2]  # the store's check, nothing else
@@ -169,10 +169,9 @@ import sys
 import numpy as np
 from synvita.data.cache import load_bank
 from tests.models.test_stored_inputs import Spy, tiny
-from synvita.models.stored_inputs import stored_video_inputs
 model = tiny()
 spy = Spy(model)
-stored = stored_video_inputs(model, load_bank(sys.argv[1]).frames)
+stored = model.stored_video_inputs(load_bank(sys.argv[1]).frames)
 np.save(sys.argv[2], stored.records["trajectory"])
 print(sum(spy.clips))
 """
