@@ -39,13 +39,16 @@ import os
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 import torch
 from torch import nn
 
 from synvita.errors import NotFoundError, UserInputError
+
+if TYPE_CHECKING:
+    from synvita.models.stored_inputs import StoredVideoInputs
 
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
@@ -160,6 +163,16 @@ class AlignmentModel(nn.Module, ABC):
         """`video_inputs` of V videos → the features `encode_videos` gives for them."""
         return self.encode_videos(inputs["pixels"])
 
+    def stored_video_inputs(self, frames) -> StoredVideoInputs | None:
+        """The `video_inputs` of every clip of the bank `frames`, kept on disk beside its frames and built on first
+        use (`synvita.models.stored_inputs`), where they are parameter-free (`caches_video_inputs`), computed on the
+        CPU (bit for bit what this model computes on the fly) and `frames` is a whole bank file; else None."""
+        if not self.caches_video_inputs or self.device.type != "cpu":
+            return None
+        from synvita.models.stored_inputs import stored_video_inputs
+
+        return stored_video_inputs(frames, self.video_inputs_key, self.video_inputs)
+
     # ---- shared behaviour (override only with care) --------------------------------------------------------
 
     def score(self, video_features: Any, video_index: torch.Tensor, text: TextBatch) -> torch.Tensor:
@@ -194,8 +207,11 @@ class AlignmentModel(nn.Module, ABC):
 
         Works in chunks of at most `batch_videos` distinct videos; each video is encoded once per chunk. `videos`
         may be a whole bank (a memmap is fine): only the referenced rows are read. `inputs`, a `VideoInputCache`
-        over the same `videos` for a model with the same `video_inputs_key`, serves (and keeps) their video inputs.
+        over the same `videos` for a model with the same `video_inputs_key`, serves (and keeps) their video inputs;
+        without one, a bank's inputs kept on disk (`synvita.models.stored_inputs`) serve them where there are any.
         """
+        if inputs is None:
+            inputs = self.stored_video_inputs(videos)
         video_index = np.asarray(video_index, dtype=np.int64)
         if len(video_index) != len(captions):
             raise UserInputError(f"{len(video_index)} video indices but {len(captions)} captions", hint="one video per caption")
@@ -290,13 +306,16 @@ class VideoInputCache:
     """The `video_inputs` of one bank of videos, computed on first use and kept (on the CPU).
 
     The tiny model's object tracker has no parameters, so a video's tracks never change: a scorer's pretraining reads
-    each pretrain video about 16 times, and the K scorers of an ensemble score the same synthetic videos. Results
-    are those of `encode_videos` on the same videos (tests/models/test_video_inputs.py)."""
+    each pretrain video about 16 times, and the K scorers of an ensemble score the same synthetic videos. A bank on
+    disk (the memmap of its frames.npy) keeps them beside its frames for every later run to read
+    (`synvita.models.stored_inputs`); other frames keep them in memory. Results are those of `encode_videos` on the
+    same videos (tests/models/test_video_inputs.py, tests/models/test_stored_inputs.py)."""
 
     def __init__(self, model: AlignmentModel, frames: np.ndarray) -> None:
         if not model.caches_video_inputs:
             raise UserInputError(f"model '{model.name}' has no parameter-free video inputs to cache")
         self.model, self.frames, self.key = model, frames, model.video_inputs_key
+        self._stored = model.stored_video_inputs(frames)
         self._have = np.zeros(len(frames), dtype=bool)
         self._store: dict[str, torch.Tensor] | None = None
 
@@ -305,6 +324,8 @@ class VideoInputCache:
 
     def get(self, index: np.ndarray) -> dict[str, torch.Tensor]:
         """The inputs of videos `index` (int [V], any order, repeats allowed), each [V, ...]."""
+        if self._stored is not None:
+            return self._stored.get(index)
         index = np.asarray(index, dtype=np.int64)
         missing = np.unique(index[~self._have[index]])
         if len(missing):

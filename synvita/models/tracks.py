@@ -50,6 +50,12 @@ class Tracks:
     """bool [V, K]: the track was seen in at least one frame."""
 
 
+TRACKER_VERSION = 1
+"""Names what this module computes from pixels: raise it with any change to the output of `object_tracks`,
+`track_layout` or `track_timing`, so that tracks kept on disk (`synvita.models.stored_inputs`) by an older tracker
+are computed again rather than read."""
+
+
 _FRAME_CONNECTIVITY = np.zeros((3, 3, 3), dtype=bool)
 _FRAME_CONNECTIVITY[1] = True  # 8-connected within a frame, never across frames
 

@@ -104,7 +104,9 @@ class TinyAlignmentModel(AlignmentModel):
     @property
     def video_inputs_key(self) -> tuple:
         if isinstance(self.video, TrackEncoder):
-            return ("tiny-tracks", self.video.frames, self.video.slots, self.video.crop)
+            from synvita.models.tracks import TRACKER_VERSION
+
+            return ("tiny-tracks", TRACKER_VERSION, self.video.frames, self.video.slots, self.video.crop)
         return super().video_inputs_key
 
     def video_inputs(self, videos: np.ndarray | torch.Tensor) -> dict[str, torch.Tensor]:
