@@ -47,7 +47,8 @@ def extra_negatives(
     """Caption-derived hard negatives per positive caption (no new videos): the flipped event order ("flip"), the
     opposite relation ("relation"), each group's action reversed ("direction"), and one group's colour, shape or
     size swapped ("appearance", one per caption; never to a value in `exclude`, the held-out concepts). The world's
-    parser reads both caption families, so paraphrases get canonical negatives; text it cannot read gets none."""
+    parser reads both caption families; a paraphrase's flip, relation and direction negatives keep its words
+    (synvita.world.edits), its appearance swap is canonical; text it cannot read gets none."""
     from synvita.world.edits import (appearance_swap_caption, flipped_caption, opposite_direction_captions,
                                      opposite_relation_caption)
 

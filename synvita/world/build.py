@@ -33,7 +33,7 @@ from synvita.world.layout import BANKS, BENCHMARKS, FORMAT_VERSION, WORLD_FILE
 from synvita.world.layout import BENCHMARK_BANK  # noqa: F401  (re-exported: synvita.training.pipeline reads it here)
 from synvita.world.render import LayoutError, SyntheticLook, render
 from synvita.world.sampling import contains_held_out, pick_kind, sample_scene
-from synvita.world.scene import OPPOSITE_ACTION, Scene
+from synvita.world.scene import OPPOSITE_ACTION, RETRIEVAL_TEMPORAL_ACTIONS, Scene
 
 SPLIT_CODES = {name: code for code, name in enumerate(BANKS, start=1)}
 """Each bank's code in the per-item random stream `default_rng([seed, code, index])`."""
@@ -104,6 +104,8 @@ def _pair_item(cfg: WorldConfig, seed: int, split: str, i: int, paraphrased: boo
                 return scene, edit
 
     (scene, edit), frames = _render_retry(scene_fn, rng, cfg)
+    if split == "train" and not paraphrased:  # drawn after rendering: the scenes and frames do not depend on it
+        paraphrased = rng.random() < cfg.train_paraphrase_share
     if paraphrased:  # the same word choices for both, so the negative differs where the edit is (as a human's would)
         words = int(rng.integers(2**32))
         pos = captions.paraphrase(scene, np.random.default_rng(words))
@@ -223,14 +225,17 @@ def _build_pretrain(cfg, seed, out, progress):
     return bank, rows
 
 
-def _variants_retrieval(kind: str, scene: Scene) -> Scene:
+def _variants_retrieval(kind: str, scene: Scene) -> list[Scene]:
+    """The queries of one base content: its two event orders (events), or its first object taking each of the
+    retrieval-temporal actions (temporal). Either way content alone cannot tell a query's videos from its siblings'."""
     if kind == "events":
-        return Scene(groups=scene.groups[::-1], link="then")
-    return scene.with_group(0, action=OPPOSITE_ACTION[scene.groups[0].action])
+        return [scene, Scene(groups=scene.groups[::-1], link="then")]
+    return [scene.with_group(0, action=a) for a in RETRIEVAL_TEMPORAL_ACTIONS]
 
 
 def _build_retrieval(cfg, seed, name, kind, n_queries, out, progress):
-    """Q queries (two per base: original and direction-reversed / order-flipped) × Q·K gallery, K positives each."""
+    """Q queries (per base content: both event orders, or six actions of its first object, in three twins of
+    opposites) × Q·K gallery, K positives each."""
     k = cfg.retrieval_positives
     bank = _Bank(name, n_queries * k, cfg, out)
     queries: list[str] = []
@@ -239,7 +244,7 @@ def _build_retrieval(cfg, seed, name, kind, n_queries, out, progress):
     while len(queries) < n_queries:
         if base > 200 * n_queries:
             raise UserInputError(
-                f"could not find {n_queries // 2} distinct renderable {name} bases",
+                f"could not find enough distinct renderable {name} bases for {n_queries} queries",
                 hint="lower the query count or relax big_px / motion_px / size_change",
             )
         rng = item_rng(seed, name, 100000 + base)
@@ -247,18 +252,18 @@ def _build_retrieval(cfg, seed, name, kind, n_queries, out, progress):
         if kind == "events":
             scene = sample_scene(rng, cfg, "then")
         else:
-            scene = sample_scene(rng, cfg, str(rng.choice(["single", "and"])))
-        pair = [scene, _variants_retrieval(kind, scene)]
-        caps = [captions.canonical(s) for s in pair]
-        if caps[0] == caps[1] or any(c in queries for c in caps):
+            scene = sample_scene(rng, cfg, str(rng.choice(["single", "and"])), allow_held_out=False)
+        variants = _variants_retrieval(kind, scene)
+        caps = [captions.canonical(s) for s in variants]
+        if len(set(caps)) < len(caps) or any(c in queries for c in caps):
             continue
-        try:  # both variants must be renderable
-            for s in pair:
+        try:  # every variant must be renderable
+            for s in variants:
                 render(s, cfg, np.random.default_rng(0))
         except LayoutError:
             continue
         queries.extend(caps)
-        query_scenes.extend(pair)
+        query_scenes.extend(variants)
     order = item_rng(seed, name, 0).permutation(n_queries * k)  # gallery slot → (query, copy)
     video_query = np.empty(n_queries * k, dtype=np.int64)
     for slot, j in enumerate(order):

@@ -19,7 +19,7 @@ import re
 import numpy as np
 
 from synvita.errors import UserInputError
-from synvita.world.scene import OPPOSITE_RELATION, Group, Relation, Scene
+from synvita.world.scene import OPPOSITE_ACTION, OPPOSITE_RELATION, Group, Relation, Scene
 
 # canonical words ---------------------------------------------------------------------------------------------------
 COUNT_WORD = {1: "one", 2: "two"}
@@ -168,6 +168,52 @@ def paraphrase(scene: Scene, rng: np.random.Generator) -> str:
             inverse = OPPOSITE_RELATION[r.relation]
             text += f", where the {obj} is {_pick(rng, PARA_RELATION[inverse])} the {subj}"
     return text
+
+
+# rewording a paraphrase ---------------------------------------------------------------------------------------------
+# A paraphrase's hard negative in its own words: the same text with only the edited phrase replaced by the opposite
+# phrase of the same form (word variant, number), so the two captions differ where the edit is and nowhere else.
+_PARA_ACTION_OPPOSITE = {
+    phrase: PARA_ACTION[OPPOSITE_ACTION[action]][variant][plural]
+    for action, forms in PARA_ACTION.items()
+    for variant, pair in enumerate(forms)
+    for plural, phrase in enumerate(pair)
+}
+_PARA_RELATION_OPPOSITE = {
+    phrase: PARA_RELATION[OPPOSITE_RELATION[relation]][min(variant, len(PARA_RELATION[OPPOSITE_RELATION[relation]]) - 1)]
+    for relation, words in PARA_RELATION.items()
+    for variant, phrase in enumerate(words)
+}
+_ORDER = re.compile(r"^(first )?(.+?)(, then |, and after that | after | before )(.+)$")
+
+
+def _phrases(table: dict[str, str]) -> re.Pattern:
+    """Whole-word matches of the table's phrases, the longest first."""
+    return re.compile(r"\b(" + "|".join(re.escape(p) for p in sorted(table, key=len, reverse=True)) + r")\b")
+
+
+_ACTION_PHRASE, _RELATION_PHRASE = _phrases(_PARA_ACTION_OPPOSITE), _phrases(_PARA_RELATION_OPPOSITE)
+
+
+def paraphrase_reversed_actions(text: str) -> list[str]:
+    """One text per paraphrased action phrase of `text`, that phrase replaced by the opposite action's phrase in
+    the same form ("a tiny red disc drifts left" → "a tiny red disc drifts right")."""
+    return [text[: m.start()] + _PARA_ACTION_OPPOSITE[m.group(1)] + text[m.end() :] for m in _ACTION_PHRASE.finditer(text)]
+
+
+def paraphrase_opposite_relation(text: str) -> str | None:
+    """`text` with its paraphrased relation phrase replaced by the opposite one ("over" → "under"); in either
+    relation form ("with the S over the O", "where the O is under the S") that negates the relation. None without
+    one."""
+    m = _RELATION_PHRASE.search(text)
+    return None if m is None else text[: m.start()] + _PARA_RELATION_OPPOSITE[m.group(1)] + text[m.end() :]
+
+
+def paraphrase_swapped_events(text: str) -> str | None:
+    """`text` with the two event clauses of a paraphrased "then" caption swapped and its connective kept ("first A,
+    then B" → "first B, then A", "B after A" → "A after B"); None when it has no such connective."""
+    m = _ORDER.match(text)
+    return None if m is None else f"{m.group(1) or ''}{m.group(4)}{m.group(3)}{m.group(2)}"
 
 
 # parser ------------------------------------------------------------------------------------------------------------

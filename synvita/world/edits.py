@@ -233,30 +233,45 @@ def is_hard(etype: str, detail: dict[str, Any]) -> bool:
 
 
 # caption-derived hard negatives (no new videos needed) --------------------------------------------------------------
+# In the caption's own words: a canonical caption gets the canonical negative; a paraphrase gets itself with only the
+# edited phrase changed, so a model cannot tell the two apart by wording style (docs/benchmarks.md, entail-human-hard).
+def _in_own_words(caption: str, edited: Scene, rewordings) -> str:
+    """`edited`'s caption worded like `caption`: the first of `rewordings` (texts derived from a paraphrase) that
+    reads back as `edited`, else the canonical caption."""
+    if caption != captions.canonical(captions.parse(caption)):
+        for text in rewordings:
+            if text is not None and captions.parse(text) == edited:
+                return text
+    return captions.canonical(edited)
+
+
 def flipped_caption(caption: str) -> str | None:
-    """The event-order flip of a "then" caption ("A then B" → "B then A"), canonical; None if not a "then" caption."""
+    """The event-order flip of a "then" caption ("A then B" → "B then A"), in the caption's own words; None if not
+    a "then" caption."""
     scene = captions.parse(caption)
     if scene.link != "then":
         return None
-    return captions.canonical(replace(scene, groups=scene.groups[::-1]))
+    return _in_own_words(caption, replace(scene, groups=scene.groups[::-1]), [captions.paraphrase_swapped_events(caption)])
 
 
 def opposite_relation_caption(caption: str) -> str | None:
-    """The caption with its relation word replaced by the opposite (above ↔ below, ...); None without a relation."""
+    """The caption with its relation word replaced by the opposite (above ↔ below, ...), in the caption's own words;
+    None without a relation."""
     scene = captions.parse(caption)
     if scene.relation is None:
         return None
     r = scene.relation
-    return captions.canonical(replace(scene, relation=Relation(r.subject, OPPOSITE_RELATION[r.relation], r.object)))
+    edited = replace(scene, relation=Relation(r.subject, OPPOSITE_RELATION[r.relation], r.object))
+    return _in_own_words(caption, edited, [captions.paraphrase_opposite_relation(caption)])
 
 
 def opposite_direction_captions(caption: str) -> list[str]:
-    """One caption per group with that group's action reversed (left ↔ right, up ↔ down, grows ↔ shrinks, ...)."""
+    """One caption per group with that group's action reversed (left ↔ right, up ↔ down, grows ↔ shrinks, ...), in
+    the caption's own words."""
     scene = captions.parse(caption)
-    out = []
-    for i, g in enumerate(scene.groups):
-        out.append(captions.canonical(scene.with_group(i, action=OPPOSITE_ACTION[g.action])))
-    return out
+    rewordings = captions.paraphrase_reversed_actions(caption)
+    return [_in_own_words(caption, scene.with_group(i, action=OPPOSITE_ACTION[g.action]), rewordings)
+            for i, g in enumerate(scene.groups)]
 
 
 def appearance_swap_caption(caption: str, exclude: Collection[str] = ()) -> str | None:

@@ -36,6 +36,10 @@ OPPOSITE_RELATION = {"above": "below", "below": "above", "left of": "right of", 
 RELATION_AXIS = {"above": "y", "below": "y", "left of": "x", "right of": "x"}
 ACTION_AXIS = {"moves left": "x", "moves right": "x", "moves up": "y", "moves down": "y"}
 VISIBILITY_ACTIONS = ("appears", "disappears")
+RETRIEVAL_TEMPORAL_ACTIONS = ("moves left", "moves right", "moves up", "moves down", "grows", "shrinks")
+"""The actions one content takes in retrieval-temporal: three twins (an action and its opposite), every one a change
+over time of an object in view, so that the content of a query is shared by six of them and only time tells them
+apart."""
 
 
 def relation_compatible_actions(relation: str) -> tuple[str, ...]:

@@ -1,6 +1,7 @@
 """The built world: determinism, the linguistic-bias construction, benchmark structure, storage."""
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -9,12 +10,12 @@ from synvita.data.cache import load_bank
 from synvita.data.manifest import file_sha256
 from synvita.data.video_io import read_mp4
 from synvita.errors import NotFoundError, UnknownNameError, UserInputError
-from synvita.world import build_world, load_world, parse
+from synvita.world import build_world, canonical, load_world, parse
 from synvita.world.build import BENCHMARKS, qa_candidates
 from synvita.world.captions import tokenize
-from synvita.world.scene import OPPOSITE_ACTION, Scene
+from synvita.world.scene import RETRIEVAL_TEMPORAL_ACTIONS, Scene
 
-SMALL = {"n_pretrain": 12, "n_train": 21, "n_val": 7, "n_test": 14, "n_human": 14, "retrieval_temporal_queries": 4,
+SMALL = {"n_pretrain": 12, "n_train": 21, "n_val": 7, "n_test": 14, "n_human": 14, "retrieval_temporal_queries": 6,
          "retrieval_events_queries": 2, "retrieval_positives": 2, "qa_questions": 3}
 
 
@@ -61,6 +62,12 @@ def test_pair_splits_are_type_balanced_and_rows_are_consistent(tiny_world):
     scenes = tiny_world.scenes("train")
     for v, pos in zip(pairs.video, pairs.caption_pos):
         assert parse(pos) == scenes[v]
+    # a share of the training pairs is worded as paraphrases, both captions alike; val and test stay canonical
+    worded = [canonical(parse(c)) != c for c in pairs.caption_pos]
+    assert 0.1 * len(pairs) < sum(worded) < 0.5 * len(pairs)
+    assert all((canonical(parse(n)) != n) == w for n, w in zip(pairs.caption_neg, worded))
+    for split in ("val", "test"):
+        assert all(canonical(parse(c)) == c for c in tiny_world.split(split)[1].caption_pos)
     assert bank.frames.shape == (len(bank), 8, 32, 32, 3) and bank.frames.dtype == np.uint8
 
 
@@ -80,8 +87,8 @@ def test_entailment_benchmarks(tiny_world):
     assert sum(c not in canonical_llm for c in human.caption) > 0.9 * len(human.caption)
 
 
-@pytest.mark.parametrize("name,kind", [("retrieval-temporal", "direction"), ("retrieval-events", "order")])
-def test_retrieval_structure_content_alone_cannot_win(tiny_world, name, kind):
+@pytest.mark.parametrize("name", ["retrieval-temporal", "retrieval-events"])
+def test_retrieval_structure_content_alone_cannot_win(tiny_world, name):
     cfg = tiny_world.config
     bank, ret = tiny_world.benchmark(name)
     q = cfg.retrieval_temporal_queries if name == "retrieval-temporal" else cfg.retrieval_events_queries
@@ -89,13 +96,15 @@ def test_retrieval_structure_content_alone_cannot_win(tiny_world, name, kind):
     assert (ret.relevant.sum(axis=1) == cfg.retrieval_positives).all()
     assert (ret.relevant.sum(axis=0) == 1).all()
     scenes = tiny_world.scenes(name)
-    for i in range(0, q, 2):  # queries come in twins that differ only in direction / event order
-        a, b = parse(ret.queries[i]), parse(ret.queries[i + 1])
-        if kind == "order":
-            assert b.groups == a.groups[::-1] and a.link == "then"
+    siblings = len(RETRIEVAL_TEMPORAL_ACTIONS) if name == "retrieval-temporal" else 2
+    for i in range(0, q, siblings):  # the queries of one base content differ only in time
+        first, *others = (parse(c) for c in ret.queries[i : i + siblings])
+        if name == "retrieval-events":
+            assert others == [replace(first, groups=first.groups[::-1])] and first.link == "then"
         else:
-            assert b.groups[0].action == OPPOSITE_ACTION[a.groups[0].action] and b.groups[1:] == a.groups[1:]
-        for j, row in zip((i, i + 1), ret.relevant[i : i + 2]):
+            assert [s.groups[0].action for s in (first, *others)] == list(RETRIEVAL_TEMPORAL_ACTIONS)
+            assert all(replace(s, groups=(first.groups[0], *s.groups[1:])) == first for s in others)
+        for j, row in enumerate(ret.relevant[i : i + siblings], start=i):
             assert all(scenes[v] == parse(ret.queries[j]) for v in np.flatnonzero(row))
 
 

@@ -1,6 +1,7 @@
 """Scene graphs ↔ captions (both families) and the seven contrast edits."""
 
-from dataclasses import fields
+from collections import Counter
+from dataclasses import fields, replace
 
 import numpy as np
 import pytest
@@ -21,7 +22,7 @@ from synvita.world import (
 from synvita.world.captions import tokenize, vocabulary
 from synvita.world.config import QUICKSTART, TINY
 from synvita.world.sampling import KINDS, sample_scene
-from synvita.world.scene import OPPOSITE_ACTION, Group, Relation
+from synvita.world.scene import OPPOSITE_ACTION, OPPOSITE_RELATION, Group, Relation
 
 
 def _scenes(n, seed=0):
@@ -108,6 +109,33 @@ def test_caption_derived_hard_negatives():
         "two small red rings shrink then one big blue cross moves down",
     ]
     assert all(OPPOSITE_ACTION[OPPOSITE_ACTION[a]] == a for a in OPPOSITE_ACTION)
+
+
+def test_hard_negatives_of_a_paraphrase_keep_its_words():
+    """A paraphrase's flip / relation / direction negative is the same text with only the edited words changed, so
+    wording style cannot tell the two apart; it reads back as the edited scene."""
+    scenes, rng = _scenes(400, seed=5)
+    kinds = Counter()
+    for scene in scenes:
+        text = paraphrase(scene, rng)
+        expected = []
+        if scene.link == "then":
+            expected.append((flipped_caption(text), replace(scene, groups=scene.groups[::-1]), 2))
+        if scene.relation is not None:
+            r = scene.relation
+            opposite = replace(scene, relation=Relation(r.subject, OPPOSITE_RELATION[r.relation], r.object))
+            expected.append((opposite_relation_caption(text), opposite, 1))
+        for i, negative in enumerate(opposite_direction_captions(text)):
+            expected.append((negative, scene.with_group(i, action=OPPOSITE_ACTION[scene.groups[i].action]), 1))
+        for negative, edited, at_most in expected:
+            assert parse(negative) == edited and negative != canonical(edited), (text, negative)
+            words, new_words = Counter(tokenize(text)), Counter(tokenize(negative))
+            if at_most == 2:  # a flip moves whole clauses and keeps every word
+                assert words == new_words
+            else:  # one phrase replaced by its opposite in the same form
+                assert sum((words - new_words).values()) <= 3, (text, negative)
+            kinds[at_most] += 1
+    assert kinds[1] > 100 and kinds[2] > 20
 
 
 def test_appearance_swaps_change_one_field_and_never_introduce_held_out_values():
