@@ -234,7 +234,7 @@ def is_hard(etype: str, detail: dict[str, Any]) -> bool:
 
 # caption-derived hard negatives (no new videos needed) --------------------------------------------------------------
 # In the caption's own words: a canonical caption gets the canonical negative; a paraphrase gets itself with only the
-# edited phrase changed, so a model cannot tell the two apart by wording style (docs/benchmarks.md, entail-human-hard).
+# edited phrase changed, so a model cannot tell the two apart by wording style (docs/evaluation.md, entail-human-hard).
 def _in_own_words(caption: str, edited: Scene, rewordings) -> str:
     """`edited`'s caption worded like `caption`: the first of `rewordings` (texts derived from a paraphrase) that
     reads back as `edited`, else the canonical caption."""
