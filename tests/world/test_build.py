@@ -62,12 +62,8 @@ def test_pair_splits_are_type_balanced_and_rows_are_consistent(tiny_world):
     scenes = tiny_world.scenes("train")
     for v, pos in zip(pairs.video, pairs.caption_pos):
         assert parse(pos) == scenes[v]
-    # a share of the training pairs is worded as paraphrases, both captions alike; val and test stay canonical
-    worded = [canonical(parse(c)) != c for c in pairs.caption_pos]
-    assert 0.1 * len(pairs) < sum(worded) < 0.5 * len(pairs)
-    assert all((canonical(parse(n)) != n) == w for n, w in zip(pairs.caption_neg, worded))
-    for split in ("val", "test"):
-        assert all(canonical(parse(c)) == c for c in tiny_world.split(split)[1].caption_pos)
+    # by default (train_paraphrase_share = 0) every training caption is canonical
+    assert all(canonical(parse(c)) == c for c in pairs.caption_pos + pairs.caption_neg)
     assert bank.frames.shape == (len(bank), 8, 32, 32, 3) and bank.frames.dtype == np.uint8
 
 
@@ -162,3 +158,15 @@ def test_pretrain_corpus_mixes_looks_and_uses_simple_negatives(tiny_world):
     assert domains == {"real", "synthetic"}
     assert rows.held_out.any()
     assert isinstance(Scene.from_json(tiny_world.video_meta("pretrain")[0]["scene"]), Scene)
+
+
+def test_a_share_of_training_pairs_can_be_worded_as_paraphrases(tiny_world_builder, tmp_path):
+    """`train_paraphrase_share`: that share of the training pairs is worded as paraphrases, both captions alike;
+    val and test stay canonical."""
+    world = tiny_world_builder(tmp_path, train_paraphrase_share=0.25)
+    pairs = world.split("train")[1]
+    worded = [canonical(parse(c)) != c for c in pairs.caption_pos]
+    assert 0.1 * len(pairs) < sum(worded) < 0.5 * len(pairs)
+    assert all((canonical(parse(n)) != n) == w for n, w in zip(pairs.caption_neg, worded))
+    for split in ("val", "test"):
+        assert all(canonical(parse(c)) == c for c in world.split(split)[1].caption_pos)
