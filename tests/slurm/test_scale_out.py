@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from test_real_slurm import _slurm_answers, _wait
 
 from synvita.entities import Run
 from synvita.errors import UserInputError
@@ -18,8 +19,6 @@ from synvita.runs.plan import plan_runs
 from synvita.runs.worker import Worker
 from synvita.specs import spec_from_dict
 from synvita.store import NewRun, Store
-
-from test_real_slurm import _slurm_answers, _wait
 
 pytestmark = [
     pytest.mark.slurm,
@@ -76,6 +75,21 @@ def _worker(store, **options):
                   poll_s=0.2, heartbeat_s=0.5, lost_after_s=300)
 
 
+def _drain_while(store, fault, timeout=900):
+    """A Slurm worker drains the queue in a thread while `fault()` strikes; the queue must drain within `timeout`."""
+    worker = _worker(store)
+    thread = threading.Thread(target=worker.run, kwargs={"until_idle": True})
+    thread.start()
+    try:
+        fault()
+        thread.join(timeout=timeout)
+        assert not thread.is_alive(), "the worker did not drain the queue after the fault"
+    finally:
+        worker.stop()
+        thread.join(timeout=60)
+    worker.close()
+
+
 @pytest.mark.slow
 def test_sharded_generation_is_one_array_job_with_the_same_videos(store):
     one = spec_from_dict({**TINY, "generation": {"shards": 1}})
@@ -105,25 +119,18 @@ def test_a_requeued_train_job_resumes_its_run_with_the_same_results(store, monke
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):  # the jobs inherit it: one thread, deterministic reductions
         monkeypatch.setenv(var, "1")
     spec = spec_from_dict({**TINY, "train": {**TINY["train"], "variants": ["none"], "steps": 150}})
-    world, pretrain, train_a, train_b = store.create_runs([
+    _, _, train_a, train_b = store.create_runs([
         NewRun("scale", "s", "world", config=_planned(spec, "world").config),
         NewRun("scale", "s", "pretrain", config=_planned(spec, "pretrain").config, depends_on=[0]),
         NewRun("scale", "s", "train", variant="none", seed=0, config=_planned(spec, "train").config, depends_on=[0, 1]),
         NewRun("scale", "s", "train", variant="none", seed=0, config={**_planned(spec, "train").config, "copy": 1},
                depends_on=[0, 1]),
     ])
-    worker = _worker(store)
-    thread = threading.Thread(target=worker.run, kwargs={"until_idle": True})
-    thread.start()
-    try:
+    def requeue():
         _wait(lambda: (store.get_run(train_a.id).progress or 0) > 0.2, 600)
         subprocess.run(["scontrol", "requeue", store.job_id(train_a.id)], check=True)
-        thread.join(timeout=900)
-        assert not thread.is_alive()
-    finally:
-        worker.stop()
-        thread.join(timeout=60)
-    worker.close()
+
+    _drain_while(store, requeue)
     a, b = store.get_run(train_a.id), store.get_run(train_b.id)
     assert a.status == b.status == "succeeded", (a.error, b.error)
     attempts = store.attempts(a.id)
@@ -146,7 +153,7 @@ def test_a_two_process_train_job_starts_its_ranks_with_srun_and_trains_like_one(
     base = {**TINY, "train": {**TINY["train"], "variants": ["none"], "steps": 12}}
     one = spec_from_dict(base)
     two = spec_from_dict({**base, "train": {**base["train"], "processes": 2}})
-    world, pretrain, train_1, train_2 = store.create_runs([
+    _, _, train_1, train_2 = store.create_runs([
         NewRun("scale", "s", "world", config=_planned(one, "world").config),
         NewRun("scale", "s", "pretrain", config=_planned(one, "pretrain").config, depends_on=[0]),
         NewRun("scale", "s", "train", variant="none", seed=0, config=_planned(one, "train").config, depends_on=[0, 1]),
@@ -188,25 +195,18 @@ def test_a_rank_killed_under_srun_fails_the_run_without_a_hang(store, monkeypatc
 
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     spec = spec_from_dict({**TINY, "train": {**TINY["train"], "variants": ["none"], "steps": 3000, "processes": 2}})
-    world, pretrain, train = store.create_runs([
+    _, _, train = store.create_runs([
         NewRun("scale", "s", "world", config=_planned(spec, "world").config),
         NewRun("scale", "s", "pretrain", config=_planned(spec, "pretrain").config, depends_on=[0]),
         NewRun("scale", "s", "train", variant="none", seed=0, config=_planned(spec, "train").config, depends_on=[0, 1]),
     ])
-    worker = _worker(store)
-    thread = threading.Thread(target=worker.run, kwargs={"until_idle": True})
-    thread.start()
-    try:
+    def kill_rank_1():
         _wait(lambda: (store.get_run(train.id).progress or 0) > 0.01, 600)
         ranks = _rank_pids(Path(store.get_run(train.id).run_dir))
         assert sorted(ranks) == [0, 1], ranks
         os.kill(ranks[1], signal.SIGKILL)
-        thread.join(timeout=300)
-        assert not thread.is_alive(), "the run hangs after a rank died"
-    finally:
-        worker.stop()
-        thread.join(timeout=60)
-    worker.close()
+
+    _drain_while(store, kill_rank_1, timeout=300)  # no hang after a rank died
     failed = store.get_run(train.id)
     assert failed.status == "failed" and failed.error == "RankFailed: rank 1 of 2 failed: Killed", failed.error
     assert not _rank_pids(Path(failed.run_dir))  # no rank outlives the run
@@ -251,22 +251,15 @@ def test_the_warning_signal_checkpoints_requeues_and_resumes_to_the_same_results
                  NewRun("scale", "s", "pretrain", config={**config, "copy": 1}, depends_on=[0])]
     created = store.create_runs(runs)
     signalled, uninterrupted = created[-2], created[-1]
-    worker = _worker(store)
-    thread = threading.Thread(target=worker.run, kwargs={"until_idle": True})
-    thread.start()
-    try:
+    def warn():
         if stage == "train":
             _wait(lambda: (store.get_run(signalled.id).progress or 0) > 0.2, 600)
         else:  # a scorer reports when it is trained; its first periodic checkpoint says it is midway
             _wait(lambda: store.get_run(signalled.id).run_dir
                   and any((Path(store.get_run(signalled.id).run_dir) / "scorers").rglob("*.pt")), 600)
         os.kill(_batch_shell(store.job_id(signalled.id)), signal.SIGUSR1)  # what --signal=B:USR1 does
-        thread.join(timeout=900)
-        assert not thread.is_alive()
-    finally:
-        worker.stop()
-        thread.join(timeout=60)
-    worker.close()
+
+    _drain_while(store, warn)
     a, b = store.get_run(signalled.id), store.get_run(uninterrupted.id)
     assert a.status == b.status == "succeeded", (a.error, b.error)
     attempts = store.attempts(a.id)
