@@ -51,10 +51,7 @@ def delta_histograms(deltas_by_type: dict[str, list[float]], path: Path, bins: i
         ax.grid(True, linestyle=":", linewidth=0.5)
     for ax in list(axes.flat)[len(groups):]:
         ax.axis("off")
-    fig.tight_layout()
-    fig.savefig(path, dpi=DPI, metadata=METADATA)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def benchmark_bars(table: BenchmarkTable, path: Path, title: str) -> Path:
@@ -85,10 +82,7 @@ def benchmark_bars(table: BenchmarkTable, path: Path, title: str) -> Path:
     ax.set_title(title)
     ax.legend(fontsize="small", ncol=2)
     ax.grid(True, axis="y", linestyle=":", linewidth=0.5)
-    fig.tight_layout()
-    fig.savefig(path, dpi=DPI, metadata=METADATA)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def difference_heatmap(table: BenchmarkTable, path: Path, title: str) -> Path:
@@ -112,6 +106,11 @@ def difference_heatmap(table: BenchmarkTable, path: Path, title: str) -> Path:
     ax.set_yticklabels([r.label for r in rows])
     ax.set_title(f"{title} (difference to {table.baseline}; †: paired 95% interval excludes 0)")
     fig.colorbar(image, ax=ax)
+    return _save(plt, fig, path)
+
+
+def _save(plt, fig, path: Path) -> Path:
+    """Write the figure as a PNG (with `METADATA`) and free it."""
     fig.tight_layout()
     fig.savefig(path, dpi=DPI, metadata=METADATA)
     plt.close(fig)
