@@ -24,7 +24,8 @@ TABLES = {
                ("none", "naive"), "none"),
     "synvita": ("SynViTA against the VideoCon recipe (the paper's main table).", ("none", "synvita"), "none"),
     "ablation": ("The weight rule φ with the consistency term on (the paper's ablation table): ω = 1, ω = f̄(Vˢ,tˢ), "
-                 "ω = max(0, Δ) (synvita; omega-diff is the same rule).",
+                 "ω = max(0, Δ) (synvita; omega-diff is the same rule). ω = 1 with the consistency term is also the "
+                 "`consistency` variant's recipe, so omega-one's row equals consistency's, seed for seed.",
                  ("omega-one", "omega-target", "synvita", "omega-diff"), "omega-one"),
 }
 """Table key → (title, the variants of its rows, its baseline); "main" has every variant and "table2" the
@@ -110,7 +111,9 @@ class StudyApi(TablesApi, WeightsApi):
         env_path = Path(runs[0].run_dir or "") / "env.json"
         if env_path.is_file():
             env = json.loads(env_path.read_text())
-            parts.append(f"host {env.get('host', '?')} ({env.get('platform', '?')}, torch "
+            cpu = env.get("cpu") or {}
+            processor = f"{cpu.get('model') or 'CPU ?'}, {cpu.get('cores', '?')} cores, " if cpu else ""
+            parts.append(f"host {env.get('host', '?')} ({processor}{env.get('platform', '?')}, torch "
                          f"{env.get('packages', {}).get('torch', '?')}, GPU {env.get('gpu', '?')}, git "
                          f"{str(env.get('git', {}).get('commit', '?'))[:10]})")
         if started and finished:

@@ -16,7 +16,7 @@ from typer.core import TyperGroup
 
 from synvita.api import Api, format_duration, sanitize_terminal_text
 from synvita.cli import _json
-from synvita.errors import SynvitaError
+from synvita.errors import SynvitaError, UserInputError
 
 DEBUG_ENV = "SYNVITA_DEBUG"
 EXIT_INTERRUPTED = 130
@@ -29,12 +29,30 @@ def debug_enabled() -> bool:
     return os.environ.get(DEBUG_ENV, "") not in ("", "0", "false", "no")
 
 
+try:  # newer typer carries its own copy of click, whose exceptions are not click's
+    from typer._click import exceptions as _click_exceptions
+except ImportError:
+    from click import exceptions as _click_exceptions
+_USAGE_ERROR = _click_exceptions.UsageError
+_NO_ARGS_IS_HELP = getattr(_click_exceptions, "NoArgsIsHelpError", ())
+"""Usage errors (unknown command or option, a value of the wrong type); `no_args_is_help`'s is one too, and shows help."""
+
+
 class SynvitaGroup(TyperGroup):
-    """Root command group: maps SynvitaError to one stderr line + exit code, Ctrl-C to exit 130."""
+    """Root command group: maps SynvitaError to one stderr line + exit code, a usage error (an unknown command or
+    option, a value of the wrong type) to one line + exit 2, Ctrl-C to exit 130."""
+
+    def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except _USAGE_ERROR as exc:
+            _usage_error_line(exc, info_name or "synvita")
 
     def invoke(self, ctx: typer.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except _USAGE_ERROR as exc:
+            _usage_error_line(exc, ctx.command_path)
         except SynvitaError as exc:
             if debug_enabled():
                 raise
@@ -45,6 +63,16 @@ class SynvitaGroup(TyperGroup):
                 raise
             error("interrupted")
             raise typer.Exit(EXIT_INTERRUPTED) from None
+
+
+def _usage_error_line(exc: Exception, command: str) -> None:
+    """One stderr line and exit 2 for a usage error (re-raised as it is for `no_args_is_help` and SYNVITA_DEBUG)."""
+    if debug_enabled() or isinstance(exc, _NO_ARGS_IS_HELP):
+        raise exc
+    ctx = getattr(exc, "ctx", None)
+    command = ctx.command_path if ctx is not None else command
+    error(f"{sanitize_terminal_text(exc.format_message())} (`{command} -h` lists what it takes)")
+    raise typer.Exit(UserInputError.exit_code) from None
 
 
 def typer_factory(help: str, **kwargs: Any) -> typer.Typer:

@@ -140,8 +140,11 @@ def show(run_id: RunIdArg, json_output: JsonOpt = False) -> None:
 
 
 def environment_lines(env: dict[str, Any]) -> list[str]:
-    """Where a run ran: host, Python, git commit, GPUs (model, count, driver, CUDA) and every package version."""
+    """Where a run ran: host, CPU, Python, git commit, GPUs (model, count, driver, CUDA) and every package version."""
     git = env.get("git") or {}
+    cpu = env.get("cpu")
+    cpu_text = (f"{cpu.get('model') or '?'}  {cpu.get('cores')} of {cpu.get('cores_online')} cores usable"
+                if isinstance(cpu, dict) else "not recorded")
     gpu = env.get("gpu")
     if isinstance(gpu, dict):
         models = ", ".join(dict.fromkeys(gpu.get("models") or []))
@@ -152,12 +155,15 @@ def environment_lines(env: dict[str, Any]) -> list[str]:
     installed = env.get("installed") or {}
     return [
         f"host        {env.get('host')}  ({env.get('platform')})",
+        f"cpu         {cpu_text}",
         f"python      {env.get('python')}  {env.get('executable')}",
         f"git         {git.get('commit') or '-'}" + ("  (local changes)" if git.get("dirty") else ""),
         f"gpu         {gpu_text}",
         "packages    " + " ".join(f"{name}=={version}" for name, version in key_packages.items())
         + (f"  (+{len(installed)} installed distributions with versions: `--json`)" if installed else ""),
     ]
+
+
 def _attempt_line(attempt: Any) -> str:
     """`#2  slurm job 1234 on node7  12:00:01 → 12:30:44  requeued by Slurm`."""
     def clock(ts: float | None) -> str:

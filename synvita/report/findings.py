@@ -8,8 +8,7 @@ benchmark or the mean of several) has a sign. Its verdict follows `VERDICT_RULE`
 * not reproduced: it contains 0, or fewer than two seeds pair, or a benchmark it reads is at chance.
 
 A finding is reproduced when every claim is, reversed when every claim is (five of six: at least five), otherwise
-not reproduced. The
-mean-Δ claims (flip and hallucination edits look more like tʳ than tˢ) read the score run's per-sample
+not reproduced. The mean-Δ claims (flip and hallucination edits look more like tʳ than tˢ) read the score run's per-sample
 differences instead of seeds: the t-interval of their mean over the samples.
 """
 

@@ -16,7 +16,7 @@ from synvita.report.formats import format_table
 from synvita.report.table import BenchmarkTable
 from synvita.report.views import findings as split_lines
 from synvita.report.views import select_view
-from synvita.report.weights import WeightsSummary
+from synvita.report.weights import PAPER_DELTA, WeightsSummary
 
 
 @dataclass
@@ -116,19 +116,24 @@ def render(inputs: StudyInputs, images: dict[str, str]) -> str:
         lines += ["## Mean Δ per misalignment type", "",
                   "Δ = f̄(Vˢ,tˢ) − f̄(Vˢ,tʳ) over the score run's synthetic videos, and ω = max(0, Δ) (the paper's "
                   "weight-distribution figure; mean with its 95% t-interval over the videos).", "",
-                  "| type | videos | mean Δ | 95% interval | std Δ | mean ω | ω = 0 |", "|---|---:|---:|---|---:|---:|---:|"]
+                  "| type | videos | mean Δ | 95% interval | std Δ | paper: mean Δ (std) | mean ω | ω = 0 |",
+                  "|---|---:|---:|---|---:|---:|---:|---:|"]
         for name, st in [("all", inputs.weights.overall), *inputs.weights.by_type.items()]:
             interval = _mean_interval(inputs.deltas_by_type, name)
+            paper = PAPER_DELTA.get(name)
+            paper_cell = f"{paper[0]:+.2f} ({paper[1]:.2f})" if paper else "—"
             lines.append(
                 f"| {name} | {st.count} | {_num(st.diff_mean, '+.3f')} | {interval} | {_num(st.diff_std, '.3f')} | "
-                f"{_num(st.mean, '.3f')} | {_num(None if st.frac_zero is None else 100 * st.frac_zero, '.0f')}% |"
+                f"{paper_cell} | {_num(st.mean, '.3f')} | "
+                f"{_num(None if st.frac_zero is None else 100 * st.frac_zero, '.0f')}% |"
             )
         lines.append("")
         if "delta" in images:
             lines += [f"![Δ per misalignment type]({images['delta']})", "",
-                      "The paper's figure (shared/paper-figures/weight-distribution.png, mPLUG-Owl scorers on "
-                      "CogVideoX videos) has mean Δ −0.03 for flip and −0.05 for hallucination, positive for the "
-                      "other five types.", ""]
+                      "The paper's column is its weight-distribution figure (mPLUG-Owl scorers on text-to-video "
+                      "generations): negative mean Δ for flip and hallucination only, positive for the other five "
+                      "types. The sign pattern is the comparison that carries over; the magnitudes depend on the "
+                      "scorers and the generator.", ""]
     return "\n".join(lines).rstrip() + "\n"
 
 

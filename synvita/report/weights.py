@@ -16,6 +16,14 @@ from synvita.report.text import RED, paint, sparkline
 from synvita.text import sanitize_terminal_text
 
 
+PAPER_DELTA: dict[str, tuple[float, float]] = {
+    "all": (0.04, 0.17), "action": (0.09, 0.19), "attribute": (0.15, 0.19), "count": (0.05, 0.14),
+    "flip": (-0.03, 0.08), "hallucination": (-0.05, 0.13), "object": (0.15, 0.20), "relation": (0.03, 0.12),
+}
+"""Mean and std of Δ per misalignment type in the paper's weight-distribution figure (mPLUG-Owl scorers, videos
+presumably from CogVideoX), the reference the study report prints beside its own."""
+
+
 @dataclass
 class WeightStats:
     count: int

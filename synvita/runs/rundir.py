@@ -18,7 +18,7 @@ from typing import Any
 
 from synvita.entities import Run
 from synvita.stages import StageContext
-from synvita.stages.hardware import gpu_info
+from synvita.stages.hardware import cpu_info, gpu_info
 from synvita.text import sanitize_terminal_text
 
 ENV_FILE = "env.json"
@@ -116,6 +116,7 @@ def environment(run: Run, *, worker_id: str, executor: str) -> dict[str, Any]:
         "executor": executor,
         "packages": package_versions(),
         "installed": installed_packages(),
+        "cpu": cpu_info(),
         "gpu": gpu_info(),
         "prepared_at": time.time(),
     }

@@ -1,4 +1,5 @@
-"""The GPUs a process sees, for `env.json`: model(s) and count, driver and CUDA versions, or "none".
+"""The processor and GPUs a process sees, for `env.json`: the CPU model and the cores this process may use; the GPU
+model(s) and count, driver and CUDA versions, or "none".
 
 The worker records them when it prepares a run directory, and the stage process records them again when its stage
 ends (`record_gpu`): under Slurm only the stage process runs on the node that has the GPUs, and only there may torch
@@ -8,6 +9,8 @@ already be imported.
 from __future__ import annotations
 
 import json
+import os
+import platform
 import re
 import shutil
 import subprocess
@@ -17,6 +20,20 @@ from pathlib import Path
 from typing import Any
 
 ENV_FILE = "env.json"
+
+
+@lru_cache(maxsize=1)
+def cpu_info() -> dict[str, Any]:
+    """The CPU model (from /proc/cpuinfo on Linux, else what `platform` says) and core counts: `cores` this process
+    may run on (its affinity: a Slurm job's allocation, a container's limit) and `cores_online` on the machine."""
+    model = None
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            model = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), None)
+    except OSError:
+        pass
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return {"model": model or platform.processor() or None, "cores": usable, "cores_online": os.cpu_count()}
 
 
 @lru_cache(maxsize=1)

@@ -380,3 +380,15 @@ def test_table_takes_several_experiments(db_path, populated):
     assert comma == both
     typo = invoke(db_path, "table", "-e", "exp", "-e", "othre")
     assert typo.exit_code == 3 and "no runs of experiment 'othre'" in one_error_line(typo)
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["runs", "ls", "-n", "abc"], "'--limit' / '-n'"),
+    (["runs", "ls", "--bogus"], "No such option: --bogus"),
+    (["rerun", "r-000000"], "No such command 'rerun'"),
+])
+def test_a_usage_error_is_one_line_naming_the_command_and_exit_2(db_path, args, needle):
+    result = invoke(db_path, *args)
+    assert result.exit_code == 2
+    line = one_error_line(result)
+    assert needle in line and "-h` lists what it takes" in line

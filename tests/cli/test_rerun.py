@@ -44,6 +44,9 @@ def test_rerun_enqueues_the_recorded_config_and_diff_shows_what_changed(db_path,
     assert f"numpy=={metadata.version('numpy')}" in show.stdout
     gpu_line = next(line for line in show.stdout.splitlines() if line.strip().startswith("gpu"))
     assert gpu_line.split(None, 1)[1] == _describe(hardware.gpu_info())
+    cpu = hardware.cpu_info()
+    cpu_line = next(line for line in show.stdout.splitlines() if line.strip().startswith("cpu"))
+    assert cpu_line.split(None, 1)[1] == f"{cpu['model']}  {cpu['cores']} of {cpu['cores_online']} cores usable"
     env = json.loads(invoke(db_path, "runs", "show", new_id, "--json").stdout)["environment"]
     assert env["installed"]["numpy"] == metadata.version("numpy") and "gpu" in env
 
