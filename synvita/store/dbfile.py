@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from synvita.errors import StoreError
+from synvita.store.held_files import held_here
 from synvita.store.migrations import LATEST_VERSION, MIGRATIONS
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -22,7 +23,12 @@ OTHER_DATABASE_HINT = "pass --db or set SYNVITA_DB to a synvita database, or to 
 
 def check_database_file(path: Path, *, may_initialize: bool) -> None:
     """Raise StoreError when the existing file at `path` is not an SQLite database, or is empty and
-    `may_initialize` is false (a reader found it); nothing is written."""
+    `may_initialize` is false (a reader found it); nothing is written.
+
+    A file this process already has open through SQLite is not read: SQLite has read its header, and closing a
+    descriptor of it here would release SQLite's locks on it (`synvita.store.held_files`)."""
+    if held_here(path):
+        return
     try:
         with open(path, "rb") as fh:
             header = fh.read(len(SQLITE_HEADER))

@@ -20,10 +20,10 @@ from urllib.parse import quote
 
 from synvita.entities import Artifact, Attempt, BenchmarkResult, MetricPoint, Run, RunEvent
 from synvita.errors import NotFoundError, StoreError
-from synvita.store import run_queries
+from synvita.store import held_files, run_queries
 from synvita.store.dbfile import check_database_file, check_migrations, empty_database, foreign_database
 from synvita.store.migrations import MIGRATIONS
-from synvita.store.sqlite_errors import store_error
+from synvita.store.sqlite_errors import sqlite_error_name, store_error
 
 CHUNK = run_queries.CHUNK
 
@@ -39,6 +39,8 @@ class RunReader:
         self._lock = threading.Lock()
         self._pid = os.getpid()
         self._conn = self._connect()
+        self._held = held_files.hold(path)
+        """The file, held (`held_files`) while the connection is open."""
 
     @classmethod
     def open(cls, path: Path, *, read_only: bool = False, busy_timeout_s: float = 5.0) -> RunReader | None:
@@ -93,6 +95,8 @@ class RunReader:
         with self._lock:
             if os.getpid() == self._pid:
                 self._conn.close()
+                held_files.release(self._held)
+                self._held = None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({str(self.path)!r}, read_only={self.read_only})"
@@ -103,16 +107,21 @@ class RunReader:
         with self._lock:
             if os.getpid() != self._pid:  # never use the parent's connection in a forked child
                 self._conn = self._connect()
+                self._held = held_files.hold(self.path)
                 self._pid = os.getpid()
             conn = self._conn
             try:
                 conn.execute("BEGIN")
                 try:
                     yield conn.execute
-                finally:
-                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:  # SQLite ends the transaction itself on some errors (an I/O error)
+                        conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
             except sqlite3.DatabaseError as exc:  # locked, corrupt ("file is not a database" is no OperationalError)
-                translated = store_error(self.path, str(exc), busy_timeout_s=self.busy_timeout_s)
+                translated = store_error(self.path, str(exc), busy_timeout_s=self.busy_timeout_s,
+                                         code_name=sqlite_error_name(exc))
                 if translated is None:
                     raise
                 raise translated from None

@@ -23,7 +23,8 @@ from sqlalchemy import Connection, create_engine, event
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from synvita.errors import StoreError
-from synvita.store.sqlite_errors import DatabaseLocked, store_error, upgrade_command
+from synvita.store import held_files
+from synvita.store.sqlite_errors import DatabaseLocked, sqlite_error_name, store_error, upgrade_command
 
 
 class Session:
@@ -52,6 +53,9 @@ class Session:
         self._kept_raw: sqlite3.Connection | None = None
         """The bare connection `_raw_transaction` keeps for this store's hot paths (taken out of the pool once)."""
         self._kept_raw_lock = threading.Lock()
+        self._held: held_files.FileId | None = None
+        """The file this store's connections are on, held (`held_files`) from the first connection to `close()`."""
+        self._held_lock = threading.Lock()
         timeout_ms = int(self.busy_timeout_s * 1000)
 
         @event.listens_for(self._engine, "connect")
@@ -63,6 +67,7 @@ class Session:
             if not read_only:
                 cur.execute("PRAGMA synchronous = NORMAL")
             cur.close()
+            self._hold_file()
 
         @event.listens_for(self._engine, "begin")
         def _on_begin(conn: Connection) -> None:
@@ -75,6 +80,9 @@ class Session:
                 self._kept_raw.close()
             self._kept_raw = None
         self._engine.dispose()
+        with self._held_lock:
+            held_files.release(self._held)
+            self._held = None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({str(self.path)!r}, read_only={self.read_only})"
@@ -87,7 +95,15 @@ class Session:
         if os.getpid() != self._pid:
             self._engine.dispose(close=False)
             self._kept_raw, self._kept_raw_lock = None, threading.Lock()  # the parent's: left to it, never closed
+            self._held, self._held_lock = None, threading.Lock()  # the child's first connection holds the file again
             self._pid = os.getpid()
+
+    def _hold_file(self) -> None:
+        """Record that this process has a connection on the database file (a new file exists from now on), so that
+        nothing in it opens and closes the file behind SQLite's back (`held_files`)."""
+        with self._held_lock:
+            if self._held is None:
+                self._held = held_files.hold(self.path)
 
     def _require_writable(self) -> None:
         if self.read_only:
@@ -133,7 +149,8 @@ class Session:
             try:
                 yield raw
             except BaseException:
-                raw.execute("ROLLBACK")
+                if raw.in_transaction:  # SQLite ends the transaction itself on some errors (an I/O error)
+                    raw.execute("ROLLBACK")
                 raise
             raw.execute("COMMIT")
 
@@ -175,7 +192,9 @@ class Session:
         except (IntegrityError, sqlite3.IntegrityError):
             raise
         except (OperationalError, DBAPIError, sqlite3.OperationalError) as exc:
-            translated = store_error(self.path, str(getattr(exc, "orig", exc)), busy_timeout_s=self.busy_timeout_s)
+            cause = getattr(exc, "orig", exc)
+            translated = store_error(self.path, str(cause), busy_timeout_s=self.busy_timeout_s,
+                                     code_name=sqlite_error_name(cause))
             if isinstance(translated, DatabaseLocked):
                 self.locked_seen_at = time.monotonic()
             if translated is not None:
