@@ -145,6 +145,8 @@ def environment_lines(env: dict[str, Any]) -> list[str]:
     cpu = env.get("cpu")
     cpu_text = (f"{cpu.get('model') or '?'}  {cpu.get('cores')} of {cpu.get('cores_online')} cores usable"
                 if isinstance(cpu, dict) else "not recorded")
+    if env.get("torch_threads"):
+        cpu_text += f"  torch threads {env['torch_threads']}"
     gpu = env.get("gpu")
     if isinstance(gpu, dict):
         models = ", ".join(dict.fromkeys(gpu.get("models") or []))

@@ -73,12 +73,16 @@ def _nvidia_smi() -> dict[str, Any] | None:
 
 
 def record_gpu(run_dir: str | Path) -> None:
-    """Replace `gpu` in the run's env.json with what this process sees; a missing or unreadable file is left alone
-    (the stage's own outcome matters more than this record)."""
+    """Replace `gpu` in the run's env.json with what this process sees, and add the stage's torch thread count
+    (`torch_threads`: it decides the order of floating-point sums, so two runs are bit-equal only with equal counts);
+    a missing or unreadable file is left alone (the stage's own outcome matters more than this record)."""
     path = Path(run_dir) / ENV_FILE
     try:
         env = json.loads(path.read_text())
         env["gpu"] = gpu_info()
+        torch = sys.modules.get("torch")
+        if torch is not None:
+            env["torch_threads"] = torch.get_num_threads()
         tmp = path.with_name(ENV_FILE + ".tmp")
         tmp.write_text(json.dumps(env, indent=2, sort_keys=True))
         tmp.replace(path)

@@ -96,5 +96,14 @@ def test_the_stage_process_records_the_gpus_it_sees(tmp_path):
     hardware.record_gpu(tmp_path)
     env = json.loads((tmp_path / "env.json").read_text())
     assert env["host"] == "login" and env["gpu"] == hardware.gpu_info()
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # the thread count a stage ran with is recorded (it changes floating-point sums)
+    try:
+        hardware.record_gpu(tmp_path)
+    finally:
+        torch.set_num_threads(threads)
+    assert json.loads((tmp_path / "env.json").read_text())["torch_threads"] == 1
     hardware.record_gpu(tmp_path / "missing")  # no env.json: nothing to update, no error
     assert not os.path.exists(Path(tmp_path / "missing"))
