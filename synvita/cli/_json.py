@@ -3,16 +3,17 @@ listings built faster.
 
 With `indent`, the standard library encodes in pure Python, one generator step per token, so a 10,000-run
 `runs ls --json` would spend more time there than reading the database. A listing (records: rows of values under the
-same keys, or a list of dicts that share their keys in the same order) is encoded instead as one flat list of
-values by the C encoder, one value per line, and the lines are set into a format string of the rows' keys and the
-indentation `indent=2` writes. A column that holds anything but plain scalars (a run's `depends_on`) is rendered
-value by value at its indentation. Anything else goes to `json.dumps` unchanged.
+same keys, or a list of dicts that share their keys in the same order) is encoded instead a chunk of rows at a
+time as one flat list of values by the C encoder, one value per line, and the lines are set into a format string of
+the rows' keys and the indentation `indent=2` writes; `iter_records` gives the chunks to write as they are made. A
+column that holds anything but plain scalars (a run's `depends_on`) is rendered value by value at its indentation.
+Anything else goes to `json.dumps` unchanged.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from itertools import chain
 from json.encoder import encode_basestring  # type: ignore[attr-defined]  # the C string encoder
 from typing import Any
@@ -20,6 +21,9 @@ from typing import Any
 _ONE_PER_LINE = json.JSONEncoder(ensure_ascii=False, default=str, separators=("\n", ": "))
 """Encodes a flat list of scalars one per line: an encoded scalar never holds a raw line break (strings escape it),
 so the lines are the values. The C encoder does it in one call."""
+
+CHUNK_ROWS = 1000
+"""Rows encoded at a time: a chunk's many small pieces are freed before the next chunk reuses their memory."""
 
 _SCALARS = frozenset((str, int, float, bool, type(None)))
 """The types whose values the C encoder writes exactly as `json.dumps` does, each on one line."""
@@ -35,12 +39,28 @@ def dumps(data: Any) -> str:
 def dumps_records(keys: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """`dumps([dict(zip(keys, row)) for row in rows])`, without building the dicts. Keys are strings, each row holds
     one value per key."""
-    width, n = len(keys), len(rows)
+    return "".join(iter_records(keys, rows))
+
+
+def iter_records(keys: Sequence[str], rows: Sequence[Sequence[Any]]) -> Iterator[str]:
+    """The text of `dumps_records(keys, rows)` in pieces of `CHUNK_ROWS` rows, to write as it is made."""
+    width = len(keys)
+    if not width or not rows:
+        yield json.dumps([dict(zip(keys, row)) for row in rows], indent=2, default=str, ensure_ascii=False)
+        return
+    items = ",\n    ".join(encode_basestring(key).replace("%", "%%") + ": %s" for key in keys)
+    row_format = "{\n    " + items + "\n  }"
+    for start in range(0, len(rows), CHUNK_ROWS):
+        text = _rows_text(row_format, width, rows[start : start + CHUNK_ROWS])
+        yield ("[\n  " if start == 0 else ",\n  ") + text + ("\n]" if start + CHUNK_ROWS >= len(rows) else "")
+
+
+def _rows_text(row_format: str, width: int, rows: Sequence[Sequence[Any]]) -> str:
+    """Rows in `row_format` (a `%s` per value), joined as the items of a list at indent level 1."""
+    n = len(rows)
     values = list(chain.from_iterable(rows))
     if len(values) != width * n:
         raise ValueError(f"records of {width} keys: {len(values)} values in {n} rows")
-    if not width or not n:
-        return json.dumps([dict(zip(keys, row)) for row in rows], indent=2, default=str, ensure_ascii=False)
     nested = {}
     for column in range(width):
         cells = values[column::width]
@@ -50,8 +70,7 @@ def dumps_records(keys: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     lines = _ONE_PER_LINE.encode(values)[1:-1].split("\n")
     for column, texts in nested.items():
         lines[column::width] = texts
-    row = "{\n    " + ",\n    ".join(encode_basestring(key).replace("%", "%%") + ": %s" for key in keys) + "\n  }"
-    return "[\n  " + ",\n  ".join([row] * n) % tuple(lines) + "\n]"
+    return ",\n  ".join([row_format] * n) % tuple(lines)
 
 
 def _shared_keys(data: Any) -> tuple[str, ...] | None:

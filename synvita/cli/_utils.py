@@ -87,14 +87,16 @@ def print_json(data: Any) -> None:
 
 
 def print_records(keys: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """`print_json([dict(zip(keys, row)) for row in rows])`, without a dict per row."""
-    _json_out(_json.dumps_records(keys, rows))
+    """`print_json([dict(zip(keys, row)) for row in rows])`, without a dict per row, written as it is encoded."""
+    for text in _json.iter_records(keys, rows):
+        _json_out(text, nl=False)
+    _json_out("")
 
 
-def _json_out(text: str) -> None:
+def _json_out(text: str, nl: bool = True) -> None:
     # JSON escapes every control character, so it holds no escape sequence to strip off when stdout is no terminal:
     # `color=True` spares echo that scan of the text
-    typer.echo(text, color=True)
+    typer.echo(text, nl=nl, color=True)
 
 
 def info(message: str) -> None:
