@@ -6,7 +6,7 @@ only ever see these.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 RUN_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled", "lost", "preempted")
@@ -56,6 +56,23 @@ class Run:
         d = asdict(self)
         d["duration"] = self.duration
         return d
+
+
+RUN_SUMMARY_KEYS = tuple(f.name for f in fields(Run) if f.name != "config") + ("duration",)
+"""A run's keys in a listing: those of `Run.to_dict()` but "config", in the same order."""
+
+
+@dataclass
+class RunSummaries:
+    """Runs as a listing shows them, in one table: a row per run holds its `Run.to_dict()` values but the config,
+    in the order of `keys`. No entity or dict is built per run, so that listing many runs costs about what reading
+    their rows does; `dicts()` gives a dict per run."""
+
+    rows: list[list[Any]]
+    keys: tuple[str, ...] = RUN_SUMMARY_KEYS
+
+    def dicts(self) -> list[dict[str, Any]]:
+        return [dict(zip(self.keys, row)) for row in self.rows]
 
 
 @dataclass

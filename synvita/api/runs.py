@@ -8,7 +8,16 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from synvita.api.database import Database
-from synvita.entities import TERMINAL_STATUSES, Artifact, Attempt, BenchmarkResult, MetricPoint, Run, RunEvent
+from synvita.entities import (
+    TERMINAL_STATUSES,
+    Artifact,
+    Attempt,
+    BenchmarkResult,
+    MetricPoint,
+    Run,
+    RunEvent,
+    RunSummaries,
+)
 from synvita.errors import NotFoundError, StoreError, UserInputError
 
 
@@ -61,12 +70,12 @@ class RunsApi(Database):
             return []
         return self.reader.list_runs(**filters)
 
-    def run_summaries(self, **filters: Any) -> list[dict[str, Any]]:
-        """The runs of `list_runs(**filters)` as a JSON listing prints them: each run's `Run.to_dict()` without its
-        config, built straight from the rows (no config is parsed, no entity built)."""
+    def run_summaries(self, **filters: Any) -> RunSummaries:
+        """The runs of `list_runs(**filters)` as a listing prints them: a row per run of its `Run.to_dict()` values
+        but the config, straight from the database's rows (no config is read, no entity or dict built)."""
         _check_page(filters)
         if not self._exists():
-            return []
+            return RunSummaries([])
         return self.reader.run_summaries(**filters)
 
     def count_runs(self, **filters: Any) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Sequence
 from typing import Annotated, Any, Optional
 
 import typer
@@ -110,7 +111,20 @@ def lines_out(lines: list[str]) -> None:
 
 def print_json(data: Any) -> None:
     """`json.dumps(data, indent=2, default=str, ensure_ascii=False)` on stdout."""
-    typer.echo(_json.dumps(data))
+    _json_out(_json.dumps(data))
+
+
+def print_records(keys: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """`print_json([dict(zip(keys, row)) for row in rows])`, without a dict per row, written as it is encoded."""
+    for text in _json.iter_records(keys, rows):
+        _json_out(text, nl=False)
+    _json_out("")
+
+
+def _json_out(text: str, nl: bool = True) -> None:
+    # JSON escapes every control character, so it holds no escape sequence to strip off when stdout is no terminal:
+    # `color=True` spares echo that scan of the text
+    typer.echo(text, nl=nl, color=True)
 
 
 def info(message: str) -> None:

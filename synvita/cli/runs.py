@@ -23,6 +23,7 @@ from synvita.cli._utils import (
     lines_out,
     out,
     print_json,
+    print_records,
     typer_factory,
 )
 
@@ -46,7 +47,8 @@ def ls(
     statuses = [s for item in (status or []) for s in item.split(",") if s] or None
     filters = dict(status=statuses, experiment=experiment, stage=stage, variant=variant, submission=submission, text=search)
     if json_output:  # each run's fields but its config, straight from the rows
-        print_json(api.run_summaries(**filters, limit=limit or None))
+        summaries = api.run_summaries(**filters, limit=limit or None)
+        print_records(summaries.keys, summaries.rows)
         return
     runs = api.list_runs(**filters, limit=limit or None)
     if not runs:

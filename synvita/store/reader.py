@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from synvita.entities import Artifact, Attempt, BenchmarkResult, MetricPoint, Run, RunEvent
+from synvita.entities import Artifact, Attempt, BenchmarkResult, MetricPoint, Run, RunEvent, RunSummaries
 from synvita.errors import NotFoundError, StoreError
 from synvita.store import held_files, run_queries
 from synvita.store.dbfile import check_database_file, check_migrations, empty_database, foreign_database
@@ -145,8 +145,8 @@ class RunReader:
     def run_summaries(
         self, *, order_by: str = "created_at", descending: bool = True, limit: int | None = None, offset: int = 0,
         **filters: Any,
-    ) -> list[dict[str, Any]]:
-        """As `list_runs`, as the dicts of a JSON listing (see `run_queries.run_summaries`)."""
+    ) -> RunSummaries:
+        """As `list_runs`, as the rows of a listing (see `run_queries.run_summaries`)."""
         with self._snapshot() as execute:
             return run_queries.run_summaries(
                 execute, filters, order_by=order_by, descending=descending, limit=limit, offset=offset

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from synvita.entities import RUN_STATUSES, Attempt, Run, RunEvent
+from synvita.entities import RUN_STATUSES, RUN_SUMMARY_KEYS, Attempt, Run, RunEvent, RunSummaries
 from synvita.errors import UserInputError
 
 Execute = Callable[[str, Sequence[Any]], Iterable[Sequence[Any]]]
@@ -28,6 +28,16 @@ SUMMARY_COLUMNS = (
 """The columns of `runs` that a `Run` carries, except its config."""
 
 RUN_COLUMNS = SUMMARY_COLUMNS + ("config_json",)
+
+SUMMARY_EXPRESSIONS = {
+    "depends_on": "NULL",
+    "progress_msg": "coalesce(progress_msg, '')",
+    "duration": "CASE WHEN started_at IS NULL THEN NULL ELSE coalesce(nullif(finished_at, 0), ?) - started_at END",
+}
+"""The SQL of a listing's values that are no plain column, as `to_run` and `Run.duration` compute them: the
+dependencies are set after the query, the duration of an unfinished run counts to now (the `?`)."""
+
+DEPENDS_ON = RUN_SUMMARY_KEYS.index("depends_on")
 
 TEXT_COLUMNS = ("id", "experiment", "stage", "variant", "generator", "submission", "status")
 """The columns `text` searches (a substring of any)."""
@@ -96,25 +106,16 @@ def list_runs(execute: Execute, filters: dict[str, Any], **page: Any) -> list[Ru
     return to_runs(execute, list(execute(sql, params)))
 
 
-def run_summaries(execute: Execute, filters: dict[str, Any], **page: Any) -> list[dict[str, Any]]:
-    """Like `list_runs`, as the dicts a JSON listing prints: each run's fields except its config (never parsed),
-    plus `duration` — the keys and values of `Run.to_dict()` without "config"."""
-    sql, params = select_runs(SUMMARY_COLUMNS, filters, **page)
-    rows = list(execute(sql, params))
+def run_summaries(execute: Execute, filters: dict[str, Any], **page: Any) -> RunSummaries:
+    """Like `list_runs`, as the rows a listing prints: each run's `Run.to_dict()` values but its config (never read),
+    computed in SQL where they differ from the columns, so that a row is the cursor's row with its dependencies set."""
+    columns = [SUMMARY_EXPRESSIONS.get(key, key) for key in RUN_SUMMARY_KEYS]
+    sql, params = select_runs(columns, filters, **page)
+    rows = [list(row) for row in execute(sql, [time.time(), *params])]  # `now`, the first `?`: that of "duration"
     deps = deps_of(execute, [row[0] for row in rows])
-    now = time.time()
-    summaries = []
-    for (rid, experiment, submission, stage, status, variant, generator, seed, run_dir, progress, progress_msg,
-         error, worker, attempt, created_at, started_at, finished_at, heartbeat_at, key_metric) in rows:
-        summaries.append({
-            "id": rid, "experiment": experiment, "submission": submission, "stage": stage, "status": status,
-            "variant": variant, "generator": generator, "seed": seed, "depends_on": deps[rid], "run_dir": run_dir,
-            "progress": progress, "progress_msg": progress_msg or "", "error": error, "worker": worker,
-            "attempt": attempt, "created_at": created_at, "started_at": started_at, "finished_at": finished_at,
-            "heartbeat_at": heartbeat_at, "key_metric": key_metric,
-            "duration": None if started_at is None else (finished_at or now) - started_at,
-        })
-    return summaries
+    for row in rows:
+        row[DEPENDS_ON] = deps[row[0]]
+    return RunSummaries(rows)
 
 
 def get_runs(execute: Execute, run_ids: Sequence[str]) -> dict[str, Run]:
@@ -153,7 +154,14 @@ def status_counts(execute: Execute, filters: dict[str, Any]) -> dict[str, int]:
 def deps_of(execute: Execute, run_ids: Sequence[str]) -> dict[str, list[str]]:
     """{run id: ids of the runs it depends on} (each list in id order)."""
     out: dict[str, list[str]] = {rid: [] for rid in run_ids}
-    ids = list(run_ids)
+    if len(out) > CHUNK and 2 * len(out) >= count_runs(execute, {}):
+        # most of the runs (a long listing): one pass over the table costs less than a lookup per id
+        for rid, dep in execute("SELECT run_id, depends_on FROM run_deps ORDER BY run_id, depends_on", []):
+            deps = out.get(rid)
+            if deps is not None:
+                deps.append(dep)
+        return out
+    ids = list(out)
     for i in range(0, len(ids), CHUNK):
         chunk = ids[i : i + CHUNK]
         sql = f"SELECT run_id, depends_on FROM run_deps WHERE run_id IN ({_marks(chunk)}) ORDER BY run_id"

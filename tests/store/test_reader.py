@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from synvita.errors import NotFoundError, StoreError, UserInputError
-from synvita.store import RunReader, Store
+from synvita.store import NewRun, RunReader, Store, run_queries
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tui"))
 from seed import seed_demo
@@ -52,14 +52,28 @@ def test_listings_and_counts_match_the_store(demo, query):
     assert reader.count_runs(**filters) == store.count_runs(**filters)
 
 
-def test_summaries_are_the_runs_as_dicts_without_their_config(demo, monkeypatch):
+@pytest.mark.parametrize("query", LISTINGS)
+def test_summaries_are_the_runs_as_dicts_without_their_config(demo, monkeypatch, query):
     store, reader, _ = demo
     monkeypatch.setattr(time, "time", lambda: 1_800_000_000.0)  # a running run's duration counts to now
-    expected = [{k: v for k, v in run.to_dict().items() if k != "config"} for run in store.list_runs()]
-    summaries = reader.run_summaries()
-    assert any(s["status"] == "running" and s["duration"] for s in summaries)
+    expected = [{k: v for k, v in run.to_dict().items() if k != "config"} for run in store.list_runs(**query)]
+    summaries = reader.run_summaries(**query).dicts()
+    if not query:
+        assert any(s["status"] == "running" and s["duration"] for s in summaries)
+        assert any(s["depends_on"] for s in summaries)
     assert [list(s) for s in summaries] == [list(e) for e in expected]  # keys in the same order: the same JSON text
     assert summaries == expected
+
+
+def test_a_listing_of_most_runs_reads_their_dependencies_in_one_pass_with_the_same_result(demo, monkeypatch):
+    store, reader, roles = demo
+    store.create_runs([NewRun("quickstart", "s-deps", "train", depends_on=[roles["score"], roles["world"]])])
+    expected = reader.list_runs()  # fewer runs than fit in one `IN (...)` list: looked up by id
+    assert any(run.depends_on == sorted([roles["score"], roles["world"]]) for run in expected)
+    monkeypatch.setattr(run_queries, "CHUNK", 2)
+    assert reader.list_runs() == expected  # most runs, more than a chunk: one pass over all dependencies
+    assert reader.list_runs(limit=5) == expected[:5]  # a few runs, in chunks of ids
+    assert [s["depends_on"] for s in reader.run_summaries().dicts()] == [run.depends_on for run in expected]
 
 
 def test_single_runs_graph_and_what_runs_recorded_match_the_store(demo):
