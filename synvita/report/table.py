@@ -204,22 +204,24 @@ def build_table(
             tuple(sorted((k, json.dumps(v)) for k, v in (run.config.get("sweep") or {}).items())),
         )
 
+    base_keys = [base_key(run) for run in runs]
     groups: dict[tuple, list[Run]] = {}
-    for run in runs:
-        groups.setdefault(base_key(run), []).append(run)
+    for run, group in zip(runs, base_keys):
+        groups.setdefault(group, []).append(run)
     varying_in = {key: differing_config_keys(group) for key, group in groups.items()}
 
     rows: dict[tuple, TableRow] = {}
-    for run in sorted(runs, key=lambda r: (r.seed is None, r.seed or 0, r.created_at)):
+    for run, group in sorted(zip(runs, base_keys), key=lambda p: (p[0].seed is None, p[0].seed or 0, p[0].created_at)):
         sweep = dict(run.config.get("sweep") or {})
-        varying = varying_in[base_key(run)]
-        key = base_key(run) + (tuple((k, json.dumps(flatten(run.config).get(k))) for k in varying),)
+        varying = varying_in[group]
+        flat = flatten(run.config) if varying else {}
+        key = group + (tuple((k, json.dumps(flat.get(k))) for k in varying),)
         if key not in rows:
             parts = [run.variant or run.stage]
             if len(generators) > 1 and run.generator:
                 parts.append(run.generator)
             parts += [f"{k.split('.')[-1]}={v}" for k, v in sorted(sweep.items())]
-            parts += [f"{k.split('.')[-1]}={flatten(run.config).get(k)}" for k in varying]
+            parts += [f"{k.split('.')[-1]}={flat.get(k)}" for k in varying]
             if len(experiments) > 1:
                 parts.insert(0, run.experiment)
             rows[key] = TableRow(
