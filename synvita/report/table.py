@@ -402,9 +402,9 @@ def _walk_differing(nodes: list[dict[str, Any]], prefix: str, ignored: Callable[
     run's config, every one a dict), walking all runs' configs side by side, so that each key's values are compared
     in one pass instead of flattening every config. Where `nodes` disagree in shape (a table in one run, a value or
     nothing in another) that part is flattened and compared as `flatten` names it. False when a key holds a dot, which
-    `flatten` could confuse with a nested key: the caller then compares flat copies instead."""
+    `flatten` could confuse with a nested key, or is not text: the caller then compares flat copies instead."""
     for key in set().union(*nodes):
-        if "." in key:
+        if type(key) is not str or "." in key:
             return False
         dotted = prefix + key
         try:  # the usual case: every run's config has the key
