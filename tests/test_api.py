@@ -609,3 +609,23 @@ def test_rows_split_where_config_values_differ_as_json(values, differ):
     runs = [Run(id=f"r-{i}", experiment="e", submission="s", stage="evaluate", status="succeeded",
                              config={"train": {"knob": v}}) for i, v in enumerate(values)]
     assert report.table.differing_config_keys(runs) == (["train.knob"] if differ else [])
+
+
+@pytest.mark.parametrize("configs, keys", [
+    ([{"train": {"lr": 1}}, {"train": {"lr": 1}, "model": {"width": 8}}], ["model.width"]),  # missing in one run
+    ([{"train": {"lr": 1}}, {"train": {"lr": 1, "wd": None}}], []),  # missing reads as null
+    ([{"train": {}}, {"train": {"lr": 1}}], ["train", "train.lr"]),  # an empty table against a filled one
+    ([{"train": 3}, {"train": {"lr": 1}}], ["train", "train.lr"]),  # a value against a table
+    ([{"train": {"a": {"b": ["x"]}}}, {"train": {"a": {"b": ["y"]}}}], ["train.a.b"]),
+    # a dotted key and a nested one flatten to the same name: the one written last counts, as in `flatten`
+    ([{"train.lr": 1, "train": {"lr": 1}}, {"train.lr": 1, "train": {"lr": 2}}], ["train.lr"]),
+    ([{"train": {"lr": 1}, "train.lr": 1}, {"train": {"lr": 2}, "train.lr": 1}], []),
+    ([{"sweep": {"train.lr": 1}, "train": {"lr": 1, "wd": 0}}, {"sweep": {"train.lr": 1}, "train": {"lr": 2, "wd": 1}}],
+     ["train.wd"]),  # swept keys are labelled by the sweep
+    ([{"seed": 0, "variant": "none", "train": {"variants": ["none"]}}, {"seed": 1, "variant": "naive"}], []),
+])
+def test_config_keys_that_split_rows_whatever_the_configs_shape(configs, keys):
+    """Keys named as `flatten` names them, whether the runs' configs have the same shape or not."""
+    runs = [Run(id=f"r-{i}", experiment="e", submission="s", stage="evaluate", status="succeeded", config=config)
+            for i, config in enumerate(configs)]
+    assert report.table.differing_config_keys(runs) == keys

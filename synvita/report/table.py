@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import asdict, dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from synvita.config import EvaluateSection
@@ -203,22 +204,24 @@ def build_table(
             tuple(sorted((k, json.dumps(v)) for k, v in (run.config.get("sweep") or {}).items())),
         )
 
+    base_keys = [base_key(run) for run in runs]
     groups: dict[tuple, list[Run]] = {}
-    for run in runs:
-        groups.setdefault(base_key(run), []).append(run)
+    for run, group in zip(runs, base_keys):
+        groups.setdefault(group, []).append(run)
     varying_in = {key: differing_config_keys(group) for key, group in groups.items()}
 
     rows: dict[tuple, TableRow] = {}
-    for run in sorted(runs, key=lambda r: (r.seed is None, r.seed or 0, r.created_at)):
+    for run, group in sorted(zip(runs, base_keys), key=lambda p: (p[0].seed is None, p[0].seed or 0, p[0].created_at)):
         sweep = dict(run.config.get("sweep") or {})
-        varying = varying_in[base_key(run)]
-        key = base_key(run) + (tuple((k, json.dumps(flatten(run.config).get(k))) for k in varying),)
+        varying = varying_in[group]
+        flat = flatten(run.config) if varying else {}
+        key = group + (tuple((k, json.dumps(flat.get(k))) for k in varying),)
         if key not in rows:
             parts = [run.variant or run.stage]
             if len(generators) > 1 and run.generator:
                 parts.append(run.generator)
             parts += [f"{k.split('.')[-1]}={v}" for k, v in sorted(sweep.items())]
-            parts += [f"{k.split('.')[-1]}={flatten(run.config).get(k)}" for k in varying]
+            parts += [f"{k.split('.')[-1]}={flat.get(k)}" for k in varying]
             if len(experiments) > 1:
                 parts.insert(0, run.experiment)
             rows[key] = TableRow(
@@ -381,24 +384,63 @@ def differing_config_keys(runs: list[Run]) -> list[str]:
     """Config keys whose values differ between runs of one row (e.g. the same experiment run with --set λ=0.5 and
     with λ=1.0), so that such runs land in separate rows instead of being averaged together. Swept keys are labelled by the
     sweep itself (a shared `none` run carries an arbitrary sweep point's value for them). Values differ when their
-    JSON texts do."""
-    flat = [flatten(r.config) for r in runs]
+    JSON texts do. Keys are named as `flatten` names them."""
     swept = {k for r in runs for k in (r.config.get("sweep") or {})}
-    keys = sorted({k for f in flat for k in f})
-    return [
-        k
-        for k in keys
-        if k not in ROW_INDEPENDENT_KEYS and k not in swept and not k.startswith("sweep.")
-        and _json_differs([f.get(k) for f in flat])
-    ]
+
+    def ignored(key: str) -> bool:
+        return key in ROW_INDEPENDENT_KEYS or key in swept or key.startswith("sweep.")
+
+    configs = [r.config for r in runs]
+    differing: list[str] = []
+    if not _walk_differing(configs, "", ignored, differing):  # a dotted key inside a config: compare flat copies
+        differing = _flat_differing([flatten(c) for c in configs], ignored)
+    return sorted(differing)
+
+
+def _walk_differing(nodes: list[dict[str, Any]], prefix: str, ignored: Callable[[str], bool], out: list[str]) -> bool:
+    """Adds to `out` the dotted keys under `prefix` whose values differ between `nodes` (the same place in each
+    run's config, every one a dict), walking all runs' configs side by side, so that each key's values are compared
+    in one pass instead of flattening every config. Where `nodes` disagree in shape (a table in one run, a value or
+    nothing in another) that part is flattened and compared as `flatten` names it. False when a key holds a dot, which
+    `flatten` could confuse with a nested key, or is not text: the caller then compares flat copies instead."""
+    for key in set().union(*nodes):
+        if type(key) is not str or "." in key:
+            return False
+        dotted = prefix + key
+        try:  # the usual case: every run's config has the key
+            values = list(map(itemgetter(key), nodes))
+        except KeyError:  # a missing key reads None, as in `flatten`'s output
+            values = [node.get(key) for node in nodes]
+        kinds = set(map(type, values))
+        if kinds == {dict} and all(values):  # a table in every run
+            if dotted == "sweep":
+                continue  # every key under it starts with "sweep.": a sweep is labelled by the sweep itself
+            if not _walk_differing(values, dotted + ".", ignored, out):
+                return False
+        elif dict not in kinds or not any(v for v in values if type(v) is dict):  # a value (or nothing) in every run
+            if not ignored(dotted) and _json_differs(values):
+                out.append(dotted)
+        else:
+            flat = [flatten(v, dotted + ".") if type(v) is dict and v else {dotted: v} for v in values]
+            out += _flat_differing(flat, ignored)
+    return True
+
+
+def _flat_differing(flat: list[dict[str, Any]], ignored: Callable[[str], bool]) -> list[str]:
+    """The keys of flattened configs whose values differ between them (a key one lacks reads None)."""
+    keys = dict.fromkeys(k for f in flat for k in f)
+    return [k for k in keys if not ignored(k) and _json_differs([f.get(k) for f in flat])]
 
 
 def _json_differs(values: list[Any]) -> bool:
     """Whether the values' JSON texts (sorted keys) are not all the same; encodes only values that are not plainly
     identical to the first, so that a key every run shares costs a comparison per run."""
     first = values[0]
-    if type(first) in _SCALARS and values.count(first) == len(values) and len(set(map(type, values))) == 1:
-        return False  # one scalar of one type throughout (the usual case, decided in C)
+    if values.count(first) == len(values):  # all equal as Python values (decided in C): the usual case
+        if type(first) in _SCALARS and len(set(map(type, values))) == 1:
+            return False  # one scalar of one type throughout
+        if _number_free(first):
+            return False  # equal lists and tables of text: 1 == 1.0 == True cannot hide a different text
     first_text = None
     for value in values[1:]:
         if _same_json(value, first):
@@ -411,6 +453,17 @@ def _json_differs(values: list[Any]) -> bool:
 
 
 _SCALARS = (str, int, float, bool, type(None))
+
+
+def _number_free(value: Any) -> bool:
+    """A JSON value whose leaves are all text or null: a value equal to it has the same JSON text."""
+    if value is None or type(value) is str:
+        return True
+    if type(value) is list:
+        return all(map(_number_free, value))
+    if type(value) is dict:
+        return all(map(_number_free, value.values()))
+    return False
 
 
 def _same_json(a: Any, b: Any) -> bool:

@@ -196,6 +196,20 @@ class TestQueueForm:
 
 
 class TestWatchRun:
+    async def test_summary_follows_the_newest_submission_until_nothing_is_left_to_run(self, empty_api):
+        """Runs done of all while the newest submission has queued or running runs; nothing once it has none."""
+        runs = empty_api.store.create_runs([NewRun("debug", "s-debug", "debug.sleep", config={"seconds": 1})
+                                            for _ in range(2)])
+        app = make_app(empty_api, poll_interval_s=60.0)
+        async with app.run_test(size=(100, 24)) as pilot:
+            summary = app.screen.query_one("#runs-summary", Static)
+            await wait_until(pilot, lambda: "s-debug 0/2 runs done" in str(summary.render()))
+            for run in runs:
+                empty_api.cancel(run.id)
+            app.screen.refresh_runs()
+            await wait_until(pilot, lambda: "runs done" not in str(summary.render()))
+            assert str(summary.render()).startswith("2 runs · sort: created")
+
     async def test_local_worker_runs_it_and_the_detail_follows(self, empty_api):
         """`W` starts a worker in the app; the runs table and the run's log/curves follow it to `succeeded`."""
         [run] = empty_api.store.create_runs([NewRun("debug", "s-debug", "debug.sleep", config={"seconds": 0.6})])

@@ -112,8 +112,8 @@ class RunsScreen(SynvitaScreen):
         from the measured cost of its finished runs."""
         api = self.app.api
         submission = api.latest_submission()
-        if submission is None:
-            return ""
+        if submission is None or not api.count_runs(submission=submission, status=["queued", "running"]):
+            return ""  # nothing left to run: a count in SQL instead of reading every run of the submission
         progress = api.progress(submission)
         if progress.finished:
             return ""
