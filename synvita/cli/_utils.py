@@ -10,7 +10,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any, NoReturn, Optional
 
 import typer
 from typer.core import TyperGroup
@@ -66,7 +66,7 @@ class SynvitaGroup(TyperGroup):
             raise typer.Exit(EXIT_INTERRUPTED) from None
 
 
-def _usage_error_line(exc: Exception, command: str) -> None:
+def _usage_error_line(exc: Exception, command: str) -> NoReturn:
     """One stderr line and exit 2 for a usage error (re-raised as it is for `no_args_is_help` and SYNVITA_DEBUG)."""
     if debug_enabled() or isinstance(exc, _NO_ARGS_IS_HELP):
         raise exc

@@ -97,7 +97,7 @@ def execute(run_dir: str | Path) -> None:
     import os
 
     from synvita import preemption
-    from synvita.stages.hardware import record_gpu
+    from synvita.stages.hardware import record_stage_hardware
     from synvita.stages.ranks import Ranks, failing_rank, launch_local, process_group, ranks_from_env, stage_world
 
     ctx = StageContext.from_run_dir(run_dir)
@@ -125,7 +125,7 @@ def execute(run_dir: str | Path) -> None:
         raise StageError(cause) from exc
     finally:
         if ranks.main:
-            record_gpu(ctx.run_dir)  # the GPUs of the node the stage ran on, seen by torch if the stage imported it
+            record_stage_hardware(ctx.run_dir)  # the node's GPUs (seen by torch if the stage imported it), its threads
 
 
 class SilentEvents(EventWriter):

@@ -1,9 +1,9 @@
 """The processor and GPUs a process sees, for `env.json`: the CPU model and the cores this process may use; the GPU
 model(s) and count, driver and CUDA versions, or "none".
 
-The worker records them when it prepares a run directory, and the stage process records them again when its stage
-ends (`record_gpu`): under Slurm only the stage process runs on the node that has the GPUs, and only there may torch
-already be imported.
+The worker records them when it prepares a run directory, and the stage process records the GPUs again, with its
+torch thread count, when its stage ends (`record_stage_hardware`): under Slurm only the stage process runs on the
+node that has the GPUs, and only there may torch already be imported.
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ def _nvidia_smi() -> dict[str, Any] | None:
             "cuda": cuda.group(1) if cuda else None, "source": "nvidia-smi"}
 
 
-def record_gpu(run_dir: str | Path) -> None:
+def record_stage_hardware(run_dir: str | Path) -> None:
     """Replace `gpu` in the run's env.json with what this process sees, and add the stage's torch thread count
     (`torch_threads`: it decides the order of floating-point sums, so two runs are bit-equal only with equal counts);
     a missing or unreadable file is left alone (the stage's own outcome matters more than this record)."""

@@ -93,7 +93,7 @@ def test_gpu_info_without_torch_asks_nvidia_smi_or_says_none(tmp_path, monkeypat
 
 def test_the_stage_process_records_the_gpus_it_sees(tmp_path):
     (tmp_path / "env.json").write_text(json.dumps({"host": "login", "gpu": "stale"}))
-    hardware.record_gpu(tmp_path)
+    hardware.record_stage_hardware(tmp_path)
     env = json.loads((tmp_path / "env.json").read_text())
     assert env["host"] == "login" and env["gpu"] == hardware.gpu_info()
     import torch
@@ -101,9 +101,9 @@ def test_the_stage_process_records_the_gpus_it_sees(tmp_path):
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # the thread count a stage ran with is recorded (it changes floating-point sums)
     try:
-        hardware.record_gpu(tmp_path)
+        hardware.record_stage_hardware(tmp_path)
     finally:
         torch.set_num_threads(threads)
     assert json.loads((tmp_path / "env.json").read_text())["torch_threads"] == 1
-    hardware.record_gpu(tmp_path / "missing")  # no env.json: nothing to update, no error
+    hardware.record_stage_hardware(tmp_path / "missing")  # no env.json: nothing to update, no error
     assert not os.path.exists(Path(tmp_path / "missing"))
