@@ -56,7 +56,7 @@ def fuse(decoder: nn.TransformerDecoder, x: torch.Tensor, memory: torch.Tensor, 
 
     def packed(tokens: torch.Tensor) -> torch.Tensor:
         """[S, L, w] → the attended tokens [T, w]."""
-        return tokens.reshape(S * L, -1)[live]
+        return tokens.reshape(S * L, -1).index_select(0, live)
 
     x = packed(x)  # [T, d]
     layers = decoder.layers
@@ -65,9 +65,9 @@ def fuse(decoder: nn.TransformerDecoder, x: torch.Tensor, memory: torch.Tensor, 
         sa, ca = layer.self_attn, layer.multihead_attn
         h = layer.norm1(x)
         if last:  # only [CLS] is read out: one query, keys and values from every token
-            q = F.linear(h[cls], sa.in_proj_weight[:d], sa.in_proj_bias[:d]).unsqueeze(1)  # [S, 1, d]
+            q = F.linear(h.index_select(0, cls), sa.in_proj_weight[:d], sa.in_proj_bias[:d]).unsqueeze(1)  # [S, 1, d]
             k, v = laid_out(F.linear(h, sa.in_proj_weight[d:], sa.in_proj_bias[d:])).chunk(2, -1)
-            x = x[cls] + F.linear(_attend(sa, q, k, v, mask)[:, 0], sa.out_proj.weight, sa.out_proj.bias)  # [S, d]
+            x = x.index_select(0, cls) + F.linear(_attend(sa, q, k, v, mask)[:, 0], sa.out_proj.weight, sa.out_proj.bias)  # [S, d]
             queries = lambda t: t.unsqueeze(1)  # noqa: E731  [S, d] → [S, 1, d]
             answers = lambda t: t[:, 0]  # noqa: E731
         else:
