@@ -67,16 +67,18 @@ def fuse(decoder: nn.TransformerDecoder, x: torch.Tensor, memory: torch.Tensor, 
         if last:  # only [CLS] is read out: one query, keys and values from every token
             q = F.linear(h.index_select(0, cls), sa.in_proj_weight[:d], sa.in_proj_bias[:d]).unsqueeze(1)  # [S, 1, d]
             k, v = laid_out(F.linear(h, sa.in_proj_weight[d:], sa.in_proj_bias[d:])).chunk(2, -1)
-            x = x.index_select(0, cls) + F.linear(_attend(sa, q, k, v, mask)[:, 0], sa.out_proj.weight, sa.out_proj.bias)  # [S, d]
-            queries = lambda t: t.unsqueeze(1)  # noqa: E731  [S, d] → [S, 1, d]
-            answers = lambda t: t[:, 0]  # noqa: E731
+            attended = _attend(sa, q, k, v, mask)[:, 0]
+            x = x.index_select(0, cls) + F.linear(attended, sa.out_proj.weight, sa.out_proj.bias)  # [S, d]
         else:
             q, k, v = laid_out(F.linear(h, sa.in_proj_weight, sa.in_proj_bias)).chunk(3, -1)
             x = x + F.linear(packed(_attend(sa, q, k, v, mask)), sa.out_proj.weight, sa.out_proj.bias)
-            queries, answers = laid_out, packed
         q = F.linear(layer.norm2(x), ca.in_proj_weight[:d], ca.in_proj_bias[:d])
         kv = F.linear(memory, ca.in_proj_weight[d:], ca.in_proj_bias[d:])[video_index]  # per video, then gathered
         k, v = kv.chunk(2, -1)
-        x = x + F.linear(answers(_attend(ca, queries(q), k, v, None)), ca.out_proj.weight, ca.out_proj.bias)
+        if last:  # one query per sequence [S, d]
+            attended = _attend(ca, q.unsqueeze(1), k, v, None)[:, 0]
+        else:  # the packed queries [T, d], laid out per sequence for the attention
+            attended = packed(_attend(ca, laid_out(q), k, v, None))
+        x = x + F.linear(attended, ca.out_proj.weight, ca.out_proj.bias)
         x = x + layer.linear2(layer.activation(layer.linear1(layer.norm3(x))))
     return x

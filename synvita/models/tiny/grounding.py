@@ -98,10 +98,10 @@ class Grounding(nn.Module):
     def forward(self, words: torch.Tensor, x: torch.Tensor, text: TextBatch, rows: torch.Tensor, look: torch.Tensor,
                 dynamics: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Bare word embeddings and text tokens [U, L, d] of the distinct text rows, `rows` int64 [S] naming each
-        sequence's (`synvita.models.tiny.text.distinct_rows`), the sequences' `text` and the tables of each one's video [S, K, d] →
-        (x with what each word found, compared across neighbours [S, L, d]; content score [S]: every thing the caption
-        names is found, summed over words by their gates; masked c′ words and [CLS] count 0). What reads the text
-        alone (the word and in-context queries) is computed once per distinct row."""
+        sequence's (`synvita.models.tiny.text.distinct_rows`), the sequences' `text` and the tables of each one's
+        video [S, K, d] → (x with what each word found, compared across neighbours [S, L, d]; content score [S]:
+        every thing the caption names is found, summed over words by their gates; masked c′ words and [CLS] count 0).
+        What reads the text alone (the word and in-context queries) is computed once per distinct row."""
         keep = text.attention_mask.unsqueeze(-1).float()  # [S, L, 1]
         found, word_evidence = self.find(words, look, dynamics, rows)
         if self.context_asks:  # the n-gram token (before grounding) asks the looks too
