@@ -88,3 +88,24 @@ def test_text_embedded_once_per_distinct_row_gives_the_losses_of_one_row_per_seq
     assert shared.keys() == per_sequence.keys()
     for key in shared:
         assert torch.equal(shared[key], per_sequence[key]), key
+
+
+@pytest.mark.parametrize("encoder", ["tracks", "conv"])
+def test_text_embedded_once_per_distinct_row_gives_the_gradients_of_one_row_per_sequence(monkeypatch, encoder):
+    """The shared rows' gradients add up over the sequences that read them; only the order of the sums differs."""
+    model = build_model("tiny", {**TinyAlignmentModel.example_config(POS + NEG), "encoder": encoder}, seed=0)
+    model.train()
+    cfg = TrainConfig(variant="synvita", batch_size=6, broken_time=0.5, seed=1)
+
+    def gradients():
+        model.zero_grad(set_to_none=True)
+        step_losses(model, data(), cfg)[0]["loss"].backward()
+        return {name: p.grad.clone() for name, p in model.named_parameters() if p.grad is not None}
+
+    shared = gradients()
+    monkeypatch.setattr(tiny_model, "distinct_rows", lambda text: (text, torch.arange(len(text))))
+    per_sequence = gradients()
+    assert shared.keys() == per_sequence.keys()
+    assert any(name.startswith("text.") for name in shared)
+    for name in shared:
+        torch.testing.assert_close(shared[name], per_sequence[name], rtol=1e-4, atol=1e-7, msg=name)
