@@ -1,5 +1,6 @@
 """A step encodes its real and synthetic videos in one call of the model where their inputs have the same shapes,
-with the losses of one call per group, bit for bit."""
+and embeds each distinct caption row once however many videos it is scored on, with the losses of one call per group
+and of one text row per sequence, bit for bit."""
 
 import numpy as np
 import pytest
@@ -9,6 +10,7 @@ from synvita.data.types import PairSet
 from synvita.method.batch import build_sequence_batch
 from synvita.models.base import build_model
 from synvita.models.tiny import TinyAlignmentModel
+from synvita.models.tiny import model as tiny_model
 from synvita.training import loop
 from synvita.training.loop import TrainConfig, TrainData, _losses, _VideoEncoder, draw_pairs, step_rows
 from synvita.training.variants import get_variant
@@ -69,3 +71,41 @@ def test_videos_of_other_shapes_are_encoded_one_group_at_a_time():
     losses, calls = step_losses(model, data(syn_size=24), TrainConfig(variant="synvita", batch_size=4, broken_time=0.0))
     assert calls == 2
     assert torch.isfinite(losses["loss"])
+
+
+@pytest.mark.parametrize("encoder", ["tracks", "conv"])
+def test_text_embedded_once_per_distinct_row_gives_the_losses_of_one_row_per_sequence(monkeypatch, encoder):
+    model = build_model("tiny", {**TinyAlignmentModel.example_config(POS + NEG), "encoder": encoder}, seed=0)
+    model.train()
+    cfg = TrainConfig(variant="synvita", batch_size=6, broken_time=0.5, seed=1)
+    embedded = []
+    model.text.register_forward_hook(lambda module, args, out: embedded.append(len(out)))
+    shared, _ = step_losses(model, data(), cfg)
+    monkeypatch.setattr(tiny_model, "distinct_rows", lambda text: (text, torch.arange(len(text))))
+    per_sequence, _ = step_losses(model, data(), cfg)
+    distinct_rows, sequences = embedded
+    assert distinct_rows < sequences / 2  # c and c′ each on Vʳ and Vˢ, the same captions on several videos
+    assert shared.keys() == per_sequence.keys()
+    for key in shared:
+        assert torch.equal(shared[key], per_sequence[key]), key
+
+
+@pytest.mark.parametrize("encoder", ["tracks", "conv"])
+def test_text_embedded_once_per_distinct_row_gives_the_gradients_of_one_row_per_sequence(monkeypatch, encoder):
+    """The shared rows' gradients add up over the sequences that read them; only the order of the sums differs."""
+    model = build_model("tiny", {**TinyAlignmentModel.example_config(POS + NEG), "encoder": encoder}, seed=0)
+    model.train()
+    cfg = TrainConfig(variant="synvita", batch_size=6, broken_time=0.5, seed=1)
+
+    def gradients():
+        model.zero_grad(set_to_none=True)
+        step_losses(model, data(), cfg)[0]["loss"].backward()
+        return {name: p.grad.clone() for name, p in model.named_parameters() if p.grad is not None}
+
+    shared = gradients()
+    monkeypatch.setattr(tiny_model, "distinct_rows", lambda text: (text, torch.arange(len(text))))
+    per_sequence = gradients()
+    assert shared.keys() == per_sequence.keys()
+    assert any(name.startswith("text.") for name in shared)
+    for name in shared:
+        torch.testing.assert_close(shared[name], per_sequence[name], rtol=1e-4, atol=1e-7, msg=name)

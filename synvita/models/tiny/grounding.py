@@ -81,29 +81,33 @@ class Grounding(nn.Module):
         dynamics = g["motion"](groups["motion"]) + g["timing"](groups["timing"]) + g["layout"](groups["layout"])
         return look, dynamics
 
-    def find(self, words: torch.Tensor, look: torch.Tensor, dynamics: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def find(self, words: torch.Tensor, look: torch.Tensor, dynamics: torch.Tensor,
+             rows: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Each word picks a track by its look (or the null key) and reads that track's dynamics.
 
-        words [S, L, d] (bare word embeddings), look / dynamics [S, K, d] (zero look = empty slot) →
-        (found [S, L, d], evidence [S, L]). Keys see only appearance and values only trajectories, so "red circle"
-        carries the red circle's position and timing into the text, where "above" or "then" compares the two
-        objects it names."""
-        S = words.shape[0]
+        words [S, L, d] (bare word embeddings; or [U, L, d], one per distinct caption, with `rows` int64 [S] naming
+        each sequence's), look / dynamics [S, K, d] (zero look = empty slot) → (found [S, L, d], evidence [S, L]).
+        Keys see only appearance and values only trajectories, so "red circle" carries the red circle's position and
+        timing into the text, where "above" or "then" compares the two objects it names."""
+        S = look.shape[0]
         values = torch.cat([dynamics.new_zeros(S, 1, dynamics.shape[-1]), self.value(dynamics)], 1)  # [S, 1 + K, d]
-        logits = look_logits(self.query(words), self.key(look), self.null_key, look)  # [S, L, 1 + K]
+        query = self.query(words) if rows is None else self.query(words)[rows]  # a query reads the word alone
+        logits = look_logits(query, self.key(look), self.null_key, look)  # [S, L, 1 + K]
         return self.out(torch.einsum("slk,skd->sld", logits.softmax(-1), values)), evidence(logits)
 
-    def forward(self, words: torch.Tensor, x: torch.Tensor, text: TextBatch, look: torch.Tensor,
+    def forward(self, words: torch.Tensor, x: torch.Tensor, text: TextBatch, rows: torch.Tensor, look: torch.Tensor,
                 dynamics: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Bare word embeddings and text tokens x [S, L, d], the tables of each row's video [S, K, d] → (x with what
-        each word found, compared across neighbours [S, L, d]; content score [S]: every thing the caption names is
-        found, summed over words by their gates; masked c′ words and [CLS] count 0)."""
+        """Bare word embeddings and text tokens [U, L, d] of the distinct text rows, `rows` int64 [S] naming each
+        sequence's (`synvita.models.tiny.text.distinct_rows`), the sequences' `text` and the tables of each one's
+        video [S, K, d] → (x with what each word found, compared across neighbours [S, L, d]; content score [S]:
+        every thing the caption names is found, summed over words by their gates; masked c′ words and [CLS] count 0).
+        What reads the text alone (the word and in-context queries) is computed once per distinct row."""
         keep = text.attention_mask.unsqueeze(-1).float()  # [S, L, 1]
-        found, word_evidence = self.find(words, look, dynamics)
+        found, word_evidence = self.find(words, look, dynamics, rows)
         if self.context_asks:  # the n-gram token (before grounding) asks the looks too
-            context_evidence = evidence(look_logits(self.context_query(x), self.context_key(look),
+            context_evidence = evidence(look_logits(self.context_query(x)[rows], self.context_key(look),
                                                     self.context_null_key, look))  # [S, L]
-        x = x + found
+        x = x[rows] + found
         x = x + self.conv((x * keep).transpose(1, 2)).transpose(1, 2)
         counted = text.attention_mask.float().masked_fill(text.positions == 0, 0.0)  # [S, L]
         score = torch.zeros_like(counted[:, 0])  # [S]

@@ -3,7 +3,9 @@
 video (`encoders`) → tokens; text (`text`) → tokens; with grounding (`grounding`) each word reads the track it names
 and the caption gets a time-free content score; fusion: `fusion_layers` decoder layers (text self-attention, then
 text → video cross-attention, then an MLP); [CLS] → MLP → a Yes − No margin; the "and" readout (`readout`)
-combines margin and content score. The video is encoded once per batch and shared by all its captions.
+combines margin and content score. The video is encoded once per batch and shared by all its captions, and what
+reads a caption alone (its embedding, its words' grounding queries) is computed once per distinct caption row and
+shared by the videos it is scored on.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from synvita.models.tiny.encoders import ConvEncoder, TrackEncoder
 from synvita.models.tiny.fusion import fuse
 from synvita.models.tiny.grounding import Grounding
 from synvita.models.tiny.readout import AndReadout
-from synvita.models.tiny.text import TextEmbedding, WordTokenizer, build_vocab
+from synvita.models.tiny.text import TextEmbedding, WordTokenizer, build_vocab, distinct_rows
 
 LEGACY_NAMES = {
     "track_parts": "video.parts", "track_fuse": "video.fuse", "slot_emb": "video.slot_emb",
@@ -146,13 +148,16 @@ class TinyAlignmentModel(AlignmentModel):
         """Yes/No logits [S, 2]; video tokens [V, N, d] are read per sequence, never re-encoded."""
         video_index = video_index.to(video_features.device)
         memory = video_features  # [V, N, d]; the fusion projects each video's tokens once (synvita.models.tiny.fusion)
-        x = self.text(text)  # [S, L, d]
+        distinct, rows = distinct_rows(text)  # a caption scored on several videos is embedded once
+        x = self.text(distinct)  # [U, L, d]
         content = None
-        if self.grounding is not None:  # the last 2K video "tokens" are the grounding table (see encode_inputs)
+        if self.grounding is None:
+            x = x[rows]  # [S, L, d]
+        else:  # the last 2K video "tokens" are the grounding table (see encode_inputs)
             K = self.tiny_config.slots
             memory, table = video_features[:, : -2 * K], video_features[video_index, -2 * K :]
             look, dynamics = table[:, :K], table[:, K:]  # [S, K, d] each
-            x, content = self.grounding(self.text.word_emb(text.ids), x, text, look, dynamics)
+            x, content = self.grounding(self.text.word_emb(distinct.ids), x, text, rows, look, dynamics)
         logits = self.head(fuse(self.fusion, x, memory, video_index, text.attention_mask))  # [CLS] → [S, 2]
         if content is None:
             return logits

@@ -4,6 +4,9 @@ A caption becomes [CLS] + one id per word, with learned positions and an n-gram 
 so that "small red circle" is bound by relative position from the first step. A masked token (the c′ copy's
 non-shared words) keeps its position, is only removed from attention (key padding) and feeds nothing into the
 convolution.
+
+The embedding reads the text alone, so a batch computes it once per distinct row (`distinct_rows`): a SynViTA step
+scores each caption on its real and on its synthetic video (and each c′ copy on both), so about half its rows repeat.
 """
 
 from __future__ import annotations
@@ -93,6 +96,16 @@ class WordTokenizer:
         positions = torch.arange(length).unsqueeze(0).expand(S, length).clone()
         return TextBatch(torch.from_numpy(ids_np).to(device), torch.from_numpy(attend).to(device), positions.to(device),
                          torch.from_numpy(real).to(device))
+
+
+def distinct_rows(text: TextBatch) -> tuple[TextBatch, torch.Tensor]:
+    """The distinct rows of `text` (same ids, attention mask and positions; `extra` is not carried) and, per row of
+    `text`, the index of its row among them (int64 [S]): `distinct.select(rows)` is `text` again."""
+    L = text.ids.shape[1]
+    key = torch.cat([text.ids, text.attention_mask.long(), text.positions, text.padding_mask.long()], 1)  # [S, 4L]
+    unique, rows = torch.unique(key, dim=0, return_inverse=True)
+    ids, attend, positions, real = unique.split(L, 1)
+    return TextBatch(ids.contiguous(), attend.bool(), positions.contiguous(), real.bool()), rows
 
 
 class TextEmbedding(nn.Module):
