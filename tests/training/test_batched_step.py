@@ -109,3 +109,31 @@ def test_text_embedded_once_per_distinct_row_gives_the_gradients_of_one_row_per_
     assert any(name.startswith("text.") for name in shared)
     for name in shared:
         torch.testing.assert_close(shared[name], per_sequence[name], rtol=1e-4, atol=1e-7, msg=name)
+
+
+@pytest.mark.parametrize("encoder", ["tracks", "conv"])
+def test_a_sequence_read_twice_is_scored_once_with_the_losses_and_gradients_of_scoring_each(monkeypatch, encoder):
+    """POS[0] / NEG[0] differ in one word, so the c′ copies of tʳ and tˢ are the same text on Vʳ and on Vˢ."""
+    model = build_model("tiny", {**TinyAlignmentModel.example_config(POS + NEG), "encoder": encoder}, seed=0)
+    model.train()
+    cfg = TrainConfig(variant="synvita", batch_size=6, broken_time=0.5, seed=1)
+    scored = []
+    score = model._score
+    model._score = lambda features, index, *args: scored.append(len(index)) or score(features, index, *args)
+
+    def run():
+        model.zero_grad(set_to_none=True)
+        losses = step_losses(model, data(), cfg)[0]
+        losses["loss"].backward()
+        grads = {name: p.grad.clone() for name, p in model.named_parameters() if p.grad is not None}
+        return losses, grads
+
+    once, once_grads = run()
+    monkeypatch.setattr(tiny_model, "distinct_sequences", lambda index, rows: (torch.arange(len(rows)),) * 2)
+    each, each_grads = run()
+    assert scored[0] < scored[1]  # scored[1]: every sequence; some were scored once for two
+    for key in once:
+        assert torch.equal(once[key], each[key]), key
+    assert once_grads.keys() == each_grads.keys()
+    for name in once_grads:
+        torch.testing.assert_close(once_grads[name], each_grads[name], rtol=1e-4, atol=1e-7, msg=name)

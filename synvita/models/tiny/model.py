@@ -3,9 +3,9 @@
 video (`encoders`) → tokens; text (`text`) → tokens; with grounding (`grounding`) each word reads the track it names
 and the caption gets a time-free content score; fusion: `fusion_layers` decoder layers (text self-attention, then
 text → video cross-attention, then an MLP); [CLS] → MLP → a Yes − No margin; the "and" readout (`readout`)
-combines margin and content score. The video is encoded once per batch and shared by all its captions, and what
+combines margin and content score. The video is encoded once per batch and shared by all its captions, what
 reads a caption alone (its embedding, its words' grounding queries) is computed once per distinct caption row and
-shared by the videos it is scored on.
+shared by the videos it is scored on, and two sequences that read the same video and the same row are scored once.
 """
 
 from __future__ import annotations
@@ -47,6 +47,24 @@ def upgrade_state_dict(state: Mapping[str, torch.Tensor]) -> dict[str, torch.Ten
         head, dot, rest = key.partition(".")
         out[LEGACY_NAMES[head] + dot + rest if head in LEGACY_NAMES else key] = value
     return out
+
+
+def distinct_sequences(video_index: torch.Tensor, rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Sequences that read the same video and the same distinct text row (`distinct_rows`) score the same: the
+    first sequence of each such group, in batch order (int64 [Q]), and per sequence the index of its group (int64
+    [S]): `scores[first][groups]` are the scores of every sequence."""
+    S = len(rows)
+    if S == 0:
+        return rows, rows
+    key = video_index.to(rows.device) * (int(rows.max()) + 1) + rows
+    _, group = torch.unique(key, return_inverse=True)
+    Q = int(group.max()) + 1
+    first = torch.full((Q,), S, dtype=torch.long, device=rows.device).scatter_reduce(
+        0, group, torch.arange(S, device=rows.device), "amin")
+    order = first.argsort()  # the groups in the order of their first sequence
+    rank = torch.empty_like(order)
+    rank[order] = torch.arange(Q, device=rows.device)
+    return first[order], rank[group]
 
 
 class TinyAlignmentModel(AlignmentModel):
@@ -147,8 +165,18 @@ class TinyAlignmentModel(AlignmentModel):
     def forward(self, video_features: torch.Tensor, video_index: torch.Tensor, text: TextBatch) -> torch.Tensor:
         """Yes/No logits [S, 2]; video tokens [V, N, d] are read per sequence, never re-encoded."""
         video_index = video_index.to(video_features.device)
-        memory = video_features  # [V, N, d]; the fusion projects each video's tokens once (synvita.models.tiny.fusion)
         distinct, rows = distinct_rows(text)  # a caption scored on several videos is embedded once
+        first, sequence_of = distinct_sequences(video_index, rows)
+        if len(first) == len(rows):
+            return self._score(video_features, video_index, distinct, rows, text)
+        # a sequence that reads a video and a text row another one reads (the c′ copies of tʳ and tˢ, when their
+        # differing words are equally long, on Vʳ and on Vˢ) is scored once
+        return self._score(video_features, video_index[first], distinct, rows[first], text.select(first))[sequence_of]
+
+    def _score(self, video_features: torch.Tensor, video_index: torch.Tensor, distinct: TextBatch, rows: torch.Tensor,
+               text: TextBatch) -> torch.Tensor:
+        """Logits [S, 2] of the sequences `text` (rows of `distinct` named by `rows`) on videos `video_index`."""
+        memory = video_features  # [V, N, d]; the fusion projects each video's tokens once (synvita.models.tiny.fusion)
         x = self.text(distinct)  # [U, L, d]
         content = None
         if self.grounding is None:

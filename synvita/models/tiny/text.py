@@ -7,6 +7,8 @@ convolution.
 
 The embedding reads the text alone, so a batch computes it once per distinct row (`distinct_rows`): a SynViTA step
 scores each caption on its real and on its synthetic video (and each c′ copy on both), so about half its rows repeat.
+A masked word's id is read as padding there, so the c′ copies of tʳ and tˢ are one row when their differing words
+are equally long; scored on the same video, they are then one sequence (`synvita.models.tiny.model.distinct_sequences`).
 """
 
 from __future__ import annotations
@@ -99,10 +101,15 @@ class WordTokenizer:
 
 
 def distinct_rows(text: TextBatch) -> tuple[TextBatch, torch.Tensor]:
-    """The distinct rows of `text` (same ids, attention mask and positions; `extra` is not carried) and, per row of
-    `text`, the index of its row among them (int64 [S]): `distinct.select(rows)` is `text` again."""
+    """The distinct rows of `text` as the model reads them (`extra` is not carried) and, per row of `text`, the
+    index of its row among them (int64 [S]).
+
+    A token no one attends to (padding, a masked c′ word) feeds nothing into the model's output, so its id is read as
+    padding: the c′ copies of tʳ and tˢ are one row when their differing words are equally long ("playing ▇ in the
+    living room" from "ball" and from "chess"). `distinct.select(rows)` is `text` with those ids set to padding."""
     L = text.ids.shape[1]
-    key = torch.cat([text.ids, text.attention_mask.long(), text.positions, text.padding_mask.long()], 1)  # [S, 4L]
+    ids = text.ids.masked_fill(~text.attention_mask, 0)  # <pad> is id 0 (SPECIALS)
+    key = torch.cat([ids, text.attention_mask.long(), text.positions, text.padding_mask.long()], 1)  # [S, 4L]
     unique, rows = torch.unique(key, dim=0, return_inverse=True)
     ids, attend, positions, real = unique.split(L, 1)
     return TextBatch(ids.contiguous(), attend.bool(), positions.contiguous(), real.bool()), rows
