@@ -629,3 +629,46 @@ def test_config_keys_that_split_rows_whatever_the_configs_shape(configs, keys):
     runs = [Run(id=f"r-{i}", experiment="e", submission="s", stage="evaluate", status="succeeded", config=config)
             for i, config in enumerate(configs)]
     assert report.table.differing_config_keys(runs) == keys
+
+
+def fuzzed_config(rng, seed: int, variant: str) -> dict:
+    """An evaluate run's config with random departures from a common one: a nested value, a key some runs lack, a
+    list, 1 against 1.0, a dotted top-level key, and row-independent keys holding a value, a table or NaN."""
+    config = {"experiment": "exp", "stage": "evaluate", "seed": seed, "variant": variant,
+              "train": {"lr": 0.001, "steps": 10, "variants": ["none", variant]}, "model": {"name": "tiny", "config": {}}}
+    departures = [
+        lambda: config["train"].update(lr=rng.choice([0.001, 0.01])),
+        lambda: config["model"].update(width=8),
+        lambda: config["train"].update(tags=rng.choice([["a"], ["a", "b"], []])),
+        lambda: config["train"].update(steps=rng.choice([10, 10.0])),
+        lambda: config.update({"train.lr": 0.5}),
+        lambda: config.update(rerun_of=f"r-{rng.randrange(3)}"),
+        lambda: config.update(seed={"base": rng.randrange(2)}),
+        lambda: config.update(variant=None),
+        lambda: config["model"].update(scale=float("nan")),
+        lambda: config.update(generator={}),
+        lambda: config.pop("stage"),
+    ]
+    for departure in rng.sample(departures, rng.randrange(3)):
+        departure()
+    return config
+
+
+@pytest.mark.parametrize("fuzz", range(8))
+def test_a_table_over_configs_read_without_row_independent_keys_equals_one_over_whole_configs(api, fuzz):
+    """`Api.table` reads one config per distinct rest of the configs (`TOP_LEVEL_ROW_INDEPENDENT_KEYS` left out):
+    its rows, labels and cells are those of a table built from each run's whole config."""
+    import random
+
+    rng = random.Random(fuzz)
+    ids = []
+    for seed in range(4):
+        for variant in ("none", "naive", "synvita"):
+            values = {b: rng.uniform(10, 90) for b in BENCHMARKS}
+            ids.append(finish_run(api, "s-1", "evaluate", variant=variant, seed=seed,
+                                  config=fuzzed_config(rng, seed, variant), events=headline(values)))
+    runs = api.store.get_runs(ids)
+    expected = report.build_table(runs, api.store.results(ids), variant_order=api.variant_names(),
+                                  chance=chance_levels(set(BENCHMARKS)))
+    got = api.table(submission="s-1")
+    assert got.to_dict() == expected.to_dict()

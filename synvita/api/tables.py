@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from synvita.api.experiments import ExperimentsApi
@@ -20,19 +21,25 @@ class TablesApi(RunsApi, ExperimentsApi):
         experiment: str | None = None,
         submission: str | None = None,
         experiments: list[str] | None = None,
+        *,
+        config_without: Sequence[str] = (),
     ) -> list[Run]:
         """The evaluate runs a table is built from: given ids (a train run brings its evaluate run) plus the
         succeeded evaluate runs of each named experiment (`experiment` and `experiments`, within `submission`
         if given); else those of a submission; else of the latest submission. Each run once, in that order.
-        An experiment without any run in the database → NotFoundError (a typo would otherwise vanish)."""
+        An experiment without any run in the database → NotFoundError (a typo would otherwise vanish).
+        `config_without`: the runs' configs without those top-level keys, one dict shared by the runs that agree on
+        the rest (what `table` reads: `synvita.store.run_queries.config_column`)."""
         names = list(dict.fromkeys(([experiment] if experiment else []) + list(experiments or [])))
         runs: list[Run] = []
         if run_ids:
-            for run in self.reader.get_runs(run_ids):
+            for run in self.reader.get_runs(run_ids, config_without=config_without):
                 if run.stage == "evaluate":
                     runs.append(run)
                 else:
-                    evaluations = [r for r in self.reader.get_runs(self.reader.dependants(run.id)) if r.stage == "evaluate"]
+                    dependants = self.reader.dependants(run.id)
+                    evaluations = [r for r in self.reader.get_runs(dependants, config_without=config_without)
+                                   if r.stage == "evaluate"]
                     runs.extend(evaluations or [run])
         for name in names:
             if not self.count_runs(experiment=name):
@@ -41,7 +48,7 @@ class TablesApi(RunsApi, ExperimentsApi):
                 )
             runs.extend(self.list_runs(
                 experiment=name, submission=submission, stage="evaluate", status="succeeded",
-                order_by="created_at", descending=False,
+                order_by="created_at", descending=False, config_without=config_without,
             ))
         if run_ids or names:
             return list({run.id: run for run in runs}.values())
@@ -51,7 +58,8 @@ class TablesApi(RunsApi, ExperimentsApi):
                 return []
             submission = latest[0].submission
         return self.list_runs(
-            submission=submission, stage="evaluate", status="succeeded", order_by="created_at", descending=False
+            submission=submission, stage="evaluate", status="succeeded", order_by="created_at", descending=False,
+            config_without=config_without,
         )
 
     def table(
@@ -71,8 +79,10 @@ class TablesApi(RunsApi, ExperimentsApi):
         (`include_controls`), and the benchmarks' secondary metrics such as R@k (`include_other_metrics`).
         Runs as in `table_runs`: run ids and several experiments (`experiments`) add up."""
         from synvita import report
+        from synvita.report.table import TOP_LEVEL_ROW_INDEPENDENT_KEYS
 
-        runs = self.table_runs(run_ids, experiment, submission, experiments=experiments)
+        runs = self.table_runs(run_ids, experiment, submission, experiments=experiments,
+                               config_without=TOP_LEVEL_ROW_INDEPENDENT_KEYS)
         include_controls = include_controls or include_other_metrics
         if not runs:
             results, reported = [], set()

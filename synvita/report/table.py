@@ -20,7 +20,6 @@ import json
 import math
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import asdict, dataclass, field
-from operator import itemgetter
 from typing import Any
 
 from synvita.config import EvaluateSection
@@ -210,11 +209,14 @@ def build_table(
         groups.setdefault(group, []).append(run)
     varying_in = {key: differing_config_keys(group) for key, group in groups.items()}
 
+    flat_configs: dict[int, dict[str, Any]] = {}  # by the config's id: runs may share one (see differing_config_keys)
     rows: dict[tuple, TableRow] = {}
     for run, group in sorted(zip(runs, base_keys), key=lambda p: (p[0].seed is None, p[0].seed or 0, p[0].created_at)):
         sweep = dict(run.config.get("sweep") or {})
         varying = varying_in[group]
-        flat = flatten(run.config) if varying else {}
+        flat = flat_configs.get(id(run.config)) if varying else {}
+        if flat is None:
+            flat = flat_configs[id(run.config)] = flatten(run.config)
         key = group + (tuple((k, json.dumps(flat.get(k))) for k in varying),)
         if key not in rows:
             parts = [run.variant or run.stage]
@@ -367,6 +369,10 @@ ROW_INDEPENDENT_KEYS = (
 """Config keys that never split table rows: seeds are aggregated; variant/generator/experiment label rows already; a
 rerun (`rerun_of`) is one more run of its original's settings."""
 
+TOP_LEVEL_ROW_INDEPENDENT_KEYS = tuple(key for key in ROW_INDEPENDENT_KEYS if "." not in key)
+"""Those of them at a config's top level: a table gives the same rows whether runs' configs hold them or not (where
+they hold a plain value), so `Api.table` reads configs without them, and runs that agree on the rest share one."""
+
 
 def flatten(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     """{"train": {"lr": 1}} → {"train.lr": 1} (empty tables kept as values)."""
@@ -384,46 +390,19 @@ def differing_config_keys(runs: list[Run]) -> list[str]:
     """Config keys whose values differ between runs of one row (e.g. the same experiment run with --set λ=0.5 and
     with λ=1.0), so that such runs land in separate rows instead of being averaged together. Swept keys are labelled by the
     sweep itself (a shared `none` run carries an arbitrary sweep point's value for them). Values differ when their
-    JSON texts do. Keys are named as `flatten` names them."""
-    swept = {k for r in runs for k in (r.config.get("sweep") or {})}
+    JSON texts do. Keys are named as `flatten` names them.
+
+    Runs may share one config dict (`Api.table` reads one per distinct config, `TOP_LEVEL_ROW_INDEPENDENT_KEYS` left
+    out): each distinct dict is flattened and compared once, so that many runs of few configs cost what few do."""
+    configs = list({id(run.config): run.config for run in runs}.values())
+    if len(configs) < 2:
+        return []
+    swept = {k for config in configs for k in (config.get("sweep") or {})}
 
     def ignored(key: str) -> bool:
         return key in ROW_INDEPENDENT_KEYS or key in swept or key.startswith("sweep.")
 
-    configs = [r.config for r in runs]
-    differing: list[str] = []
-    if not _walk_differing(configs, "", ignored, differing):  # a dotted key inside a config: compare flat copies
-        differing = _flat_differing([flatten(c) for c in configs], ignored)
-    return sorted(differing)
-
-
-def _walk_differing(nodes: list[dict[str, Any]], prefix: str, ignored: Callable[[str], bool], out: list[str]) -> bool:
-    """Adds to `out` the dotted keys under `prefix` whose values differ between `nodes` (the same place in each
-    run's config, every one a dict), walking all runs' configs side by side, so that each key's values are compared
-    in one pass instead of flattening every config. Where `nodes` disagree in shape (a table in one run, a value or
-    nothing in another) that part is flattened and compared as `flatten` names it. False when a key holds a dot, which
-    `flatten` could confuse with a nested key, or is not text: the caller then compares flat copies instead."""
-    for key in set().union(*nodes):
-        if type(key) is not str or "." in key:
-            return False
-        dotted = prefix + key
-        try:  # the usual case: every run's config has the key
-            values = list(map(itemgetter(key), nodes))
-        except KeyError:  # a missing key reads None, as in `flatten`'s output
-            values = [node.get(key) for node in nodes]
-        kinds = set(map(type, values))
-        if kinds == {dict} and all(values):  # a table in every run
-            if dotted == "sweep":
-                continue  # every key under it starts with "sweep.": a sweep is labelled by the sweep itself
-            if not _walk_differing(values, dotted + ".", ignored, out):
-                return False
-        elif dict not in kinds or not any(v for v in values if type(v) is dict):  # a value (or nothing) in every run
-            if not ignored(dotted) and _json_differs(values):
-                out.append(dotted)
-        else:
-            flat = [flatten(v, dotted + ".") if type(v) is dict and v else {dotted: v} for v in values]
-            out += _flat_differing(flat, ignored)
-    return True
+    return sorted(_flat_differing([flatten(c) for c in configs], ignored))
 
 
 def _flat_differing(flat: list[dict[str, Any]], ignored: Callable[[str], bool]) -> list[str]:

@@ -134,12 +134,14 @@ class RunReader:
 
     def list_runs(
         self, *, order_by: str = "created_at", descending: bool = True, limit: int | None = None, offset: int = 0,
-        **filters: Any,
+        config_without: Sequence[str] = (), **filters: Any,
     ) -> list[Run]:
-        """As `Store.list_runs`."""
+        """As `Store.list_runs`; `config_without`: the runs' configs without those top-level keys, one dict shared
+        by the runs that agree on the rest (`run_queries.config_column`)."""
         with self._snapshot() as execute:
             return run_queries.list_runs(
-                execute, filters, order_by=order_by, descending=descending, limit=limit, offset=offset
+                execute, filters, order_by=order_by, descending=descending, limit=limit, offset=offset,
+                config_without=config_without,
             )
 
     def run_summaries(
@@ -160,10 +162,11 @@ class RunReader:
         """The run; NotFoundError for an unknown id."""
         return self.get_runs([run_id])[0]
 
-    def get_runs(self, run_ids: Sequence[str]) -> list[Run]:
-        """Several runs in the given order; NotFoundError names the first unknown id."""
+    def get_runs(self, run_ids: Sequence[str], *, config_without: Sequence[str] = ()) -> list[Run]:
+        """Several runs in the given order; NotFoundError names the first unknown id. `config_without` as in
+        `list_runs`."""
         with self._snapshot() as execute:
-            runs = run_queries.get_runs(execute, run_ids)
+            runs = run_queries.get_runs(execute, run_ids, config_without=config_without)
         missing = [r for r in run_ids if r not in runs]
         if missing:
             raise NotFoundError(f"no run '{missing[0]}' in {self.path}", hint="see `synvita runs ls`")

@@ -100,10 +100,15 @@ def select_runs(
     return sql, params
 
 
-def list_runs(execute: Execute, filters: dict[str, Any], **page: Any) -> list[Run]:
-    """Runs matching `filters` (see `where_clause`), one page of them (see `select_runs`)."""
-    sql, params = select_runs(RUN_COLUMNS, filters, **page)
-    return to_runs(execute, list(execute(sql, params)))
+def list_runs(
+    execute: Execute, filters: dict[str, Any], *, config_without: Sequence[str] = (), **page: Any
+) -> list[Run]:
+    """Runs matching `filters` (see `where_clause`), one page of them (see `select_runs`); `config_without`: as
+    `config_column`, their configs without those top-level keys."""
+    config, config_params = config_column(config_without)
+    sql, params = select_runs((*SUMMARY_COLUMNS, config), filters, **page)
+    rows = list(execute(sql, [*config_params, *params]))
+    return to_runs(execute, rows, share_configs=bool(config_without))
 
 
 def run_summaries(execute: Execute, filters: dict[str, Any], **page: Any) -> RunSummaries:
@@ -118,14 +123,32 @@ def run_summaries(execute: Execute, filters: dict[str, Any], **page: Any) -> Run
     return RunSummaries(rows)
 
 
-def get_runs(execute: Execute, run_ids: Sequence[str]) -> dict[str, Run]:
-    """{id: run} for those of `run_ids` that exist."""
+def get_runs(execute: Execute, run_ids: Sequence[str], *, config_without: Sequence[str] = ()) -> dict[str, Run]:
+    """{id: run} for those of `run_ids` that exist; `config_without` as in `list_runs`."""
     ids = list(dict.fromkeys(run_ids))
+    config, config_params = config_column(config_without)
     rows: list[Sequence[Any]] = []
     for i in range(0, len(ids), CHUNK):
         chunk = ids[i : i + CHUNK]
-        rows += execute(f"SELECT {', '.join(RUN_COLUMNS)} FROM runs WHERE id IN ({_marks(chunk)})", chunk)
-    return {run.id: run for run in to_runs(execute, rows)}
+        sql = f"SELECT {', '.join(SUMMARY_COLUMNS)}, {config} FROM runs WHERE id IN ({_marks(chunk)})"
+        rows += execute(sql, [*config_params, *chunk])
+    return {run.id: run for run in to_runs(execute, rows, share_configs=bool(config_without))}
+
+
+def config_column(without: Sequence[str]) -> tuple[str, list[Any]]:
+    """(SQL, its parameters) of a run's config text without the top-level keys `without`, for a reader that needs
+    runs' configs only where they differ in other keys (a benchmark table: `synvita.report.table`). Those keys go
+    where they hold a plain value, not a table (a table's keys may matter to that reader as `key.sub`); a text that
+    is not plain RFC 8259 JSON (Python writes NaN as `NaN`) is returned whole, so that equal texts out of it always
+    mean equal configs: SQLite only drops the keys and the white space, keeping every other token as written."""
+    if not without:
+        return "config_json", []
+    if any('"' in key for key in without):
+        raise ValueError(f"config keys to leave out must not hold a quote: {list(without)}")
+    paths = [f'$."{key}"' for key in without]
+    plain = " AND ".join(["json_type(config_json, ?) IS NOT 'object'"] * len(paths))
+    return (f"CASE WHEN json_valid(config_json) AND {plain} THEN json_remove(config_json, {_marks(paths)})"
+            " ELSE config_json END"), [*paths, *paths]
 
 
 def count_runs(execute: Execute, filters: dict[str, Any]) -> int:
@@ -175,18 +198,31 @@ def dependants(execute: Execute, run_id: str) -> list[str]:
     return [row[0] for row in execute("SELECT run_id FROM run_deps WHERE depends_on = ?", [run_id])]
 
 
-def to_runs(execute: Execute, rows: Sequence[Sequence[Any]]) -> list[Run]:
-    """Rows of `RUN_COLUMNS` → entities, with their dependencies."""
+def to_runs(execute: Execute, rows: Sequence[Sequence[Any]], *, share_configs: bool = False) -> list[Run]:
+    """Rows of `RUN_COLUMNS` → entities, with their dependencies. `share_configs`: runs whose config texts are the
+    same get one config dict, parsed once (for readers that do not change configs: see `config_column`)."""
     deps = deps_of(execute, [row[0] for row in rows])
-    return [to_run(row, deps[row[0]]) for row in rows]
+    if not share_configs:
+        return [to_run(row, deps[row[0]]) for row in rows]
+    configs: dict[str, dict[str, Any]] = {}
+    runs = []
+    for row in rows:
+        text = row[-1] or "{}"
+        config = configs.get(text)
+        if config is None:
+            config = configs[text] = json.loads(text)
+        runs.append(to_run(row, deps[row[0]], config))
+    return runs
 
 
-def to_run(row: Sequence[Any], depends_on: list[str]) -> Run:
+def to_run(row: Sequence[Any], depends_on: list[str], config: dict[str, Any] | None = None) -> Run:
+    """A row of `RUN_COLUMNS` → its entity; `config`: its config already parsed (else its text is)."""
     (rid, experiment, submission, stage, status, variant, generator, seed, run_dir, progress, progress_msg, error,
      worker, attempt, created_at, started_at, finished_at, heartbeat_at, key_metric, config_json) = row
     return Run(
         id=rid, experiment=experiment, submission=submission, stage=stage, status=status, variant=variant,
-        generator=generator, seed=seed, depends_on=list(depends_on), config=json.loads(config_json or "{}"),
+        generator=generator, seed=seed, depends_on=list(depends_on),
+        config=json.loads(config_json or "{}") if config is None else config,
         run_dir=run_dir, progress=progress, progress_msg=progress_msg or "", error=error, worker=worker,
         attempt=attempt, created_at=created_at, started_at=started_at, finished_at=finished_at,
         heartbeat_at=heartbeat_at, key_metric=key_metric,

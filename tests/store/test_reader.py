@@ -3,6 +3,7 @@ schema, and never writes."""
 
 from __future__ import annotations
 
+import math
 import sqlite3
 import sys
 import time
@@ -98,6 +99,42 @@ def test_headline_results_are_the_plain_results_of_each_benchmarks_first_metric(
     assert any(r.control for r in everything)
     assert reader.headline_results(ids) == [r for r in everything if r.subset is None and r.control is None]
     assert reader.runs_with_results(ids + [roles["world"]]) == set(ids)
+
+
+def test_configs_read_without_top_level_keys_are_one_dict_per_distinct_rest(db_path):
+    """`config_without` leaves out top-level keys holding a plain value and parses each remaining text once; a key
+    holding a table, or a config SQLite does not read as JSON (NaN), is kept whole."""
+    configs = {
+        "a": {"seed": 0, "variant": "none", "train": {"lr": 1, "tags": ["x"]}},
+        "b": {"seed": 1, "variant": "naive", "train": {"lr": 1, "tags": ["x"]}},  # the same as "a" but the dropped keys
+        "no-keys": {"train": {"lr": 1, "tags": ["x"]}},  # none of the dropped keys: the same rest
+        "float": {"seed": 2, "train": {"lr": 1.0, "tags": ["x"]}},  # 1.0 is another text than 1
+        "table": {"seed": {"base": 3}, "variant": "none", "train": {"lr": 1, "tags": ["x"]}},
+        "nan": {"seed": 4, "train": {"lr": float("nan"), "tags": ["x"]}},
+    }
+    store = Store.open(db_path)
+    made = store.create_runs([NewRun("e", "s-1", "evaluate", seed=i, variant=name, config=config)
+                              for i, (name, config) in enumerate(configs.items())])
+    store.close()
+    reader = RunReader.open(db_path)
+    try:
+        for runs in (reader.list_runs(config_without=("seed", "variant")),
+                     reader.get_runs([r.id for r in made], config_without=("seed", "variant"))):
+            got = {run.variant: run.config for run in runs}
+            rest = {"train": {"lr": 1, "tags": ["x"]}}
+            assert got["a"] == got["b"] == got["no-keys"] == rest
+            assert got["a"] is got["b"] is got["no-keys"]
+            assert got["float"] == {"train": {"lr": 1.0, "tags": ["x"]}} and got["float"] is not got["a"]
+            assert type(got["float"]["train"]["lr"]) is float
+            assert got["table"] == configs["table"]
+            assert got["nan"]["seed"] == 4 and math.isnan(got["nan"]["train"]["lr"])
+        whole = {run.variant: run.config for run in reader.list_runs()}  # without config_without: each run's own
+        assert whole == {run.variant: run.config for run in made}
+        assert [whole[name] for name in configs if name != "nan"] == [c for name, c in configs.items() if name != "nan"]
+        with pytest.raises(ValueError, match="quote"):
+            reader.list_runs(config_without=('se"ed',))
+    finally:
+        reader.close()
 
 
 def test_unknown_ids_and_bad_filters_fail_as_in_the_store(demo):
