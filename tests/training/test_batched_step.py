@@ -50,6 +50,21 @@ def step_losses(model, train_data, cfg):
     return losses, len(calls)
 
 
+def training_model(encoder):
+    """A tiny model in train mode, and the `synvita` step config the sharing tests score it with."""
+    model = build_model("tiny", {**TinyAlignmentModel.example_config(POS + NEG), "encoder": encoder}, seed=0)
+    model.train()
+    return model, TrainConfig(variant="synvita", batch_size=6, broken_time=0.5, seed=1)
+
+
+def losses_and_gradients(model, cfg):
+    """Step 0's losses and every parameter's gradient of their sum."""
+    model.zero_grad(set_to_none=True)
+    losses = step_losses(model, data(), cfg)[0]
+    losses["loss"].backward()
+    return losses, {name: p.grad.clone() for name, p in model.named_parameters() if p.grad is not None}
+
+
 @pytest.mark.parametrize("encoder", ["tracks", "conv"])
 @pytest.mark.parametrize("broken_time", [0.0, 0.5])
 def test_one_encoder_call_gives_the_losses_of_one_call_per_group(monkeypatch, encoder, broken_time):
@@ -75,9 +90,7 @@ def test_videos_of_other_shapes_are_encoded_one_group_at_a_time():
 
 @pytest.mark.parametrize("encoder", ["tracks", "conv"])
 def test_text_embedded_once_per_distinct_row_gives_the_losses_of_one_row_per_sequence(monkeypatch, encoder):
-    model = build_model("tiny", {**TinyAlignmentModel.example_config(POS + NEG), "encoder": encoder}, seed=0)
-    model.train()
-    cfg = TrainConfig(variant="synvita", batch_size=6, broken_time=0.5, seed=1)
+    model, cfg = training_model(encoder)
     embedded = []
     model.text.register_forward_hook(lambda module, args, out: embedded.append(len(out)))
     shared, _ = step_losses(model, data(), cfg)
@@ -93,18 +106,10 @@ def test_text_embedded_once_per_distinct_row_gives_the_losses_of_one_row_per_seq
 @pytest.mark.parametrize("encoder", ["tracks", "conv"])
 def test_text_embedded_once_per_distinct_row_gives_the_gradients_of_one_row_per_sequence(monkeypatch, encoder):
     """The shared rows' gradients add up over the sequences that read them; only the order of the sums differs."""
-    model = build_model("tiny", {**TinyAlignmentModel.example_config(POS + NEG), "encoder": encoder}, seed=0)
-    model.train()
-    cfg = TrainConfig(variant="synvita", batch_size=6, broken_time=0.5, seed=1)
-
-    def gradients():
-        model.zero_grad(set_to_none=True)
-        step_losses(model, data(), cfg)[0]["loss"].backward()
-        return {name: p.grad.clone() for name, p in model.named_parameters() if p.grad is not None}
-
-    shared = gradients()
+    model, cfg = training_model(encoder)
+    _, shared = losses_and_gradients(model, cfg)
     monkeypatch.setattr(tiny_model, "distinct_rows", lambda text: (text, torch.arange(len(text))))
-    per_sequence = gradients()
+    _, per_sequence = losses_and_gradients(model, cfg)
     assert shared.keys() == per_sequence.keys()
     assert any(name.startswith("text.") for name in shared)
     for name in shared:
@@ -113,24 +118,15 @@ def test_text_embedded_once_per_distinct_row_gives_the_gradients_of_one_row_per_
 
 @pytest.mark.parametrize("encoder", ["tracks", "conv"])
 def test_a_sequence_read_twice_is_scored_once_with_the_losses_and_gradients_of_scoring_each(monkeypatch, encoder):
-    """POS[0] / NEG[0] differ in one word, so the c′ copies of tʳ and tˢ are the same text on Vʳ and on Vˢ."""
-    model = build_model("tiny", {**TinyAlignmentModel.example_config(POS + NEG), "encoder": encoder}, seed=0)
-    model.train()
-    cfg = TrainConfig(variant="synvita", batch_size=6, broken_time=0.5, seed=1)
+    """A step reads some (video, text) twice, e.g. where POS[0] / NEG[0] differ in one word, the c′ copies of tʳ and tˢ
+    on Vʳ and on Vˢ (the text rows themselves: tests/models/test_tiny_sharing.py)."""
+    model, cfg = training_model(encoder)
     scored = []
     score = model._score
     model._score = lambda features, index, *args: scored.append(len(index)) or score(features, index, *args)
-
-    def run():
-        model.zero_grad(set_to_none=True)
-        losses = step_losses(model, data(), cfg)[0]
-        losses["loss"].backward()
-        grads = {name: p.grad.clone() for name, p in model.named_parameters() if p.grad is not None}
-        return losses, grads
-
-    once, once_grads = run()
+    once, once_grads = losses_and_gradients(model, cfg)
     monkeypatch.setattr(tiny_model, "distinct_sequences", lambda index, rows: (torch.arange(len(rows)),) * 2)
-    each, each_grads = run()
+    each, each_grads = losses_and_gradients(model, cfg)
     assert scored[0] < scored[1]  # scored[1]: every sequence; some were scored once for two
     for key in once:
         assert torch.equal(once[key], each[key]), key
