@@ -165,9 +165,9 @@ class Worker:
                                                 token=token)
                     if run is None:
                         break
-                    started.append(run.id)
-                    self.executed.append(run.id)
-                    self._start(run, token)
+                    if self._start(run, token):
+                        started.append(run.id)
+                        self.executed.append(run.id)
                 self._service()
                 if not self._active:
                     if max_runs is not None and len(started) >= max_runs:
@@ -212,15 +212,27 @@ class Worker:
             found.extend(frontier)
         return found
 
-    def _start(self, run: Run, token: str) -> None:
+    def _start(self, run: Run, token: str) -> bool:
+        """Start the job of a run this worker claimed under `token`; returns whether it did (a job that could not
+        start fails its run, and counts as started).
+
+        A worker that stalled past the heartbeat timeout after its claim, while the run was re-queued and taken by
+        another worker, leaves the run and its directory to that worker: ownership is checked before the run
+        directory is touched, again right before the events file is rotated for the new attempt (a rotation ends
+        the stage writing it), and once more by recording the attempt, which kills a job started too late."""
         if run.id in self._active:  # this worker's earlier attempt, stalled and re-queued meanwhile: stop it first
             self._stop_job(run.id, "lost")
+        if not self._owns(run.id, token):
+            return False
         self._tokens[run.id] = token
         try:
             deps = self.store.get_runs(run.depends_on) if run.depends_on else []
             run_dir = prepare_run_dir(
                 run, deps, worker_id=self.worker_id, executor=self.executor.name, ancestors=self._ancestors(deps)
             )
+            if not self._owns(run.id, token):
+                del self._tokens[run.id]
+                return False
             start_attempt_events(self.store, run.id, run_dir, run.attempt)
             with EventWriter(run_dir) as ev:
                 ev.log(f"attempt {run.attempt} on {socket.gethostname()} by worker {self.worker_id} ({self.executor.name})")
@@ -232,13 +244,23 @@ class Worker:
                                          worker_id=self.worker_id, token=token)
             del self._tokens[run.id]
             self._emit(finished, {"kind": "status", "status": finished.status, "error": finished.error, "seq": None})
-            return
-        self.store.set_job(run.id, job.job_id, worker_id=self.worker_id, token=token)
+            return True
         local = self.executor.name == "local"
-        job.extra["attempt"] = self.store.start_attempt(run.id, self.executor.name, job.job_id, resources=job.resources,
-                                                        node=socket.gethostname() if local else None, started=local)
+        number = self.store.start_attempt(run.id, self.executor.name, job.job_id, resources=job.resources,
+                                          node=socket.gethostname() if local else None, started=local, token=token)
+        if number is None:  # the run was taken over while its job started: that job is no attempt of it
+            del self._tokens[run.id]
+            self.executor.kill(job)
+            return False
+        job.extra["attempt"] = number
+        self.store.set_job(run.id, job.job_id, worker_id=self.worker_id, token=token)
         self._active[run.id] = (run, job, time.time())
         self._emit(run, {"kind": "status", "status": "running", "error": None, "seq": None})
+        return True
+
+    def _owns(self, run_id: str, token: str) -> bool:
+        """Whether the run is still running under this worker's attempt `token` (a heartbeat that says so)."""
+        return self.store.heartbeat(run_id, self.worker_id, token=token) == "running"
 
     def _adopt_orphans(self) -> None:
         """Follow jobs (Slurm) whose submitting worker went away, instead of leaving them lost while they run."""
@@ -255,7 +277,8 @@ class Worker:
             if last is not None and last.job_id == job_id and last.ended_at is None:
                 job.extra["attempt"] = last.number
             else:
-                job.extra["attempt"] = self.store.start_attempt(run.id, self.executor.name, job_id, resources=job.resources)
+                job.extra["attempt"] = self.store.start_attempt(run.id, self.executor.name, job_id, resources=job.resources,
+                                                                token=token)
             self._active[run.id] = (adopted, job, time.time())
             self._emit(adopted, {"kind": "status", "status": "running", "error": None, "seq": None,
                                  "adopted_job": job_id})
@@ -311,7 +334,8 @@ class Worker:
                 self.store.update_attempt(run_id, number, started_at=time.time(), node=change.get("node"))
             elif change["kind"] == "requeued":
                 self.store.end_attempt(run_id, number, change.get("reason") or "requeued")
-                number = self.store.start_attempt(run_id, self.executor.name, job.job_id, resources=job.resources)
+                number = self.store.start_attempt(run_id, self.executor.name, job.job_id, resources=job.resources,
+                                                  token=self._tokens.get(run_id))
                 job.extra["attempt"] = number
         job.transitions.clear()
 

@@ -14,18 +14,23 @@ from sqlalchemy import func, select
 
 from synvita.entities import Attempt
 from synvita.store import run_queries
-from synvita.store.models import ATTEMPTS, dump_json
+from synvita.store.models import ATTEMPTS, RUNS, dump_json
 from synvita.store.runs import RunRecords
 
 
 class RunAttempts(RunRecords):
     def start_attempt(self, run_id: str, executor: str, job_id: str | None = None, *,
                       resources: dict[str, Any] | None = None, node: str | None = None,
-                      started: bool = False) -> int:
-        """Record a new attempt of `run_id` (submitted now; started now too with `started`); returns its number."""
+                      started: bool = False, token: str | None = None) -> int | None:
+        """Record a new attempt of `run_id` (submitted now; started now too with `started`); returns its number.
+        With `token`, only while that attempt token still owns the run: None (nothing recorded) when the run was
+        re-queued or taken over meanwhile, so a worker that stalled while starting a job records no attempt."""
         now = time.time()
         with self._write() as conn:
             self._status_of(conn, run_id)
+            if token is not None and conn.execute(
+                    select(RUNS.c.attempt_token).where(RUNS.c.id == run_id)).scalar() != token:
+                return None
             number = 1 + (conn.execute(select(func.max(ATTEMPTS.c.number)).where(ATTEMPTS.c.run_id == run_id)).scalar() or 0)
             conn.execute(ATTEMPTS.insert().values(
                 run_id=run_id, number=number, executor=executor, job_id=job_id, node=node, submitted_at=now,

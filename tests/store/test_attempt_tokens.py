@@ -34,9 +34,12 @@ def test_writes_under_a_stale_token_are_refused_once_a_retry_owns_the_run(store)
     assert store.heartbeat(run.id, "w", token="first") == "lost"
     store.set_job(run.id, "4242", worker_id="w", token="first")
     assert store.job_id(run.id) is None
+    assert store.start_attempt(run.id, "local", "4242", token="first") is None
+    assert store.attempts(run.id) == []
     assert store.finish(run.id, "succeeded", token="first").status == "running"
     # the owner's writes go through
     assert store.heartbeat(run.id, "w", token="second") == "running"
+    assert store.start_attempt(run.id, "local", "4343", token="second") == 1
     assert store.ingest_events(run.id, parse_events(_log_lines(2, 2, "second"), run.run_dir), token="second") == 2
     assert [e.data["msg"] for e in store.events(run.id)] == ["first 0", "first 1", "second 2", "second 3"]
     assert store.finish(run.id, "succeeded", token="second").status == "succeeded"
