@@ -20,7 +20,7 @@ def _take_over(store, run_id: str) -> None:
 
 def _claimed(store, db_path):
     """A run claimed by a fresh worker `w-stalled` under token `mine`: (worker, run)."""
-    (run,) = store.create_runs([NewRun("exp", "s", "debug.sleep", config={"seconds": 30})])
+    store.create_runs([NewRun("exp", "s", "debug.sleep", config={"seconds": 30})])
     worker = Worker(db_path, worker_id="w-stalled", executor=LocalExecutor(), poll_s=0.05, heartbeat_s=0.5,
                     lost_after_s=30)
     return worker, worker.store.claim_next("w-stalled", token="mine")
@@ -61,7 +61,8 @@ def test_a_run_taken_over_while_its_directory_is_prepared_keeps_its_events_file(
     assert worker._start(run, "mine") is False
     _left_alone(store, worker, run.id)
     assert os.stat(events).st_ino == inode  # not rotated
-    assert open(events).read().count("\n") == 1  # and nothing appended
+    with open(events) as fh:
+        assert fh.read().count("\n") == 1  # and nothing appended
     worker.close()
 
 
