@@ -25,6 +25,8 @@ from typing import Any, Iterator
 
 EVENTS_FILE = "events.jsonl"
 KINDS = ("log", "progress", "metric", "weights", "result", "artifact")
+LOG_KINDS = tuple(kind for kind in KINDS if kind != "metric")
+"""What a log view shows: every kind but metrics, which are drawn as curves (a training run logs far more of them)."""
 
 
 class EventWriter:

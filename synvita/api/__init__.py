@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from synvita.api.experiments import Submission
     from synvita.api.runs import SubmissionProgress
     from synvita.api.worker import WorkerSummary, default_local_parallel
+    from synvita.events import LOG_KINDS
     from synvita.progress import remaining_seconds
     from synvita.report import BenchmarkTable, WeightsSummary, format_duration
     from synvita.specs import DEFAULT_EXPERIMENT, ExperimentSpec
@@ -29,6 +30,7 @@ _HOMES = {
     "synvita.api.experiments": ("Submission",),
     "synvita.api.runs": ("SubmissionProgress",),
     "synvita.api.worker": ("WorkerSummary", "default_local_parallel"),
+    "synvita.events": ("LOG_KINDS",),
     "synvita.progress": ("remaining_seconds",),
     "synvita.report": ("BenchmarkTable", "WeightsSummary", "format_duration"),
     "synvita.specs": ("DEFAULT_EXPERIMENT", "ExperimentSpec"),
@@ -41,6 +43,7 @@ __all__ = [
     "BenchmarkTable",
     "DoctorCheck",
     "ExperimentSpec",
+    "LOG_KINDS",
     "RunDiff",
     "Submission",
     "SubmissionProgress",

@@ -1,5 +1,6 @@
 """The TUI on the API's reader features: artifacts from `api.artifacts`, one `api.table` call for several
-experiments, and polls that mark a dead worker's runs `lost` (never in a read-only app)."""
+experiments, polls that mark a dead worker's runs `lost` (never in a read-only app), and a log tail of log lines
+only."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ import time
 from textual.widgets import DataTable, Static
 
 from synvita.api import Api
+from synvita.runs.ingest import parse_events
 from synvita.store import ArtifactEvent, NewRun
 from tui.app import make_app
-from tui.screens.run_detail import RunDetailScreen
+from tui.screens.run_detail import LOG_TAIL_LINES, RunDetailScreen
 from tui.widgets.runs_table import RunsTable
 
 from test_flows import open_compare_of_both, table_ids, wait_until
@@ -102,3 +104,22 @@ async def test_compare_asks_for_several_experiments_in_one_call(demo_api, frozen
         screen.reload()
         summary = screen.query_one("#compare-summary", Static)
         await wait_until(pilot, lambda: "no runs of experiment 'quickstart-lavee'" in str(summary.render()))
+
+
+async def test_the_log_tail_holds_log_lines_when_metrics_came_after_them(empty_api):
+    """A training run logs far more metric points than lines: the detail's tail is the last LOG_TAIL_LINES log
+    lines, not the last events of any kind (metrics are drawn as curves)."""
+    rid = claim_for_a_dead_worker(empty_api)
+    logs = [{"seq": s, "ts": 1.0, "kind": "log", "level": "info", "msg": f"line {s}"} for s in range(LOG_TAIL_LINES + 100)]
+    metrics = [{"seq": len(logs) + k, "ts": 2.0, "kind": "metric", "name": "loss", "value": 1.0 / (k + 1), "step": k}
+               for k in range(2 * LOG_TAIL_LINES)]
+    empty_api.store.ingest_events(rid, parse_events(logs + metrics, empty_api.get_run(rid).run_dir))
+    app = make_app(empty_api, poll_interval_s=60.0)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: rid in table_ids(app))
+        app.open_run(rid)
+        screen = app.screen
+        await wait_until(pilot, lambda: screen.log_lines)
+        assert len(screen.log_lines) == LOG_TAIL_LINES
+        assert screen.log_lines[-1].endswith(f"line {len(logs) - 1}")
+        assert screen.log_lines[0].endswith(f"line {len(logs) - LOG_TAIL_LINES}")

@@ -20,7 +20,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Log, OptionList, Static, TabbedContent, TabPane
 from textual_plotext import PlotextPlot
 
-from synvita.api import sanitize_terminal_text
+from synvita.api import LOG_KINDS, sanitize_terminal_text
 from synvita.entities import TERMINAL_STATUSES, Attempt, Run
 from tui.formatting import STATUS_STYLES, format_duration, format_number, format_timestamp, merge_collapsed, progress_bar
 from tui.messages import LogTailed, MetricsLoaded, RunChanged, RunLoaded
@@ -168,7 +168,8 @@ class RunDetailScreen(SynvitaScreen):
 
     @work(thread=True, exclusive=True, group="detail-log", exit_on_error=False)
     def _tail_log(self, run_id: str, since_seq: int) -> None:
-        events = self.app.api.logs(run_id, since_seq=since_seq, tail=None if since_seq else LOG_TAIL_LINES)
+        events = self.app.api.logs(run_id, since_seq=since_seq, tail=None if since_seq else LOG_TAIL_LINES,
+                                   kinds=list(LOG_KINDS))
         self.post_fresh(LogTailed(events=events))
 
     @work(thread=True, exclusive=True, group="detail-metrics", exit_on_error=False)
