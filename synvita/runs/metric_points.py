@@ -10,11 +10,10 @@ belongs, a NaN or infinity) goes through `parse_events`, which records it as it 
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from synvita.store import MetricPoint
-
-_METRIC_LINE_KEYS = frozenset(("seq", "ts", "kind", "name", "value", "step"))
 
 
 def split_metric_points(events: Sequence[Any]) -> tuple[list[MetricPoint], list[Any]]:
@@ -23,8 +22,12 @@ def split_metric_points(events: Sequence[Any]) -> tuple[list[MetricPoint], list[
     others: list[Any] = []
     add_point, add_other = points.append, others.append
     for ev in events:  # one flat loop, no call per line: this runs for every metric point a stage reports
-        if type(ev) is dict and ev.keys() == _METRIC_LINE_KEYS and ev["kind"] == "metric":
-            seq, ts, name, step, value = ev["seq"], ev["ts"], ev["name"], ev["step"], ev["value"]
+        if type(ev) is dict and len(ev) == 6 and ev.get("kind") == "metric":
+            try:  # six keys, kind and these five among them: exactly the keys of a metric line
+                seq, ts, name, step, value = ev["seq"], ev["ts"], ev["name"], ev["step"], ev["value"]
+            except KeyError:
+                add_other(ev)
+                continue
             if (
                 type(seq) is int and type(ts) is float and type(name) is str and type(step) is int
                 and type(value) is float and ts - ts == 0.0 and value - value == 0.0  # x - x is 0.0 when finite
