@@ -112,7 +112,8 @@ def ingest_run_dir(
             break
         position = EventsPosition(end, position.seq + len(events))
         points, others = split_metric_points(events)
-        fresh = store.ingest_events(run_id, parse_events(others, run_dir), points=points, position=position, token=token)
+        rows = parse_events(others, run_dir)
+        fresh = store.ingest_events(run_id, rows, points=points, position=position, token=token)
         new.extend(events[len(events) - fresh :] if fresh else ())
     return new
 

@@ -6,7 +6,7 @@ A line that cannot be understood arrives as a plain `StageEvent` of kind `log` w
 line never stalls ingestion. Torch-free; the line format itself is described in `synvita.events`. The rows are
 plain slotted dataclasses (not frozen): ingestion builds one per line, and a frozen one costs twice as much to make.
 The most common line of all, a metric point exactly as `EventWriter` writes it, travels as a bare tuple
-(`MetricPoint`) instead: a long training run writes millions of them, and a tuple is the row the store inserts.
+(`MetricPoint`) instead: a long training run writes millions of them, and a tuple costs a fraction of an object.
 """
 
 from __future__ import annotations

@@ -40,8 +40,8 @@ from synvita.store.runs import RunRecords
 
 _INSERT_EVENT = "INSERT OR IGNORE INTO run_events (run_id, seq, ts, kind, data_json) VALUES (?, ?, ?, ?, ?)"
 _INSERT_METRIC = "INSERT INTO metrics (run_id, name, step, value, ts, seq) VALUES (?, ?, ?, ?, ?, ?)"
-"""A point whose event is exactly its name, value and step: data_json stays NULL. Not bound as a None parameter:
-sqlite3 looks for an adapter for every None it binds, which costs a fifth of the insert."""
+"""A point whose event is exactly its name, value and step: data_json stays NULL, without binding None to it
+(sqlite3 looks up an adapter for every parameter that is not exactly an int, float, str or bytearray)."""
 _INSERT_METRIC_AS_WRITTEN = (
     "INSERT INTO metrics (run_id, name, step, value, ts, seq, data_json) VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
@@ -117,7 +117,8 @@ class EventIngestion(RunRecords):
         position: EventsPosition | None = None, token: str | None = None,
     ) -> int:
         """Record event rows (see `event_rows`; `synvita.runs.ingest` parses events.jsonl into them) and metric
-        `points` (the plain metric lines, as tuples); returns how many of both were new.
+        `points` (lines exactly as `EventWriter.metric` writes them, see `MetricPoint`, recorded as the
+        `MetricEvent` each stands for); returns how many of both were new.
 
         Idempotent by `seq`: rows below the run's cursor were already ingested and are skipped. Updates the
         run's progress, metrics (+ latest values), benchmark results, per-sample weights and artifacts, and the

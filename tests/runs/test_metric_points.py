@@ -47,7 +47,8 @@ def test_the_writers_own_metric_lines_are_points(tmp_path):
         writer.metric("lr", 1, 8)  # the writer makes the value a float
     lines = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()]
     points, others = split_metric_points(lines)
-    assert [(seq, name, step, value) for seq, _, name, step, value in points] == [(0, "loss", 7, 0.25), (1, "lr", 8, 1.0)]
+    assert [(seq, name, step, value) for seq, _, name, step, value in points] == [
+        (0, "loss", 7, 0.25), (1, "lr", 8, 1.0)]
     assert others == []
 
 
