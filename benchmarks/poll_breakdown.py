@@ -132,7 +132,7 @@ def raw_poll_statements(root: Path, name: str, points: int, every: int) -> float
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = ON")
     ts = time.time()
-    rows = [(run_id, "loss" if i % 2 else "lr", i // 2, 1.0 / (i + 1), ts, i, None) for i in range(points)]
+    rows = [(run_id, "loss" if i % 2 else "lr", i // 2, 1.0 / (i + 1), ts, i) for i in range(points)]
     t0 = time.perf_counter()
     for first in range(0, points, every):
         batch = rows[first : first + every]

@@ -4,7 +4,9 @@ the last poll stopped (the run's `EventsPosition`, kept in the store with the cu
 Used by the worker for local runs and by the host-side process that watches Slurm jobs: the job only appends
 to its run directory; this is the single place that reads it. Each line becomes a typed event row
 (`synvita.store.event_rows`), a `weights` line together with the weights file it names (which must lie inside the
-run directory), and the store records the rows without touching the run directory.
+run directory), and the store records the rows without touching the run directory. Metric lines as `EventWriter`
+writes them, most of a training run's lines, skip the typed row: they reach the store as bare tuples
+(`synvita.runs.metric_points`).
 
 Each execution of a run appends to an events.jsonl of its own (`start_attempt_events`): a new attempt gets a
 new file holding the lines already ingested, so a stage of an earlier attempt that is still running (its worker
@@ -24,6 +26,7 @@ from typing import Any, Iterable
 from synvita.errors import UserInputError
 from synvita.events import EVENTS_FILE, read_new_events
 from synvita.paths import confine
+from synvita.runs.metric_points import split_metric_points
 from synvita.store import (
     ArtifactEvent,
     EventsPosition,
@@ -108,7 +111,9 @@ def ingest_run_dir(
         if not events:  # only a partially written line so far
             break
         position = EventsPosition(end, position.seq + len(events))
-        fresh = store.ingest_events(run_id, parse_events(events, run_dir), position=position, token=token)
+        points, others = split_metric_points(events)
+        rows = parse_events(others, run_dir)
+        fresh = store.ingest_events(run_id, rows, points=points, position=position, token=token)
         new.extend(events[len(events) - fresh :] if fresh else ())
     return new
 
@@ -130,20 +135,9 @@ def parse_events(events: Iterable[dict[str, Any]], run_dir: str | Path) -> list[
     return [_parse_event(ev, run_dir, now) for ev in events]
 
 
-_METRIC_LINE_KEYS = {"seq", "ts", "kind", "name", "value", "step"}
-"""The keys of a metric line as `EventWriter` writes it (the common case, parsed without a generic copy)."""
-
-
 def _parse_event(ev: dict[str, Any], run_dir: str | Path, now: float) -> StageEvent:
     seq, kind = int(ev["seq"]), str(ev.get("kind", "log"))
-    if kind == "metric" and ev.keys() == _METRIC_LINE_KEYS:
-        name, value, step, ts = ev["name"], ev["value"], ev["step"], ev["ts"]
-        data = {"name": name, "value": value, "step": step}
-        if type(name) is str and type(value) is float and type(step) is int and type(ts) is float and ts - ts == 0.0:
-            # as EventWriter writes it: the row `_typed_event` would make, without its conversions
-            return MetricEvent(seq=seq, ts=ts, data=data, name=name, step=step, value=value)
-    else:
-        data = {k: v for k, v in ev.items() if k not in ("seq", "ts", "kind")}
+    data = {k: v for k, v in ev.items() if k not in ("seq", "ts", "kind")}
     try:
         ts = float(ev.get("ts", now))
         return _typed_event(seq, ts if math.isfinite(ts) else now, kind, data, run_dir)

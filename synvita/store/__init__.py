@@ -17,6 +17,7 @@ if TYPE_CHECKING:
         ArtifactEvent,
         EventsPosition,
         MetricEvent,
+        MetricPoint,
         ProgressEvent,
         ResultEvent,
         SampleWeightLine,
@@ -30,7 +31,8 @@ if TYPE_CHECKING:
 _HOMES = {
     "synvita.paths": ("resolve_db_path", "run_dir_for", "runs_root"),
     "synvita.store.event_rows": (
-        "ArtifactEvent", "EventsPosition", "MetricEvent", "ProgressEvent", "ResultEvent", "SampleWeightLine", "StageEvent", "WeightsEvent",
+        "ArtifactEvent", "EventsPosition", "MetricEvent", "MetricPoint", "ProgressEvent", "ResultEvent",
+        "SampleWeightLine", "StageEvent", "WeightsEvent",
     ),
     "synvita.store.migrations": ("LATEST_VERSION", "MIGRATIONS"),
     "synvita.store.reader": ("RunReader",),
@@ -43,6 +45,7 @@ __all__ = [
     "ArtifactEvent",
     "EventsPosition",
     "MetricEvent",
+    "MetricPoint",
     "NewRun",
     "ProgressEvent",
     "ResultEvent",

@@ -4,6 +4,8 @@ Idempotent by `seq`: each run keeps a cursor (the next events.jsonl line expecte
 recorded and are skipped. One call is one write transaction: it records the events, metric points (and the latest
 value of each), benchmark results, per-sample weights and artifacts with one `executemany` per table, and moves
 the run's progress, key metric, cursor and read position (`EventsPosition`: where reading events.jsonl resumes).
+Metric lines exactly as `EventWriter` writes them may come as bare `MetricPoint` tuples beside the rows (the bulk
+of a long run's lines): each becomes its `metrics` row directly.
 A worker passes the run's attempt token (see `queue`): rows brought under another token (a stalled worker whose
 run another attempt owns now, or that was re-queued) are not recorded.
 
@@ -19,6 +21,7 @@ from __future__ import annotations
 import math
 import sqlite3
 import time
+from operator import attrgetter, itemgetter
 from typing import Any, Sequence
 
 from synvita.errors import NotFoundError, UserInputError
@@ -26,6 +29,7 @@ from synvita.store.event_rows import (
     ArtifactEvent,
     EventsPosition,
     MetricEvent,
+    MetricPoint,
     ProgressEvent,
     ResultEvent,
     StageEvent,
@@ -35,9 +39,14 @@ from synvita.store.models import dump_json
 from synvita.store.runs import RunRecords
 
 _INSERT_EVENT = "INSERT OR IGNORE INTO run_events (run_id, seq, ts, kind, data_json) VALUES (?, ?, ?, ?, ?)"
-_INSERT_METRIC = "INSERT INTO metrics (run_id, name, step, value, ts, seq, data_json) VALUES (?, ?, ?, ?, ?, ?, ?)"
+_INSERT_METRIC = "INSERT INTO metrics (run_id, name, step, value, ts, seq) VALUES (?, ?, ?, ?, ?, ?)"
+"""A point whose event is exactly its name, value and step: data_json stays NULL, without binding None to it
+(sqlite3 looks up an adapter for every parameter that is not exactly an int, float, str or bytearray)."""
+_INSERT_METRIC_AS_WRITTEN = (
+    "INSERT INTO metrics (run_id, name, step, value, ts, seq, data_json) VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
 _UPSERT_METRIC = (
-    _INSERT_METRIC + " ON CONFLICT (run_id, name, step) DO UPDATE SET"
+    _INSERT_METRIC_AS_WRITTEN + " ON CONFLICT (run_id, name, step) DO UPDATE SET"
     " value = excluded.value, ts = excluded.ts, seq = excluded.seq, data_json = excluded.data_json"
 )
 _UPSERT_LATEST = (
@@ -104,11 +113,12 @@ class EventIngestion(RunRecords):
         return row
 
     def ingest_events(
-        self, run_id: str, events: Sequence[StageEvent], *, position: EventsPosition | None = None,
-        token: str | None = None,
+        self, run_id: str, events: Sequence[StageEvent], *, points: Sequence[MetricPoint] = (),
+        position: EventsPosition | None = None, token: str | None = None,
     ) -> int:
-        """Record event rows (see `event_rows`; `synvita.runs.ingest` parses events.jsonl into them); returns
-        how many were new.
+        """Record event rows (see `event_rows`; `synvita.runs.ingest` parses events.jsonl into them) and metric
+        `points` (lines exactly as `EventWriter.metric` writes them, see `MetricPoint`, recorded as the
+        `MetricEvent` each stands for); returns how many of both were new.
 
         Idempotent by `seq`: rows below the run's cursor were already ingested and are skipped. Updates the
         run's progress, metrics (+ latest values), benchmark results, per-sample weights and artifacts, and the
@@ -126,11 +136,13 @@ class EventIngestion(RunRecords):
             status, cursor, offset, offset_seq, current_token = self._ingest_state(raw, run_id)
             if token is not None and token != current_token:
                 return 0
-            fresh = sorted((e for e in events if e.seq >= cursor), key=lambda e: e.seq)
+            fresh = sorted((e for e in events if e.seq >= cursor), key=_row_seq)
+            fresh_points = sorted((p for p in points if p[0] >= cursor), key=_point_seq)
             values: dict[str, Any] = {}
-            if fresh:
-                values = self._record(raw, run_id, status, fresh)
-                values["events_cursor"] = fresh[-1].seq + 1
+            if fresh or fresh_points:
+                values = self._record(raw, run_id, status, fresh, fresh_points)
+                last = max(fresh[-1].seq if fresh else -1, fresh_points[-1][0] if fresh_points else -1)
+                values["events_cursor"] = last + 1
             if position is not None and position.seq > offset_seq:
                 values["events_offset"], values["events_offset_seq"] = position.offset, position.seq
             else:
@@ -142,17 +154,19 @@ class EventIngestion(RunRecords):
         if values.get("status") == "failed":  # dependants cannot start meanwhile: they wait for a success
             with self._write() as conn:
                 self._block_dependants(conn, [run_id], values["finished_at"])
-        return len(fresh)
+        return len(fresh) + len(fresh_points)
 
-    def _record(self, raw: sqlite3.Connection, run_id: str, status: str, fresh: Sequence[StageEvent]) -> dict[str, Any]:
-        """Write the new rows (in seq order) into their tables; returns the run columns they change (progress,
-        key metric, and status/error when a line was refused)."""
+    def _record(
+        self, raw: sqlite3.Connection, run_id: str, status: str, fresh: Sequence[StageEvent],
+        points: Sequence[MetricPoint],
+    ) -> dict[str, Any]:
+        """Write the new rows and points (each in seq order) into their tables; returns the run columns they
+        change (progress, key metric, and status/error when a line was refused)."""
         event_rows: list[tuple] = []
         metric_rows: list[tuple] = []
         result_rows: list[tuple] = []
         weight_rows: list[tuple] = []
         artifact_rows: list[tuple] = []
-        latest: dict[str, tuple[int, float]] = {}
         progress: tuple[float | None, str] | None = None
         refused: str | None = None
         for ev in fresh:
@@ -168,9 +182,10 @@ class EventIngestion(RunRecords):
                     len(data) == 3 and data.get("name") == name and type(data.get("step")) is int
                     and data["step"] == step and type(data.get("value")) is float and data["value"] == value
                 )
-                metric_rows.append((run_id, name, step, value, ts, ev.seq, None if exact else dump_json(dict(data))))
-                if name not in latest or step >= latest[name][0]:
-                    latest[name] = (step, value)
+                if exact:
+                    metric_rows.append((run_id, name, step, value, ts, ev.seq))
+                else:
+                    metric_rows.append((run_id, name, step, value, ts, ev.seq, dump_json(dict(data))))
                 continue
             if isinstance(ev, ResultEvent):
                 if not _finite(ev.value):
@@ -201,9 +216,7 @@ class EventIngestion(RunRecords):
             event_rows.append((run_id, ev.seq, ts, ev.kind, dump_json(dict(ev.data))))
         if event_rows:
             raw.executemany(_INSERT_EVENT, event_rows)
-        if metric_rows:
-            _insert_metrics(raw, run_id, metric_rows)
-            raw.executemany(_UPSERT_LATEST, [(run_id, n, s, v) for n, (s, v) in latest.items()])
+        names = _insert_metrics(raw, run_id, metric_rows, points) if metric_rows or points else ()
         if result_rows:
             raw.executemany(_UPSERT_RESULT, result_rows)
         if weight_rows:
@@ -213,7 +226,7 @@ class EventIngestion(RunRecords):
         values: dict[str, Any] = {}
         if progress is not None:
             values["progress"], values["progress_msg"] = progress
-        if result_rows or any(name.startswith("loss") for name in latest):
+        if result_rows or any(name.startswith("loss") for name in names):
             key = self._key_metric(raw, run_id)
             if key is not None:
                 values["key_metric"] = key
@@ -249,21 +262,43 @@ def _refusal(run_id: str, ev: StageEvent, ts: float, reason: str) -> tuple:
     return (run_id, ev.seq, ts, "log", dump_json(data))
 
 
-def _insert_metrics(raw: sqlite3.Connection, run_id: str, rows: list[tuple]) -> None:
-    """Metric rows (seq order) → `metrics`. A point past the highest step recorded for its name cannot replace
-    one, so it takes a plain INSERT; the rest (a resumed run reporting a step again) take the upsert, whose trigger
-    keeps the replaced point's event."""
+_row_seq = attrgetter("seq")
+_point_seq = itemgetter(0)
+_metric_row_seq = itemgetter(5)
+
+
+def _insert_metrics(
+    raw: sqlite3.Connection, run_id: str, rows: list[tuple], points: Sequence[MetricPoint]
+) -> list[str]:
+    """Metric rows and points (each in seq order) → `metrics`, and the newest point of each name → `latest_metrics`;
+    returns the names. A row is (run_id, name, step, value, ts, seq), followed by the line's data_json when its
+    event is more than its name, value and step (a point never is). A point past the highest step recorded for its
+    name cannot replace one, so it takes a plain INSERT; the rest (a resumed run reporting a step again) take the
+    upsert, whose trigger keeps the replaced point's event."""
+    point_rows = [(run_id, name, step, value, ts, seq) for seq, ts, name, step, value in points]
+    ordered = sorted(rows + point_rows, key=_metric_row_seq) if rows and point_rows else rows or point_rows
     highest = dict(raw.execute("SELECT name, step FROM latest_metrics WHERE run_id = ?", (run_id,)).fetchall())
+    latest: dict[str, tuple] = {}
+    """The row of the latest point of each name: the highest step, the later line among equal ones."""
     new: list[tuple] = []
     again: list[tuple] = []
-    for row in rows:
+    for row in ordered:
         name, step = row[1], row[2]
         top = highest.get(name)
-        if top is None or step > top:
+        if top is None or step > top:  # above every step so far, those of earlier rows included
             highest[name] = step
             new.append(row)
+            latest[name] = row
         else:
             again.append(row)
+            known = latest.get(name)
+            if known is None or step >= known[2]:
+                latest[name] = row
+    if any(len(row) == 7 for row in rows):  # rows as written beside plain ones (a new point never replaces one)
+        raw.executemany(_INSERT_METRIC_AS_WRITTEN, [row for row in new if len(row) == 7])
+        new = [row for row in new if len(row) == 6]
     raw.executemany(_INSERT_METRIC, new)
     if again:  # after `new`: an upsert only ever replaces an earlier line (a later one has a higher step)
-        raw.executemany(_UPSERT_METRIC, again)
+        raw.executemany(_UPSERT_METRIC, [row if len(row) == 7 else (*row, None) for row in again])
+    raw.executemany(_UPSERT_LATEST, [row[:4] for row in latest.values()])  # (run_id, name, step, value)
+    return list(latest)
