@@ -26,7 +26,7 @@ from typing import Any, Iterable
 from synvita.errors import UserInputError
 from synvita.events import EVENTS_FILE, read_new_events
 from synvita.paths import confine
-from synvita.runs.metric_points import split_metric_points
+from synvita.runs.metric_points import INT64_MAX, INT64_MIN, split_metric_points
 from synvita.store import (
     ArtifactEvent,
     EventsPosition,
@@ -143,7 +143,7 @@ def _parse_event(ev: dict[str, Any], run_dir: str | Path, now: float) -> StageEv
         return _typed_event(seq, ts if math.isfinite(ts) else now, kind, data, run_dir)
     except _UnreadableWeightsFile as exc:
         reason = str(exc)
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:  # OverflowError: an int past a float's range
         reason = f"{type(exc).__name__}: {exc}"
     return StageEvent(
         seq=seq, ts=now, kind="log", data={"level": "error", "msg": f"malformed {kind} event: {reason}", "event": data}
@@ -153,8 +153,10 @@ def _parse_event(ev: dict[str, Any], run_dir: str | Path, now: float) -> StageEv
 def _typed_event(seq: int, ts: float, kind: str, data: dict[str, Any], run_dir: str | Path) -> StageEvent:
     """The row for one well-formed line (KeyError / TypeError / ValueError when its fields do not fit its kind)."""
     if kind == "metric":
-        return MetricEvent(seq=seq, ts=ts, data=data, name=str(data["name"]), step=int(data.get("step", 0)),
-                           value=float(data["value"]))
+        step = int(data.get("step", 0))
+        if not INT64_MIN <= step <= INT64_MAX:
+            raise ValueError("step does not fit SQLite's 64-bit integers")
+        return MetricEvent(seq=seq, ts=ts, data=data, name=str(data["name"]), step=step, value=float(data["value"]))
     common: dict[str, Any] = dict(seq=seq, ts=ts, data=data)
     if kind == "progress":
         total = data.get("total") or 0
