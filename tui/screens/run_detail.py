@@ -233,8 +233,7 @@ class RunDetailScreen(SynvitaScreen):
             return
         self.last_seq = events[-1].seq
         before = len(self.log_lines)
-        shown = [e for e in events if e.kind != "metric"]
-        replaced_last = self.log_ends_in_progress and bool(shown) and shown[0].kind == "progress"
+        replaced_last = self.log_ends_in_progress and events[0].kind == "progress"  # (the tail holds no metrics)
         self.log_lines, self.log_ends_in_progress = merge_collapsed(self.log_lines, self.log_ends_in_progress, events)
         self.log_lines = self.log_lines[-LOG_TAIL_LINES:]
         for log in self.query(Log):  # the log panel, and the log under the curves
