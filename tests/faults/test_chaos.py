@@ -52,13 +52,21 @@ def test_random_kills_and_stalls_leave_every_run_ended_once_with_its_events_whol
     try:
         for _ in range(FAULTS):
             time.sleep(rng.uniform(0.2, 0.8))
-            running = [r for r in store.list_runs() if r.status == "running" and store.job_id(r.id)]
-            stage_pids.update(int(store.job_id(r.id)) for r in running)
+            jobs = {r.id: store.job_id(r.id) for r in store.list_runs() if r.status == "running"}
+            running = [run_id for run_id, job in jobs.items() if job]  # in list order, as the schedule draws
+            stage_pids.update(int(jobs[run_id]) for run_id in running)
             action = rng.choice(["kill-worker", "kill-stage", "stop-worker"])
             if action == "kill-stage" and running:
                 victim = rng.choice(running)
-                faults.append(f"kill -9 stage of {victim.id}")
-                os.kill(int(store.job_id(victim.id)), signal.SIGKILL)
+                faults.append(f"kill -9 stage of {victim}")
+                job = store.job_id(victim)  # as it is now: the stage may have ended since the runs were listed
+                try:
+                    if job is not None:
+                        os.kill(int(job), signal.SIGKILL)
+                except ProcessLookupError:
+                    job = None
+                if job is None:
+                    faults[-1] += " (it had already ended)"
             elif action == "stop-worker":
                 name = rng.choice(sorted(workers))
                 faults.append(f"SIGSTOP {name} for 1.5 s")
