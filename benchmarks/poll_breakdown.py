@@ -9,7 +9,14 @@ A poll costs what bulk ingest pays per point plus a fixed cost per poll. This sp
   while counting), each page named by `dbstat`. WITHOUT ROWID b-trees split with SQLite's 3-sibling rebalance,
   so appending to `metrics` and its seq index dirties several leaves per commit;
 * SQLite's own price of committing that often: raw sqlite3 running exactly a poll's statements, rows already as
-  tuples, on the store's schema, one transaction per 50 points against one transaction for all.
+  tuples, on the store's schema, one transaction per 50 points against one transaction for all; and the same with
+  automatic checkpoints off, which leaves the WAL appends of the commits and takes out the checkpoints (each copies
+  the WAL's pages into the database file and syncs both to disk);
+* other layouts of the points table, raw sqlite3 with the points and a run-row update per poll: pages per commit
+  and the polled / one-transaction rate of each, down to a table with no index at all (the floor of any layout:
+  it cannot look a point up by name and step);
+* how the ratio of the benchmark row moves with the poll's size: synvita polling every 50, 100, 200 and 400 points
+  against its bulk ingest.
 
 Not a row of `run_all` (its `main` prints a report): run it when the polled row moves.
 
@@ -20,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import math
 import sqlite3
 import struct
 import tempfile
@@ -110,27 +118,37 @@ def wal_frames(root: Path, name: str, points: int) -> tuple[int, collections.Cou
             fh.write(metric_lines(first, POLL_POINTS))
             fh.flush()
             ingest_run_dir(store, run_id, path.parent)
-    wal = Path(f"{root / name}.db-wal").read_bytes()
     owner = dict(conn.execute("SELECT pageno, name FROM dbstat"))
+    frames = wal_frame_pages(Path(f"{root / name}.db-wal"))
     store.close()
+    pages = collections.Counter("database header (page 1)" if page == 1 else owner.get(page, "free pages")
+                                for page, _ in frames)
+    return sum(commit for _, commit in frames), pages
+
+
+def wal_frame_pages(wal_path: Path) -> list[tuple[int, bool]]:
+    """(page number, whether the frame ends a commit) of every frame in a WAL file."""
+    wal = wal_path.read_bytes()
     page_size = struct.unpack(">I", wal[8:12])[0]
-    commits, pages = 0, collections.Counter()
+    frames = []
     for at in range(WAL_HEADER, len(wal) - FRAME_HEADER + 1, FRAME_HEADER + page_size):
         page, commit_size = struct.unpack(">II", wal[at : at + 8])
-        pages["database header (page 1)" if page == 1 else owner.get(page, "free pages")] += 1
-        commits += commit_size != 0
-    return commits, pages
+        frames.append((page, commit_size != 0))
+    return frames
 
 
-def raw_poll_statements(root: Path, name: str, points: int, every: int) -> float:
+def raw_poll_statements(root: Path, name: str, points: int, every: int, *, checkpoints: bool = True) -> float:
     """Seconds for raw sqlite3 to run a poll's statements (the run row read, the highest steps, the metric rows,
     their latest values, the key metric's two reads, the run row update), rows ready as tuples, on the store's
-    schema, one transaction per `every` points."""
+    schema, one transaction per `every` points; `checkpoints=False`: with automatic checkpoints off."""
     store, run_id, _ = fresh_run(root, name)
     store.close()
     conn = sqlite3.connect(root / f"{name}.db", isolation_level=None)
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = ON")
+    if not checkpoints:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.execute("PRAGMA wal_autocheckpoint = 0")
     ts = time.time()
     rows = [(run_id, "loss" if i % 2 else "lr", i // 2, 1.0 / (i + 1), ts, i) for i in range(points)]
     t0 = time.perf_counter()
@@ -156,6 +174,91 @@ def raw_poll_statements(root: Path, name: str, points: int, every: int) -> float
     return elapsed
 
 
+LAYOUTS: dict[str, list[str]] = {
+    "as stored: WITHOUT ROWID (run, name, step), index (run, seq)": [
+        "CREATE TABLE points (run_id TEXT NOT NULL, name TEXT NOT NULL, step INTEGER NOT NULL, value REAL NOT NULL,"
+        " ts REAL NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (run_id, name, step)) WITHOUT ROWID",
+        "CREATE INDEX ix_points_seq ON points (run_id, seq)",
+    ],
+    "rowid table, unique (run, name, step), index (run, seq)": [
+        "CREATE TABLE points (run_id TEXT NOT NULL, name TEXT NOT NULL, step INTEGER NOT NULL, value REAL NOT NULL,"
+        " ts REAL NOT NULL, seq INTEGER NOT NULL)",
+        "CREATE UNIQUE INDEX ux_points ON points (run_id, name, step)",
+        "CREATE INDEX ix_points_seq ON points (run_id, seq)",
+    ],
+    "WITHOUT ROWID (run, seq), unique (run, name, step)": [
+        "CREATE TABLE points (run_id TEXT NOT NULL, name TEXT NOT NULL, step INTEGER NOT NULL, value REAL NOT NULL,"
+        " ts REAL NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (run_id, seq)) WITHOUT ROWID",
+        "CREATE UNIQUE INDEX ux_points ON points (run_id, name, step)",
+    ],
+    "rowid = seq (appends at the end), unique (run, name, step)": [
+        "CREATE TABLE points (seq INTEGER PRIMARY KEY, run_id TEXT NOT NULL, name TEXT NOT NULL,"
+        " step INTEGER NOT NULL, value REAL NOT NULL, ts REAL NOT NULL)",
+        "CREATE UNIQUE INDEX ux_points ON points (run_id, name, step)",
+    ],
+    "floor: rowid = seq, no index": [
+        "CREATE TABLE points (seq INTEGER PRIMARY KEY, run_id TEXT NOT NULL, name TEXT NOT NULL,"
+        " step INTEGER NOT NULL, value REAL NOT NULL, ts REAL NOT NULL)",
+    ],
+}
+"""Layouts of the points table for `layout_cost`: the store's, and the others a migration could choose."""
+
+
+def layout_cost(
+    root: Path, name: str, schema: list[str], points: int, every: int, *, checkpoints: bool = True
+) -> tuple[float, float]:
+    """(seconds, WAL pages per commit) for raw sqlite3 to store `points` points in a table of `schema`, one
+    transaction per `every` points, each also moving a run row's cursor. Pages per commit are counted only with
+    `checkpoints=False` (automatic checkpoints off, so the WAL holds every page each commit wrote), else NaN."""
+    con = sqlite3.connect(root / f"{name}.db", isolation_level=None)
+    con.execute("PRAGMA journal_mode = WAL")
+    con.execute("PRAGMA synchronous = NORMAL")
+    if not checkpoints:
+        con.execute("PRAGMA wal_autocheckpoint = 0")
+    for statement in schema:
+        con.execute(statement)
+    con.execute("CREATE TABLE cursor (run_id TEXT PRIMARY KEY, next_seq INTEGER NOT NULL) WITHOUT ROWID")
+    con.execute("INSERT INTO cursor VALUES ('r-bench1', 0)")
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    ts = time.time()
+    rows = [{"run_id": "r-bench1", "name": "loss" if i % 2 else "lr", "step": i // 2, "value": 1.0 / (i + 1),
+             "ts": ts, "seq": i} for i in range(points)]
+    insert = "INSERT INTO points (run_id, name, step, value, ts, seq) VALUES (:run_id, :name, :step, :value, :ts, :seq)"
+    t0 = time.perf_counter()
+    for first in range(0, points, every):
+        con.execute("BEGIN IMMEDIATE")
+        con.executemany(insert, rows[first : first + every])
+        con.execute("UPDATE cursor SET next_seq = ? WHERE run_id = 'r-bench1'", (first + every,))
+        con.execute("COMMIT")
+    elapsed = time.perf_counter() - t0
+    pages = math.nan
+    if not checkpoints:
+        frames = wal_frame_pages(Path(f"{root / name}.db-wal"))
+        pages = len(frames) / max(1, sum(commit for _, commit in frames))
+    con.close()
+    return elapsed, pages
+
+
+def ours(root: Path, name: str, points: int, every: int) -> float:
+    """Seconds synvita spends in `ingest_run_dir` ingesting `points` lines `every` at a time, on the store's own
+    connection (no statement timing around it)."""
+    store, run_id, path = fresh_run(root, name)
+    elapsed = 0.0
+    with open(path, "a") as fh:
+        for first in range(0, points, every):
+            fh.write(metric_lines(first, min(every, points - first)))
+            fh.flush()
+            t0 = time.perf_counter()
+            ingest_run_dir(store, run_id, path.parent)
+            elapsed += time.perf_counter() - t0
+    store.close()
+    return elapsed
+
+
+POLL_SIZES = (50, 100, 200, 400)
+"""Points per poll for the sweep of the benchmark row's ratio."""
+
+
 def report(points: int) -> str:
     polls = -(-points // POLL_POINTS)
     per_poll = 1e6 / polls
@@ -166,7 +269,19 @@ def report(points: int) -> str:
         polled_total, polled_sql = timed_ingest(root, "polled", points, POLL_POINTS)
         raw_one = raw_poll_statements(root, "raw-one", points, points)
         raw_polled = raw_poll_statements(root, "raw-polled", points, POLL_POINTS)
+        raw_polled_quiet = raw_poll_statements(root, "raw-polled-no-ckpt", points, POLL_POINTS, checkpoints=False)
         commits, pages = wal_frames(root, "wal", points)
+        layouts = {
+            label: (layout_cost(root, f"layout{i}-one", schema, points, points)[0],
+                    layout_cost(root, f"layout{i}-polled", schema, points, POLL_POINTS)[0],
+                    layout_cost(root, f"layout{i}-pages", schema, points, POLL_POINTS, checkpoints=False)[1])
+            for i, (label, schema) in enumerate(LAYOUTS.items())
+        }
+        sweep_bulk, sweep = math.inf, dict.fromkeys(POLL_SIZES, math.inf)
+        for repeat in range(2):  # interleaved, the faster of two: the first ingest of a process pays its warm-up
+            sweep_bulk = min(sweep_bulk, ours(root, f"sweep-bulk-{repeat}", points, points))
+            for every in POLL_SIZES:
+                sweep[every] = min(sweep[every], ours(root, f"sweep-{every}-{repeat}", points, every))
     lines.append(f"  {'':34s} {'polled':>9s} {'bulk':>9s} {'extra':>9s}")
 
     def line(label: str, polled: float, bulk: float) -> None:
@@ -180,9 +295,21 @@ def report(points: int) -> str:
     lines.append(f"  ratio polled / bulk rate: {bulk_total / polled_total:.2f}×")
     lines.append(f"SQLite alone, a poll's statements from raw sqlite3 (rows ready): {raw_polled * per_poll:.1f} µs per"
                  f" poll, {raw_one * per_poll:.1f} in one transaction: {(raw_polled - raw_one) * per_poll:.1f} extra")
+    lines.append(f"  the same with automatic checkpoints off: {raw_polled_quiet * per_poll:.1f} µs per poll, so the"
+                 f" checkpoints cost {(raw_polled - raw_polled_quiet) * per_poll:.1f} µs of it per poll")
     lines.append(f"WAL pages written per commit ({commits:,} commits, autocheckpoint off):"
                  f" {sum(pages.values()) / max(commits, 1):.2f}")
     lines += [f"  {tree:34s} {n / max(commits, 1):9.2f}" for tree, n in pages.most_common()]
+    lines.append(f"Points table layouts, raw sqlite3 (the points and a cursor update per poll), polls of {POLL_POINTS}:")
+    lines.append(f"  {'':62s} {'pages':>6s} {'extra µs':>9s}")
+    for label, (one, polled, pages_per_commit) in layouts.items():
+        lines.append(f"  {label:62s} {pages_per_commit:6.2f} {(polled - one) * per_poll:9.1f}")
+    lines.append("  (pages: WAL pages per commit, counted with automatic checkpoints off; extra: µs per poll above the"
+                 " same points in one transaction, checkpoints on)")
+    lines.append(f"synvita polled / bulk rate by points per poll (no statement timing; bulk"
+                 f" {sweep_bulk * per_poll:.1f} µs per {POLL_POINTS} points, so 0.8× leaves a poll of {POLL_POINTS}"
+                 f" {sweep_bulk * per_poll * (1 / 0.8 - 1):.1f} µs above bulk):")
+    lines += [f"  every {every:4d} points: {sweep_bulk / seconds:.2f}×" for every, seconds in sweep.items()]
     return "\n".join(lines)
 
 

@@ -96,8 +96,8 @@ def test_random_kills_and_stalls_leave_every_run_ended_once_with_its_events_whol
                 except subprocess.TimeoutExpired:
                     proc.kill()
         for r in store.list_runs():
-            if store.job_id(r.id):
-                stage_pids.add(int(store.job_id(r.id)))
+            if job := store.job_id(r.id):
+                stage_pids.add(int(job))
 
     context = f"seed {seed}, faults: {faults}"
     for run in runs:
