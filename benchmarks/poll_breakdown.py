@@ -191,17 +191,19 @@ LAYOUTS: dict[str, list[str]] = {
         " ts REAL NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (run_id, seq)) WITHOUT ROWID",
         "CREATE UNIQUE INDEX ux_points ON points (run_id, name, step)",
     ],
-    "rowid = seq (appends at the end), unique (run, name, step)": [
+    "rowid = seq (one run's order: no seq lookup), unique (name, step)": [
         "CREATE TABLE points (seq INTEGER PRIMARY KEY, run_id TEXT NOT NULL, name TEXT NOT NULL,"
         " step INTEGER NOT NULL, value REAL NOT NULL, ts REAL NOT NULL)",
         "CREATE UNIQUE INDEX ux_points ON points (run_id, name, step)",
     ],
-    "floor: rowid = seq, no index": [
+    "floor: rowid = seq, no index (no lookup at all)": [
         "CREATE TABLE points (seq INTEGER PRIMARY KEY, run_id TEXT NOT NULL, name TEXT NOT NULL,"
         " step INTEGER NOT NULL, value REAL NOT NULL, ts REAL NOT NULL)",
     ],
 }
-"""Layouts of the points table for `layout_cost`: the store's, and the others a migration could choose."""
+"""Layouts of the points table for `layout_cost`: the store's, the others a migration could choose, and two that
+only one run's points could use (the rowid is the line's seq, so the table has no room for another run's; the
+last, nothing but appends at the end, is no layout at all: it cannot look a point up)."""
 
 
 def layout_cost(
@@ -265,15 +267,16 @@ def report(points: int) -> str:
     lines = [f"{points:,} metric points, {polls:,} polls of {POLL_POINTS} (µs per poll; bulk: per {POLL_POINTS} points)"]
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
+        ours(root, "warm-up", 2_000, POLL_POINTS)  # the first ingest of a process pays for its warm-up: not bulk
         bulk_total, bulk_sql = timed_ingest(root, "bulk", points, points)
         polled_total, polled_sql = timed_ingest(root, "polled", points, POLL_POINTS)
         raw_one = raw_poll_statements(root, "raw-one", points, points)
         raw_polled = raw_poll_statements(root, "raw-polled", points, POLL_POINTS)
         raw_polled_quiet = raw_poll_statements(root, "raw-polled-no-ckpt", points, POLL_POINTS, checkpoints=False)
         commits, pages = wal_frames(root, "wal", points)
-        layouts = {
-            label: (layout_cost(root, f"layout{i}-one", schema, points, points)[0],
-                    layout_cost(root, f"layout{i}-polled", schema, points, POLL_POINTS)[0],
+        layouts = {  # (one transaction, polled: the faster of two each; pages per commit)
+            label: (min(layout_cost(root, f"layout{i}-one-{r}", schema, points, points)[0] for r in range(2)),
+                    min(layout_cost(root, f"layout{i}-polled-{r}", schema, points, POLL_POINTS)[0] for r in range(2)),
                     layout_cost(root, f"layout{i}-pages", schema, points, POLL_POINTS, checkpoints=False)[1])
             for i, (label, schema) in enumerate(LAYOUTS.items())
         }
@@ -305,7 +308,7 @@ def report(points: int) -> str:
     for label, (one, polled, pages_per_commit) in layouts.items():
         lines.append(f"  {label:62s} {pages_per_commit:6.2f} {(polled - one) * per_poll:9.1f}")
     lines.append("  (pages: WAL pages per commit, counted with automatic checkpoints off; extra: µs per poll above the"
-                 " same points in one transaction, checkpoints on)")
+                 " same points in one transaction, checkpoints on, the faster of two runs each)")
     lines.append(f"synvita polled / bulk rate by points per poll (no statement timing; bulk"
                  f" {sweep_bulk * per_poll:.1f} µs per {POLL_POINTS} points, so 0.8× leaves a poll of {POLL_POINTS}"
                  f" {sweep_bulk * per_poll * (1 / 0.8 - 1):.1f} µs above bulk):")
