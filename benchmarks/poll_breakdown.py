@@ -176,29 +176,29 @@ def raw_poll_statements(root: Path, name: str, points: int, every: int, *, check
 
 LAYOUTS: dict[str, list[str]] = {
     "as stored: WITHOUT ROWID (run, name, step), index (run, seq)": [
-        "CREATE TABLE points (run_id TEXT NOT NULL, name TEXT NOT NULL, step INTEGER NOT NULL, value REAL NOT NULL,"
-        " ts REAL NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (run_id, name, step)) WITHOUT ROWID",
+        ("CREATE TABLE points (run_id TEXT NOT NULL, name TEXT NOT NULL, step INTEGER NOT NULL, value REAL NOT NULL,"
+         " ts REAL NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (run_id, name, step)) WITHOUT ROWID"),
         "CREATE INDEX ix_points_seq ON points (run_id, seq)",
     ],
     "rowid table, unique (run, name, step), index (run, seq)": [
-        "CREATE TABLE points (run_id TEXT NOT NULL, name TEXT NOT NULL, step INTEGER NOT NULL, value REAL NOT NULL,"
-        " ts REAL NOT NULL, seq INTEGER NOT NULL)",
+        ("CREATE TABLE points (run_id TEXT NOT NULL, name TEXT NOT NULL, step INTEGER NOT NULL, value REAL NOT NULL,"
+         " ts REAL NOT NULL, seq INTEGER NOT NULL)"),
         "CREATE UNIQUE INDEX ux_points ON points (run_id, name, step)",
         "CREATE INDEX ix_points_seq ON points (run_id, seq)",
     ],
     "WITHOUT ROWID (run, seq), unique (run, name, step)": [
-        "CREATE TABLE points (run_id TEXT NOT NULL, name TEXT NOT NULL, step INTEGER NOT NULL, value REAL NOT NULL,"
-        " ts REAL NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (run_id, seq)) WITHOUT ROWID",
+        ("CREATE TABLE points (run_id TEXT NOT NULL, name TEXT NOT NULL, step INTEGER NOT NULL, value REAL NOT NULL,"
+         " ts REAL NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (run_id, seq)) WITHOUT ROWID"),
         "CREATE UNIQUE INDEX ux_points ON points (run_id, name, step)",
     ],
-    "rowid = seq (one run's order: no seq lookup), unique (name, step)": [
-        "CREATE TABLE points (seq INTEGER PRIMARY KEY, run_id TEXT NOT NULL, name TEXT NOT NULL,"
-        " step INTEGER NOT NULL, value REAL NOT NULL, ts REAL NOT NULL)",
+    "one run only: rowid = seq, unique (run, name, step)": [
+        ("CREATE TABLE points (seq INTEGER PRIMARY KEY, run_id TEXT NOT NULL, name TEXT NOT NULL,"
+         " step INTEGER NOT NULL, value REAL NOT NULL, ts REAL NOT NULL)"),
         "CREATE UNIQUE INDEX ux_points ON points (run_id, name, step)",
     ],
-    "floor: rowid = seq, no index (no lookup at all)": [
-        "CREATE TABLE points (seq INTEGER PRIMARY KEY, run_id TEXT NOT NULL, name TEXT NOT NULL,"
-        " step INTEGER NOT NULL, value REAL NOT NULL, ts REAL NOT NULL)",
+    "floor, one run only: rowid = seq, no (name, step) lookup": [
+        ("CREATE TABLE points (seq INTEGER PRIMARY KEY, run_id TEXT NOT NULL, name TEXT NOT NULL,"
+         " step INTEGER NOT NULL, value REAL NOT NULL, ts REAL NOT NULL)"),
     ],
 }
 """Layouts of the points table for `layout_cost`: the store's, the others a migration could choose, and two that
