@@ -12,9 +12,9 @@ A poll costs what bulk ingest pays per point plus a fixed cost per poll. This sp
   tuples, on the store's schema, one transaction per 50 points against one transaction for all; and the same with
   automatic checkpoints off, which leaves the WAL appends of the commits and takes out the checkpoints (each copies
   the WAL's pages into the database file and syncs both to disk);
-* other layouts of the points table, raw sqlite3 with the points and a run-row update per poll: pages per commit
-  and the polled / one-transaction rate of each, down to a table with no index at all (the floor of any layout:
-  it cannot look a point up by name and step);
+* other layouts of the points table, raw sqlite3 with the points and a run-row update per poll: the pages each
+  commit writes and what a poll costs above the same points in one transaction, down to a table with no index at
+  all (the floor of any layout: it cannot look a point up by name and step);
 * how the ratio of the benchmark row moves with the poll's size: synvita polling every 50, 100, 200 and 400 points
   against its bulk ingest.
 
@@ -281,7 +281,7 @@ def report(points: int) -> str:
             for i, (label, schema) in enumerate(LAYOUTS.items())
         }
         sweep_bulk, sweep = math.inf, dict.fromkeys(POLL_SIZES, math.inf)
-        for repeat in range(2):  # interleaved, the faster of two: the first ingest of a process pays its warm-up
+        for repeat in range(2):  # interleaved, the faster of two runs each
             sweep_bulk = min(sweep_bulk, ours(root, f"sweep-bulk-{repeat}", points, points))
             for every in POLL_SIZES:
                 sweep[every] = min(sweep[every], ours(root, f"sweep-{every}-{repeat}", points, every))
