@@ -18,6 +18,7 @@ ends the others and fails with that rank's error line. Only rank 0 writes events
 from __future__ import annotations
 
 import contextlib
+import gc
 import multiprocessing
 import os
 import signal
@@ -230,4 +231,8 @@ def process_group(ranks: Ranks, device: str) -> Iterator[None]:
     try:
         yield
     finally:
+        # A DistributedDataParallel module is left in reference cycles when the code that made it returns (`train`
+        # does), and it holds the group: destroyed only later, at the interpreter's exit, it makes gloo abort the
+        # rank (SIGABRT, "terminate called without an active exception") after a run that trained to the end.
+        gc.collect()
         dist.destroy_process_group()

@@ -43,6 +43,43 @@ def _train_rank(out: str, variant: str, fail_at: tuple[int, int, str] | None = N
         torch.save(model.state_dict(), Path(out) / "weights.pt")
 
 
+def _wrapper_dropped_in_the_group(out: str) -> None:
+    """One rank: a DistributedDataParallel step in a function that returns (as `train` does) inside the process
+    group, with automatic garbage collection off; writes whether the wrapper was still alive when the group was
+    destroyed."""
+    import gc
+    import weakref
+
+    import torch.distributed as dist
+
+    def step_once() -> torch.nn.Module:
+        net = torch.nn.parallel.DistributedDataParallel(torch.nn.Linear(4, 1), device_ids=None,
+                                                        find_unused_parameters=True)
+        net(torch.randn(3, 4)).sum().backward()
+        return net
+
+    ranks = ranks_from_env(int(os.environ["WORLD_SIZE"]))
+    gc.disable()  # what a collection at a random moment would otherwise decide
+    destroy, alive = dist.destroy_process_group, []
+
+    def watched_destroy(*args, **kwargs):
+        alive.append(wrapper() is not None)
+        return destroy(*args, **kwargs)
+
+    dist.destroy_process_group = watched_destroy
+    with process_group(ranks, "cpu"):
+        wrapper = weakref.ref(step_once())
+    (Path(out) / f"rank{ranks.rank}.json").write_text(json.dumps(alive))
+
+
+def test_a_wrapper_left_in_reference_cycles_is_freed_before_its_group_is_destroyed(tmp_path):
+    """DistributedDataParallel stays in reference cycles after the code that made it returns; freed only at the
+    interpreter's exit, after its group, it made gloo abort a rank that had trained to the end (SIGABRT)."""
+    assert launch_local(_wrapper_dropped_in_the_group, (str(tmp_path),), processes=2) == 0
+    for rank in (0, 1):
+        assert json.loads((tmp_path / f"rank{rank}.json").read_text()) == [False], rank
+
+
 @pytest.mark.parametrize("variant", ["synvita", "none"])
 def test_two_processes_train_like_one_on_the_same_global_batch(tmp_path, variant):
     torch.set_num_threads(1)
