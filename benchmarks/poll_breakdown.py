@@ -91,6 +91,15 @@ def timed_ingest(root: Path, name: str, points: int, every: int) -> tuple[float,
     store, run_id, path = fresh_run(root, name)
     spent: collections.Counter[str] = collections.Counter()
     store._kept_raw = TimedConnection(kept_connection(store), spent)
+    total = ingest_in_polls(store, run_id, path, points, every)
+    store._kept_raw = store._kept_raw.conn
+    store.close()
+    return total, spent
+
+
+def ingest_in_polls(store: Store, run_id: str, path: Path, points: int, every: int) -> float:
+    """Seconds in `ingest_run_dir` when `points` lines reach the run's events.jsonl `every` at a time, one poll each
+    (appending not counted)."""
     chunks = [metric_lines(first, min(every, points - first)) for first in range(0, points, every)]
     total = 0.0
     with open(path, "a") as fh:
@@ -100,9 +109,7 @@ def timed_ingest(root: Path, name: str, points: int, every: int) -> tuple[float,
             t0 = time.perf_counter()
             ingest_run_dir(store, run_id, path.parent)
             total += time.perf_counter() - t0
-    store._kept_raw = store._kept_raw.conn
-    store.close()
-    return total, spent
+    return total
 
 
 def wal_frames(root: Path, name: str, points: int) -> tuple[int, collections.Counter[str]]:
@@ -113,11 +120,7 @@ def wal_frames(root: Path, name: str, points: int) -> tuple[int, collections.Cou
     conn = kept_connection(store)
     conn.execute("PRAGMA wal_autocheckpoint = 0")
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    with open(path, "a") as fh:
-        for first in range(0, points, POLL_POINTS):
-            fh.write(metric_lines(first, POLL_POINTS))
-            fh.flush()
-            ingest_run_dir(store, run_id, path.parent)
+    ingest_in_polls(store, run_id, path, points, POLL_POINTS)
     owner = dict(conn.execute("SELECT pageno, name FROM dbstat"))
     frames = wal_frame_pages(Path(f"{root / name}.db-wal"))
     store.close()
@@ -245,14 +248,7 @@ def ours(root: Path, name: str, points: int, every: int) -> float:
     """Seconds synvita spends in `ingest_run_dir` ingesting `points` lines `every` at a time, on the store's own
     connection (no statement timing around it)."""
     store, run_id, path = fresh_run(root, name)
-    elapsed = 0.0
-    with open(path, "a") as fh:
-        for first in range(0, points, every):
-            fh.write(metric_lines(first, min(every, points - first)))
-            fh.flush()
-            t0 = time.perf_counter()
-            ingest_run_dir(store, run_id, path.parent)
-            elapsed += time.perf_counter() - t0
+    elapsed = ingest_in_polls(store, run_id, path, points, every)
     store.close()
     return elapsed
 
