@@ -21,7 +21,7 @@ import math
 import os
 import time
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from synvita.errors import UserInputError
 from synvita.events import EVENTS_FILE, read_new_events
@@ -44,16 +44,24 @@ class _UnreadableWeightsFile(Exception):
     """A `weights` event names a file that cannot be read as per-sample weights."""
 
 
-def start_attempt_events(store: Store, run_id: str, run_dir: str | Path, attempt: int) -> None:
+def start_attempt_events(
+    store: Store, run_id: str, run_dir: str | Path, attempt: int,
+    *, while_owned: Callable[[Callable[[], None]], bool] | None = None,
+) -> bool:
     """Before a new attempt of a run starts: give it an events.jsonl of its own, holding the lines of earlier
     attempts that were ingested (so `seq` continues where the store's cursor is). The previous file stays as
     `events.attempt-<attempt - 1>.jsonl` (where the file system has hard links): a stage of an earlier attempt
-    that still runs keeps appending there, never to the new attempt's file."""
+    that still runs keeps appending there, never to the new attempt's file.
+
+    The ingested lines are copied first; `while_owned(swap)`, when given, puts the copy in place only while the
+    caller still owns the run (`Store.while_owned`), so a worker that stalled while another took the run over never
+    swaps out the file of the attempt that now runs (a swap ends the stage writing the old file). Returns whether
+    the new file is in place."""
     path = Path(run_dir) / EVENTS_FILE
     if not path.exists():
-        return
+        return True
     ingested = _ingested_bytes(path, store.events_position(run_id), store.events_cursor(run_id))
-    fresh = path.with_name(EVENTS_FILE + ".new")
+    fresh = path.with_name(f"{EVENTS_FILE}.attempt-{attempt}.new")  # one per attempt: two workers never share it
     with open(path, "rb") as old, open(fresh, "wb") as new:
         while ingested > 0:
             chunk = old.read(min(ingested, 1 << 20))
@@ -63,13 +71,24 @@ def start_attempt_events(store: Store, run_id: str, run_dir: str | Path, attempt
             ingested -= len(chunk)
         new.flush()
         os.fsync(new.fileno())
-    earlier = path.with_name(f"events.attempt-{attempt - 1}.jsonl")
+
+    def swap() -> None:
+        earlier = path.with_name(f"events.attempt-{attempt - 1}.jsonl")
+        try:
+            earlier.unlink(missing_ok=True)
+            os.link(path, earlier)
+        except OSError:  # no hard links here: the earlier attempt's lines after the ingested ones are not kept
+            pass
+        os.replace(fresh, path)  # one step: the path always names a whole events file
+
+    if while_owned is None:
+        swap()
+        return True
     try:
-        earlier.unlink(missing_ok=True)
-        os.link(path, earlier)
-    except OSError:  # no hard links here: the earlier attempt's lines after the ingested ones are not kept
-        pass
-    os.replace(fresh, path)  # one step: the path always names a whole events file
+        swapped = while_owned(swap)
+    finally:
+        fresh.unlink(missing_ok=True)  # left only when the swap did not happen
+    return swapped
 
 
 def _ingested_bytes(path: Path, position: EventsPosition, cursor: int) -> int:

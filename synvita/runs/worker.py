@@ -218,8 +218,9 @@ class Worker:
 
         A worker that stalled past the heartbeat timeout after its claim, while the run was re-queued and taken by
         another worker, leaves the run and its directory to that worker: ownership is checked before the run
-        directory is touched, again right before the events file is rotated for the new attempt (a rotation ends
-        the stage writing it), and once more by recording the attempt, which kills a job started too late."""
+        directory is touched, again in the same store transaction as the rotation of the events file for the new
+        attempt (a rotation ends the stage writing it, so it must not be another attempt's), and once more by
+        recording the attempt, which kills a job started too late."""
         if run.id in self._active:  # this worker's earlier attempt, stalled and re-queued meanwhile: stop it first
             self._stop_job(run.id, "lost")
         if not self._owns(run.id, token):
@@ -230,10 +231,12 @@ class Worker:
             run_dir = prepare_run_dir(
                 run, deps, worker_id=self.worker_id, executor=self.executor.name, ancestors=self._ancestors(deps)
             )
-            if not self._owns(run.id, token):
+            if not start_attempt_events(
+                self.store, run.id, run_dir, run.attempt,
+                while_owned=lambda swap: self.store.while_owned(run.id, self.worker_id, token, swap),
+            ):
                 del self._tokens[run.id]
                 return False
-            start_attempt_events(self.store, run.id, run_dir, run.attempt)
             with EventWriter(run_dir) as ev:
                 ev.log(f"attempt {run.attempt} on {socket.gethostname()} by worker {self.worker_id} ({self.executor.name})")
             job = self.executor.start(run, run_dir)

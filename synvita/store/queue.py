@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from typing import Any
+from typing import Any, Callable
 
 from sqlalchemy import func, or_, select, text
 
@@ -170,6 +170,23 @@ class RunQueue(RunRecords):
                     values["progress_msg"] = progress_msg
                 conn.execute(RUNS.update().where(RUNS.c.id == run_id).values(**values))
             return status
+
+    def while_owned(self, run_id: str, worker_id: str, token: str, action: Callable[[], None]) -> bool:
+        """Call `action` only if the run is running under this worker's attempt `token`, inside the write
+        transaction that checked it: no other worker can claim, adopt or re-queue the run between the check and the
+        end of `action`. Returns whether it was called. For a short step on the run's files that must never touch
+        another attempt's (the worker rotating the events file for a new attempt); `action` writes nothing here."""
+        with self._write() as conn:
+            row = conn.execute(
+                select(RUNS.c.status, RUNS.c.worker, RUNS.c.attempt_token).where(RUNS.c.id == run_id)
+            ).first()
+            if row is None:
+                raise NotFoundError(f"no run '{run_id}' in {self.path}", hint="see `synvita runs ls`")
+            status, owner, current = row
+            if status != "running" or owner != worker_id or current != token:
+                return False
+            action()
+            return True
 
     def finish(self, run_id: str, status: str, error: str | None = None, *, worker_id: str | None = None,
                token: str | None = None) -> Run:

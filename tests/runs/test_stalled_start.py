@@ -5,6 +5,7 @@ does not touch the run directory (rotating events.jsonl would end the other work
 
 import os
 
+from synvita.runs import ingest as ingest_module
 from synvita.runs import worker as worker_module
 from synvita.runs.executors import LocalExecutor
 from synvita.runs.worker import Worker
@@ -63,6 +64,33 @@ def test_a_run_taken_over_while_its_directory_is_prepared_keeps_its_events_file(
     assert os.stat(events).st_ino == inode  # not rotated
     with open(events) as fh:
         assert fh.read().count("\n") == 1  # and nothing appended
+    worker.close()
+
+
+def test_a_run_taken_over_while_its_ingested_lines_are_copied_keeps_its_events_file(store, db_path, monkeypatch):
+    """The last window before the swap: the copy of the ingested lines for the new attempt's file. The ownership
+    check and the swap are one store transaction, so no take-over falls between them."""
+    worker, run = _claimed(store, db_path)
+    os.makedirs(run.run_dir)
+    events = os.path.join(run.run_dir, "events.jsonl")
+    with open(events, "w") as fh:  # an earlier attempt's line, ingested
+        fh.write('{"seq": 0, "ts": 1.0, "kind": "log", "level": "info", "msg": "an earlier attempt"}\n')
+    copied = ingest_module._ingested_bytes
+
+    def stalled_copy(*args):
+        _take_over(store, run.id)
+        with open(events, "a") as fh:  # the other worker's stage writes
+            fh.write('{"seq": 1, "ts": 2.0, "kind": "log", "level": "info", "msg": "the other attempt"}\n')
+        return copied(*args)
+
+    monkeypatch.setattr(ingest_module, "_ingested_bytes", stalled_copy)
+    inode = os.stat(events).st_ino
+    assert worker._start(run, "mine") is False
+    _left_alone(store, worker, run.id)
+    assert os.stat(events).st_ino == inode  # not swapped out
+    with open(events) as fh:
+        assert fh.read().count("\n") == 2
+    assert [name for name in os.listdir(run.run_dir) if name.startswith("events")] == ["events.jsonl"]  # no copy left
     worker.close()
 
 

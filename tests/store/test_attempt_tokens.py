@@ -83,3 +83,28 @@ def test_the_reaper_reaps_nothing_until_a_timeout_has_passed_since_a_lock(db_pat
     time.sleep(0.7)
     assert [r.id for r in store.reap_lost(0.6)] == [run.id]
     store.close()
+
+
+def test_while_owned_runs_the_action_only_for_the_owner_and_under_the_write_lock(store):
+    (run,) = store.create_runs([NewRun("exp", "s", "debug.noop")])
+    calls: list[str] = []
+    assert store.while_owned(run.id, "w", "t", lambda: calls.append("queued")) is False  # nobody owns it yet
+    store.claim_next("w", token="t")
+    assert store.while_owned(run.id, "w", "other", lambda: calls.append("other token")) is False
+    assert store.while_owned(run.id, "w-other", "t", lambda: calls.append("other worker")) is False
+
+    def try_to_claim_meanwhile():
+        other = sqlite3.connect(store.path, timeout=0)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            calls.append("another writer got in")
+        except sqlite3.OperationalError as exc:
+            calls.append(str(exc))
+        finally:
+            other.close()
+
+    assert store.while_owned(run.id, "w", "t", try_to_claim_meanwhile) is True
+    assert calls == ["database is locked"]
+    store.finish(run.id, "succeeded", token="t")
+    assert store.while_owned(run.id, "w", "t", lambda: calls.append("ended")) is False
+    assert calls == ["database is locked"]
