@@ -14,7 +14,7 @@ import time
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from synvita.entities import Run
 from synvita.stages import StageContext
@@ -130,20 +130,33 @@ def _user() -> str | None:
 
 
 def prepare_run_dir(
-    run: Run, deps: list[Run], *, worker_id: str, executor: str, ancestors: list[Run] = ()
-) -> Path:
+    run: Run, deps: list[Run], *, worker_id: str, executor: str, ancestors: list[Run] = (),
+    while_owned: Callable[[Callable[[], None]], bool] | None = None,
+) -> Path | None:
     """Create the run directory and write `config.json` (StageContext) and `env.json`; returns the directory.
     An existing directory (a retry) is reused; the worker then gives the new attempt an events.jsonl of its own
-    that continues the ingested lines, so seq stays monotonic (`synvita.runs.ingest.start_attempt_events`)."""
+    that continues the ingested lines, so seq stays monotonic (`synvita.runs.ingest.start_attempt_events`).
+
+    Both files are composed first; `while_owned(write)`, when given, writes them only while the caller still owns
+    the run (`Store.while_owned`), so a worker that stalled while another took the run over leaves that attempt's
+    files alone. Returns None when it did not write them."""
     run_dir = Path(run.run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    StageContext(
+    context = StageContext(
         run_id=run.id, stage=run.stage, run_dir=run_dir, config=stage_config(run), inputs=stage_inputs(deps, ancestors)
-    ).write_config()
-    tmp = run_dir / (ENV_FILE + ".tmp")
-    tmp.write_text(json.dumps(environment(run, worker_id=worker_id, executor=executor), indent=2, sort_keys=True))
-    tmp.replace(run_dir / ENV_FILE)
-    return run_dir
+    )
+    env = json.dumps(environment(run, worker_id=worker_id, executor=executor), indent=2, sort_keys=True)
+
+    def write() -> None:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        context.write_config()
+        tmp = run_dir / (ENV_FILE + ".tmp")
+        tmp.write_text(env)
+        tmp.replace(run_dir / ENV_FILE)
+
+    if while_owned is None:
+        write()
+        return run_dir
+    return run_dir if while_owned(write) else None
 
 
 _STEP_CANCELLED = re.compile(r"^slurmstepd(-\S+)?: error: \*\*\* STEP \S+ ON \S+ CANCELLED")

@@ -217,10 +217,10 @@ class Worker:
         start fails its run, and counts as started).
 
         A worker that stalled past the heartbeat timeout after its claim, while the run was re-queued and taken by
-        another worker, leaves the run and its directory to that worker: ownership is checked before the run
-        directory is touched, again in the same store transaction as the rotation of the events file for the new
-        attempt (a rotation ends the stage writing it, so it must not be another attempt's), and once more by
-        recording the attempt, which kills a job started too late."""
+        another worker, leaves the run and its directory to that worker: ownership is checked first, then each
+        write to the run directory (config.json and env.json, then the swap of the events file for the new attempt,
+        which ends the stage writing the old file) happens in the store transaction that checks it again
+        (`Store.while_owned`), and recording the attempt checks it once more and kills a job started too late."""
         if run.id in self._active:  # this worker's earlier attempt, stalled and re-queued meanwhile: stop it first
             self._stop_job(run.id, "lost")
         if not self._owns(run.id, token):
@@ -228,13 +228,11 @@ class Worker:
         self._tokens[run.id] = token
         try:
             deps = self.store.get_runs(run.depends_on) if run.depends_on else []
-            run_dir = prepare_run_dir(
-                run, deps, worker_id=self.worker_id, executor=self.executor.name, ancestors=self._ancestors(deps)
-            )
-            if not start_attempt_events(
-                self.store, run.id, run_dir, run.attempt,
-                while_owned=lambda swap: self.store.while_owned(run.id, self.worker_id, token, swap),
-            ):
+            owned = lambda step: self.store.while_owned(run.id, self.worker_id, token, step)  # noqa: E731
+            run_dir = prepare_run_dir(run, deps, worker_id=self.worker_id, executor=self.executor.name,
+                                      ancestors=self._ancestors(deps), while_owned=owned)
+            if run_dir is None or not start_attempt_events(self.store, run.id, run_dir, run.attempt,
+                                                           while_owned=owned):
                 del self._tokens[run.id]
                 return False
             with EventWriter(run_dir) as ev:

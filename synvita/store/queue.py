@@ -175,7 +175,8 @@ class RunQueue(RunRecords):
         """Call `action` only if the run is running under this worker's attempt `token`, inside the write
         transaction that checked it: no other worker can claim, adopt or re-queue the run between the check and the
         end of `action`. Returns whether it was called. For a short step on the run's files that must never touch
-        another attempt's (the worker rotating the events file for a new attempt); `action` writes nothing here."""
+        another attempt's (the worker writing a new attempt's files); `action` writes nothing to the store. Like
+        `heartbeat`, a check that finds the run owned refreshes its heartbeat."""
         with self._write() as conn:
             row = conn.execute(
                 select(RUNS.c.status, RUNS.c.worker, RUNS.c.attempt_token).where(RUNS.c.id == run_id)
@@ -185,6 +186,7 @@ class RunQueue(RunRecords):
             status, owner, current = row
             if status != "running" or owner != worker_id or current != token:
                 return False
+            conn.execute(RUNS.update().where(RUNS.c.id == run_id).values(heartbeat_at=time.time()))
             action()
             return True
 

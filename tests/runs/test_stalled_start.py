@@ -6,6 +6,7 @@ does not touch the run directory (rotating events.jsonl would end the other work
 import os
 
 from synvita.runs import ingest as ingest_module
+from synvita.runs import rundir as rundir_module
 from synvita.runs import worker as worker_module
 from synvita.runs.executors import LocalExecutor
 from synvita.runs.worker import Worker
@@ -41,6 +42,21 @@ def test_a_run_taken_over_before_the_start_is_left_untouched(store, db_path):
     assert worker._start(run, "mine") is False
     _left_alone(store, worker, run.id)
     assert not os.path.exists(run.run_dir)  # not even prepared
+    worker.close()
+
+
+def test_a_run_taken_over_while_its_environment_is_collected_leaves_the_directory_alone(store, db_path, monkeypatch):
+    worker, run = _claimed(store, db_path)
+    collect = rundir_module.environment
+
+    def stalled_collect(*args, **kwargs):
+        _take_over(store, run.id)
+        return collect(*args, **kwargs)
+
+    monkeypatch.setattr(rundir_module, "environment", stalled_collect)
+    assert worker._start(run, "mine") is False
+    _left_alone(store, worker, run.id)
+    assert not os.path.exists(run.run_dir)  # no config.json or env.json of the stalled worker's
     worker.close()
 
 
