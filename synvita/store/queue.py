@@ -154,41 +154,41 @@ class RunQueue(RunRecords):
         """Refresh a running run's heartbeat. Returns the run's status as this worker should see it: its status,
         or "lost" when another worker or another attempt (`token`) owns the run now, or it was re-queued. The
         worker stops the job unless it gets "running"."""
-        now = time.time()
         with self._write() as conn:
-            row = conn.execute(
-                select(RUNS.c.status, RUNS.c.worker, RUNS.c.attempt_token).where(RUNS.c.id == run_id)
-            ).first()
-            if row is None:
-                raise NotFoundError(f"no run '{run_id}' in {self.path}", hint="see `synvita runs ls`")
-            status, owner, current = row
-            if owner != worker_id or not _owned(current, token):
-                return "lost"
-            if status == "running":
-                values: dict[str, Any] = {"heartbeat_at": now}
-                if progress_msg is not None:
-                    values["progress_msg"] = progress_msg
-                conn.execute(RUNS.update().where(RUNS.c.id == run_id).values(**values))
-            return status
+            return self._beat(conn, run_id, worker_id, token, progress_msg)
 
     def while_owned(self, run_id: str, worker_id: str, token: str, action: Callable[[], None]) -> bool:
         """Call `action` only if the run is running under this worker's attempt `token`, inside the write
         transaction that checked it: no other worker can claim, adopt or re-queue the run between the check and the
         end of `action`. Returns whether it was called. For a short step on the run's files that must never touch
-        another attempt's (the worker writing a new attempt's files); `action` writes nothing to the store. Like
-        `heartbeat`, a check that finds the run owned refreshes its heartbeat."""
+        another attempt's (the worker writing a new attempt's files); `action` writes nothing to the store. The
+        check is a `heartbeat`."""
         with self._write() as conn:
-            row = conn.execute(
-                select(RUNS.c.status, RUNS.c.worker, RUNS.c.attempt_token).where(RUNS.c.id == run_id)
-            ).first()
-            if row is None:
-                raise NotFoundError(f"no run '{run_id}' in {self.path}", hint="see `synvita runs ls`")
-            status, owner, current = row
-            if status != "running" or owner != worker_id or current != token:
+            if self._beat(conn, run_id, worker_id, token, None) != "running":
                 return False
-            conn.execute(RUNS.update().where(RUNS.c.id == run_id).values(heartbeat_at=time.time()))
             action()
             return True
+
+    def _beat(self, conn, run_id: str, worker_id: str, token: str | None, progress_msg: str | None) -> str:
+        """`heartbeat` inside the caller's write transaction."""
+        status, owner, current = self._ownership(conn, run_id)
+        if owner != worker_id or not _owned(current, token):
+            return "lost"
+        if status == "running":
+            values: dict[str, Any] = {"heartbeat_at": time.time()}
+            if progress_msg is not None:
+                values["progress_msg"] = progress_msg
+            conn.execute(RUNS.update().where(RUNS.c.id == run_id).values(**values))
+        return status
+
+    def _ownership(self, conn, run_id: str) -> tuple[str, str | None, str | None]:
+        """(status, worker, attempt token) of a run, read in the caller's transaction."""
+        row = conn.execute(
+            select(RUNS.c.status, RUNS.c.worker, RUNS.c.attempt_token).where(RUNS.c.id == run_id)
+        ).first()
+        if row is None:
+            raise NotFoundError(f"no run '{run_id}' in {self.path}", hint="see `synvita runs ls`")
+        return tuple(row)
 
     def finish(self, run_id: str, status: str, error: str | None = None, *, worker_id: str | None = None,
                token: str | None = None) -> Run:
@@ -205,12 +205,7 @@ class RunQueue(RunRecords):
             )
         now = time.time()
         with self._write() as conn:
-            row = conn.execute(
-                select(RUNS.c.status, RUNS.c.worker, RUNS.c.attempt_token).where(RUNS.c.id == run_id)
-            ).first()
-            if row is None:
-                raise NotFoundError(f"no run '{run_id}' in {self.path}", hint="see `synvita runs ls`")
-            current, owner, current_token = row
+            current, owner, current_token = self._ownership(conn, run_id)
             if current in TERMINAL_STATUSES or current == status:
                 return self._fetch_run(conn, run_id)
             if (worker_id is not None and owner != worker_id) or not _owned(current_token, token):
