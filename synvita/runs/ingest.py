@@ -21,12 +21,13 @@ import math
 import os
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
 from synvita.errors import UserInputError
 from synvita.events import EVENTS_FILE, read_new_events
 from synvita.paths import confine
 from synvita.runs.metric_points import INT64_MAX, INT64_MIN, split_metric_points
+from synvita.runs.rundir import Fence, unfenced
 from synvita.store import (
     ArtifactEvent,
     EventsPosition,
@@ -46,14 +47,14 @@ class _UnreadableWeightsFile(Exception):
 
 def start_attempt_events(
     store: Store, run_id: str, run_dir: str | Path, attempt: int,
-    *, while_owned: Callable[[Callable[[], None]], bool] | None = None,
+    *, while_owned: Fence = unfenced,
 ) -> bool:
     """Before a new attempt of a run starts: give it an events.jsonl of its own, holding the lines of earlier
     attempts that were ingested (so `seq` continues where the store's cursor is). The previous file stays as
     `events.attempt-<attempt - 1>.jsonl` (where the file system has hard links): a stage of an earlier attempt
     that still runs keeps appending there, never to the new attempt's file.
 
-    The ingested lines are copied first; `while_owned(swap)`, when given, puts the copy in place only while the
+    The ingested lines are copied first; `while_owned(swap)` puts the copy in place only while the
     caller still owns the run (`Store.while_owned`), so a worker that stalled while another took the run over never
     swaps out the file of the attempt that now runs (a swap ends the stage writing the old file). Returns whether
     the new file is in place."""
@@ -81,9 +82,6 @@ def start_attempt_events(
             pass
         os.replace(fresh, path)  # one step: the path always names a whole events file
 
-    if while_owned is None:
-        swap()
-        return True
     try:
         swapped = while_owned(swap)
     finally:

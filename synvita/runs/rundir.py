@@ -129,17 +129,28 @@ def _user() -> str | None:
         return None
 
 
+Fence = Callable[[Callable[[], None]], bool]
+"""Makes a write to a run's directory only while the caller owns the run and says whether it did (the worker's
+`Store.while_owned` bound to the run, itself and its attempt token)."""
+
+
+def unfenced(write: Callable[[], None]) -> bool:
+    """The `Fence` of a caller that owns the run directory outright (a test, a one-off tool): just writes."""
+    write()
+    return True
+
+
 def prepare_run_dir(
     run: Run, deps: list[Run], *, worker_id: str, executor: str, ancestors: list[Run] = (),
-    while_owned: Callable[[Callable[[], None]], bool] | None = None,
+    while_owned: Fence = unfenced,
 ) -> Path | None:
     """Create the run directory and write `config.json` (StageContext) and `env.json`; returns the directory.
     An existing directory (a retry) is reused; the worker then gives the new attempt an events.jsonl of its own
     that continues the ingested lines, so seq stays monotonic (`synvita.runs.ingest.start_attempt_events`).
 
-    Both files are composed first; `while_owned(write)`, when given, writes them only while the caller still owns
-    the run (`Store.while_owned`), so a worker that stalled while another took the run over leaves that attempt's
-    files alone. Returns None when it did not write them."""
+    Both files are composed first; `while_owned(write)` writes them only while the caller still owns the run
+    (`Store.while_owned`), so a worker that stalled while another took the run over leaves that attempt's files
+    alone. Returns None when it did not write them."""
     run_dir = Path(run.run_dir)
     context = StageContext(
         run_id=run.id, stage=run.stage, run_dir=run_dir, config=stage_config(run), inputs=stage_inputs(deps, ancestors)
@@ -153,9 +164,6 @@ def prepare_run_dir(
         tmp.write_text(env)
         tmp.replace(run_dir / ENV_FILE)
 
-    if while_owned is None:
-        write()
-        return run_dir
     return run_dir if while_owned(write) else None
 
 
