@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import faulthandler
+import functools
 import logging
 import math
 import os
@@ -228,7 +229,7 @@ class Worker:
         self._tokens[run.id] = token
         try:
             deps = self.store.get_runs(run.depends_on) if run.depends_on else []
-            owned = lambda step: self.store.while_owned(run.id, self.worker_id, token, step)  # noqa: E731
+            owned = functools.partial(self.store.while_owned, run.id, self.worker_id, token)
             run_dir = prepare_run_dir(run, deps, worker_id=self.worker_id, executor=self.executor.name,
                                       ancestors=self._ancestors(deps), while_owned=owned)
             if run_dir is None or not start_attempt_events(self.store, run.id, run_dir, run.attempt,
